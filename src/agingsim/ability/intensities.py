@@ -1,0 +1,139 @@
+"""Transition intensities between the five ability levels and death, and monthly probabilities.
+
+The intensity matrix Q(age, sex) (per person-year) is built from the ability-model file; the monthly
+transition matrix is P = expm(Q / 12) (scipy), computed once per single year of age and sex, never per
+person. Death intensities by level are ``m(x) × HR_level / Σ_j π_j(x) HR_j``: the life table's
+all-cause rate m(x), split across levels by hazard ratios so that a population with the margins'
+ability prevalence π(x) dies at exactly the life-table rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import expm
+
+from agingsim.population.attributes import ABILITY_LEVELS, DEAD, SEXES
+from agingsim.population.margins import band_index, compile_margin
+from agingsim.scenario.loader import LifeTable, Scenario
+from agingsim.scenario.schema import AbilityModelFile, MarginsFile
+
+N_STATES = len(ABILITY_LEVELS) + 1  # five levels + dead
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True)
+class AbilityModel:
+    """Per-(age, sex) intensity and monthly transition matrices, ready for vectorised sampling."""
+
+    age_min: int
+    age_max: int
+    #: (n_ages, 2, 6, 6) intensities per person-year.
+    intensities: np.ndarray
+    #: (n_ages, 2, 6, 6) monthly transition probabilities, rows sum to 1.
+    monthly: np.ndarray
+    #: Sampling tables indexed by cell = (age_idx * 2 + sex) * 6 + state, each state's row
+    #: reordered to put "stay" first: ``stay[cell]`` is P(no change) and ``cumulative[cell]`` the
+    #: cumulative probabilities of ``order[cell]`` (5 columns; the last state closes at 1).
+    stay: np.ndarray
+    cumulative: np.ndarray
+    order: np.ndarray
+
+    @property
+    def n_ages(self) -> int:
+        return self.age_max - self.age_min + 1
+
+    def age_index(self, age_years: np.ndarray) -> np.ndarray:
+        return np.clip(age_years, self.age_min, self.age_max) - self.age_min
+
+
+def interpolate_mx(life_table: LifeTable, ages: np.ndarray) -> np.ndarray:
+    """Single-year m(x) at ``ages + 0.5`` by sex, log-linear between 5-year group midpoints.
+
+    Returns an array (len(ages), 2) in the order of ``SEXES``.
+    """
+    out = np.empty((len(ages), len(SEXES)))
+    for s, sex in enumerate(SEXES):
+        rows = life_table.rates[life_table.rates["sex"] == sex].sort_values("age_lower")
+        mid = rows["age_lower"].to_numpy(float) + 2.5
+        logm = np.log(rows["mx"].to_numpy(float))
+        x = ages + 0.5
+        val = np.interp(x, mid, logm)
+        # beyond the last midpoint, continue the last Gompertz slope
+        slope = (logm[-1] - logm[-2]) / (mid[-1] - mid[-2])
+        beyond = x > mid[-1]
+        val[beyond] = logm[-1] + slope * (x[beyond] - mid[-1])
+        out[:, s] = np.exp(val)
+    return out
+
+
+def ability_prevalence(margins: MarginsFile, ages: np.ndarray, urban_share: float) -> np.ndarray:
+    """π(level | age, sex) from the ability margin, residence averaged at the region's urban share.
+
+    Returns (len(ages), 2, 5).
+    """
+    margin = compile_margin("ability", margins.attributes["ability"], margins.band_labels())
+    n = len(ages)
+    prev = np.zeros((n, len(SEXES), len(ABILITY_LEVELS)))
+    for s in range(len(SEXES)):
+        for r, w in enumerate((urban_share, 1.0 - urban_share)):
+            codes = {
+                "age_band": band_index(ages, margins.age_bands),
+                "sex": np.full(n, s),
+                "residence": np.full(n, r),
+            }
+            prev[:, s, :] += w * margin.probs[margin.cell_index(codes, n)]
+    return prev
+
+
+def intensity_matrices(
+    params: AbilityModelFile, mx: np.ndarray, prevalence: np.ndarray, ages: np.ndarray
+) -> np.ndarray:
+    """Q(age, sex) per person-year, shape (n_ages, 2, 6, 6)."""
+    q = np.zeros((len(ages), len(SEXES), N_STATES, N_STATES))
+    for t in params.transitions:
+        i, j = ABILITY_LEVELS.index(t.from_), ABILITY_LEVELS.index(t.to)
+        base = t.rate_60 * np.exp(t.age_slope * (ages + 0.5 - 60.0))
+        q[:, 0, i, j] = base
+        q[:, 1, i, j] = base * t.female_rr
+    hr = np.array([params.mortality.hazard_ratio[lv] for lv in ABILITY_LEVELS])
+    norm = (prevalence * hr).sum(axis=-1)  # (n_ages, 2)
+    q[:, :, :DEAD, DEAD] = mx[:, :, None] * hr[None, None, :] / norm[:, :, None]
+    idx = np.arange(N_STATES)
+    q[:, :, idx, idx] = -q.sum(axis=-1)
+    return q
+
+
+def monthly_matrices(q: np.ndarray) -> np.ndarray:
+    """P = expm(Q / 12) for every (age, sex) cell."""
+    p = np.empty_like(q)
+    for a in range(q.shape[0]):
+        for s in range(q.shape[1]):
+            p[a, s] = expm(q[a, s] / MONTHS_PER_YEAR)
+    p = np.clip(p, 0.0, 1.0)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def build_ability_model(scenario: Scenario) -> AbilityModel:
+    """The scenario's ability model: intensities, monthly matrices and sampling tables."""
+    params = scenario.ability
+    ages = np.arange(60, params.age_max + 1)
+    urban = sum(c.share_60plus * c.urban_share for c in scenario.region.counties)
+    prevalence = ability_prevalence(scenario.margins, ages, urban)
+    mx = interpolate_mx(scenario.life_table, ages)
+    q = intensity_matrices(params, mx, prevalence, ages)
+    p = monthly_matrices(q)
+    stay, cum, order = sampling_tables(p)
+    return AbilityModel(60, params.age_max, q, p, stay, cum, order)
+
+
+def sampling_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flattened per-cell tables with each state's own column first (see :class:`AbilityModel`)."""
+    rows = p.reshape(-1, N_STATES)
+    state = np.tile(np.arange(N_STATES), rows.shape[0] // N_STATES)
+    others = np.array([[j for j in range(N_STATES) if j != s] for s in range(N_STATES)])
+    order = np.concatenate([state[:, None], others[state]], axis=1).astype(np.int8)
+    reordered = np.take_along_axis(rows, order.astype(np.intp), axis=1)
+    cum = np.cumsum(reordered, axis=1)[:, :-1].astype(np.float32)
+    return np.ascontiguousarray(cum[:, 0]), cum, order

@@ -1,0 +1,145 @@
+"""The mesa.Model that runs one month of the pipeline at a time.
+
+Older people live in numpy arrays (:class:`~agingsim.population.People`); Mesa provides the
+schedule, the model-level data collector and, in later modules, the agents that are few and
+heterogeneous enough to be objects (providers, governments). One month:
+
+    cohort entry → ability transitions and death → ageing → collect
+
+Data flows one way; nothing downstream reaches back except through next month's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from agingsim.ability import build_ability_model, next_state
+from agingsim.population.attributes import DEAD
+from agingsim.population.people import People
+from agingsim.population.synth import Synthesiser
+from agingsim.results.collectors import PopulationCollector
+from agingsim.rng import RandomStreams
+from agingsim.scenario import Scenario
+
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True)
+class EntryPlan:
+    """How many simulated people turn 60 in each month, and whom each stands for."""
+
+    count: np.ndarray  # (n_months,) simulated entrants
+    weight: np.ndarray  # (n_months,) real people per simulated entrant
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, weight0: float) -> EntryPlan:
+        run, entry = scenario.run, scenario.region.entry
+        counts, weights = [], []
+        for y in range(run.years):
+            year = run.start_year + y
+            real = entry.entrants_per_year * (1.0 + entry.annual_growth) ** (year - entry.base_year)
+            n_year = round(real / weight0)
+            w = real / n_year if n_year else 0.0
+            base, extra = divmod(n_year, MONTHS_PER_YEAR)
+            for m in range(MONTHS_PER_YEAR):
+                counts.append(base + (m < extra))
+                weights.append(w)
+        return cls(np.asarray(counts, dtype=np.int64), np.asarray(weights))
+
+
+class AgingModel(mesa.Model):
+    """Synthetic older people ageing month by month through the five ability levels and death."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0) -> None:
+        run = scenario.run
+        streams = RandomStreams(run.seed, replication)
+        super().__init__(rng=streams.generator("mesa"))
+        self.scenario = scenario
+        self.streams = streams
+        self.replication = replication
+        self.n_months = run.years * MONTHS_PER_YEAR
+        self.month = 0
+        self.ability_model = build_ability_model(scenario)
+        self.synth = Synthesiser.from_scenario(scenario)
+
+        n0 = run.simulated_people
+        self.weight0 = scenario.region.pop_60plus / n0
+        self.entry = EntryPlan.from_scenario(scenario, self.weight0)
+        self.people = People(capacity=n0 + int(self.entry.count.sum()))
+        self.people.add(self.synth.initial(streams.generator("population"), n0, self.weight0))
+
+        self.collector = PopulationCollector([c.id for c in scenario.region.counties])
+        self.alive_people = float(self.people.weight.sum(dtype=np.float64))
+        self.month_deaths = 0.0
+        self.month_entrants = 0.0
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "month": "month",
+                "people": "alive_people",
+                "entrants": "month_entrants",
+                "deaths": "month_deaths",
+            }
+        )
+
+    @property
+    def year(self) -> int:
+        return self.scenario.run.start_year + self.month // MONTHS_PER_YEAR
+
+    def step(self) -> None:
+        if self.month >= self.n_months:
+            self.running = False
+            return
+        if self.month % MONTHS_PER_YEAR == 0:
+            self._new_year()
+        self._enter_cohort()
+        self._transition()
+        self.datacollector.collect(self)
+        self.month += 1
+        if self.month == self.n_months:
+            self.collector.snapshot(self.year, self.people)
+            self.running = False
+
+    def run(self, progress: object | None = None) -> None:
+        """Run every month; ``progress`` is anything with ``update(n)`` (e.g. a tqdm bar)."""
+        while self.running and self.month < self.n_months:
+            self.step()
+            if progress is not None:
+                progress.update(1)  # type: ignore[attr-defined]
+
+    # --------------------------------------------------------------- pipeline stages
+
+    def _new_year(self) -> None:
+        """1 January: record the stock, then drop last year's dead from the arrays."""
+        self.collector.snapshot(self.year, self.people)
+        self.people.compact(self.people.ability != DEAD)
+
+    def _enter_cohort(self) -> None:
+        """People turning 60 this month join (the population is open)."""
+        n = int(self.entry.count[self.month])
+        self.month_entrants = 0.0
+        if n == 0:
+            return
+        w = float(self.entry.weight[self.month])
+        rng = self.streams.generator("entry", self.month)
+        cols = self.synth.entrants(rng, n, self.scenario.region.entry.male_share, w)
+        self.people.add(cols)
+        self.month_entrants = n * w
+        self.alive_people += self.month_entrants
+        self.collector.add_flow(self.year, "entrants", cols["county"], cols["weight"])
+
+    def _transition(self) -> None:
+        """Ability change and death for everyone alive, then everyone ages a month."""
+        p = self.people
+        u = self.streams.uniforms("ability", self.month, p.pid, p.next_pid)
+        before = p.ability
+        after = next_state(self.ability_model, p.age_m // MONTHS_PER_YEAR, p.sex, before, u)
+        died = (after == DEAD) & (before != DEAD)
+        before[:] = after
+        p.age_m[:] += after != DEAD
+        dead_w = p.weight[died]
+        self.month_deaths = float(dead_w.sum(dtype=np.float64))
+        self.alive_people -= self.month_deaths
+        self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)

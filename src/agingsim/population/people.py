@@ -1,0 +1,71 @@
+"""The people: one row per simulated older person, stored as a structure of numpy arrays.
+
+Never one Python object per person (non-negotiable 5). Arrays are allocated once at their final
+capacity (the initial population plus every entrant of the horizon, which is known in advance), so
+monthly cohort entry is a slice assignment, and deaths are compacted out once a year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Field → dtype. 18 bytes per person; ``pid`` keys the common random numbers (see rng.py).
+FIELDS: dict[str, type[np.generic]] = {
+    "pid": np.int32,  # person id, stable for life
+    "age_m": np.int16,  # age in completed months
+    "sex": np.int8,  # index into SEXES
+    "ability": np.int8,  # 0–4 GB/T 42195 level, 5 dead
+    "county": np.int16,  # index into the region's counties
+    "residence": np.int8,  # 0 urban, 1 rural
+    "econ": np.int8,  # index into ECON_STATUSES
+    "family": np.int8,  # index into FAMILY_SITUATIONS
+    "flags": np.uint8,  # bit k set ⇔ FLAGS[k]
+    "weight": np.float32,  # real people represented by this simulated person
+}
+
+
+class People:
+    """Arrays of people with a fixed capacity; ``people.age_m`` etc. are views of the live rows."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = int(capacity)
+        self.n = 0
+        self.next_pid = 0
+        self._data = {name: np.zeros(self.capacity, dtype=dt) for name, dt in FIELDS.items()}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__.get("_data")
+        if data is not None and name in data:
+            return data[name][: self.n]
+        raise AttributeError(name)
+
+    def add(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Append people; assigns fresh person ids and returns them."""
+        k = len(columns["age_m"])
+        if self.n + k > self.capacity:
+            raise RuntimeError(f"people capacity {self.capacity} exceeded by {self.n + k - self.capacity}")
+        missing = set(FIELDS) - {"pid"} - set(columns)
+        if missing:
+            raise ValueError(f"new people lack {sorted(missing)}")
+        sl = slice(self.n, self.n + k)
+        for name, values in columns.items():
+            self._data[name][sl] = values
+        pids = np.arange(self.next_pid, self.next_pid + k, dtype=np.int32)
+        self._data["pid"][sl] = pids
+        self.n += k
+        self.next_pid += k
+        return pids
+
+    def compact(self, keep: np.ndarray) -> None:
+        """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order."""
+        m = int(keep.sum())
+        for arr in self._data.values():
+            arr[:m] = arr[: self.n][keep]
+        self.n = m
+
+    def flag(self, k: int) -> np.ndarray:
+        return (self.flags >> k) & 1 == 1
+
+    @staticmethod
+    def bytes_per_person() -> int:
+        return sum(np.dtype(dt).itemsize for dt in FIELDS.values())

@@ -1,0 +1,141 @@
+"""Build synthetic older people from a region's margins.
+
+Age (single year) and sex come from the margins' age–sex table (spread within bands by life-table
+survivorship), scaled to the region's 60+ count;
+county and urban/rural from the region file; then each attribute from its conditional margin in
+draw order (ability | age band, sex, residence; economic status and family situation may condition on
+age and on attributes drawn before them). Correlations therefore come from the margins the scenario
+gives, nothing is invented in code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agingsim.ability.intensities import interpolate_mx
+from agingsim.population.attributes import ATTRIBUTE_ORDER, FLAGS, SEXES
+from agingsim.population.margins import CompiledMargin, band_index, compile_margins
+from agingsim.scenario.loader import Scenario
+from agingsim.scenario.schema import MarginsFile
+
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True)
+class Synthesiser:
+    """Samplers for initial people and monthly entrants, compiled once per scenario."""
+
+    margins: MarginsFile
+    compiled: dict[str, CompiledMargin]
+    age_max: int
+    #: (n_ages, 2) probabilities of single age × sex among the 60+.
+    age_sex_probs: np.ndarray
+    county_shares: np.ndarray
+    urban_shares: np.ndarray
+    ltc_shares: np.ndarray
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Synthesiser:
+        counties = scenario.region.counties
+        shares = np.array([c.share_60plus for c in counties])
+        return cls(
+            margins=scenario.margins,
+            compiled=compile_margins(scenario.margins),
+            age_max=scenario.ability.age_max,
+            age_sex_probs=age_sex_distribution(
+                scenario.margins,
+                interpolate_mx(scenario.life_table, np.arange(60, scenario.ability.age_max + 1)),
+            ),
+            county_shares=shares / shares.sum(),
+            urban_shares=np.array([c.urban_share for c in counties]),
+            ltc_shares=np.array([c.ltc_insured_share for c in counties]),
+        )
+
+    def attributes(
+        self, rng: np.random.Generator, age_years: np.ndarray, sex: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """County, residence, attributes and flags for people of given age and sex."""
+        n = len(age_years)
+        county = rng.choice(len(self.county_shares), size=n, p=self.county_shares).astype(np.int16)
+        residence = (rng.random(n) >= self.urban_shares[county]).astype(np.int8)
+        codes: dict[str, np.ndarray] = {
+            "age_band": band_index(age_years, self.margins.age_bands),
+            "sex": sex,
+            "residence": residence,
+        }
+        for name in ATTRIBUTE_ORDER:
+            codes[name] = self.compiled[name].sample(codes, rng.random(n, dtype=np.float32))
+        flags = np.zeros(n, dtype=np.uint8)
+        for k, name in enumerate(FLAGS):
+            if name in codes:
+                flags |= (codes[name].astype(np.uint8) << k).astype(np.uint8)
+        ltc = rng.random(n) < self.ltc_shares[county]
+        flags |= (ltc.astype(np.uint8) << FLAGS.index("ltc_insured")).astype(np.uint8)
+        return {
+            "sex": sex.astype(np.int8),
+            "county": county,
+            "residence": residence,
+            "ability": codes["ability"],
+            "econ": codes["econ"],
+            "family": codes["family"],
+            "flags": flags,
+        }
+
+    def initial(self, rng: np.random.Generator, n: int, weight: float) -> dict[str, np.ndarray]:
+        """``n`` people aged 60+ at the start, each standing for ``weight`` real people."""
+        n_ages = self.age_sex_probs.shape[0]
+        cell = rng.choice(self.age_sex_probs.size, size=n, p=self.age_sex_probs.ravel())
+        age_years = (60 + cell // len(SEXES)).astype(np.int16)
+        sex = (cell % len(SEXES)).astype(np.int8)
+        assert age_years.max(initial=60) < 60 + n_ages
+        months = rng.integers(0, MONTHS_PER_YEAR, size=n)
+        cols = self.attributes(rng, age_years, sex)
+        cols["age_m"] = (age_years * MONTHS_PER_YEAR + months).astype(np.int16)
+        cols["weight"] = np.full(n, weight, dtype=np.float32)
+        return cols
+
+    def entrants(
+        self, rng: np.random.Generator, n: int, male_share: float, weight: float
+    ) -> dict[str, np.ndarray]:
+        """``n`` people turning 60 this month."""
+        sex = (rng.random(n) >= male_share).astype(np.int8)  # 0 = M with prob male_share
+        age_years = np.full(n, 60, dtype=np.int16)
+        cols = self.attributes(rng, age_years, sex)
+        cols["age_m"] = np.full(n, 60 * MONTHS_PER_YEAR, dtype=np.int16)
+        cols["weight"] = np.full(n, weight, dtype=np.float32)
+        return cols
+
+
+def survivorship(mx: np.ndarray) -> np.ndarray:
+    """l(x) from 60 for each sex, from single-year death rates ``mx`` of shape (n_ages, 2)."""
+    cum = np.vstack([np.zeros((1, mx.shape[1])), np.cumsum(mx, axis=0)[:-1]])
+    return np.exp(-cum)
+
+
+def age_sex_distribution(margins: MarginsFile, mx: np.ndarray) -> np.ndarray:
+    """Probabilities over single ages 60..age_max × sex from the margins' age–sex rows.
+
+    Within a band (``"70-79"``) or an open band (``"80+"``, up to age_max) people are spread in
+    proportion to life-table survivorship l(x), the stationary-population shape: deaths thin each
+    cohort as it ages. Single-year rows are used as given.
+    """
+    n_ages = mx.shape[0]
+    age_max = 60 + n_ages - 1
+    lx = survivorship(mx)
+    counts = np.zeros((n_ages, len(SEXES)))
+    for row in margins.age_sex:
+        if row.age.endswith("+"):
+            lo, hi = int(row.age[:-1]), age_max
+        elif "-" in row.age:
+            lo, hi = (int(x) for x in row.age.split("-"))
+        else:
+            lo = hi = int(row.age)
+        lo, hi = max(lo, 60), min(hi, age_max)
+        if lo > hi:
+            continue
+        for s, total in enumerate((row.M, row.F)):
+            shape = lx[lo - 60 : hi - 60 + 1, s]
+            counts[lo - 60 : hi - 60 + 1, s] += total * shape / shape.sum()
+    return counts / counts.sum()

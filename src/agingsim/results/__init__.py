@@ -1,0 +1,1 @@
+"""Results: collectors that summarise the people arrays, and atomic output files."""

@@ -1,0 +1,58 @@
+"""Write a run's output folder atomically: all files appear together or none do.
+
+Files are written into a hidden temporary folder beside the target and renamed into place only when
+every one succeeded (non-negotiable 4). An existing folder is replaced only if it is itself an
+agingsim output (it has a summary.json), so ``--out .`` can never wipe a user's files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agingsim.errors import AgingsimError
+
+Writer = Callable[[Path], None]
+
+
+def csv_writer(frame: Any, float_format: str = "%.2f") -> Writer:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+
+    return write
+
+
+def json_writer(data: dict[str, Any]) -> Writer:
+    def write(path: Path) -> None:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    return write
+
+
+def write_outputs(out_dir: Path, writers: dict[str, Writer]) -> Path:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / "summary.json").is_file())
+    ):
+        raise AgingsimError(f"{out_dir}: exists and is not an agingsim output folder; choose another --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old.rmdir()
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out_dir

@@ -1,0 +1,238 @@
+"""Load a scenario and the region, margins and ability-model files it names.
+
+Every problem is reported as ``FILE: KEY: PROBLEM`` (all problems of a file at once), before anything
+runs, so a wrong file never leaves partial output behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.scenario.provenance import Provenance, strict_provenance_errors, strip_provenance
+from agingsim.scenario.schema import (
+    AbilityModelFile,
+    MarginsFile,
+    RegionFile,
+    RunSettings,
+    ScenarioFile,
+    validate_attribute_margin,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def project_root() -> Path:
+    """Folder holding ``scenarios/`` and ``calibration/``: $AGINGSIM_HOME or the source checkout."""
+    env = os.environ.get("AGINGSIM_HOME")
+    return Path(env) if env else Path(__file__).resolve().parents[3]
+
+
+def default_scenario_path() -> Path:
+    return project_root() / "scenarios" / "default.toml"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ScenarioError(path, "", f"cannot be read: {exc.strerror}") from None
+
+
+def _loc_to_key(loc: tuple[Any, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return key
+
+
+def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+            key = _loc_to_key(loc)
+            if prefix:
+                key = f"{prefix}.{key}" if key else prefix
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; see the documented keys)"
+            elif (
+                err["type"] not in ("missing",)
+                and "input" in err
+                and not isinstance(err["input"], dict | list)
+            ):
+                msg = f"{msg} (got {err['input']!r})"
+            errors.append(ScenarioError(path, key, msg))
+        raise ScenarioErrors(errors) from None
+
+
+def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]:
+    """Read a TOML file, check every figure's provenance, validate it against ``model``."""
+    raw = read_toml(path)
+    plain, labels, missing = strip_provenance(raw)
+    errors = strict_provenance_errors(path, missing)
+    try:
+        parsed = _validate(model, plain, path)
+    except ScenarioErrors as exc:
+        raise ScenarioErrors(errors + exc.errors) from None
+    if errors:
+        raise ScenarioErrors(errors)
+    return parsed, labels
+
+
+@dataclass(frozen=True)
+class LifeTable:
+    """Central death rates m(x) per person-year by sex and 5-year age group (lower edge)."""
+
+    path: Path
+    period: str
+    rates: pd.DataFrame  # columns: sex, age_lower, mx
+
+
+def load_life_table(path: Path, period: str, key: str, referrer: Path) -> LifeTable:
+    if not path.is_file():
+        raise ScenarioError(referrer, key, f"life table file not found: {path}")
+    table = pd.read_csv(path, dtype={"age": str})
+    if period not in table.columns:
+        periods = [c for c in table.columns if c not in ("sex", "age", "source")]
+        raise ScenarioError(referrer, "mortality.period", f"'{period}' not in {path.name}: {periods}")
+    if "source" not in table.columns or table["source"].isna().any():
+        raise ScenarioError(path, "source", "every row needs a source")
+    rates = pd.DataFrame(
+        {
+            "sex": table["sex"],
+            "age_lower": table["age"].str.rstrip("+").astype(int),
+            "mx": table[period].astype(float),
+        }
+    )
+    rates = rates[rates["sex"].isin(["M", "F"])].reset_index(drop=True)
+    if (rates["mx"] <= 0).any():
+        raise ScenarioError(path, period, "death rates must be positive")
+    return LifeTable(path=path, period=period, rates=rates)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario with everything it refers to, and where each figure comes from."""
+
+    path: Path
+    file: ScenarioFile
+    region: RegionFile
+    margins: MarginsFile
+    ability: AbilityModelFile
+    life_table: LifeTable
+    #: ``"<file stem>:<dotted key>" → Provenance`` for every figure used.
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    #: path (relative to the project root where possible) → sha256 of every input file.
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.file.scenario.name
+
+    @property
+    def run(self) -> RunSettings:
+        return self.file.run
+
+    def with_run(self, **changes: int | None) -> Scenario:
+        """A copy with run settings overridden (``--seed``, ``--years``), validated again."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if not given:
+            return self
+        data = self.file.run.model_dump() | given
+        run = _validate(RunSettings, data, self.path, prefix="run")
+        return replace(self, file=self.file.model_copy(update={"run": run}))
+
+
+def _resolve(name: str, kind: str, scenario_path: Path, key: str) -> Path:
+    if name.endswith(".toml"):
+        path = (scenario_path.parent / name).resolve()
+        if not path.is_file():
+            raise ScenarioError(scenario_path, key, f"file not found: {path}")
+        return path
+    folder = project_root() / "calibration" / kind
+    path = folder / f"{name}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in folder.glob("*.toml"))
+        raise ScenarioError(
+            scenario_path,
+            key,
+            f"unknown {kind[:-1] if kind.endswith('s') else kind} '{name}'; "
+            f"known: {', '.join(known) or '(none)'}",
+        )
+    return path
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load and validate a scenario and every file it refers to; raise :class:`ScenarioError`."""
+    scenario_path = Path(path) if path is not None else default_scenario_path()
+    file, labels = load_labelled(scenario_path, ScenarioFile)
+    ref = file.population
+    region_path = _resolve(ref.region, "regions", scenario_path, "population.region")
+    margins_path = _resolve(ref.margins, "margins", scenario_path, "population.margins")
+    ability_path = _resolve(ref.ability_model, "ability", scenario_path, "population.ability_model")
+
+    region, region_labels = load_labelled(region_path, RegionFile)
+    margins, margin_labels = load_labelled(margins_path, MarginsFile)
+    problems = []
+    for name, margin in margins.attributes.items():
+        for key, problem in validate_attribute_margin(name, margin, margins.band_labels()):
+            problems.append(ScenarioError(margins_path, f"attributes.{name}.{key}", problem))
+    if problems:
+        raise ScenarioErrors(problems)
+    ability, ability_labels = load_labelled(ability_path, AbilityModelFile)
+    table_path = (ability_path.parent / ability.mortality.life_table).resolve()
+    life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
+
+    provenance: dict[str, Provenance] = {}
+    for p, lab in (
+        (scenario_path, labels),
+        (region_path, region_labels),
+        (margins_path, margin_labels),
+        (ability_path, ability_labels),
+    ):
+        provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
+    inputs = {
+        _display(p): file_sha256(p)
+        for p in (scenario_path, region_path, margins_path, ability_path, table_path)
+    }
+    return Scenario(
+        path=scenario_path,
+        file=file,
+        region=region,
+        margins=margins,
+        ability=ability,
+        life_table=life_table,
+        provenance=provenance,
+        inputs=inputs,
+    )

@@ -1,0 +1,290 @@
+"""Validated shapes of the input files: scenario, region, margins and ability model.
+
+Pydantic checks types, ranges and unknown keys (``extra="forbid"`` makes a misspelt key an error
+rather than a silently ignored one); the validators below add the domain checks: shares that sum to
+1, full coverage of every conditioning cell, known labels.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agingsim.population.attributes import (
+    ABILITY_LEVELS,
+    ATTRIBUTE_ORDER,
+    CATEGORICAL_ATTRIBUTES,
+    categories_of,
+)
+
+#: Published shares are often rounded: sums within this of 1 are accepted and renormalised.
+SHARE_TOLERANCE = 0.005
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def check_sums_to_one(values: list[float], what: str) -> None:
+    total = float(sum(values))
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"{what} sum to {total:.4g}, not 1")
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class ScenarioMeta(Strict):
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    description: str = ""
+
+
+class RunSettings(Strict):
+    start_year: int = Field(ge=2000, le=2100)
+    years: int = Field(ge=1, le=60)
+    seed: int = Field(ge=0, lt=2**63)
+    simulated_people: int = Field(
+        ge=100, le=50_000_000, description="people simulated at the start; weights scale to real"
+    )
+
+
+class PopulationRef(Strict):
+    region: str = Field(min_length=1, description="calibration/regions/<region>.toml or a path")
+    margins: str = Field(min_length=1, description="calibration/margins/<margins>.toml or a path")
+    ability_model: str = Field(min_length=1, description="calibration/ability/<ability_model>.toml or a path")
+
+
+class ScenarioFile(Strict):
+    scenario: ScenarioMeta
+    run: RunSettings
+    population: PopulationRef
+
+
+# --------------------------------------------------------------------------- region
+
+
+class County(Strict):
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    share_60plus: Probability
+    urban_share: Probability
+    ltc_insured_share: Probability = 0.0
+
+
+class Entry(Strict):
+    """People turning 60 each year (the open population's inflow)."""
+
+    base_year: int = Field(ge=1990, le=2100)
+    entrants_per_year: NonNegative
+    annual_growth: float = Field(ge=-0.5, le=0.5)
+    male_share: Probability
+
+
+class RegionFile(Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    province: str = ""
+    pop_60plus: Annotated[float, Field(gt=0)]
+    entry: Entry
+    counties: list[County] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _counties_consistent(self) -> RegionFile:
+        ids = [c.id for c in self.counties]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate county id(s): {', '.join(dupes)}")
+        check_sums_to_one([c.share_60plus for c in self.counties], "counties' share_60plus")
+        return self
+
+
+# --------------------------------------------------------------------------- margins
+
+
+class AgeSexRow(Strict):
+    """People by age (a single year ``"67"``, a band ``"60-64"`` or open ``"100+"``) and sex."""
+
+    age: str = Field(pattern=r"^\d{2,3}(-\d{2,3}|\+)?$")
+    M: NonNegative
+    F: NonNegative
+
+
+class AttributeMargin(Strict):
+    """P(attribute | conditioning variables), one row per cell of the ``by`` grid.
+
+    ``p`` is a list of shares in the attribute's category order, or for a yes/no attribute the
+    probability of yes.
+    """
+
+    by: list[str] = Field(default_factory=list)
+    rows: list[dict[str, Any]] = Field(min_length=1)
+
+
+class MarginsFile(Strict):
+    age_bands: list[int] = Field(min_length=1)
+    age_sex: list[AgeSexRow] = Field(min_length=1)
+    attributes: dict[str, AttributeMargin]
+
+    @field_validator("age_bands")
+    @classmethod
+    def _bands_increasing(cls, v: list[int]) -> list[int]:
+        if v[0] != 60:
+            raise ValueError("the first age band must start at 60")
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("age band edges must increase")
+        return v
+
+    @field_validator("attributes")
+    @classmethod
+    def _known_attributes(cls, v: dict[str, AttributeMargin]) -> dict[str, AttributeMargin]:
+        unknown = sorted(set(v) - set(ATTRIBUTE_ORDER))
+        if unknown:
+            raise ValueError(
+                f"unknown attribute(s) {', '.join(unknown)}; known: {', '.join(ATTRIBUTE_ORDER)}"
+            )
+        missing = [a for a in ATTRIBUTE_ORDER if a not in v]
+        if missing:
+            raise ValueError(f"missing margin(s) for {', '.join(missing)}")
+        return v
+
+    def band_labels(self) -> tuple[str, ...]:
+        return age_band_labels(self.age_bands)
+
+
+def age_band_labels(edges: list[int] | tuple[int, ...]) -> tuple[str, ...]:
+    """``[60, 65, 70]`` → ``("60-64", "65-69", "70+")``."""
+    labels = [f"{a}-{b - 1}" for a, b in itertools.pairwise(edges)]
+    return (*labels, f"{edges[-1]}+")
+
+
+def conditioning_levels(var: str, band_labels: tuple[str, ...]) -> tuple[str, ...]:
+    return band_labels if var == "age_band" else categories_of(var)
+
+
+def validate_attribute_margin(
+    name: str, margin: AttributeMargin, band_labels: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """Domain checks of one margin; returns ``(key, problem)`` pairs relative to the margin."""
+    problems: list[tuple[str, str]] = []
+    allowed = ["age_band", "sex", "residence", *ATTRIBUTE_ORDER[: ATTRIBUTE_ORDER.index(name)]]
+    for var in margin.by:
+        if var not in allowed:
+            problems.append(("by", f"cannot condition {name} on '{var}'; allowed: {', '.join(allowed)}"))
+    if problems:
+        return problems
+    levels = {var: conditioning_levels(var, band_labels) for var in margin.by}
+    n_cat = len(CATEGORICAL_ATTRIBUTES.get(name, ()))
+    seen: set[tuple[str, ...]] = set()
+    for i, row in enumerate(margin.rows):
+        key = f"rows[{i}]"
+        extra = set(row) - {*margin.by, "p"}
+        if extra:
+            problems.append((key, f"unknown key(s) {', '.join(sorted(extra))}"))
+            continue
+        cell = []
+        for var in margin.by:
+            value = row.get(var)
+            if value not in levels[var]:
+                problems.append((f"{key}.{var}", f"'{value}' is not one of {', '.join(levels[var])}"))
+            cell.append(str(value))
+        if "p" not in row:
+            problems.append((f"{key}.p", "missing"))
+            continue
+        p = row["p"]
+        if n_cat:
+            if not isinstance(p, list) or len(p) != n_cat:
+                problems.append(
+                    (f"{key}.p", f"needs {n_cat} shares in the order {', '.join(categories_of(name))}")
+                )
+                continue
+            bad = [x for x in p if not isinstance(x, int | float) or not 0 <= x <= 1]
+            if bad:
+                problems.append((f"{key}.p", f"shares must be probabilities in [0, 1], got {bad[0]}"))
+                continue
+            try:
+                check_sums_to_one(p, "shares")
+            except ValueError as exc:
+                problems.append((f"{key}.p", str(exc)))
+        elif not isinstance(p, int | float) or isinstance(p, bool) or not 0 <= p <= 1:
+            problems.append((f"{key}.p", f"must be a probability in [0, 1], got {p!r}"))
+        if tuple(cell) in seen:
+            problems.append((key, f"duplicate cell {dict(zip(margin.by, cell, strict=True))}"))
+        seen.add(tuple(cell))
+    if not problems:
+        expected = 1
+        for var in margin.by:
+            expected *= len(levels[var])
+        if len(seen) != expected:
+            problems.append(
+                ("rows", f"covers {len(seen)} of the {expected} cells of {' × '.join(margin.by)}")
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------- ability model
+
+
+class Transition(Strict):
+    """Intensity (per person-year) of moving between two ability levels.
+
+    ``rate(age, sex) = rate_60 × exp(age_slope × (age − 60)) × (female_rr if female)``: a
+    Gompertz-type age gradient, the shape used for CLHLS transition intensities.
+    """
+
+    from_: str = Field(alias="from")
+    to: str
+    rate_60: NonNegative
+    age_slope: float = Field(ge=-0.5, le=0.5)
+    female_rr: Annotated[float, Field(gt=0)] = 1.0
+
+    @model_validator(mode="after")
+    def _levels(self) -> Transition:
+        for end in (self.from_, self.to):
+            if end not in ABILITY_LEVELS:
+                raise ValueError(f"unknown ability level '{end}'; known: {', '.join(ABILITY_LEVELS)}")
+        if self.from_ == self.to:
+            raise ValueError("a transition must change level")
+        return self
+
+
+class Mortality(Strict):
+    life_table: str = Field(description="CSV of central death rates m(x) by sex and 5-year age")
+    period: str
+    hazard_ratio: dict[str, Annotated[float, Field(gt=0)]]
+
+    @field_validator("hazard_ratio")
+    @classmethod
+    def _all_levels(cls, v: dict[str, float]) -> dict[str, float]:
+        if set(v) != set(ABILITY_LEVELS):
+            raise ValueError(f"needs exactly the levels {', '.join(ABILITY_LEVELS)}")
+        return v
+
+
+class AbilityModelFile(Strict):
+    levels: list[str]
+    age_max: int = Field(ge=90, le=120)
+    transitions: list[Transition] = Field(min_length=1)
+    mortality: Mortality
+
+    @field_validator("levels")
+    @classmethod
+    def _gbt_levels(cls, v: list[str]) -> list[str]:
+        if tuple(v) != ABILITY_LEVELS:
+            raise ValueError(f"must be the GB/T 42195 levels {list(ABILITY_LEVELS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_transitions(self) -> AbilityModelFile:
+        pairs = [(t.from_, t.to) for t in self.transitions]
+        dupes = sorted({p for p in pairs if pairs.count(p) > 1})
+        if dupes:
+            raise ValueError(f"transition(s) given twice: {dupes}")
+        return self

@@ -1,0 +1,96 @@
+"""Run a scenario end to end and package what it produced: the one entry point for CLI and app."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from agingsim import __version__
+from agingsim.model import AgingModel
+from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
+from agingsim.results.output import csv_writer, json_writer, write_outputs
+from agingsim.scenario import Scenario, project_root
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    replication: int
+    population: pd.DataFrame
+    demography: pd.DataFrame
+    monthly: pd.DataFrame
+    run_time_s: float
+
+    def headline(self) -> dict[str, Any]:
+        pop = self.population
+        by_year = pop.groupby("year")["people"].sum()
+        need = pop[pop["ability_level"].isin(ABILITY_LEVELS[NEEDS_CARE_FROM:])]
+        need_by_year = need.groupby("year")["people"].sum()
+        first, last = int(by_year.index.min()), int(by_year.index.max())
+        return {
+            "first_year": first,
+            "last_year": last,
+            "people_60plus_first": round(float(by_year[first]), 1),
+            "people_60plus_last": round(float(by_year[last]), 1),
+            "needing_care_first": round(float(need_by_year[first]), 1),
+            "needing_care_last": round(float(need_by_year[last]), 1),
+            "entrants_total": round(float(self.demography["entrants"].sum()), 1),
+            "deaths_total": round(float(self.demography["deaths"].sum()), 1),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        sc = self.scenario
+        try:
+            scenario_file = str(sc.path.resolve().relative_to(project_root()))
+        except ValueError:
+            scenario_file = str(sc.path)
+        return {
+            "scenario": sc.name,
+            "scenario_en": sc.file.scenario.name_en,
+            "scenario_file": scenario_file,
+            "scenario_sha256": next(iter(sc.inputs.values())),
+            "inputs_sha256": sc.inputs,
+            "seed": sc.run.seed,
+            "replication": self.replication,
+            "version": __version__,
+            "start_year": sc.run.start_year,
+            "years": sc.run.years,
+            "simulated_people_initial": sc.run.simulated_people,
+            "region": {
+                "id": sc.region.id,
+                "name": sc.region.name,
+                "name_en": sc.region.name_en,
+                "counties": {c.id: c.name for c in sc.region.counties},
+            },
+            "headline": self.headline(),
+            "outputs": ["population.csv", "demography.csv", "summary.json"],
+            "run_time_s": round(self.run_time_s, 3),
+        }
+
+    def write(self, out_dir: Path) -> Path:
+        return write_outputs(
+            out_dir,
+            {
+                "population.csv": csv_writer(self.population),
+                "demography.csv": csv_writer(self.demography),
+                "summary.json": json_writer(self.summary()),
+            },
+        )
+
+
+def run_scenario(scenario: Scenario, replication: int = 0, progress: object | None = None) -> RunResult:
+    t0 = time.perf_counter()
+    model = AgingModel(scenario, replication=replication)
+    model.run(progress=progress)
+    return RunResult(
+        scenario=scenario,
+        replication=replication,
+        population=model.collector.population_frame(),
+        demography=model.collector.demography_frame(),
+        monthly=model.datacollector.get_model_vars_dataframe(),
+        run_time_s=time.perf_counter() - t0,
+    )
