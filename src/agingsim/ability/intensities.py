@@ -105,14 +105,19 @@ def intensity_matrices(
     return q
 
 
-def monthly_matrices(q: np.ndarray) -> np.ndarray:
-    """P = expm(Q / 12) for every (age, sex) cell."""
+def transition_matrices(q: np.ndarray, dt_years: float) -> np.ndarray:
+    """P(dt) = expm(Q·dt) for every (age, sex) cell: the exact solution of the Kolmogorov equations."""
     p = np.empty_like(q)
     for a in range(q.shape[0]):
         for s in range(q.shape[1]):
-            p[a, s] = expm(q[a, s] / MONTHS_PER_YEAR)
-    p = np.clip(p, 0.0, 1.0)
+            p[a, s] = expm(q[a, s] * dt_years)
+    p = np.clip(p, 0.0, 1.0)  # expm can return -1e-17 where the exact value is 0
     return p / p.sum(axis=-1, keepdims=True)
+
+
+def monthly_matrices(q: np.ndarray) -> np.ndarray:
+    """P = expm(Q / 12): one month."""
+    return transition_matrices(q, 1.0 / MONTHS_PER_YEAR)
 
 
 def build_ability_model(scenario: Scenario) -> AbilityModel:

@@ -96,14 +96,15 @@ class RegionFile(Strict):
     entry: Entry
     counties: list[County] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _counties_consistent(self) -> RegionFile:
-        ids = [c.id for c in self.counties]
+    @field_validator("counties")
+    @classmethod
+    def _counties_consistent(cls, counties: list[County]) -> list[County]:
+        ids = [c.id for c in counties]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate county id(s): {', '.join(dupes)}")
-        check_sums_to_one([c.share_60plus for c in self.counties], "counties' share_60plus")
-        return self
+        check_sums_to_one([c.share_60plus for c in counties], "counties' share_60plus")
+        return counties
 
 
 # --------------------------------------------------------------------------- margins
@@ -281,10 +282,11 @@ class AbilityModelFile(Strict):
             raise ValueError(f"must be the GB/T 42195 levels {list(ABILITY_LEVELS)}")
         return v
 
-    @model_validator(mode="after")
-    def _unique_transitions(self) -> AbilityModelFile:
-        pairs = [(t.from_, t.to) for t in self.transitions]
+    @field_validator("transitions")
+    @classmethod
+    def _unique_transitions(cls, transitions: list[Transition]) -> list[Transition]:
+        pairs = [(t.from_, t.to) for t in transitions]
         dupes = sorted({p for p in pairs if pairs.count(p) > 1})
         if dupes:
             raise ValueError(f"transition(s) given twice: {dupes}")
-        return self
+        return transitions

@@ -1,0 +1,41 @@
+"""Shared fixtures: the hand-built test world in tests/data and helpers to write broken copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agingsim.scenario import load_scenario
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def tiny_scenario():
+    return load_scenario(DATA / "tiny.toml")
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path):
+    """Copy the test world into tmp_path; returns a function to edit one of its files."""
+    for name in ("tiny.toml", "tiny_region.toml", "tiny_margins.toml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    scenario = tmp_path / "tiny.toml"
+    text = scenario.read_text(encoding="utf-8").replace(
+        "../../calibration/ability/default.toml", str(ROOT / "calibration/ability/default.toml")
+    )
+    scenario.write_text(text, encoding="utf-8")
+
+    def edit(name: str, old: str, new: str) -> Path:
+        path = tmp_path / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    edit.dir = tmp_path  # type: ignore[attr-defined]
+    edit.scenario = scenario  # type: ignore[attr-defined]
+    return edit

@@ -1,0 +1,102 @@
+"""Issue 2 §3: intensities → monthly probabilities, death by ability level, vectorised sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.linalg import logm
+
+from agingsim.ability import build_ability_model, next_state
+from agingsim.ability.intensities import (
+    DEAD,
+    N_STATES,
+    ability_prevalence,
+    interpolate_mx,
+    transition_matrices,
+)
+
+
+@pytest.fixture
+def ability(tiny_scenario):
+    return build_ability_model(tiny_scenario)
+
+
+def test_monthly_rows_are_probability_distributions(ability):
+    p = ability.monthly
+    assert p.shape == (ability.n_ages, 2, N_STATES, N_STATES)
+    assert (p >= 0).all()
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-12)
+
+
+def test_dead_is_absorbing(ability):
+    np.testing.assert_array_equal(ability.monthly[:, :, DEAD, DEAD], 1.0)
+    np.testing.assert_array_equal(ability.intensities[:, :, DEAD, :], 0.0)
+
+
+def test_intensity_rows_sum_to_zero(ability):
+    np.testing.assert_allclose(ability.intensities.sum(axis=-1), 0.0, atol=1e-12)
+
+
+def test_small_steps_recover_the_intensities(ability):
+    """(P(dt) − I) / dt → Q as dt → 0: the matrix exponential is the continuous-time model."""
+    q = ability.intensities
+    dt = 1e-5
+    p = transition_matrices(q, dt)
+    np.testing.assert_allclose((p - np.eye(N_STATES)) / dt, q, atol=1e-3 * np.abs(q).max())
+
+
+def test_monthly_matrix_is_the_exponential_of_q_over_12(ability):
+    """logm(P_month) × 12 gives Q back for a chosen cell (age 75, women)."""
+    a = 75 - ability.age_min
+    recovered = logm(ability.monthly[a, 1]).real * 12
+    np.testing.assert_allclose(recovered, ability.intensities[a, 1], atol=1e-8)
+
+
+def test_death_rates_reproduce_the_life_table_at_margin_prevalence(tiny_scenario, ability):
+    """Σ_level π_level μ_level(x) = m(x): hazard ratios only redistribute the life table's deaths."""
+    ages = np.arange(60, ability.age_max + 1)
+    urban = sum(c.share_60plus * c.urban_share for c in tiny_scenario.region.counties)
+    prev = ability_prevalence(tiny_scenario.margins, ages, urban)
+    mx = interpolate_mx(tiny_scenario.life_table, ages)
+    mu = ability.intensities[:, :, :DEAD, DEAD]
+    np.testing.assert_allclose((prev * mu).sum(axis=-1), mx, rtol=1e-12)
+    # and worse ability means a higher death rate (hazard ratios increase with level)
+    assert (np.diff(mu, axis=-1) > 0).all()
+
+
+def test_life_table_interpolation_passes_through_group_rates(tiny_scenario):
+    """m(x) at the middle of a WPP 5-year group equals the group's published rate."""
+    lt = tiny_scenario.life_table.rates
+    mx = interpolate_mx(tiny_scenario.life_table, np.array([72.0]))  # evaluated at 72 + 0.5 = mid of 70-74
+    published = lt[(lt.sex == "F") & (lt.age_lower == 70)]["mx"].item()
+    assert mx[0, 1] == pytest.approx(published, rel=1e-12)
+
+
+def test_sampled_transitions_match_the_monthly_matrix(ability):
+    """Drawing 400k people in one cell reproduces that row of P within sampling error."""
+    n = 400_000
+    rng = np.random.default_rng(1)
+    age = np.full(n, 88, dtype=np.int16)
+    sex = np.ones(n, dtype=np.int8)
+    state = np.full(n, 2, dtype=np.int8)  # moderate
+    out = next_state(ability, age, sex, state, rng.random(n))
+    freq = np.bincount(out, minlength=N_STATES) / n
+    p = ability.monthly[88 - 60, 1, 2]
+    se = np.sqrt(p * (1 - p) / n)
+    assert (np.abs(freq - p) <= 5 * se + 1e-12).all(), (freq, p)
+
+
+def test_same_uniform_same_outcome_and_dead_stay_dead(ability):
+    age = np.array([70, 70, 95, 95], dtype=np.int16)
+    sex = np.array([0, 0, 1, 1], dtype=np.int8)
+    state = np.array([0, 0, 4, DEAD], dtype=np.int8)
+    u = np.array([0.3, 0.3, 0.999999, 0.999999])
+    out = next_state(ability, age, sex, state, u)
+    assert out[0] == out[1]
+    assert out[3] == DEAD
+    assert out[2] == DEAD  # a draw in the top tail from complete loss at 95 is death
+
+
+def test_ages_beyond_age_max_use_the_last_cell(ability):
+    idx = ability.age_index(np.array([59, 60, ability.age_max, ability.age_max + 7]))
+    np.testing.assert_array_equal(idx, [0, 0, ability.n_ages - 1, ability.n_ages - 1])

@@ -1,0 +1,55 @@
+"""Issue 2 §6: `agingsim run` writes population.csv and summary.json and prints a readable summary;
+the bundled default scenario runs with no arguments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from agingsim.cli import main
+from agingsim.population.attributes import ABILITY_LEVELS
+from agingsim.results.collectors import OUTPUT_AGE_BANDS
+
+
+def test_run_writes_the_documented_files(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "tests/data/tiny.toml", "--out", str(out), "--years", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "60岁及以上人口 People 60+" in printed and "100,000 (2024)" in printed
+    pop = pd.read_csv(out / "population.csv")
+    assert list(pop.columns) == ["year", "county", "sex", "age_band", "ability_level", "people"]
+    assert sorted(pop["year"].unique()) == [2024, 2025, 2026]
+    assert set(pop["ability_level"]) == set(ABILITY_LEVELS)
+    assert set(pop["age_band"]) == set(OUTPUT_AGE_BANDS)
+    assert set(pop["county"]) == {"north", "south"}
+    # 1 January of the start year is the region's 60+ population, in real people
+    assert pop[pop.year == 2024]["people"].sum() == 100_000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["headline"]["people_60plus_first"] == 100_000
+    assert summary["years"] == 2
+
+
+def test_default_scenario_runs_with_no_arguments(tmp_path):
+    """`agingsim run` from any folder uses the bundled scenarios/default.toml."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "agingsim.cli", "run", "--years", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "驻马店市" in proc.stdout
+    summary = json.loads((tmp_path / "out" / "default" / "summary.json").read_text())
+    assert summary["region"]["id"] == "zhumadian"
+    assert summary["scenario_file"] == "scenarios/default.toml"
+
+
+def test_validate_accepts_every_bundled_scenario(capsys):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [str(p) for p in sorted((root / "scenarios").glob("*.toml"))]
+    assert files
+    assert main(["validate", *files]) == 0
+    assert capsys.readouterr().out.count("OK ") == len(files)
