@@ -36,7 +36,10 @@ def test_default_scenario_runs_with_no_arguments(tmp_path):
     """`agingsim run` from any folder uses the bundled scenarios/default.toml."""
     proc = subprocess.run(
         [sys.executable, "-m", "agingsim.cli", "run", "--years", "1"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "驻马店市" in proc.stdout

@@ -128,7 +128,7 @@ def test_people_are_conserved_year_to_year(tiny_scenario):
     model = AgingModel(tiny_scenario)
     model.run()
     demo = model.collector.demography_frame().set_index(["county", "year"]).sort_index()
-    for county, d in demo.groupby(level="county"):
+    for _county, d in demo.groupby(level="county"):
         d = d.droplevel("county")
         flow = d["people_1_jan"] + d["entrants"] - d["deaths"]
         np.testing.assert_allclose(d["people_1_jan"].to_numpy()[1:], flow.to_numpy()[:-1], rtol=1e-9)

@@ -23,7 +23,7 @@ def test_there_is_something_to_check():
 @pytest.mark.parametrize("path", TOML_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_toml_figure_has_provenance(path: Path):
     with path.open("rb") as fh:
-        _, labels, missing = strip_provenance(tomllib.load(fh))
+        _, _labels, missing = strip_provenance(tomllib.load(fh))
     assert missing == [], f"{path}: figures without source/assumption: {missing}"
 
 

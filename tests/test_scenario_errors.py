@@ -22,34 +22,74 @@ def run_cli(capsys, *args: str) -> tuple[int, str]:
     ("file", "old", "new", "key", "problem"),
     [
         # a probability above 1
-        ("tiny_margins.toml", "{ p = 0.015 }", "{ p = 1.5 }", "attributes.veteran_family.rows[0].p",
-         "probability"),
+        (
+            "tiny_margins.toml",
+            "{ p = 0.015 }",
+            "{ p = 1.5 }",
+            "attributes.veteran_family.rows[0].p",
+            "probability",
+        ),
         # shares that do not sum to 1
-        ("tiny_margins.toml", "p = [0.85, 0.10, 0.03, 0.01, 0.01]", "p = [0.85, 0.10, 0.03, 0.01, 0.2]",
-         "attributes.ability.rows[0].p", "sum to 1.19"),
+        (
+            "tiny_margins.toml",
+            "p = [0.85, 0.10, 0.03, 0.01, 0.01]",
+            "p = [0.85, 0.10, 0.03, 0.01, 0.2]",
+            "attributes.ability.rows[0].p",
+            "sum to 1.19",
+        ),
         # county shares that do not sum to 1
         ("tiny_region.toml", "share_60plus = 0.4", "share_60plus = 0.5", "counties", "sum to 1.1"),
         # a negative count
-        ("tiny_region.toml", "entrants_per_year = 6000", "entrants_per_year = -6000",
-         "entry.entrants_per_year", "greater than or equal to 0"),
-        ("tiny_margins.toml", 'M = 30000', 'M = -30000', "age_sex[0].M", "greater than or equal to 0"),
+        (
+            "tiny_region.toml",
+            "entrants_per_year = 6000",
+            "entrants_per_year = -6000",
+            "entry.entrants_per_year",
+            "greater than or equal to 0",
+        ),
+        ("tiny_margins.toml", "M = 30000", "M = -30000", "age_sex[0].M", "greater than or equal to 0"),
         # an unknown region
-        ("tiny.toml", 'region = "tiny_region.toml"', 'region = "atlantis"', "population.region",
-         "unknown region 'atlantis'"),
+        (
+            "tiny.toml",
+            'region = "tiny_region.toml"',
+            'region = "atlantis"',
+            "population.region",
+            "unknown region 'atlantis'",
+        ),
         # a misspelt key
         ("tiny.toml", "years = 3", "yeers = 3", "run.yeers", "unknown key"),
         # a label in the wrong category list
-        ("tiny_margins.toml", 'residence = "rural"', 'residence = "suburb"',
-         "attributes.family.rows[1].residence", "not one of urban, rural"),
+        (
+            "tiny_margins.toml",
+            'residence = "rural"',
+            'residence = "suburb"',
+            "attributes.family.rows[1].residence",
+            "not one of urban, rural",
+        ),
         # a missing cell of a conditional margin
-        ("tiny_margins.toml", '{ ability = "complete", p = 0.30 },', "",
-         "attributes.handicapped.rows", "covers 4 of the 5 cells"),
+        (
+            "tiny_margins.toml",
+            '{ ability = "complete", p = 0.30 },',
+            "",
+            "attributes.handicapped.rows",
+            "covers 4 of the 5 cells",
+        ),
         # an unknown attribute to condition on
-        ("tiny_margins.toml", 'by = ["ability"]', 'by = ["income"]', "attributes.handicapped.by",
-         "cannot condition handicapped on 'income'"),
+        (
+            "tiny_margins.toml",
+            'by = ["ability"]',
+            'by = ["income"]',
+            "attributes.handicapped.by",
+            "cannot condition handicapped on 'income'",
+        ),
         # a figure without provenance
-        ("tiny_region.toml", 'assumption = "test fixture', 'note = "test fixture', "pop_60plus",
-         "no source or assumption"),
+        (
+            "tiny_region.toml",
+            'assumption = "test fixture',
+            'note = "test fixture',
+            "pop_60plus",
+            "no source or assumption",
+        ),
         # start year out of range
         ("tiny.toml", "start_year = 2024", "start_year = 1800", "run.start_year", "greater than or equal"),
     ],
@@ -88,8 +128,9 @@ def test_all_problems_of_a_file_are_reported_at_once(tiny_copy, capsys):
 
 
 def test_cli_overrides_are_validated_too(tiny_copy, capsys):
-    code, err = run_cli(capsys, "run", str(tiny_copy.scenario), "--years", "0", "--out",
-                        str(tiny_copy.dir / "o"))
+    code, err = run_cli(
+        capsys, "run", str(tiny_copy.scenario), "--years", "0", "--out", str(tiny_copy.dir / "o")
+    )
     assert code == 2 and "run.years:" in err
 
 
