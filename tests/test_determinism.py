@@ -60,3 +60,19 @@ def test_a_persons_draw_does_not_depend_on_who_else_exists():
     assert alone[0] == everyone[7] == later[0]
     assert s.uniforms("ability", 13, np.array([7]), 100)[0] != alone[0]  # next month: new draw
     assert s.uniforms("choice", 12, np.array([7]), 100)[0] != alone[0]  # other purpose: new draw
+
+
+def test_results_do_not_depend_on_the_number_of_threads(tmp_path, monkeypatch):
+    """Non-negotiable 6: identical output with 1 or 2 threads, with chunks and id blocks small enough
+    that the tiny world really is split across threads."""
+    import agingsim.parallel
+    import agingsim.rng
+
+    monkeypatch.setattr(agingsim.parallel, "MIN_CHUNK", 1000)
+    monkeypatch.setattr(agingsim.rng, "PID_BLOCK", 4096)
+    outputs = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("AGINGSIM_THREADS", threads)
+        assert len(agingsim.parallel.chunks(20_000)) == int(threads)
+        outputs.append((run_to(tmp_path, f"t{threads}") / "population.csv").read_bytes())
+    assert outputs[0] == outputs[1]

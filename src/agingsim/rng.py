@@ -16,6 +16,12 @@ import zlib
 
 import numpy as np
 
+from agingsim.parallel import run_parallel
+
+#: Person ids are drawn for in fixed blocks, each from its own stream, so blocks can be generated on
+#: separate threads and a person's number never depends on the thread count.
+PID_BLOCK = 1 << 18
+
 
 def purpose_key(purpose: str) -> int:
     """A stable integer for a stream's name (``hash()`` is salted per process, crc32 is not)."""
@@ -41,8 +47,15 @@ class RandomStreams:
     def uniforms(self, purpose: str, month: int, pids: np.ndarray, max_pid: int) -> np.ndarray:
         """One U[0,1) float64 per person for ``purpose`` in ``month``, keyed by person id.
 
-        Draws ``max_pid`` numbers and picks each person's own, so person ``k`` gets the same number
-        regardless of which other people exist.
+        Draws a number for every id below ``max_pid`` (in blocks of PID_BLOCK ids, one stream each)
+        and picks each person's own, so person ``k`` gets the same number regardless of which other
+        people exist or how many threads ran.
         """
-        draws = self.generator(purpose, month).random(max_pid)  # float64 generates faster
+        n_blocks = -(-int(max_pid) // PID_BLOCK)
+        draws = np.empty(n_blocks * PID_BLOCK)  # float64: generates faster than float32 here
+
+        def fill(b: int) -> None:
+            self.generator(purpose, month, b).random(out=draws[b * PID_BLOCK : (b + 1) * PID_BLOCK])
+
+        run_parallel([lambda b=b: fill(b) for b in range(n_blocks)])
         return draws[pids]

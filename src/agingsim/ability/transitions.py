@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agingsim.ability.intensities import N_STATES, AbilityModel
+from agingsim.parallel import chunks, run_parallel
 
 
 def transition_cells(
@@ -33,11 +34,16 @@ def next_state(
     state is deterministic and monotone, which is what common random numbers need. Dead is
     absorbing (its stay probability is 1).
     """
-    cell = transition_cells(model, age_years, sex, state)
     out = state.copy()
-    movers = np.flatnonzero(u >= model.stay.take(cell))
-    if movers.size:
-        c = cell[movers]
-        k = (u[movers, None] >= model.cumulative[c]).sum(axis=1)
-        out[movers] = model.order[c, k]
+
+    def chunk(sl: slice) -> None:
+        cell = transition_cells(model, age_years[sl], sex[sl], state[sl])
+        uu = u[sl]
+        movers = np.flatnonzero(uu >= model.stay.take(cell))
+        if movers.size:
+            c = cell[movers]
+            k = (uu[movers, None] >= model.cumulative[c]).sum(axis=1)
+            out[sl][movers] = model.order[c, k]
+
+    run_parallel([lambda sl=sl: chunk(sl) for sl in chunks(len(state))])
     return out
