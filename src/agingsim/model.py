@@ -4,7 +4,7 @@ Older people live in numpy arrays (:class:`~agingsim.population.People`); Mesa p
 schedule, the model-level data collector and, in later modules, the agents that are few and
 heterogeneous enough to be objects (providers, governments). One month:
 
-    cohort entry → ability transitions and death → ageing → collect
+    cohort entry → ability transitions and death → ageing → person-level schemes → ledger → collect
 
 Data flows one way; nothing downstream reaches back except through next month's state.
 """
@@ -17,12 +17,14 @@ import mesa
 import numpy as np
 
 from agingsim.ability import build_ability_model, next_state
+from agingsim.fiscal.ledger import Ledger
 from agingsim.population.attributes import DEAD
 from agingsim.population.people import People
 from agingsim.population.synth import Synthesiser
 from agingsim.results.collectors import PopulationCollector
 from agingsim.rng import RandomStreams
 from agingsim.scenario import Scenario
+from agingsim.schemes.monthly import PersonSchemes
 
 MONTHS_PER_YEAR = 12
 
@@ -75,6 +77,9 @@ class AgingModel(mesa.Model):
         self.alive_people = float(self.people.weight.sum(dtype=np.float64))
         self.month_deaths = 0.0
         self.month_entrants = 0.0
+        region = scenario.region
+        self.ledger = Ledger(region.city or region.id, region.province, [c.id for c in region.counties])
+        self.person_schemes = PersonSchemes(scenario) if scenario.file.policy else None
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",
@@ -96,6 +101,8 @@ class AgingModel(mesa.Model):
             self._new_year()
         self._enter_cohort()
         self._transition()
+        if self.person_schemes is not None:
+            self.person_schemes.pay(self.month, self.scenario.run.start_year, self.people, self.ledger)
         self.datacollector.collect(self)
         self.month += 1
         if self.month == self.n_months:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from agingsim import __version__
+from agingsim.fiscal.ledger import WAN, present_value, summarise
 from agingsim.model import AgingModel
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.results.output import csv_writer, json_writer, write_outputs
@@ -23,6 +24,7 @@ class RunResult:
     population: pd.DataFrame
     demography: pd.DataFrame
     monthly: pd.DataFrame
+    ledger: pd.DataFrame
     run_time_s: float
 
     def headline(self) -> dict[str, Any]:
@@ -40,6 +42,22 @@ class RunResult:
             "needing_care_last": round(float(need_by_year[last]), 1),
             "entrants_total": round(float(self.demography["entrants"].sum()), 1),
             "deaths_total": round(float(self.demography["deaths"].sum()), 1),
+            **self.fiscal_headline(),
+        }
+
+    def fiscal_headline(self) -> dict[str, Any]:
+        if self.ledger.empty:
+            return {}
+        policy = self.scenario.file.policy
+        rate = policy.fiscal.discount_rate if policy else 0.0
+        by_payer = self.ledger.groupby("payer_level")["amount_cny"].sum() / WAN
+        return {
+            "cost_total_wan": round(float(self.ledger["amount_cny"].sum() / WAN), 2),
+            "cost_by_payer_wan": {k: round(float(v), 2) for k, v in by_payer.items()},
+            "cost_present_value_wan": round(
+                present_value(self.ledger, rate, self.scenario.run.start_year) / WAN, 2
+            ),
+            "discount_rate": rate,
         }
 
     def summary(self) -> dict[str, Any]:
@@ -67,19 +85,25 @@ class RunResult:
                 "counties": {c.id: c.name for c in sc.region.counties},
             },
             "headline": self.headline(),
-            "outputs": ["population.csv", "demography.csv", "summary.json"],
+            "outputs": sorted([*self.files(), "summary.json"]),
             "run_time_s": round(self.run_time_s, 3),
         }
 
+    def files(self) -> dict[str, Any]:
+        files: dict[str, Any] = {
+            "population.csv": csv_writer(self.population),
+            "demography.csv": csv_writer(self.demography),
+        }
+        if self.scenario.file.policy is not None:
+            files["ledger.csv"] = csv_writer(self.ledger)
+            files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
+            files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
+        return files
+
     def write(self, out_dir: Path) -> Path:
-        return write_outputs(
-            out_dir,
-            {
-                "population.csv": csv_writer(self.population),
-                "demography.csv": csv_writer(self.demography),
-                "summary.json": json_writer(self.summary()),
-            },
-        )
+        files = self.files()
+        files["summary.json"] = json_writer(self.summary())
+        return write_outputs(out_dir, files)
 
 
 def run_scenario(scenario: Scenario, replication: int = 0, progress: object | None = None) -> RunResult:
@@ -92,5 +116,6 @@ def run_scenario(scenario: Scenario, replication: int = 0, progress: object | No
         population=model.collector.population_frame(),
         demography=model.collector.demography_frame(),
         monthly=model.datacollector.get_model_vars_dataframe(),
+        ledger=model.ledger.frame(),
         run_time_s=time.perf_counter() - t0,
     )

@@ -214,6 +214,11 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     table_path = (ability_path.parent / ability.mortality.life_table).resolve()
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
 
+    if file.policy is not None:
+        from agingsim.schemes.person import compile_schemes  # late: schemes import this module
+
+        compile_schemes(file.policy, ability.age_max, [c.id for c in region.counties], scenario_path)
+
     provenance: dict[str, Provenance] = {}
     for p, lab in (
         (scenario_path, labels),

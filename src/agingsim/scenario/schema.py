@@ -64,6 +64,7 @@ class ScenarioFile(Strict):
     scenario: ScenarioMeta
     run: RunSettings
     population: PopulationRef
+    policy: PolicySection | None = None
 
 
 # --------------------------------------------------------------------------- region
@@ -92,6 +93,7 @@ class RegionFile(Strict):
     name: str = Field(min_length=1)
     name_en: str = ""
     province: str = ""
+    city: str = Field("", description="the city government paying 'city' shares; default: this region")
     pop_60plus: Annotated[float, Field(gt=0)]
     entry: Entry
     counties: list[County] = Field(min_length=1)
@@ -290,3 +292,80 @@ class AbilityModelFile(Strict):
         if dupes:
             raise ValueError(f"transition(s) given twice: {dupes}")
         return transitions
+
+
+# --------------------------------------------------------------------------- policy (issue 3)
+
+SCHEME_FAMILIES = ("supply", "demand", "allowance", "workforce")
+PAYER_LEVELS = ("province", "city", "county")
+
+
+class BenefitGroup(Strict):
+    """One eligible group of a scheme: a rule, and the monthly standard for people it covers.
+
+    ``amount`` is CNY per person per month: a number, a table by ability level
+    (``{ mild = 100, moderate = 200, ... }``), or either of those dated (``{ "2027-01" = ... }``).
+    """
+
+    id: str = Field(min_length=1)
+    clause: str = ""
+    when: str = Field(min_length=1)
+    amount: Any = None
+
+
+class PersonScheme(Strict):
+    """A benefit that follows the person (补人头): allowance, voucher or purchased service."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    family: str
+    clause: str = ""
+    eligible: str = "age >= 60"
+    exclude: str | None = None
+    exclude_recipients_of: list[str] = Field(default_factory=list)
+    counties: list[str] | None = None
+    active: Any = True
+    payment: str = "entitled"
+    delivery_rate: Any = 1.0
+    amount: Any = None
+    groups: list[BenefitGroup] = Field(default_factory=list)
+    payers: Any
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, v: str) -> str:
+        if v not in SCHEME_FAMILIES:
+            raise ValueError(f"'{v}' is not one of {', '.join(SCHEME_FAMILIES)}")
+        return v
+
+    @field_validator("payment")
+    @classmethod
+    def _payment(cls, v: str) -> str:
+        if v not in ("entitled", "delivered"):
+            raise ValueError(
+                "must be 'entitled' (paid to everyone eligible) or 'delivered' (paid on services delivered)"
+            )
+        return v
+
+
+class FiscalSettings(Strict):
+    discount_rate: Annotated[float, Field(ge=0.0, le=0.3)] = 0.0
+
+
+class PolicySection(Strict):
+    definitions: dict[str, str] = Field(default_factory=dict)
+    schemes: list[PersonScheme] = Field(default_factory=list)
+    fiscal: FiscalSettings = Field(default_factory=FiscalSettings)
+
+    @field_validator("schemes")
+    @classmethod
+    def _unique_ids(cls, schemes: list[PersonScheme]) -> list[PersonScheme]:
+        ids = [s.id for s in schemes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate scheme id(s): {', '.join(dupes)}")
+        return schemes
+
+
+ScenarioFile.model_rebuild()

@@ -1,0 +1,1 @@
+"""Who pays: payer splits and the fiscal ledger (ledger.py)."""

@@ -1,0 +1,222 @@
+"""Eligibility rules: declarative formulas over a person's attributes, written in the scenario.
+
+A rule is a short expression a civil-affairs officer can read against the policy text, e.g. seed 004
+三(一)4 "70周岁及以上的计生特扶老人、独居老人"::
+
+    age >= 70 and (fp_special or alone)
+
+Vocabulary: ``age`` (completed years), ``ability`` compared with the level names ``intact`` < ``mild``
+< ``moderate`` < ``severe`` < ``complete``; yes/no attributes ``tekun_centralised``,
+``tekun_dispersed``, ``dibao``, ``near_dibao``, ``ordinary``, ``with_family``, ``empty_nest``,
+``left_behind``, ``alone``, ``lost_only_child``, ``fp_special``, ``veteran_family``,
+``model_worker``, ``handicapped``, ``ltc_insured``, ``urban``, ``rural``, ``male``, ``female``; and
+names the scenario defines in ``[policy.definitions]``. Operators: ``and or not``, comparisons,
+parentheses. Anything else is rejected when the scenario is loaded.
+
+Rules are evaluated once per parameter period on the grid of attribute combinations that the rules
+mention (age × ability × the referenced categories), not per person per month; a person's monthly
+entitlement is then one table lookup.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from agingsim.population.attributes import (
+    ABILITY_LEVELS,
+    ECON_STATUSES,
+    FAMILY_SITUATIONS,
+    FLAGS,
+    RESIDENCES,
+    SEXES,
+)
+
+LEVEL_CONSTANTS: dict[str, int] = {lv: i for i, lv in enumerate(ABILITY_LEVELS)}
+NUMERIC_VARIABLES = ("age", "ability")
+
+#: Yes/no variable → (grid axis, code meaning "yes").
+BOOLEAN_VARIABLES: dict[str, tuple[str, int]] = {
+    **{name: ("econ", i) for i, name in enumerate(ECON_STATUSES)},
+    **{name: ("family", i) for i, name in enumerate(FAMILY_SITUATIONS)},
+    **{name: (name, 1) for name in FLAGS},
+    "urban": ("residence", RESIDENCES.index("urban")),
+    "rural": ("residence", RESIDENCES.index("rural")),
+    "male": ("sex", SEXES.index("M")),
+    "female": ("sex", SEXES.index("F")),
+}
+AXIS_SIZES: dict[str, int] = {
+    "econ": len(ECON_STATUSES),
+    "family": len(FAMILY_SITUATIONS),
+    "residence": len(RESIDENCES),
+    "sex": len(SEXES),
+    **{name: 2 for name in FLAGS},
+}
+VOCABULARY = frozenset([*NUMERIC_VARIABLES, *LEVEL_CONSTANTS, *BOOLEAN_VARIABLES])
+
+_COMPARE = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+
+
+class RuleError(ValueError):
+    """A rule that cannot be parsed or names something unknown."""
+
+
+def parse_rule(text: str) -> ast.Expression:
+    """Parse and check a rule's syntax: only names, numbers, comparisons, and/or/not."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise RuleError(f"cannot parse rule {text!r}: {exc.msg}") from None
+    for node in ast.walk(tree):
+        ok = isinstance(
+            node,
+            ast.Expression
+            | ast.BoolOp
+            | ast.And
+            | ast.Or
+            | ast.UnaryOp
+            | ast.Not
+            | ast.Compare
+            | ast.Name
+            | ast.Load
+            | ast.Constant
+            | ast.cmpop,
+        )
+        if isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool) or not isinstance(node.value, int | float)
+        ):
+            ok = False
+        if not ok:
+            raise RuleError(
+                f"rule {text!r}: '{ast.unparse(node)}' is not allowed (use and/or/not, comparisons)"
+            )
+    return tree
+
+
+def rule_names(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Definitions plus the rules of every scheme, checked together."""
+
+    definitions: dict[str, ast.Expression]
+
+    @classmethod
+    def from_texts(cls, definitions: dict[str, str]) -> RuleSet:
+        parsed: dict[str, ast.Expression] = {}
+        for name, text in definitions.items():
+            if name in VOCABULARY:
+                raise RuleError(f"definition '{name}' shadows a built-in name")
+            parsed[name] = parse_rule(text)
+        rs = cls(parsed)
+        for name in parsed:
+            rs._check_names(parsed[name], stack=(name,))
+        return rs
+
+    def _check_names(self, tree: ast.AST, stack: tuple[str, ...] = ()) -> None:
+        for name in rule_names(tree):
+            if name in VOCABULARY:
+                continue
+            if name not in self.definitions:
+                known = ", ".join(sorted(VOCABULARY | set(self.definitions)))
+                raise RuleError(f"unknown attribute '{name}'; known: {known}")
+            if name in stack:
+                raise RuleError(f"definition cycle: {' → '.join((*stack, name))}")
+            self._check_names(self.definitions[name], (*stack, name))
+
+    def compile(self, text: str) -> ast.Expression:
+        tree = parse_rule(text)
+        self._check_names(tree)
+        return tree
+
+    def axes_of(self, tree: ast.AST) -> set[str]:
+        """Grid axes a rule needs (definitions expanded)."""
+        axes: set[str] = set()
+        for name in rule_names(tree):
+            if name in BOOLEAN_VARIABLES:
+                axes.add(BOOLEAN_VARIABLES[name][0])
+            elif name in self.definitions:
+                axes |= self.axes_of(self.definitions[name])
+        return axes
+
+
+class RuleGrid:
+    """Every combination of age (60..age_max), ability level (and dead) and the referenced axes."""
+
+    def __init__(self, rules: RuleSet, axes: set[str], age_max: int) -> None:
+        self.rules = rules
+        self.age_max = age_max
+        self.axes: list[tuple[str, int]] = [
+            ("age", age_max - 60 + 1),
+            ("ability", len(ABILITY_LEVELS) + 1),  # + dead, never eligible
+            *sorted((a, AXIS_SIZES[a]) for a in axes),
+        ]
+        self.shape = tuple(size for _, size in self.axes)
+        self.size = int(np.prod(self.shape))
+
+    @cached_property
+    def _codes(self) -> dict[str, np.ndarray]:
+        idx = np.indices(self.shape).reshape(len(self.shape), -1)
+        return {name: idx[i] for i, (name, _) in enumerate(self.axes)}
+
+    def variable(self, name: str) -> np.ndarray:
+        codes = self._codes
+        if name == "age":
+            return codes["age"] + 60
+        if name == "ability":
+            return codes["ability"]
+        if name in LEVEL_CONSTANTS:
+            return np.full(self.size, LEVEL_CONSTANTS[name])
+        if name in BOOLEAN_VARIABLES:
+            axis, yes = BOOLEAN_VARIABLES[name]
+            return codes[axis] == yes
+        return self.evaluate(self.rules.definitions[name])
+
+    def evaluate(self, tree: ast.AST) -> np.ndarray:
+        """Boolean (or numeric) value of a rule on every grid cell."""
+        node = tree.body if isinstance(tree, ast.Expression) else tree
+        if isinstance(node, ast.Name):
+            return self.variable(node.id)
+        if isinstance(node, ast.Constant):
+            return np.full(self.size, node.value)
+        if isinstance(node, ast.BoolOp):
+            parts = [self.evaluate(v).astype(bool) for v in node.values]
+            op = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            return op.reduce(parts)
+        if isinstance(node, ast.UnaryOp):  # only `not` passes parse_rule
+            return ~self.evaluate(node.operand).astype(bool)
+        if isinstance(node, ast.Compare):
+            result = np.ones(self.size, dtype=bool)
+            left = self.evaluate(node.left)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                right = self.evaluate(comp)
+                result &= _COMPARE[type(op)](left, right)
+                left = right
+            return result
+        raise RuleError(f"cannot evaluate '{ast.unparse(node)}'")  # unreachable after parse_rule
+
+    def cells(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Grid cell of each person from people arrays (age_m, ability, econ, family, flags, ...)."""
+        cell = np.zeros(len(columns["age_m"]), dtype=np.int32)
+        for name, size in self.axes:
+            if name == "age":
+                code = np.clip(columns["age_m"] // 12, 60, self.age_max) - 60
+            elif name in FLAGS:
+                code = (columns["flags"] >> FLAGS.index(name)) & 1
+            else:
+                code = columns[name]
+            cell *= size
+            cell += code
+        return cell
