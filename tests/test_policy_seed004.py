@@ -1,0 +1,159 @@
+"""Seed 004 三 (Yuquan, Hohhot): each eligible group and exclusion on hand-built people.
+
+Rules come from scenarios/yuquan_home_services.toml, so these tests pin the scenario file to the
+clauses it cites (docs/seed_clauses.md 004-三(一)-0..9, 004-三(二)-0..6).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agingsim.policy.dated import month_key
+from agingsim.population.attributes import ABILITY_LEVELS, ECON_STATUSES, FAMILY_SITUATIONS, FLAGS
+from agingsim.scenario import load_scenario
+from agingsim.schemes.monthly import PersonSchemes
+
+ROOT = Path(__file__).resolve().parents[1]
+JULY_2024 = month_key(2024, 7)
+
+
+@pytest.fixture(scope="module")
+def yuquan():
+    return PersonSchemes(load_scenario(ROOT / "scenarios/yuquan_home_services.toml"))
+
+
+def person(age=60, ability="intact", econ="ordinary", family="with_family", flags=(), sex="M", urban=True):
+    bits = 0
+    for f in flags:
+        bits |= 1 << FLAGS.index(f)
+    return {
+        "age_m": age * 12 + 6,
+        "ability": ABILITY_LEVELS.index(ability),
+        "econ": ECON_STATUSES.index(econ),
+        "family": FAMILY_SITUATIONS.index(family),
+        "flags": bits,
+        "residence": 0 if urban else 1,
+        "sex": 0 if sex == "M" else 1,
+    }
+
+
+def entitle(schemes: PersonSchemes, scheme_id: str, people: list[dict], month: int = JULY_2024):
+    """(monthly CNY, rule id) for each hand-built person."""
+    cols = {k: np.array([p[k] for p in people]) for k in people[0]}
+    cells = schemes.grid.cells(cols)
+    county = np.zeros(len(people), dtype=np.int64)
+    received: dict[str, np.ndarray] = {}
+    for s in schemes.schemes:
+        a, rule = schemes.entitlements(s, month, cells, county, received)
+        received[s.id] = a > 0
+        if s.id == scheme_id:
+            return [(float(x), s.group_ids[r] if x > 0 else None) for x, r in zip(a, rule, strict=True)]
+    raise KeyError(scheme_id)
+
+
+@pytest.mark.parametrize(
+    ("who", "rule"),
+    [
+        # 三(一)1: 65周岁以上城乡特困分散供养人员
+        (person(65, "mild", econ="tekun_dispersed"), "g1_tekun_dispersed_65"),
+        (person(64, "mild", econ="tekun_dispersed"), None),
+        (person(70, "mild", econ="tekun_centralised"), None),  # centralised is not group 1
+        # 三(一)2: 80周岁以上低保及低保边缘家庭中的老人
+        (person(80, "mild", econ="dibao"), "g2_dibao_80"),
+        (person(80, "mild", econ="near_dibao"), "g2_dibao_80"),
+        (person(79, "mild", econ="dibao"), None),
+        # 三(一)3: 低保及低保边缘家庭中的中度重度失能失智老人 (no extra age bar)
+        (person(60, "moderate", econ="near_dibao"), "g3_dibao_moderate_severe"),
+        (person(60, "severe", econ="dibao"), "g3_dibao_moderate_severe"),
+        # 三(一)4: 70周岁及以上的计生特扶老人、独居老人
+        (person(70, "mild", family="alone"), "g4_fp_or_alone_70"),
+        (person(70, "mild", flags=("fp_special",)), "g4_fp_or_alone_70"),
+        (person(69, "mild", family="alone"), None),
+        # 三(一)5: 70周岁以上的劳动模范、因公致残、见义勇为伤残
+        (person(70, "mild", flags=("model_worker",)), "g5_model_worker_70"),
+        (person(69, "severe", flags=("model_worker",)), None),
+        # 三(一)6: 90周岁以上
+        (person(90, "mild"), "g6_age_90"),
+        (person(89, "complete"), None),
+        # 三(一)-0: every group requires 失能、半失能
+        (person(95, "intact", econ="dibao", family="alone"), None),
+        # 三(一)-9: long-term-care insurance recipients are excluded
+        (person(90, "severe", flags=("ltc_insured",)), None),
+    ],
+)
+def test_home_service_groups(yuquan, who, rule):
+    [(amount, got)] = entitle(yuquan, "home_services", [who])
+    assert got == rule
+    assert (amount > 0) == (rule is not None)
+
+
+def test_amount_follows_the_ability_level(yuquan):
+    levels = ["mild", "moderate", "severe", "complete"]
+    got = entitle(yuquan, "home_services", [person(92, lv) for lv in levels])
+    assert [a for a, _ in got] == [200, 400, 600, 600]
+
+
+def test_several_conditions_give_the_highest_standard_once(yuquan):
+    """三(一): 同时符合两个以上条件的老人,按最高标准执行,但不得重复享受."""
+    multi = person(91, "severe", econ="dibao", family="alone", flags=("model_worker",))
+    [(amount, rule)] = entitle(yuquan, "home_services", [multi])
+    assert amount == 600  # one standard, not 5 × 600
+    assert rule is not None
+
+
+def test_highest_standard_wins_when_groups_differ(tiny_copy):
+    """With different standards per group, the person gets the largest, booked under its rule."""
+    policy = """
+[policy]
+[[policy.schemes]]
+id = "svc"
+name = "测试服务"
+family = "demand"
+payers = { city = 0.5, county = 0.5, source = "test" }
+  [[policy.schemes.groups]]
+  id = "low"
+  when = "age >= 60"
+  amount = { value = 100, assumption = "test" }
+  [[policy.schemes.groups]]
+  id = "high"
+  when = "age >= 80"
+  amount = { value = 300, assumption = "test" }
+"""
+    path = tiny_copy.scenario
+    path.write_text(path.read_text() + policy)
+    schemes = PersonSchemes(load_scenario(path))
+    got = entitle(schemes, "svc", [person(70), person(85)], month_key(2024, 1))
+    assert got == [(100.0, "low"), (300.0, "high")]
+
+
+@pytest.mark.parametrize(
+    ("who", "rule"),
+    [
+        (person(60, econ="tekun_centralised"), "m1_tekun"),  # 三(二)1: 特困 (either kind)
+        (person(60, econ="tekun_dispersed"), "m1_tekun"),
+        (person(60, "moderate"), "m2_moderate_severe"),  # 三(二)2
+        (person(60, "mild"), None),  # mild alone is not a meal-service group
+        (person(60, econ="near_dibao"), "m3_dibao"),  # 三(二)3
+        (person(60, family="empty_nest"), "m4_empty_nest"),  # 三(二)4 空巢(留守)
+        (person(60, family="left_behind", urban=False), "m4_empty_nest"),
+        (person(60, flags=("lost_only_child", "fp_special")), "m5_lost_only_child"),  # 三(二)5
+        (person(100), "m6_age_100"),  # 三(二)6
+        (person(99), None),
+        (person(75, family="alone"), None),  # living alone is not a meal-service group
+    ],
+)
+def test_meal_service_groups(yuquan, who, rule):
+    """三(二): no disability requirement; six groups."""
+    [(amount, got)] = entitle(yuquan, "meal_service", [who])
+    assert got == rule
+    assert (amount > 0) == (rule is not None)
+
+
+def test_nothing_is_paid_before_the_start_date(yuquan):
+    """四(三): service delivery starts July 2024; June 2024 pays nothing."""
+    who = [person(90, "severe"), person(60, family="empty_nest")]
+    assert all(a == 0 for a, _ in entitle(yuquan, "home_services", who, month_key(2024, 6)))
+    assert all(a == 0 for a, _ in entitle(yuquan, "meal_service", who, month_key(2024, 6)))
