@@ -49,6 +49,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from agingsim.compare import compare_results
+    from agingsim.results.output import csv_writer, json_writer, write_outputs
+    from agingsim.simulate import run_scenario
+
+    a = load_scenario(args.a)
+    b = load_scenario(args.b)
+    seed = args.seed if args.seed is not None else a.run.seed
+    a, b = a.with_run(seed=seed, years=args.years), b.with_run(seed=seed, years=args.years)
+    if a.inputs_population_key() != b.inputs_population_key():
+        print(
+            "note: the two scenarios build different populations; differences include demography",
+            file=sys.stderr,
+        )
+    ra, rb = run_scenario(a), run_scenario(b)
+    table = compare_results(ra, rb)
+    out = Path(args.out) if args.out else Path("out") / f"compare_{a.path.stem}_vs_{b.path.stem}"
+    write_outputs(
+        out,
+        {
+            "comparison.csv": csv_writer(table, "%.4f"),
+            "summary.json": json_writer({"a": ra.summary(), "b": rb.summary(), "seed": seed}),
+        },
+    )
+    totals = table.groupby("measure")[["a", "b", "b_minus_a"]].sum()
+    print(f"A: {a.name}\nB: {b.name}\nseed {seed} (same synthetic people in both)")
+    for measure in [m for m in totals.index if m.startswith("cost_") and m.endswith("_wan")]:
+        row = totals.loc[measure]
+        print(f"  {measure:32s} A {row.a:14,.1f}  B {row.b:14,.1f}  B−A {row.b_minus_a:+14,.1f}")
+    print(f"输出 Output: {out}/")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         sc = load_scenario(path)
@@ -76,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--years", type=int, help="override the horizon in years")
     run.add_argument("--replication", type=int, default=0, help="replication index (spawned seed stream)")
     run.set_defaults(func=cmd_run)
+
+    cmp_ = sub.add_parser("compare", help="run two scenarios on the same synthetic people and diff them")
+    cmp_.add_argument("a")
+    cmp_.add_argument("b")
+    cmp_.add_argument("--seed", type=int, help="seed for both arms (default: A's)")
+    cmp_.add_argument("--years", type=int, help="override the horizon of both")
+    cmp_.add_argument("--out", help="output folder (default: out/compare_A_vs_B)")
+    cmp_.set_defaults(func=cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")

@@ -157,6 +157,10 @@ class Scenario:
     def run(self) -> RunSettings:
         return self.file.run
 
+    def inputs_population_key(self) -> tuple[str, ...]:
+        """Hashes of the files that build the people (region, margins, ability, life table)."""
+        return tuple(list(self.inputs.values())[1:])
+
     def with_run(self, **changes: int | None) -> Scenario:
         """A copy with run settings overridden (``--seed``, ``--years``), validated again."""
         given = {k: v for k, v in changes.items() if v is not None}

@@ -1,0 +1,64 @@
+"""Issue 3 §7 / non-negotiable 6: compare runs both arms on the same synthetic people."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from agingsim.cli import main
+
+POLICY = """
+[[policy.schemes]]
+id = "allowance_80"
+name = "高龄津贴"
+family = "allowance"
+eligible = "age >= 80"
+amount = { value = 100, assumption = "test" }
+payers = { city = 0.6, county = 0.4, source = "test" }
+
+[[policy.schemes]]
+id = "nursing"
+name = "护理补贴"
+family = "allowance"
+eligible = "ability >= moderate"
+amount = { moderate = 100, severe = 200, complete = 300, assumption = "test" }
+payers = { county = 1.0, source = "test" }
+"""
+
+
+@pytest.fixture
+def arms(tiny_copy):
+    a = tiny_copy.scenario
+    a.write_text(a.read_text() + POLICY)
+    b = tiny_copy.dir / "b.toml"
+    b.write_text(a.read_text())
+    return a, b
+
+
+def run_compare(a, b, out, capsys):
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
+    capsys.readouterr()
+    return pd.read_csv(out / "comparison.csv")
+
+
+def test_a_reform_that_changes_nothing_shows_exactly_zero(arms, tmp_path, capsys):
+    a, b = arms
+    table = run_compare(a, b, tmp_path / "cmp", capsys)
+    assert len(table) > 0
+    assert (table["b_minus_a"] == 0).all()
+
+
+def test_same_people_in_both_arms(arms, tmp_path, capsys):
+    """Doubling the 80+ allowance doubles its cost exactly, year by year: same people, same deaths."""
+    a, b = arms
+    b.write_text(
+        b.read_text().replace(
+            'amount = { value = 100, assumption = "test" }', 'amount = { value = 200, assumption = "test" }'
+        )
+    )
+    table = run_compare(a, b, tmp_path / "cmp", capsys).set_index(["measure", "year"])
+    city = table.loc["cost_city_wan"]  # only the 80+ allowance is paid by the city
+    assert city["b"].to_numpy() == pytest.approx(2 * city["a"].to_numpy())
+    county = table.loc["cost_county_wan"]  # the county pays 40% of it plus all of the nursing subsidy
+    nursing = county["a"] - city["a"] * 0.4 / 0.6
+    assert county["b"].to_numpy() == pytest.approx((nursing + 2 * city["a"] * 0.4 / 0.6).to_numpy())
