@@ -24,6 +24,7 @@ from agingsim.population.synth import Synthesiser
 from agingsim.results.collectors import PopulationCollector
 from agingsim.rng import RandomStreams
 from agingsim.scenario import Scenario
+from agingsim.schemes.facility import book_facility_schemes, compile_facilities
 from agingsim.schemes.monthly import PersonSchemes
 
 MONTHS_PER_YEAR = 12
@@ -79,7 +80,12 @@ class AgingModel(mesa.Model):
         self.month_entrants = 0.0
         region = scenario.region
         self.ledger = Ledger(region.city or region.id, region.province, [c.id for c in region.counties])
-        self.person_schemes = PersonSchemes(scenario) if scenario.file.policy else None
+        policy = scenario.file.policy
+        self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
+        if policy and policy.facility_schemes:
+            shares = np.array([c.share_60plus for c in region.counties])
+            schemes = compile_facilities(policy, self.ledger.county_ids, shares, scenario.path)
+            book_facility_schemes(schemes, self.ledger, run.start_year, run.years)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",

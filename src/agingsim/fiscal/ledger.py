@@ -75,7 +75,9 @@ class Ledger:
                 )
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=LEDGER_COLUMNS)
+        """All rows in time order (facility payments are booked up front, people's monthly)."""
+        frame = pd.DataFrame(self.rows, columns=LEDGER_COLUMNS)
+        return frame.sort_values(["year", "month"], kind="stable").reset_index(drop=True)
 
 
 def summarise(ledger: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -219,9 +219,15 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
 
     if file.policy is not None:
-        from agingsim.schemes.person import compile_schemes  # late: schemes import this module
+        import numpy as np
 
-        compile_schemes(file.policy, ability.age_max, [c.id for c in region.counties], scenario_path)
+        from agingsim.schemes.facility import compile_facilities  # late: schemes import this module
+        from agingsim.schemes.person import compile_schemes
+
+        county_ids = [c.id for c in region.counties]
+        compile_schemes(file.policy, ability.age_max, county_ids, scenario_path)
+        shares = np.array([c.share_60plus for c in region.counties])
+        compile_facilities(file.policy, county_ids, shares, scenario_path)
 
     provenance: dict[str, Provenance] = {}
     for p, lab in (

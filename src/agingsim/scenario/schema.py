@@ -349,6 +349,113 @@ class PersonScheme(Strict):
         return v
 
 
+FACILITY_TYPES = (
+    "street_centre",  # 街道/乡镇养老服务中心 (≥ 30 beds)
+    "community_station",  # 社区养老服务站
+    "canteen",  # 社区食堂 / 助餐点
+    "institution",  # 养老机构
+    "nursing_home",  # 区级护理院
+)
+FACILITY_BASES = ("new_bed", "floor_m2", "bed_month", "facility_year", "meal_servings", "carer_year")
+
+
+class FacilityPlan(Strict):
+    """Facilities opening over time (a build plan): until providers respond to subsidies (the
+    behaviour issue), supply is this plan. ``opens`` maps a month to how many open then."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    type: str
+    name: str = Field(min_length=1)
+    clause: str = ""
+    operator: str = "private"
+    county: str | None = None
+    opens: dict[str, Annotated[float, Field(ge=0)]]
+    beds: NonNegative = 0.0
+    floor_m2: NonNegative = 0.0
+    carers: NonNegative = 0.0
+    servings_per_day: Any = 0.0
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        if v not in FACILITY_TYPES:
+            raise ValueError(f"'{v}' is not one of {', '.join(FACILITY_TYPES)}")
+        return v
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, v: str) -> str:
+        if v not in ("public", "private", "public_built_private_run"):
+            raise ValueError("must be public, private or public_built_private_run")
+        return v
+
+
+class MealTier(Strict):
+    min_servings: Annotated[float, Field(ge=0)]
+    amount: NonNegative
+
+
+class FacilityScheme(Strict):
+    """A subsidy that follows facilities (补床位/补砖头): construction, operation, meals, carers.
+
+    ``basis`` says what is paid for: ``new_bed`` / ``floor_m2`` (construction, in ``instalments``),
+    ``bed_month`` / ``facility_year`` (operation), ``meal_servings`` (per facility-year by the tier of
+    its average daily servings), ``carer_year`` (workforce).
+    """
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    family: str = "supply"
+    clause: str = ""
+    applies_to: list[str] = Field(min_length=1)
+    basis: str
+    amount: Any = None
+    tiers: list[MealTier] = Field(default_factory=list)
+    instalments: list[Probability] = Field(default_factory=lambda: [1.0])
+    paid: str = "same_year"
+    payment_month: int = Field(12, ge=1, le=12)
+    active: Any = True
+    payers: Any
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, v: str) -> str:
+        if v not in SCHEME_FAMILIES:
+            raise ValueError(f"'{v}' is not one of {', '.join(SCHEME_FAMILIES)}")
+        return v
+
+    @field_validator("basis")
+    @classmethod
+    def _basis(cls, v: str) -> str:
+        if v not in FACILITY_BASES:
+            raise ValueError(f"'{v}' is not one of {', '.join(FACILITY_BASES)}")
+        return v
+
+    @field_validator("paid")
+    @classmethod
+    def _paid(cls, v: str) -> str:
+        if v not in ("same_year", "following_year"):
+            raise ValueError("must be same_year or following_year")
+        return v
+
+    @field_validator("instalments")
+    @classmethod
+    def _instalments(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("needs at least one instalment")
+        check_sums_to_one(v, "instalments")
+        return v
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: list[MealTier]) -> list[MealTier]:
+        mins = [t.min_servings for t in v]
+        if mins != sorted(mins) or len(set(mins)) != len(mins):
+            raise ValueError("tiers must be in increasing order of min_servings, each once")
+        return v
+
+
 class FiscalSettings(Strict):
     discount_rate: Annotated[float, Field(ge=0.0, le=0.3)] = 0.0
 
@@ -356,6 +463,8 @@ class FiscalSettings(Strict):
 class PolicySection(Strict):
     definitions: dict[str, str] = Field(default_factory=dict)
     schemes: list[PersonScheme] = Field(default_factory=list)
+    facilities: list[FacilityPlan] = Field(default_factory=list)
+    facility_schemes: list[FacilityScheme] = Field(default_factory=list)
     fiscal: FiscalSettings = Field(default_factory=FiscalSettings)
 
     @field_validator("schemes")

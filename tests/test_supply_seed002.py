@@ -1,0 +1,146 @@
+"""Seed 002 三(四), 三(七): supply-side subsidies from scenarios/guiyang_service_circle.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agingsim.scenario import load_scenario
+from agingsim.schemes.facility import meal_tier
+from agingsim.simulate import run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+WAN = 10_000
+
+
+@pytest.fixture(scope="module")
+def guiyang():
+    scenario = load_scenario(ROOT / "scenarios/guiyang_service_circle.toml").with_run(simulated_people=5000)
+    return scenario, run_scenario(scenario)
+
+
+def cost(result, line_item, year=None, month=None, level=None):
+    led = result.ledger
+    led = led[led.line_item == line_item]
+    if year is not None:
+        led = led[led.year == year]
+    if month is not None:
+        led = led[led.month == month]
+    if level is not None:
+        led = led[led.payer_level == level]
+    return led["amount_cny"].sum()
+
+
+@pytest.mark.parametrize(
+    ("servings", "yearly"),
+    [
+        (9, 0),
+        (10, 10_000),
+        (30, 10_000),
+        (31, 20_000),
+        (60, 20_000),
+        (61, 30_000),
+        (100, 30_000),
+        (101, 50_000),
+        (199, 50_000),
+        (200, 100_000),
+        (450, 100_000),
+    ],
+)
+def test_meal_tiers_at_their_boundaries(guiyang, servings, yearly):
+    """三(四)-8: 日均10至30、31至60、61至100(含)、100人次以上、200人次及以上 → 1/2/3/5/10万元."""
+    scenario, _ = guiyang
+    tiers = next(s for s in scenario.file.policy.facility_schemes if s.id == "meal_service").tiers
+    assert meal_tier(tiers, servings)[1] == yearly
+
+
+def test_construction_per_bed_paid_in_three_instalments(guiyang):
+    """三(四)-2, -4: 2万元 per new bed, 分3年拨付: each year's 10 new centres are paid over 3 Decembers."""
+    _, result = guiyang
+    per_cohort = 10 * 30 * 20_000
+    assert cost(result, "construction_per_bed", 2021) == pytest.approx(per_cohort * 0.3334)
+    assert cost(result, "construction_per_bed", 2023) == pytest.approx(per_cohort)  # three cohorts overlap
+    assert cost(result, "construction_per_bed", 2025) == pytest.approx(per_cohort * 0.3333)
+    assert cost(result, "construction_per_bed", 2026) == 0
+    months = set(result.ledger[result.ledger.line_item == "construction_per_bed"]["month"])
+    assert months == {12}
+    total = cost(result, "construction_per_bed")
+    assert total == pytest.approx(30 * 30 * 20_000)  # every new bed paid exactly once in full
+
+
+def test_construction_per_m2_for_stations(guiyang):
+    """三(四)-3: 每平米1000元 of usable floor area."""
+    _, result = guiyang
+    assert cost(result, "construction_per_m2") == pytest.approx(320 * 150 * 1000)
+
+
+def test_operating_subsidy_is_paid_the_following_year_per_bed_occupied_or_not(guiyang):
+    """三(四)-5, -6: 200元/床/月, 次年考核合格后拨付 (no payment in the first year)."""
+    _, result = guiyang
+    assert cost(result, "operating_per_bed", 2021) == 0
+    # 20 centres open from July 2021: 6 months × 20 × 30 beds × 200, paid in June 2022
+    assert cost(result, "operating_per_bed", 2022, month=6) == pytest.approx(6 * 20 * 30 * 200)
+    # all 60 centres a full year: paid every year from 2025
+    assert cost(result, "operating_per_bed", 2027) == pytest.approx(12 * 60 * 30 * 200)
+
+
+def test_station_operating_subsidy(guiyang):
+    """三(四)-5: 每个社区养老服务站每年2万元."""
+    _, result = guiyang
+    assert cost(result, "operating_per_station", 2027) == pytest.approx(320 * 20_000)
+
+
+def test_split_city_county_6_4(guiyang):
+    """三(四)-10: 补贴资金由市、县两级财政按6:4比例承担; 三(七)-6: carers paid 100% by the city."""
+    _, result = guiyang
+    for item in ("construction_per_bed", "construction_per_m2", "operating_per_bed", "meal_service"):
+        total = cost(result, item)
+        assert cost(result, item, level="city") == pytest.approx(0.6 * total)
+        assert cost(result, item, level="county") == pytest.approx(0.4 * total)
+    assert cost(result, "carer_post_subsidy", level="city") == pytest.approx(
+        cost(result, "carer_post_subsidy")
+    )
+    assert cost(result, "carer_post_subsidy", level="county") == 0
+
+
+def test_supply_and_workforce_lines_are_labelled(guiyang):
+    _, result = guiyang
+    families = result.ledger.groupby("line_item")["scheme_family"].first()
+    assert families["carer_post_subsidy"] == "workforce"
+    assert families["operating_per_bed"] == "supply"
+
+
+def test_bad_facility_input_is_a_clear_error(tiny_copy, capsys):
+    from agingsim.cli import main
+
+    path = tiny_copy.scenario
+    path.write_text(
+        path.read_text()
+        + """
+[[policy.facilities]]
+id = "centres"
+type = "street_centre"
+name = "中心"
+opens = { "2024-07" = 2, assumption = "test" }
+beds = { value = 30, assumption = "test" }
+
+[[policy.facility_schemes]]
+id = "per_bed"
+name = "床位补贴"
+applies_to = ["centers"]
+basis = "new_bed"
+amount = { value = 20000, assumption = "test" }
+instalments = { value = [0.5, 0.4], assumption = "test" }
+payers = { city = 0.6, county = 0.4, source = "test" }
+"""
+    )
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "policy.facility_schemes[0].instalments: instalments sum to 0.9, not 1" in err
+    path.write_text(path.read_text().replace("[0.5, 0.4]", "[0.5, 0.5]"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "policy.facility_schemes[0].applies_to: unknown facility plan(s) ['centers']; known: centres" in err
+    )
