@@ -79,7 +79,9 @@ class AgingModel(mesa.Model):
         self.month_deaths = 0.0
         self.month_entrants = 0.0
         region = scenario.region
-        self.ledger = Ledger(region.city or region.id, region.province, [c.id for c in region.counties])
+        self.ledger = Ledger(
+            region.city or region.id, region.province, [c.id for c in region.counties], region.units_are
+        )
         policy = scenario.file.policy
         self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
         if policy and policy.facility_schemes:

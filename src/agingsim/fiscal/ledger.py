@@ -35,10 +35,15 @@ class Ledger:
     city: str
     province: str
     county_ids: list[str]
+    #: "county" when the region's sub-units are counties; "city" for a province's prefecture cities,
+    #: whose own county governments are then booked together as "<city>/counties".
+    units_are: str = "county"
     rows: list[dict[str, object]] = field(default_factory=list)
 
-    def payer_region(self, level: str, county: str) -> str:
-        return {"province": self.province or "province", "city": self.city, "county": county}[level]
+    def payer_region(self, level: str, unit: str) -> str:
+        if self.units_are == "city":
+            return {"province": self.province, "city": unit, "county": f"{unit}/counties"}[level]
+        return {"province": self.province or "province", "city": self.city, "county": unit}[level]
 
     def record(
         self,

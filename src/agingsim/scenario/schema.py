@@ -94,6 +94,11 @@ class RegionFile(Strict):
     name_en: str = ""
     province: str = ""
     city: str = Field("", description="the city government paying 'city' shares; default: this region")
+    units_are: str = Field(
+        "county",
+        pattern=r"^(county|city)$",
+        description="what the sub-units below are: counties/districts (default) or a province's cities",
+    )
     pop_60plus: Annotated[float, Field(gt=0)]
     entry: Entry
     counties: list[County] = Field(min_length=1)
