@@ -161,6 +161,7 @@ def test_run_writes_ledger_files(tiny_copy, capsys):
         "payer_level",
         "payer_region",
         "county",
+        "funding",
         "amount_cny",
         "beneficiaries",
     ]
@@ -205,3 +206,38 @@ def test_bad_policy_is_a_clear_error(tiny_copy, capsys, old, new, key, problem):
     assert code == 2
     assert f"{path}: {key}:" in err, err
     assert problem in err, err
+
+
+LOTTERY = """
+[policy.lottery]
+source = "test: retained welfare-lottery funds per year"
+retained = { province = 1000000, city = 2000000 }
+"""
+
+
+def test_lottery_funded_share_is_booked_separately_and_checked(tiny_copy):
+    """Seeds 000 二(一)8 / 001 二(三)9: ≥ 55% of lottery funds to elderly services, ≥ 70% provincial."""
+    path = tiny_copy.scenario
+    policy = POLICY.replace(
+        'payers = { city = 1.0, source = "test" }',
+        'payers = { city = 1.0, source = "test" }\nlottery_share = { value = 0.3, assumption = "test" }',
+    )
+    path.write_text(path.read_text() + policy + LOTTERY)
+    result = run_scenario(load_scenario(path))
+    led = result.ledger
+    nursing = led[led.line_item == "nursing"]
+    by_funding = nursing.groupby("funding")["amount_cny"].sum()
+    assert by_funding["lottery"] == pytest.approx(0.3 * nursing["amount_cny"].sum())
+    assert set(led[led.line_item != "nursing"]["funding"]) == {"budget"}
+
+    report = result.lottery().set_index(["year", "payer_level"])
+    spent_2024 = nursing[(nursing.year == 2024) & (nursing.funding == "lottery")]["amount_cny"].sum()
+    assert report.loc[(2024, "city"), "spent_on_elderly_cny"] == pytest.approx(spent_2024)
+    assert report.loc[(2024, "city"), "share"] == pytest.approx(spent_2024 / 2_000_000)
+    assert report.loc[(2024, "city"), "meets_rule"] == (spent_2024 / 2_000_000 >= 0.55)
+    # nothing is lottery-funded by the province: 0% < 70%, the rule is broken and reported
+    assert report.loc[(2024, "province"), "required_min_share"] == 0.70
+    assert not report.loc[(2024, "province"), "meets_rule"]
+    headline = result.summary()["headline"]
+    assert headline["lottery_rule_met_every_year"] is False
+    assert "2024 province" in headline["lottery_below_minimum"]

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from agingsim import __version__
-from agingsim.fiscal.ledger import WAN, present_value, summarise
+from agingsim.fiscal.ledger import WAN, lottery_report, present_value, summarise
 from agingsim.model import AgingModel
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.results.output import csv_writer, json_writer, write_outputs
@@ -58,6 +58,17 @@ class RunResult:
                 present_value(self.ledger, rate, self.scenario.run.start_year) / WAN, 2
             ),
             "discount_rate": rate,
+            **self.lottery_headline(),
+        }
+
+    def lottery_headline(self) -> dict[str, Any]:
+        report = self.lottery()
+        if report is None:
+            return {}
+        failing = report[~report["meets_rule"]]
+        return {
+            "lottery_rule_met_every_year": bool(failing.empty),
+            "lottery_below_minimum": [f"{r.year} {r.payer_level}" for r in failing.itertuples()],
         }
 
     def summary(self) -> dict[str, Any]:
@@ -89,6 +100,15 @@ class RunResult:
             "run_time_s": round(self.run_time_s, 3),
         }
 
+    def lottery(self) -> pd.DataFrame | None:
+        """Welfare-lottery compliance by year and level, if the scenario states retained funds."""
+        policy = self.scenario.file.policy
+        if policy is None or policy.lottery is None:
+            return None
+        lot, run = policy.lottery, self.scenario.run
+        years = list(range(run.start_year, run.start_year + run.years))
+        return lottery_report(self.ledger, lot.retained, lot.min_share, lot.min_share_province, years)
+
     def files(self) -> dict[str, Any]:
         files: dict[str, Any] = {
             "population.csv": csv_writer(self.population),
@@ -98,6 +118,9 @@ class RunResult:
             files["ledger.csv"] = csv_writer(self.ledger)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
+            lottery = self.lottery()
+            if lottery is not None:
+                files["lottery.csv"] = csv_writer(lottery, "%.4f")
         return files
 
     def write(self, out_dir: Path) -> Path:

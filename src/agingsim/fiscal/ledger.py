@@ -25,6 +25,7 @@ LEDGER_COLUMNS = [
     "payer_level",
     "payer_region",
     "county",
+    "funding",
     "amount_cny",
     "beneficiaries",
 ]
@@ -55,8 +56,12 @@ class Ledger:
         amount: np.ndarray,
         beneficiaries: np.ndarray,
         shares: dict[str, float],
+        lottery_share: float = 0.0,
     ) -> None:
-        """Book one scheme-month: ``amount`` and ``beneficiaries`` are (n_counties, n_rules)."""
+        """Book one scheme-month: ``amount`` and ``beneficiaries`` are (n_counties, n_rules).
+
+        Each payer's part is split into its general budget and, for ``lottery_share`` of it, its
+        welfare-lottery funds (``funding`` column)."""
         counties, groups = np.nonzero(amount)
         for c, g in zip(counties, groups, strict=True):
             for level in PAYER_LEVELS:
@@ -64,20 +69,24 @@ class Ledger:
                 if share == 0.0:
                     continue
                 county = self.county_ids[c]
-                self.rows.append(
-                    {
-                        "year": year,
-                        "month": month,
-                        "line_item": line_item,
-                        "rule": rules[g],
-                        "scheme_family": family,
-                        "payer_level": level,
-                        "payer_region": self.payer_region(level, county),
-                        "county": county,
-                        "amount_cny": float(amount[c, g]) * share,
-                        "beneficiaries": float(beneficiaries[c, g]),
-                    }
-                )
+                for funding, part in (("budget", 1.0 - lottery_share), ("lottery", lottery_share)):
+                    if part == 0.0:
+                        continue
+                    self.rows.append(
+                        {
+                            "year": year,
+                            "month": month,
+                            "line_item": line_item,
+                            "rule": rules[g],
+                            "scheme_family": family,
+                            "payer_level": level,
+                            "payer_region": self.payer_region(level, county),
+                            "county": county,
+                            "funding": funding,
+                            "amount_cny": float(amount[c, g]) * share * part,
+                            "beneficiaries": float(beneficiaries[c, g]),
+                        }
+                    )
 
     def frame(self) -> pd.DataFrame:
         """All rows in time order (facility payments are booked up front, people's monthly)."""
@@ -100,3 +109,37 @@ def present_value(ledger: pd.DataFrame, rate: float, base_year: int) -> float:
     by_year = ledger.groupby("year")["amount_cny"].sum()
     factors = (1.0 + rate) ** -(by_year.index.to_numpy() - base_year)
     return float((by_year.to_numpy() * factors).sum())
+
+
+def lottery_report(
+    ledger: pd.DataFrame,
+    retained: dict[str, float],
+    min_share: float,
+    min_share_province: float,
+    years: list[int],
+) -> pd.DataFrame:
+    """Per year and level: lottery funds retained, spent on elderly services, share, and the rule.
+
+    Seeds 000 二(一)8 and 001 二(三)9: at least 55% of welfare-lottery funds for social welfare go to
+    elderly services; 001 二(三)9: at least 70% of the provincial civil-affairs department's.
+    """
+    spent = ledger[ledger["funding"] == "lottery"].groupby(["year", "payer_level"])["amount_cny"].sum()
+    rows = []
+    for year in years:
+        for level, amount in retained.items():
+            used = float(spent.get((year, level), 0.0))
+            required = min_share_province if level == "province" else min_share
+            share = used / amount if amount else float("nan")
+            rows.append(
+                {
+                    "year": year,
+                    "payer_level": level,
+                    "retained_cny": amount,
+                    "spent_on_elderly_cny": used,
+                    "share": share,
+                    "required_min_share": required,
+                    "meets_rule": bool(amount and share >= required),
+                    "overspent": bool(used > amount),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -336,6 +336,7 @@ class PersonScheme(Strict):
     amount: Any = None
     groups: list[BenefitGroup] = Field(default_factory=list)
     payers: Any
+    lottery_share: Any = 0.0
 
     @field_validator("family")
     @classmethod
@@ -422,6 +423,7 @@ class FacilityScheme(Strict):
     payment_month: int = Field(12, ge=1, le=12)
     active: Any = True
     payers: Any
+    lottery_share: Any = 0.0
 
     @field_validator("family")
     @classmethod
@@ -465,12 +467,30 @@ class FiscalSettings(Strict):
     discount_rate: Annotated[float, Field(ge=0.0, le=0.3)] = 0.0
 
 
+class LotteryFunds(Strict):
+    """Welfare-lottery public-welfare funds (福彩公益金) for social welfare retained by each level per
+    year, and the minimum share to spend on elderly services (seeds 000 二(一)8, 001 二(三)9)."""
+
+    retained: dict[str, NonNegative]
+    min_share: Probability = 0.55
+    min_share_province: Probability = 0.70
+
+    @field_validator("retained")
+    @classmethod
+    def _levels(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(PAYER_LEVELS)
+        if unknown:
+            raise ValueError(f"unknown payer level(s) {sorted(unknown)}; known: {', '.join(PAYER_LEVELS)}")
+        return v
+
+
 class PolicySection(Strict):
     definitions: dict[str, str] = Field(default_factory=dict)
     schemes: list[PersonScheme] = Field(default_factory=list)
     facilities: list[FacilityPlan] = Field(default_factory=list)
     facility_schemes: list[FacilityScheme] = Field(default_factory=list)
     fiscal: FiscalSettings = Field(default_factory=FiscalSettings)
+    lottery: LotteryFunds | None = None
 
     @field_validator("schemes")
     @classmethod

@@ -25,7 +25,7 @@ from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.fiscal.ledger import Ledger
 from agingsim.policy.dated import Dated, month_key, parse_dated, parse_month
 from agingsim.scenario.schema import FacilityPlan, FacilityScheme, MealTier, PolicySection
-from agingsim.schemes.person import parse_active, parse_shares
+from agingsim.schemes.person import parse_active, parse_rate, parse_shares
 
 
 def parse_money(raw: object) -> float:
@@ -78,6 +78,7 @@ class CompiledFacilityScheme:
     amount: Dated[float] | None
     active: Dated[bool]
     payers: Dated[dict[str, float]]
+    lottery: Dated[float]
 
 
 def compile_facilities(
@@ -137,9 +138,11 @@ def compile_facilities(
             amount = dated(s.amount, parse_money, f"{key}.amount")
         active = dated(s.active, parse_active, f"{key}.active")
         payers = dated(s.payers, parse_shares, f"{key}.payers")
-        if active is None or payers is None or (amount is None and s.basis != "meal_servings"):
+        lottery = dated(s.lottery_share, parse_rate, f"{key}.lottery_share")
+        if None in (active, payers, lottery) or (amount is None and s.basis != "meal_servings"):
             continue
-        compiled.append(CompiledFacilityScheme(s, [plans[p] for p in s.applies_to], amount, active, payers))
+        plans_used = [plans[p] for p in s.applies_to]
+        compiled.append(CompiledFacilityScheme(s, plans_used, amount, active, payers, lottery))
     if errors:
         raise ScenarioErrors(errors)
     return compiled
@@ -205,4 +208,7 @@ def book_facility_schemes(
             if not first <= pay <= last or shares is None:
                 continue
             year, cal = divmod(pay, 12)
-            ledger.record(year, cal + 1, s.id, s.family, [rule], amount[:, None], units[:, None], shares)
+            lottery = scheme.lottery.at(pay) or 0.0
+            ledger.record(
+                year, cal + 1, s.id, s.family, [rule], amount[:, None], units[:, None], shares, lottery
+            )

@@ -71,5 +71,13 @@ class PersonSchemes:
             amount = np.bincount(bin_rule, weights=a * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             bens = np.bincount(bin_rule, weights=paid * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             ledger.record(
-                year, cal_month + 1, scheme.id, scheme.spec.family, scheme.group_ids, amount, bens, shares
+                year,
+                cal_month + 1,
+                scheme.id,
+                scheme.spec.family,
+                scheme.group_ids,
+                amount,
+                bens,
+                shares,
+                scheme.lottery.at(month) or 0.0,
             )

@@ -84,6 +84,7 @@ class CompiledScheme:
     delivery: Dated[float]
     payers: Dated[dict[str, float]]
     counties: np.ndarray  # bool per county index
+    lottery: Dated[float]
     _cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
@@ -187,6 +188,7 @@ def compile_schemes(
         active = dated(s.active, parse_active, "active")
         delivery = dated(s.delivery_rate, parse_rate, "delivery_rate")
         payers = dated(s.payers, parse_shares, "payers")
+        lottery = dated(s.lottery_share, parse_rate, "lottery_share")
         counties = np.ones(len(county_ids), dtype=bool)
         if s.counties is not None:
             unknown = [c for c in s.counties if c not in county_ids]
@@ -212,6 +214,7 @@ def compile_schemes(
                 delivery,  # type: ignore[arg-type]
                 payers,
                 counties,
+                lottery,
             )
         )
     if errors:
