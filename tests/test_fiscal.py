@@ -241,3 +241,39 @@ def test_lottery_funded_share_is_booked_separately_and_checked(tiny_copy):
     headline = result.summary()["headline"]
     assert headline["lottery_rule_met_every_year"] is False
     assert "2024 province" in headline["lottery_below_minimum"]
+
+
+def test_budget_cap_rations_and_reports_who_waits(tiny_copy):
+    """Issue 3 §4: when a county's budget for a line runs out, eligible people wait and the report
+    says so; spending never exceeds the cap, and it resumes the next year."""
+    path = tiny_copy.scenario
+    policy = POLICY.replace(
+        'payers = { city = 1.0, source = "test" }',
+        'payers = { city = 0.5, county = 0.5, source = "test" }\nbudget_cap = { county = 600000, assumption = "test: a tight county budget" }',
+    )
+    path.write_text(path.read_text() + policy)
+    uncapped_path = tiny_copy.dir / "uncapped.toml"
+    uncapped_path.write_text(path.read_text().replace('budget_cap = { county = 600000, assumption = "test: a tight county budget" }', ""))
+    capped, uncapped = run_scenario(load_scenario(path)), run_scenario(load_scenario(uncapped_path))
+
+    led = capped.ledger
+    county_nursing = led[(led.line_item == "nursing") & (led.payer_level == "county")]
+    per_county_year = county_nursing.groupby(["county", "year"])["amount_cny"].sum()
+    assert (per_county_year <= 600000 + 1e-6).all()
+    assert per_county_year.max() == pytest.approx(600000)  # the budget is used up, not left idle
+
+    waiting = capped.rationing
+    assert not waiting.empty and (waiting["people_waiting"] > 0).all()
+    # unpaid money is exactly what the uncapped run paid beyond the cap
+    full = uncapped.ledger
+    full_nursing = full[full.line_item == "nursing"]["amount_cny"].sum()
+    assert led[led.line_item == "nursing"]["amount_cny"].sum() + waiting["unpaid_cny"].sum() == pytest.approx(full_nursing)
+    # rationing starts late in each year and payment resumes in January
+    first_wait = waiting.groupby("year")["month"].min()
+    assert (first_wait > 1).all()
+    january = county_nursing[county_nursing.month == 1].groupby("year")["amount_cny"].sum()
+    assert (january > 0).all()
+    assert any("nursing 2024" in line for line in capped.summary()["headline"]["rationed"])
+    # other lines are untouched by this line's cap
+    other = lambda r: r.ledger[r.ledger.line_item == "allowance_80"]["amount_cny"].sum()  # noqa: E731
+    assert other(capped) == pytest.approx(other(uncapped))

@@ -25,6 +25,7 @@ class RunResult:
     demography: pd.DataFrame
     monthly: pd.DataFrame
     ledger: pd.DataFrame
+    rationing: pd.DataFrame
     run_time_s: float
 
     def headline(self) -> dict[str, Any]:
@@ -59,6 +60,19 @@ class RunResult:
             ),
             "discount_rate": rate,
             **self.lottery_headline(),
+            **self.rationing_headline(),
+        }
+
+    def rationing_headline(self) -> dict[str, Any]:
+        if self.rationing.empty:
+            return {}
+        months = self.rationing.groupby(["line_item", "year"])["month"].nunique()
+        return {
+            "rationed": [
+                f"{item} {year}: budget ran out, {n} month(s) of waiting"
+                for (item, year), n in months.items()
+            ],
+            "unpaid_wan": round(float(self.rationing["unpaid_cny"].sum() / WAN), 2),
         }
 
     def lottery_headline(self) -> dict[str, Any]:
@@ -118,6 +132,8 @@ class RunResult:
             files["ledger.csv"] = csv_writer(self.ledger)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
+            if any(s.budget_cap is not None for s in self.scenario.file.policy.schemes):
+                files["rationing.csv"] = csv_writer(self.rationing)
             lottery = self.lottery()
             if lottery is not None:
                 files["lottery.csv"] = csv_writer(lottery, "%.4f")
@@ -140,5 +156,9 @@ def run_scenario(scenario: Scenario, replication: int = 0, progress: object | No
         demography=model.collector.demography_frame(),
         monthly=model.datacollector.get_model_vars_dataframe(),
         ledger=model.ledger.frame(),
+        rationing=pd.DataFrame(
+            model.person_schemes.rationing if model.person_schemes else [],
+            columns=["year", "month", "line_item", "county", "people_waiting", "unpaid_cny"],
+        ),
         run_time_s=time.perf_counter() - t0,
     )

@@ -337,6 +337,9 @@ class PersonScheme(Strict):
     groups: list[BenefitGroup] = Field(default_factory=list)
     payers: Any
     lottery_share: Any = 0.0
+    #: CNY per year each payer level may spend on this line (county: each county's own budget);
+    #: when it runs out eligible people wait until the next year. Dated like any parameter.
+    budget_cap: Any = None
 
     @field_validator("family")
     @classmethod

@@ -26,6 +26,55 @@ class PersonSchemes:
         self.candidate_cells = np.zeros(self.grid.size, dtype=bool)
         for s in self.schemes:
             self.candidate_cells |= s.eligible
+        #: (scheme, payer level, year) → CNY spent per county, for budget caps
+        self.spent: dict[tuple[str, str, int], np.ndarray] = {}
+        #: months in which a capped budget ran out: who waited and what went unpaid
+        self.rationing: list[dict[str, object]] = []
+
+    def apply_caps(
+        self,
+        scheme: CompiledScheme,
+        month: int,
+        amount: np.ndarray,
+        bens: np.ndarray,
+        shares: dict[str, float],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pay what the capped budgets still allow this year; the rest of the eligible wait.
+
+        A county cap limits each county's own part; a city or province cap the whole region's. The
+        tightest cap sets the share of this month's entitled people served in each county (pro rata:
+        the priority order of seed 000 §15 belongs to the admission queues of the behaviour issue).
+        """
+        caps = scheme.budget_cap.at(month) if scheme.budget_cap else None
+        if not caps:
+            return amount, bens
+        year = month // 12
+        due = amount.sum(axis=1)
+        served = np.ones(len(due))
+        for level, cap in caps.items():
+            part = due * shares.get(level, 0.0)
+            spent = self.spent.setdefault((scheme.id, level, year), np.zeros(len(due)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if level == "county":
+                    frac = np.where(part > 0, (cap - spent) / part, 1.0)
+                else:
+                    frac = np.full(len(due), (cap - spent.sum()) / part.sum() if part.sum() > 0 else 1.0)
+            served = np.minimum(served, np.clip(frac, 0.0, 1.0))
+        paid_amount, paid_bens = amount * served[:, None], bens * served[:, None]
+        for level in caps:
+            self.spent[(scheme.id, level, year)] += paid_amount.sum(axis=1) * shares.get(level, 0.0)
+        for c in np.flatnonzero(served < 1.0):
+            self.rationing.append(
+                {
+                    "year": year,
+                    "month": month % 12 + 1,
+                    "line_item": scheme.id,
+                    "county": self.county_ids[c],
+                    "people_waiting": float((bens[c] - paid_bens[c]).sum()),
+                    "unpaid_cny": float((amount[c] - paid_amount[c]).sum()),
+                }
+            )
+        return paid_amount, paid_bens
 
     def entitlements(
         self,
@@ -70,6 +119,7 @@ class PersonSchemes:
             bin_rule = county * n_g + rule
             amount = np.bincount(bin_rule, weights=a * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             bens = np.bincount(bin_rule, weights=paid * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
+            amount, bens = self.apply_caps(scheme, month, amount, bens, shares)
             ledger.record(
                 year,
                 cal_month + 1,

@@ -60,6 +60,19 @@ def parse_shares(raw: object) -> dict[str, float]:
     return {k: float(v) for k, v in raw.items()}
 
 
+def parse_caps(raw: object) -> dict[str, float]:
+    """Yearly budget caps by payer level, e.g. ``{ county = 2000000 }`` (CNY per year)."""
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("needs CNY per year by payer level, e.g. { county = 2000000 }")
+    unknown = set(raw) - set(PAYER_LEVELS)
+    if unknown:
+        raise ValueError(f"unknown payer level(s) {sorted(unknown)}; known: {', '.join(PAYER_LEVELS)}")
+    for level, v in raw.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+            raise ValueError(f"{level}: a budget must be CNY ≥ 0 (got {v!r})")
+    return {k: float(v) for k, v in raw.items()}
+
+
 def parse_rate(raw: object) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 1:
         raise ValueError(f"must be a share in [0, 1] (got {raw!r})")
@@ -85,6 +98,7 @@ class CompiledScheme:
     payers: Dated[dict[str, float]]
     counties: np.ndarray  # bool per county index
     lottery: Dated[float]
+    budget_cap: Dated[dict[str, float]] | None = None
     _cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
@@ -189,6 +203,7 @@ def compile_schemes(
         delivery = dated(s.delivery_rate, parse_rate, "delivery_rate")
         payers = dated(s.payers, parse_shares, "payers")
         lottery = dated(s.lottery_share, parse_rate, "lottery_share")
+        cap = dated(s.budget_cap, parse_caps, "budget_cap") if s.budget_cap is not None else None
         counties = np.ones(len(county_ids), dtype=bool)
         if s.counties is not None:
             unknown = [c for c in s.counties if c not in county_ids]
@@ -215,6 +230,7 @@ def compile_schemes(
                 payers,
                 counties,
                 lottery,
+                cap,
             )
         )
     if errors:
