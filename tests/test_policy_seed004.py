@@ -82,6 +82,8 @@ def entitle(schemes: PersonSchemes, scheme_id: str, people: list[dict], month: i
         (person(95, "intact", econ="dibao", family="alone"), None),
         # 三(一)-9: long-term-care insurance recipients are excluded
         (person(90, "severe", flags=("ltc_insured",)), None),
+        # … its recipients, not everyone enrolled: an insured mildly disabled 90-year-old still qualifies
+        (person(90, "mild", flags=("ltc_insured",)), "g6_age_90"),
     ],
 )
 def test_home_service_groups(yuquan, who, rule):
