@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from agingsim.cli import main
 from agingsim.population.attributes import ABILITY_LEVELS
@@ -56,3 +58,24 @@ def test_validate_accepts_every_bundled_scenario(capsys):
     assert files
     assert main(["validate", *files]) == 0
     assert capsys.readouterr().out.count("OK ") == len(files)
+
+
+def bundled_scenarios():
+    return sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_every_bundled_scenario_runs_from_the_cli(path, tmp_path, capsys):
+    """Issue 3: all five seed scenarios (and the default) run from the CLI; policy ones write a ledger
+    that reconciles with its summaries."""
+    import tomllib
+
+    out = tmp_path / path.stem
+    assert main(["run", str(path), "--out", str(out), "--years", "3"]) == 0
+    has_policy = "policy" in tomllib.loads(path.read_text(encoding="utf-8"))
+    assert (out / "ledger.csv").exists() == has_policy
+    if has_policy:
+        led = pd.read_csv(out / "ledger.csv")
+        assert not led.empty
+        by_payer = pd.read_csv(out / "ledger_by_payer.csv")
+        assert by_payer["total"].sum() * 10_000 == pytest.approx(led["amount_cny"].sum(), rel=1e-6)
