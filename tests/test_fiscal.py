@@ -195,7 +195,12 @@ def test_run_writes_ledger_files(tiny_copy, capsys):
             "policy.schemes[2].exclude_recipients_of",
             "not a scheme listed before",
         ),
-        ('family = "demand"', 'family = "voucher"', "policy.schemes[2].family", "not one of supply"),
+        (
+            'family = "demand"',
+            'family = "voucher"',
+            "policy.schemes[2].family",
+            "Input should be 'supply', 'demand', 'allowance' or 'workforce' (got 'voucher')",
+        ),
     ],
 )
 def test_bad_policy_is_a_clear_error(tiny_copy, capsys, old, new, key, problem):
@@ -253,7 +258,11 @@ def test_budget_cap_rations_and_reports_who_waits(tiny_copy):
     )
     path.write_text(path.read_text() + policy)
     uncapped_path = tiny_copy.dir / "uncapped.toml"
-    uncapped_path.write_text(path.read_text().replace('budget_cap = { county = 600000, assumption = "test: a tight county budget" }', ""))
+    uncapped_path.write_text(
+        path.read_text().replace(
+            'budget_cap = { county = 600000, assumption = "test: a tight county budget" }', ""
+        )
+    )
     capped, uncapped = run_scenario(load_scenario(path)), run_scenario(load_scenario(uncapped_path))
 
     led = capped.ledger
@@ -267,7 +276,9 @@ def test_budget_cap_rations_and_reports_who_waits(tiny_copy):
     # unpaid money is exactly what the uncapped run paid beyond the cap
     full = uncapped.ledger
     full_nursing = full[full.line_item == "nursing"]["amount_cny"].sum()
-    assert led[led.line_item == "nursing"]["amount_cny"].sum() + waiting["unpaid_cny"].sum() == pytest.approx(full_nursing)
+    assert led[led.line_item == "nursing"]["amount_cny"].sum() + waiting["unpaid_cny"].sum() == pytest.approx(
+        full_nursing
+    )
     # rationing starts late in each year and payment resumes in January
     first_wait = waiting.groupby("year")["month"].min()
     assert (first_wait > 1).all()

@@ -11,14 +11,14 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from agingsim.policy.dated import month_key
-from agingsim.population.attributes import ABILITY_LEVELS, ECON_STATUSES, FAMILY_SITUATIONS, FLAGS
 from agingsim.scenario import load_scenario
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.simulate import run_scenario
+from tests.people_builder import entitle as entitle_at
+from tests.people_builder import person
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHUMADIAN = ROOT / "scenarios/zhumadian_basic_services.toml"
@@ -36,33 +36,8 @@ def nh():
     return PersonSchemes(load_scenario(NINGHE))
 
 
-def person(age=60, ability="intact", econ="ordinary", family="with_family", flags=(), sex="M", urban=True):
-    bits = 0
-    for f in flags:
-        bits |= 1 << FLAGS.index(f)
-    return {
-        "age_m": age * 12 + 6,
-        "ability": ABILITY_LEVELS.index(ability),
-        "econ": ECON_STATUSES.index(econ),
-        "family": FAMILY_SITUATIONS.index(family),
-        "flags": bits,
-        "residence": 0 if urban else 1,
-        "sex": 0 if sex == "M" else 1,
-    }
-
-
 def entitle(schemes: PersonSchemes, scheme_id: str, people: list[dict], month: int = JAN_2025):
-    """(monthly CNY, rule id) for each hand-built person."""
-    cols = {k: np.array([p[k] for p in people]) for k in people[0]}
-    cells = schemes.grid.cells(cols)
-    county = np.zeros(len(people), dtype=np.int64)
-    received: dict[str, np.ndarray] = {}
-    for s in schemes.schemes:
-        a, rule = schemes.entitlements(s, month, cells, county, received)
-        received[s.id] = a > 0
-        if s.id == scheme_id:
-            return [(float(x), s.group_ids[r] if x > 0 else None) for x, r in zip(a, rule, strict=True)]
-    raise KeyError(scheme_id)
+    return entitle_at(schemes, scheme_id, people, month)
 
 
 def amount(schemes: PersonSchemes, scheme_id: str, who: dict, month: int = JAN_2025) -> float:

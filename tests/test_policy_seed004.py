@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from agingsim.policy.dated import month_key
-from agingsim.population.attributes import ABILITY_LEVELS, ECON_STATUSES, FAMILY_SITUATIONS, FLAGS
 from agingsim.scenario import load_scenario
 from agingsim.schemes.monthly import PersonSchemes
+from tests.people_builder import entitle as entitle_at
+from tests.people_builder import person
 
 ROOT = Path(__file__).resolve().parents[1]
 JULY_2024 = month_key(2024, 7)
@@ -25,33 +25,8 @@ def yuquan():
     return PersonSchemes(load_scenario(ROOT / "scenarios/yuquan_home_services.toml"))
 
 
-def person(age=60, ability="intact", econ="ordinary", family="with_family", flags=(), sex="M", urban=True):
-    bits = 0
-    for f in flags:
-        bits |= 1 << FLAGS.index(f)
-    return {
-        "age_m": age * 12 + 6,
-        "ability": ABILITY_LEVELS.index(ability),
-        "econ": ECON_STATUSES.index(econ),
-        "family": FAMILY_SITUATIONS.index(family),
-        "flags": bits,
-        "residence": 0 if urban else 1,
-        "sex": 0 if sex == "M" else 1,
-    }
-
-
 def entitle(schemes: PersonSchemes, scheme_id: str, people: list[dict], month: int = JULY_2024):
-    """(monthly CNY, rule id) for each hand-built person."""
-    cols = {k: np.array([p[k] for p in people]) for k in people[0]}
-    cells = schemes.grid.cells(cols)
-    county = np.zeros(len(people), dtype=np.int64)
-    received: dict[str, np.ndarray] = {}
-    for s in schemes.schemes:
-        a, rule = schemes.entitlements(s, month, cells, county, received)
-        received[s.id] = a > 0
-        if s.id == scheme_id:
-            return [(float(x), s.group_ids[r] if x > 0 else None) for x, r in zip(a, rule, strict=True)]
-    raise KeyError(scheme_id)
+    return entitle_at(schemes, scheme_id, people, month)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ rather than a silently ignored one); the validators below add the domain checks:
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -28,6 +28,13 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def check_unique(ids: list, what: str) -> None:
+    """Raise if any id appears twice (counties, schemes, transitions)."""
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate {what}: {', '.join(map(str, dupes))}")
 
 
 def check_sums_to_one(values: list[float], what: str) -> None:
@@ -106,10 +113,7 @@ class RegionFile(Strict):
     @field_validator("counties")
     @classmethod
     def _counties_consistent(cls, counties: list[County]) -> list[County]:
-        ids = [c.id for c in counties]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate county id(s): {', '.join(dupes)}")
+        check_unique([c.id for c in counties], "county id(s)")
         check_sums_to_one([c.share_60plus for c in counties], "counties' share_60plus")
         return counties
 
@@ -292,16 +296,14 @@ class AbilityModelFile(Strict):
     @field_validator("transitions")
     @classmethod
     def _unique_transitions(cls, transitions: list[Transition]) -> list[Transition]:
-        pairs = [(t.from_, t.to) for t in transitions]
-        dupes = sorted({p for p in pairs if pairs.count(p) > 1})
-        if dupes:
-            raise ValueError(f"transition(s) given twice: {dupes}")
+        check_unique([f"{t.from_}→{t.to}" for t in transitions], "transition(s)")
         return transitions
 
 
 # --------------------------------------------------------------------------- policy (issue 3)
 
-SCHEME_FAMILIES = ("supply", "demand", "allowance", "workforce")
+SchemeFamily = Literal["supply", "demand", "allowance", "workforce"]
+SCHEME_FAMILIES: tuple[str, ...] = get_args(SchemeFamily)
 PAYER_LEVELS = ("province", "city", "county")
 
 
@@ -324,14 +326,15 @@ class PersonScheme(Strict):
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     name: str = Field(min_length=1)
     name_en: str = ""
-    family: str
+    family: SchemeFamily
     clause: str = ""
     eligible: str = "age >= 60"
     exclude: str | None = None
     exclude_recipients_of: list[str] = Field(default_factory=list)
     counties: list[str] | None = None
     active: Any = True
-    payment: str = "entitled"
+    #: "entitled": paid to everyone eligible (cash allowances); "delivered": paid on services delivered
+    payment: Literal["entitled", "delivered"] = "entitled"
     delivery_rate: Any = 1.0
     amount: Any = None
     groups: list[BenefitGroup] = Field(default_factory=list)
@@ -341,31 +344,17 @@ class PersonScheme(Strict):
     #: when it runs out eligible people wait until the next year. Dated like any parameter.
     budget_cap: Any = None
 
-    @field_validator("family")
-    @classmethod
-    def _family(cls, v: str) -> str:
-        if v not in SCHEME_FAMILIES:
-            raise ValueError(f"'{v}' is not one of {', '.join(SCHEME_FAMILIES)}")
-        return v
-
-    @field_validator("payment")
-    @classmethod
-    def _payment(cls, v: str) -> str:
-        if v not in ("entitled", "delivered"):
-            raise ValueError(
-                "must be 'entitled' (paid to everyone eligible) or 'delivered' (paid on services delivered)"
-            )
-        return v
 
 
-FACILITY_TYPES = (
+
+FacilityType = Literal[
     "street_centre",  # 街道/乡镇养老服务中心 (≥ 30 beds)
     "community_station",  # 社区养老服务站
     "canteen",  # 社区食堂 / 助餐点
     "institution",  # 养老机构
     "nursing_home",  # 区级护理院
-)
-FACILITY_BASES = ("new_bed", "floor_m2", "bed_month", "facility_year", "meal_servings", "carer_year")
+]
+FacilityBasis = Literal["new_bed", "floor_m2", "bed_month", "facility_year", "meal_servings", "carer_year"]
 
 
 class FacilityPlan(Strict):
@@ -373,10 +362,10 @@ class FacilityPlan(Strict):
     behaviour issue), supply is this plan. ``opens`` maps a month to how many open then."""
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
-    type: str
+    type: FacilityType
     name: str = Field(min_length=1)
     clause: str = ""
-    operator: str = "private"
+    operator: Literal["public", "private", "public_built_private_run"] = "private"
     county: str | None = None
     opens: dict[str, Annotated[float, Field(ge=0)]]
     beds: NonNegative = 0.0
@@ -384,19 +373,7 @@ class FacilityPlan(Strict):
     carers: NonNegative = 0.0
     servings_per_day: Any = 0.0
 
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        if v not in FACILITY_TYPES:
-            raise ValueError(f"'{v}' is not one of {', '.join(FACILITY_TYPES)}")
-        return v
 
-    @field_validator("operator")
-    @classmethod
-    def _operator(cls, v: str) -> str:
-        if v not in ("public", "private", "public_built_private_run"):
-            raise ValueError("must be public, private or public_built_private_run")
-        return v
 
 
 class MealTier(Strict):
@@ -415,39 +392,21 @@ class FacilityScheme(Strict):
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     name: str = Field(min_length=1)
     name_en: str = ""
-    family: str = "supply"
+    family: SchemeFamily = "supply"
     clause: str = ""
     applies_to: list[str] = Field(min_length=1)
-    basis: str
+    basis: FacilityBasis
     amount: Any = None
     tiers: list[MealTier] = Field(default_factory=list)
     instalments: list[Probability] = Field(default_factory=lambda: [1.0])
-    paid: str = "same_year"
+    paid: Literal["same_year", "following_year"] = "same_year"
     payment_month: int = Field(12, ge=1, le=12)
     active: Any = True
     payers: Any
     lottery_share: Any = 0.0
 
-    @field_validator("family")
-    @classmethod
-    def _family(cls, v: str) -> str:
-        if v not in SCHEME_FAMILIES:
-            raise ValueError(f"'{v}' is not one of {', '.join(SCHEME_FAMILIES)}")
-        return v
 
-    @field_validator("basis")
-    @classmethod
-    def _basis(cls, v: str) -> str:
-        if v not in FACILITY_BASES:
-            raise ValueError(f"'{v}' is not one of {', '.join(FACILITY_BASES)}")
-        return v
 
-    @field_validator("paid")
-    @classmethod
-    def _paid(cls, v: str) -> str:
-        if v not in ("same_year", "following_year"):
-            raise ValueError("must be same_year or following_year")
-        return v
 
     @field_validator("instalments")
     @classmethod
@@ -498,10 +457,7 @@ class PolicySection(Strict):
     @field_validator("schemes")
     @classmethod
     def _unique_ids(cls, schemes: list[PersonScheme]) -> list[PersonScheme]:
-        ids = [s.id for s in schemes]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate scheme id(s): {', '.join(dupes)}")
+        check_unique([s.id for s in schemes], "scheme id(s)")
         return schemes
 
 
