@@ -56,3 +56,19 @@ def test_unlabelled_figure_is_reported_with_its_key():
     data = {"rows": [{"p": 0.3, "source": "x"}, {"p": 0.7}], "run": {"seed": 5}}
     _, _, missing = strip_provenance(data)
     assert missing == ["rows[1].p"]  # run settings are not figures
+
+
+def test_every_run_lists_its_figures_with_provenance(tmp_path):
+    """assumptions.csv: each figure used, its value, and source or assumption (the app shows these)."""
+    import pandas as pd
+
+    from agingsim.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(ROOT / "scenarios/guiyang_service_circle.toml"), "--out", str(out), "--years", "1"]) == 0
+    table = pd.read_csv(out / "assumptions.csv")
+    assert set(table["provenance"]) == {"source", "assumption"}
+    per_bed = table[(table.key == "policy.facility_schemes[0].amount")].iloc[0]
+    assert per_bed["value"] == "20000" and per_bed["provenance"] == "source"
+    assert "每张新建床位2万元" in per_bed["text"]
+    assert table["text"].str.len().min() > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,20 @@ class RunResult:
             "run_time_s": round(self.run_time_s, 3),
         }
 
+    def assumptions(self) -> pd.DataFrame:
+        """Every input figure with its value and its source or assumption label."""
+        rows = [
+            {
+                "file": f.file,
+                "key": f.key,
+                "value": json.dumps(f.value, ensure_ascii=False),
+                "provenance": f.kind,
+                "text": f.text,
+            }
+            for f in self.scenario.figures
+        ]
+        return pd.DataFrame(rows, columns=["file", "key", "value", "provenance", "text"])
+
     def lottery(self) -> pd.DataFrame | None:
         """Welfare-lottery compliance by year and level, if the scenario states retained funds."""
         policy = self.scenario.file.policy
@@ -127,6 +142,7 @@ class RunResult:
         files: dict[str, Any] = {
             "population.csv": csv_writer(self.population),
             "demography.csv": csv_writer(self.demography),
+            "assumptions.csv": csv_writer(self.assumptions()),
         }
         if self.scenario.file.policy is not None:
             files["ledger.csv"] = csv_writer(self.ledger)

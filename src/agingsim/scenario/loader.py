@@ -17,7 +17,12 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.provenance import Provenance, strict_provenance_errors, strip_provenance
+from agingsim.scenario.provenance import (
+    Provenance,
+    strict_provenance_errors,
+    strip_provenance,
+    value_at,
+)
 from agingsim.scenario.schema import (
     AbilityModelFile,
     MarginsFile,
@@ -91,6 +96,12 @@ def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
 
 def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]:
     """Read a TOML file, check every figure's provenance, validate it against ``model``."""
+    parsed, labels, _ = load_labelled_plain(path, model)
+    return parsed, labels
+
+
+def load_labelled_plain(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance], Any]:
+    """As :func:`load_labelled`, also returning the plain data (labels stripped)."""
     raw = read_toml(path)
     plain, labels, missing = strip_provenance(raw)
     errors = strict_provenance_errors(path, missing)
@@ -100,7 +111,18 @@ def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]
         raise ScenarioErrors(errors + exc.errors) from None
     if errors:
         raise ScenarioErrors(errors)
-    return parsed, labels
+    return parsed, labels, plain
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the inputs, for the assumptions table: where, what, and where it comes from."""
+
+    file: str
+    key: str
+    value: Any
+    kind: str  # "source" or "assumption"
+    text: str
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,8 @@ class Scenario:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     #: path (relative to the project root where possible) → sha256 of every input file.
     inputs: dict[str, str] = field(default_factory=dict)
+    #: every figure with its value and provenance, in file order (assumptions.csv).
+    figures: list[Figure] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -200,21 +224,21 @@ def _display(path: Path) -> str:
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load and validate a scenario and every file it refers to; raise :class:`ScenarioError`."""
     scenario_path = Path(path) if path is not None else default_scenario_path()
-    file, labels = load_labelled(scenario_path, ScenarioFile)
+    file, labels, plain = load_labelled_plain(scenario_path, ScenarioFile)
     ref = file.population
     region_path = _resolve(ref.region, "regions", scenario_path, "population.region")
     margins_path = _resolve(ref.margins, "margins", scenario_path, "population.margins")
     ability_path = _resolve(ref.ability_model, "ability", scenario_path, "population.ability_model")
 
-    region, region_labels = load_labelled(region_path, RegionFile)
-    margins, margin_labels = load_labelled(margins_path, MarginsFile)
+    region, region_labels, region_plain = load_labelled_plain(region_path, RegionFile)
+    margins, margin_labels, margins_plain = load_labelled_plain(margins_path, MarginsFile)
     problems = []
     for name, margin in margins.attributes.items():
         for key, problem in validate_attribute_margin(name, margin, margins.band_labels()):
             problems.append(ScenarioError(margins_path, f"attributes.{name}.{key}", problem))
     if problems:
         raise ScenarioErrors(problems)
-    ability, ability_labels = load_labelled(ability_path, AbilityModelFile)
+    ability, ability_labels, ability_plain = load_labelled_plain(ability_path, AbilityModelFile)
     table_path = (ability_path.parent / ability.mortality.life_table).resolve()
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
 
@@ -230,13 +254,15 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         compile_facilities(file.policy, county_ids, shares, scenario_path)
 
     provenance: dict[str, Provenance] = {}
-    for p, lab in (
-        (scenario_path, labels),
-        (region_path, region_labels),
-        (margins_path, margin_labels),
-        (ability_path, ability_labels),
+    figures: list[Figure] = []
+    for p, lab, data in (
+        (scenario_path, labels, plain),
+        (region_path, region_labels, region_plain),
+        (margins_path, margin_labels, margins_plain),
+        (ability_path, ability_labels, ability_plain),
     ):
         provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
+        figures += [Figure(_display(p), k, value_at(data, k), v.kind, v.text) for k, v in lab.items()]
     inputs = {
         _display(p): file_sha256(p)
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
@@ -250,4 +276,5 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         life_table=life_table,
         provenance=provenance,
         inputs=inputs,
+        figures=figures,
     )

@@ -13,6 +13,7 @@ map from each figure's dotted key to its label, which the app shows next to the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -117,3 +118,11 @@ def strict_provenance_errors(path: Any, missing: list[str]) -> list[Any]:
         )
         for key in missing
     ]
+
+
+def value_at(data: Any, key: str) -> Any:
+    """The value at a dotted key with list indices, e.g. ``policy.schemes[0].amount``."""
+    node = data
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+    return node

@@ -345,8 +345,6 @@ class PersonScheme(Strict):
     budget_cap: Any = None
 
 
-
-
 FacilityType = Literal[
     "street_centre",  # 街道/乡镇养老服务中心 (≥ 30 beds)
     "community_station",  # 社区养老服务站
@@ -372,8 +370,6 @@ class FacilityPlan(Strict):
     floor_m2: NonNegative = 0.0
     carers: NonNegative = 0.0
     servings_per_day: Any = 0.0
-
-
 
 
 class MealTier(Strict):
@@ -404,9 +400,6 @@ class FacilityScheme(Strict):
     active: Any = True
     payers: Any
     lottery_share: Any = 0.0
-
-
-
 
     @field_validator("instalments")
     @classmethod
