@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from agingsim.population.attributes import ABILITY_LEVELS, ECON_STATUSES, FAMILY_SITUATIONS, FLAGS
+from agingsim.population.attributes import (
+    ABILITY_LEVELS,
+    CARE_SETTINGS,
+    ECON_STATUSES,
+    FAMILY_SITUATIONS,
+    FLAGS,
+)
 from agingsim.schemes.monthly import PersonSchemes
 
 
-def person(age=60, ability="intact", econ="ordinary", family="with_family", flags=(), sex="M", urban=True):
+def person(
+    age=60,
+    ability="intact",
+    econ="ordinary",
+    family="with_family",
+    flags=(),
+    sex="M",
+    urban=True,
+    setting="family_care",
+):
     """A person aged ``age`` and a half, in the given states."""
     bits = 0
     for f in flags:
@@ -18,6 +33,7 @@ def person(age=60, ability="intact", econ="ordinary", family="with_family", flag
         "ability": ABILITY_LEVELS.index(ability),
         "econ": ECON_STATUSES.index(econ),
         "family": FAMILY_SITUATIONS.index(family),
+        "care_setting": CARE_SETTINGS.index(setting),
         "flags": bits,
         "residence": 0 if urban else 1,
         "sex": 0 if sex == "M" else 1,

@@ -57,6 +57,11 @@ def entitle(schemes: PersonSchemes, scheme_id: str, people: list[dict], month: i
         (person(95, "intact", econ="dibao", family="alone"), None),
         # 三(一)-9: long-term-care insurance recipients are excluded
         (person(90, "severe", flags=("ltc_insured",)), None),
+        # 三(一)-8: moderately/severely disabled people in an institution or a family nursing bed are excluded
+        (person(90, "moderate", setting="institution"), None),
+        (person(90, "severe", setting="family_bed"), None),
+        (person(90, "moderate", setting="day_care"), "g6_age_90"),  # day care is not excluded
+        (person(90, "mild", setting="institution"), "g6_age_90"),  # the clause names moderate/severe only
         # … its recipients, not everyone enrolled: an insured mildly disabled 90-year-old still qualifies
         (person(90, "mild", flags=("ltc_insured",)), "g6_age_90"),
     ],

@@ -144,3 +144,15 @@ def test_deaths_are_concentrated_among_the_disabled(tiny_scenario):
     end = pd.Series(model.people.ability, index=model.people.pid).reindex(pids).to_numpy()
     rate = [float((end[start == lv] == 5).mean()) for lv in (0, 4)]
     assert rate[1] > 3 * rate[0]
+
+
+def test_care_setting_follows_its_margin(synth_people):
+    """Care setting is drawn by ability (tiny_margins.toml): intact people are all in family care,
+    and institutional care rises with disability."""
+    from agingsim.population.attributes import CARE_SETTINGS
+
+    _, cols = synth_people
+    inst = CARE_SETTINGS.index("institution")
+    assert (cols["care_setting"][cols["ability"] == 0] == CARE_SETTINGS.index("family_care")).all()
+    share = [float((cols["care_setting"][cols["ability"] == lv] == inst).mean()) for lv in (2, 3, 4)]
+    assert share[0] < share[1] < share[2]

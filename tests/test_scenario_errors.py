@@ -77,8 +77,8 @@ def run_cli(capsys, *args: str) -> tuple[int, str]:
         # an unknown attribute to condition on
         (
             "tiny_margins.toml",
-            'by = ["ability"]',
-            'by = ["income"]',
+            '[attributes.handicapped]\nby = ["ability"]',
+            '[attributes.handicapped]\nby = ["income"]',
             "attributes.handicapped.by",
             "cannot condition handicapped on 'income'",
         ),

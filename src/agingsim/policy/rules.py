@@ -9,7 +9,9 @@ Vocabulary: ``age`` (completed years), ``ability`` compared with the level names
 < ``moderate`` < ``severe`` < ``complete``; yes/no attributes ``tekun_centralised``,
 ``tekun_dispersed``, ``dibao``, ``near_dibao``, ``ordinary``, ``with_family``, ``empty_nest``,
 ``left_behind``, ``alone``, ``lost_only_child``, ``fp_special``, ``veteran_family``,
-``model_worker``, ``handicapped``, ``ltc_insured``, ``urban``, ``rural``, ``male``, ``female``; and
+``model_worker``, ``handicapped``, ``ltc_insured``, ``urban``, ``rural``, ``male``, ``female``; the
+care setting ``family_care_only``, ``uses_home_services``, ``in_family_bed``, ``in_day_care``,
+``in_institution``; and
 names the scenario defines in ``[policy.definitions]``. Operators: ``and or not``, comparisons,
 parentheses. Anything else is rejected when the scenario is loaded.
 
@@ -28,6 +30,7 @@ import numpy as np
 
 from agingsim.population.attributes import (
     ABILITY_LEVELS,
+    CARE_SETTINGS,
     ECON_STATUSES,
     FAMILY_SITUATIONS,
     FLAGS,
@@ -47,12 +50,18 @@ BOOLEAN_VARIABLES: dict[str, tuple[str, int]] = {
     "rural": ("residence", RESIDENCES.index("rural")),
     "male": ("sex", SEXES.index("M")),
     "female": ("sex", SEXES.index("F")),
+    "family_care_only": ("care_setting", CARE_SETTINGS.index("family_care")),
+    "uses_home_services": ("care_setting", CARE_SETTINGS.index("home_services")),
+    "in_family_bed": ("care_setting", CARE_SETTINGS.index("family_bed")),
+    "in_day_care": ("care_setting", CARE_SETTINGS.index("day_care")),
+    "in_institution": ("care_setting", CARE_SETTINGS.index("institution")),
 }
 AXIS_SIZES: dict[str, int] = {
     "econ": len(ECON_STATUSES),
     "family": len(FAMILY_SITUATIONS),
     "residence": len(RESIDENCES),
     "sex": len(SEXES),
+    "care_setting": len(CARE_SETTINGS),
     **{name: 2 for name in FLAGS},
 }
 VOCABULARY = frozenset([*NUMERIC_VARIABLES, *LEVEL_CONSTANTS, *BOOLEAN_VARIABLES])
@@ -206,6 +215,15 @@ class RuleGrid:
                 left = right
             return result
         raise RuleError(f"cannot evaluate '{ast.unparse(node)}'")  # unreachable after parse_rule
+
+    def people_fields(self) -> list[str]:
+        """The people arrays this grid reads (only those its rules mention)."""
+        fields = []
+        for name, _ in self.axes:
+            field = "age_m" if name == "age" else "flags" if name in FLAGS else name
+            if field not in fields:
+                fields.append(field)
+        return fields
 
     def cells(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Grid cell of each person from people arrays (age_m, ability, econ, family, flags, ...)."""

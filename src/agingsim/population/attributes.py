@@ -34,6 +34,10 @@ ECON_STATUSES: tuple[str, ...] = (
 #: 家庭状况 (mutually exclusive living arrangement): 与家人同住, 空巢, 留守, 独居.
 FAMILY_SITUATIONS: tuple[str, ...] = ("with_family", "empty_nest", "left_behind", "alone")
 
+#: 照护方式: where a person's care comes from. Until the behaviour issue makes this a monthly choice,
+#: it is drawn from the margins (P(setting | economic status, ability)).
+CARE_SETTINGS: tuple[str, ...] = ("family_care", "home_services", "family_bed", "day_care", "institution")
+
 #: Yes/no attributes stored as bits of one byte: 失独, 计生特扶, 优抚对象, 劳模/因公致残/见义勇为,
 #: 残疾人, 长护险参保.
 FLAGS: tuple[str, ...] = (
@@ -52,6 +56,7 @@ CATEGORICAL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "ability": ABILITY_LEVELS,
     "econ": ECON_STATUSES,
     "family": FAMILY_SITUATIONS,
+    "care_setting": CARE_SETTINGS,
 }
 #: Flags drawn from margins (ltc_insured comes from the county's enrolment share instead).
 MARGIN_FLAGS: tuple[str, ...] = FLAGS[:-1]

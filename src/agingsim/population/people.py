@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Field → dtype. 18 bytes per person; ``pid`` keys the common random numbers (see rng.py).
+#: Field → dtype. 19 bytes per person; ``pid`` keys the common random numbers (see rng.py).
 FIELDS: dict[str, type[np.generic]] = {
     "pid": np.int32,  # person id, stable for life
     "age_m": np.int16,  # age in completed months
@@ -19,6 +19,7 @@ FIELDS: dict[str, type[np.generic]] = {
     "residence": np.int8,  # 0 urban, 1 rural
     "econ": np.int8,  # index into ECON_STATUSES
     "family": np.int8,  # index into FAMILY_SITUATIONS
+    "care_setting": np.int8,  # index into CARE_SETTINGS
     "flags": np.uint8,  # bit k set ⇔ FLAGS[k]
     "weight": np.float32,  # real people represented by this simulated person
 }

@@ -80,6 +80,7 @@ class Synthesiser:
             "ability": codes["ability"],
             "econ": codes["econ"],
             "family": codes["family"],
+            "care_setting": codes["care_setting"],
             "flags": flags,
         }
 

@@ -97,9 +97,7 @@ class PersonSchemes:
         thousand bins instead of a million people."""
         month = month_key(start_year) + sim_month
         year, cal_month = divmod(month, 12)
-        cols = {
-            n: getattr(people, n) for n in ("age_m", "ability", "econ", "family", "flags", "residence", "sex")
-        }
+        cols = {n: getattr(people, n) for n in self.grid.people_fields()}
         n_cells, n_c = self.grid.size, len(self.county_ids)
         key = people.county.astype(np.int64) * n_cells + self.grid.cells(cols)
         weight = np.bincount(key, weights=people.weight, minlength=n_c * n_cells)
