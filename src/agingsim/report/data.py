@@ -1,0 +1,296 @@
+"""Read an output folder of ``agingsim run`` or ``agingsim compare`` for reporting.
+
+The report works from the files a run wrote, not from a live model, so a deck can be rebuilt from an
+archived folder and says exactly what that run said. A folder that is not an agingsim output is a clear
+error, not a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from agingsim.errors import AgingsimError, ScenarioError
+from agingsim.fiscal.ledger import summarise
+from agingsim.report.labels import Lang, label
+
+#: Columns each input file must have (the documented output of run / compare).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "population.csv": ("year", "county", "sex", "age_band", "ability_level", "people"),
+    "ledger.csv": (
+        "year",
+        "month",
+        "line_item",
+        "rule",
+        "scheme_family",
+        "payer_level",
+        "county",
+        "amount_cny",
+    ),
+    "assumptions.csv": ("file", "key", "value", "provenance", "text"),
+    "comparison.csv": ("year", "measure", "a", "b", "b_minus_a"),
+}
+
+
+class ResultsDirError(ScenarioError):
+    """The folder given to ``agingsim report`` is not (or no longer) a readable agingsim output.
+
+    A ScenarioError, so the CLI exits with 2 (invalid input) and prints ``PATH: PROBLEM``.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        AgingsimError.__init__(self, f"{path}: {problem}")
+        self.path, self.key, self.problem = str(path), "", problem
+
+
+NOT_OUTPUT = (
+    "not an agingsim output folder (no summary.json); give the folder written by "
+    "`agingsim run` or `agingsim compare`"
+)
+
+
+@dataclass
+class Results:
+    """One output folder: its summary, its tables (read on demand) and the names of its line items."""
+
+    path: Path
+    kind: Literal["run", "compare"]
+    summary: dict[str, Any]
+    _frames: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+
+    # ---------------------------------------------------------------- tables
+    def frame(self, name: str) -> pd.DataFrame | None:
+        """A CSV of the folder, or None if the run did not write it (e.g. no ledger without a policy)."""
+        if name not in self._frames:
+            path = self.path / name
+            if not path.is_file():
+                self._frames[name] = None
+            else:
+                try:
+                    table = pd.read_csv(path)
+                except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                    raise ResultsDirError(path, f"cannot be read as CSV ({exc})") from exc
+                missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in table.columns]
+                if missing:
+                    raise ResultsDirError(path, f"missing column(s) {', '.join(missing)}; re-run agingsim")
+                self._frames[name] = table
+        return self._frames[name]
+
+    def by_payer(self) -> pd.DataFrame | None:
+        """Year × payer level in 万元, from the ledger itself (the workbook must equal the ledger)."""
+        ledger = self.frame("ledger.csv")
+        return None if ledger is None or ledger.empty else summarise(ledger, "payer_level")
+
+    def by_line_item(self) -> pd.DataFrame | None:
+        ledger = self.frame("ledger.csv")
+        return None if ledger is None or ledger.empty else summarise(ledger, "line_item")
+
+    # ---------------------------------------------------------------- descriptions
+    @property
+    def arms(self) -> list[dict[str, Any]]:
+        """The run summaries: one for a run, A and B for a comparison."""
+        return [self.summary] if self.kind == "run" else [self.summary["a"], self.summary["b"]]
+
+    @property
+    def seed(self) -> Any:
+        return self.summary.get("seed", self.arms[0].get("seed"))
+
+    @property
+    def version(self) -> str:
+        return str(self.arms[0].get("version", "?"))
+
+    @property
+    def date(self) -> str:
+        """The run's date if the summary records one, else today (the day the report is made)."""
+        for arm in (self.summary, *self.arms):
+            for key in ("date", "run_date", "created"):
+                if arm.get(key):
+                    return str(arm[key])[:10]
+        return dt.date.today().isoformat()
+
+    def scenario_name(self, lang: Lang, arm: int = 0) -> str:
+        s = self.arms[arm]
+        return (s.get("scenario_en") or s["scenario"]) if lang == "en" else s["scenario"]
+
+    def region_name(self, lang: Lang, arm: int = 0) -> str:
+        region = self.arms[arm].get("region", {})
+        return (region.get("name_en") or region.get("name", "")) if lang == "en" else region.get("name", "")
+
+    def title(self, lang: Lang) -> str:
+        if self.kind == "run":
+            return self.scenario_name(lang)
+        return label("deck_compare_title", lang)
+
+    def footer(self, lang: Lang) -> str:
+        common = {"seed": self.seed, "version": self.version, "date": self.date}
+        if self.kind == "run":
+            return label("footer", lang, scenario=self.scenario_name(lang), **common)
+        short = [_shorten(self.scenario_name(lang, i), 28) for i in (0, 1)]
+        return label("footer_compare", lang, a=short[0], b=short[1], **common)
+
+    # ---------------------------------------------------------------- the scenario file, for names
+    @cached_property
+    def scenario_files(self) -> list[dict[str, Any]]:
+        """The scenario TOML of each arm, parsed, if it can still be found (empty dict if not)."""
+        from agingsim.scenario import project_root
+
+        parsed = []
+        for arm in self.arms:
+            data: dict[str, Any] = {}
+            name = arm.get("scenario_file")
+            if name:
+                for candidate in (Path(name), project_root() / name, self.path / name):
+                    if candidate.is_file():
+                        try:
+                            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+                        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                            data = {}
+                        break
+            parsed.append(data)
+        return parsed
+
+    @cached_property
+    def line_item_names(self) -> dict[str, tuple[str, str]]:
+        """Line item (scheme id) -> (name, name_en) from the scenario file; ids are the fallback."""
+        names: dict[str, tuple[str, str]] = {}
+        for data in self.scenario_files:
+            policy = data.get("policy", {})
+            for entry in [*policy.get("schemes", []), *policy.get("facility_schemes", [])]:
+                if isinstance(entry, dict) and "id" in entry and "name" in entry:
+                    names.setdefault(entry["id"], (str(entry["name"]), str(entry.get("name_en", ""))))
+        return names
+
+    def pretty_key(self, key: str, lang: Lang) -> str:
+        """``policy.schemes[0].groups[2].amount.mild`` -> ``<scheme name> · g3_… · amount.mild``."""
+        data = self.scenario_files[0] if self.scenario_files else {}
+        policy = data.get("policy", {})
+        match = re.match(r"policy\.(schemes|facility_schemes|facilities)\[(\d+)\]\.?(.*)", key)
+        if not match:
+            return key
+        kind, index, rest = match.group(1), int(match.group(2)), match.group(3)
+        entries = policy.get(kind, [])
+        if index >= len(entries) or not isinstance(entries[index], dict):
+            return key
+        entry = entries[index]
+        name = (
+            entry.get("name_en")
+            if lang == "en" and entry.get("name_en")
+            else entry.get("name", entry.get("id"))
+        )
+        group = re.match(r"groups\[(\d+)\]\.?(.*)", rest)
+        if group and int(group.group(1)) < len(entry.get("groups", [])):
+            rest = f"{entry['groups'][int(group.group(1))].get('id', group.group(1))} · {group.group(2)}"
+        return f"{name} · {rest}" if rest else str(name)
+
+
+def _shorten(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def load_results(path: str | Path) -> Results:
+    """Open a run or compare folder; a clear ResultsDirError if it is not one."""
+    path = Path(path)
+    if not path.exists():
+        raise ResultsDirError(path, "no such folder")
+    if not path.is_dir():
+        raise ResultsDirError(path, "is a file, not a folder; " + NOT_OUTPUT)
+    summary_path = path / "summary.json"
+    if not summary_path.is_file():
+        raise ResultsDirError(path, NOT_OUTPUT)
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsDirError(summary_path, f"not valid JSON ({exc})") from exc
+    if not isinstance(summary, dict):
+        raise ResultsDirError(summary_path, "not an agingsim summary (expected a JSON object)")
+    if isinstance(summary.get("a"), dict) and isinstance(summary.get("b"), dict):
+        kind: Literal["run", "compare"] = "compare"
+        needed = ["comparison.csv"]
+        arms = [summary["a"], summary["b"]]
+    elif "scenario" in summary and "headline" in summary:
+        kind, needed, arms = "run", ["population.csv"], [summary]
+        needed += [f for f in summary.get("outputs", []) if f.endswith(".csv")]
+    else:
+        raise ResultsDirError(
+            summary_path, "not an agingsim summary (neither a run's nor a comparison's); " + NOT_OUTPUT
+        )
+    for arm in arms:
+        if "scenario" not in arm or "headline" not in arm:
+            raise ResultsDirError(
+                summary_path, "a run summary lacks 'scenario' or 'headline'; re-run agingsim"
+            )
+    missing = [f for f in dict.fromkeys(needed) if not (path / f).is_file()]
+    if missing:
+        raise ResultsDirError(path, f"incomplete output: {', '.join(missing)} missing; re-run agingsim")
+    return Results(path=path, kind=kind, summary=summary)
+
+
+def headline_rows(results: Results, lang: Lang) -> list[tuple[str, Any, str]]:
+    """(label, value, unit) rows for the summary sheet and slide: what a briefing quotes first."""
+    s = results.arms[0]
+    h = s["headline"]
+    unit_wan, unit_people = label("unit_wan", lang), label("unit_people", lang)
+    rows: list[tuple[str, Any, str]] = [
+        (label("h_scenario", lang), results.scenario_name(lang), ""),
+        (label("h_region", lang), results.region_name(lang), ""),
+        (label("h_period", lang), f"{h.get('first_year')}–{h.get('last_year')}", ""),
+        (label("h_seed", lang), results.seed, ""),
+        (label("h_version", lang), results.version, ""),
+        (label("h_date", lang), results.date, ""),
+    ]
+    rows += _cost_rows(h, lang, unit_wan)
+    rows += [
+        (label("h_people_first", lang, year=h["first_year"]), h["people_60plus_first"], unit_people),
+        (label("h_people_last", lang, year=h["last_year"]), h["people_60plus_last"], unit_people),
+        (label("h_need_first", lang, year=h["first_year"]), h["needing_care_first"], unit_people),
+        (label("h_need_last", lang, year=h["last_year"]), h["needing_care_last"], unit_people),
+    ]
+    return rows
+
+
+def _cost_rows(h: dict[str, Any], lang: Lang, unit_wan: str) -> list[tuple[str, Any, str]]:
+    from agingsim.report.labels import payer_label
+
+    if "cost_total_wan" not in h:
+        return []
+    rows: list[tuple[str, Any, str]] = [(label("h_cost_total", lang), h["cost_total_wan"], unit_wan)]
+    for level, value in h.get("cost_by_payer_wan", {}).items():
+        rows.append((label("h_cost_payer", lang, level=payer_label(level, lang)), value, unit_wan))
+    if "cost_present_value_wan" in h:
+        rate = f"{100 * float(h.get('discount_rate', 0)):g}%"
+        rows.append((label("h_cost_pv", lang, rate=rate), h["cost_present_value_wan"], unit_wan))
+    if "unpaid_wan" in h:
+        rows.append((label("h_unpaid", lang), h["unpaid_wan"], unit_wan))
+    return rows
+
+
+def compare_rows(results: Results, lang: Lang) -> list[tuple[str, float, float, float]]:
+    """(measure, A, B, B − A) over the whole horizon: costs summed, per-person figures averaged."""
+    from agingsim.report.labels import measure_label
+
+    table = results.frame("comparison.csv")
+    assert table is not None
+    rows = []
+    order = ["cost_total_wan", *[f"cost_{lv}_wan" for lv in ("province", "city", "county")]]
+    measures = [m for m in order if m in set(table["measure"])] + [
+        m for m in dict.fromkeys(table["measure"]) if m not in order
+    ]
+    for measure in measures:
+        sub = table[table["measure"] == measure]
+        agg = (
+            sub[["a", "b", "b_minus_a"]].sum()
+            if measure.endswith("_wan")
+            else sub[["a", "b", "b_minus_a"]].mean()
+        )
+        how = label("over_years_sum" if measure.endswith("_wan") else "over_years_mean", lang)
+        name = f"{measure_label(measure, lang)}{how}"
+        rows.append((name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
+    return rows

@@ -1,0 +1,736 @@
+"""Turn an output folder into briefing material: PNG/SVG charts, an XLSX workbook and a PPTX deck.
+
+Numbers go into the workbook as numbers (with 万元 formats), not as text, so finance staff can add them
+up; every parameter goes in with its source or assumption label, so "where does this come from?" has
+an answer in the file itself. The report folder is written atomically, like a run's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from agingsim import __version__
+from agingsim.errors import AgingsimError
+from agingsim.fiscal.ledger import WAN
+from agingsim.report import charts
+from agingsim.report.data import Results, compare_rows, headline_rows
+from agingsim.report.labels import (
+    Lang,
+    ability_label,
+    family_label,
+    fmt_number,
+    fmt_wan,
+    funding_label,
+    label,
+    line_item_label,
+    measure_label,
+    payer_label,
+    provenance_label,
+)
+
+FORMATS: tuple[str, ...] = ("png", "svg", "xlsx", "pptx")
+PNG_DPI = 300
+WORKBOOK = "report.xlsx"
+DECK = "briefing.pptx"
+MANIFEST = "report.json"
+FMT_WAN = "#,##0.00"
+FMT_CNY = "#,##0.00"
+FMT_PEOPLE = "#,##0"
+#: Rows of the assumptions table on the slide; the rest are in the workbook.
+DECK_ASSUMPTION_ROWS = 15
+EXCEL_MAX_ROWS = 1_048_575
+
+Writer = Callable[[Path], None]
+
+
+class Chart:
+    """One chart of the report: a file stem, its title (for the slide) and how to draw it.
+
+    The figure is drawn on first use, so a workbook-only report draws nothing.
+    """
+
+    def __init__(self, id: str, title: str, draw: Callable[[], Figure]) -> None:
+        self.id, self.title, self._draw = id, title, draw
+        self._figure: Figure | None = None
+        self._png: bytes | None = None
+
+    @property
+    def figure(self) -> Figure:
+        if self._figure is None:
+            self._figure = self._draw()
+        return self._figure
+
+    def png(self) -> bytes:
+        """PNG at 300 dpi, rendered once and shared by the PNG file and the deck."""
+        if self._png is None:
+            buf = io.BytesIO()
+            self.figure.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+            self._png = buf.getvalue()
+        return self._png
+
+    def svg(self) -> bytes:
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="svg", metadata={"Date": None})
+        return buf.getvalue()
+
+
+# ============================================================================ charts
+def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
+    """The key charts this folder supports (drawn on use), and a note for each it cannot draw."""
+    footer = results.footer(lang)
+    out: list[Chart] = []
+    notes: list[str] = []
+    if results.kind == "compare":
+        table = results.frame("comparison.csv")
+        assert table is not None
+        names = (results.scenario_name(lang, 0), results.scenario_name(lang, 1))
+        if "cost_total_wan" in set(table["measure"]):
+            draw = partial(charts.compare_costs, table, lang, footer, names=names)
+            out.append(Chart("compare_cost_total", label("title_compare", lang), draw))
+        else:
+            notes.append("comparison.csv has no cost rows (neither scenario has a [policy]): no A vs B chart")
+    else:
+        by_payer, by_line = results.by_payer(), results.by_line_item()
+        if by_payer is not None and by_line is not None:
+            draw = partial(charts.cost_by_payer, by_payer, lang, footer)
+            out.append(Chart("cost_by_payer", label("title_cost_by_payer", lang), draw))
+            draw = partial(charts.cost_by_line_item, by_line, lang, footer, names=results.line_item_names)
+            out.append(Chart("cost_by_line_item", label("title_cost_by_line_item", lang), draw))
+        else:
+            notes.append("no ledger (the scenario has no [policy]): cost charts skipped")
+        pop = results.frame("population.csv")
+        assert pop is not None
+        year = int(pop["year"].max())
+        draw = partial(charts.population_pyramid, pop, year, lang, footer)
+        out.append(Chart("population_pyramid", label("title_pyramid", lang, year=year), draw))
+    out += _coverage_charts(results, lang, footer, notes)
+    return out, notes
+
+
+def _coverage_charts(results: Results, lang: Lang, footer: str, notes: list[str]) -> list[Chart]:
+    coverage = results.frame("coverage.csv")
+    if coverage is None:
+        notes.append(
+            "no coverage.csv (written once the behaviour model, issue 4, exists): "
+            "coverage-by-setting and beds/occupancy/waits charts skipped"
+        )
+        return []
+    out = []
+    if set(charts.COVERAGE_COLUMNS) <= set(coverage.columns):
+        draw = partial(charts.coverage_by_setting, coverage, lang, footer)
+        out.append(Chart("coverage_by_setting", label("title_coverage", lang), draw))
+    else:
+        notes.append(f"coverage.csv lacks {', '.join(charts.COVERAGE_COLUMNS)}: coverage chart skipped")
+    if set(charts.BEDS_COLUMNS) <= set(coverage.columns):
+        draw = partial(charts.beds_occupancy_waits, coverage, lang, footer)
+        out.append(Chart("beds_occupancy_waits", label("title_beds", lang), draw))
+    else:
+        notes.append(
+            f"coverage.csv lacks {', '.join(charts.BEDS_COLUMNS)}: beds/occupancy/waits chart skipped"
+        )
+    return out
+
+
+# ============================================================================ workbook
+@dataclass(frozen=True)
+class Num:
+    """A number with its own Excel format, for columns that mix units (the summary sheet)."""
+
+    value: float
+    fmt: str
+
+
+@dataclass
+class Sheet:
+    """A sheet: localized headers, rows of values, an Excel number format per column (or None)."""
+
+    name: str
+    headers: list[str]
+    rows: Iterable[Sequence[Any]]
+    formats: list[str | None]
+    widths: list[float]
+
+
+def workbook_sheets(results: Results, lang: Lang) -> list[Sheet]:
+    """The workbook's sheets in order; exposed so tests and the app can check what goes in."""
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheets: list[Sheet] = []
+    if results.kind == "compare":
+        rows = [[L("h_scenario"), results.scenario_name(lang, 0), results.scenario_name(lang, 1), None]]
+        rows += [[m, a, b, d] for m, a, b, d in compare_rows(results, lang)]
+        sheets.append(
+            Sheet(
+                L("sheet_summary"),
+                [L("col_measure"), L("col_a"), L("col_b"), L("col_b_minus_a")],
+                rows,
+                [None, FMT_WAN, FMT_WAN, FMT_WAN],
+                [34, 22, 22, 18],
+            )
+        )
+        table = results.frame("comparison.csv")
+        assert table is not None
+        rows = [
+            [int(r.year), measure_label(r.measure, lang), r.a, r.b, r.b_minus_a] for r in table.itertuples()
+        ]
+        sheets.append(
+            Sheet(
+                L("sheet_comparison"),
+                [L("col_year"), L("col_measure"), L("col_a"), L("col_b"), L("col_b_minus_a")],
+                rows,
+                [None, None, FMT_WAN, FMT_WAN, FMT_WAN],
+                [8, 34, 18, 18, 18],
+            )
+        )
+    else:
+        rows = []
+        for name, value, unit in headline_rows(results, lang):
+            fmt = FMT_WAN if unit == L("unit_wan") else FMT_PEOPLE if unit == L("unit_people") else None
+            rows.append([name, Num(value, fmt) if fmt else value, unit])
+        sheets.append(
+            Sheet(
+                L("sheet_summary"),
+                [L("col_item"), L("col_value"), L("col_unit")],
+                rows,
+                [None, None, None],
+                [40, 44, 12],
+            )
+        )
+        ledger = results.frame("ledger.csv")
+        if ledger is not None:
+            sheets.append(_ledger_sheet(results, ledger, lang))
+            for key, table in (
+                ("sheet_by_payer", results.by_payer()),
+                ("sheet_by_line_item", results.by_line_item()),
+            ):
+                if table is None:
+                    continue
+                cols = [c for c in table.columns if c != "year"]
+                if key == "sheet_by_payer":
+                    heads = [payer_label(c, lang) if c != "total" else L("legend_total") for c in cols]
+                else:
+                    heads = [
+                        line_item_label(c, results.line_item_names, lang)
+                        if c != "total"
+                        else L("legend_total")
+                        for c in cols
+                    ]
+                sheets.append(
+                    Sheet(
+                        f"{L(key)}（{L('unit_wan')}）" if lang == "zh" else f"{L(key)} ({L('unit_wan')})",
+                        [L("col_year"), *heads],
+                        (
+                            [int(r[0]), *map(float, r[1:])]
+                            for r in table[["year", *cols]].itertuples(index=False)
+                        ),
+                        [None, *[FMT_WAN] * len(cols)],
+                        [8, *[max(14, min(30, 2 + 1.6 * len(h))) for h in heads]],
+                    )
+                )
+        sheets.append(_population_sheet(results, lang))
+        assumptions = results.frame("assumptions.csv")
+        if assumptions is not None:
+            sheets.append(_assumptions_sheet(results, assumptions, lang))
+    coverage = results.frame("coverage.csv")
+    if coverage is not None:
+        sheets.append(
+            Sheet(
+                L("sheet_coverage"),
+                list(coverage.columns),
+                coverage.itertuples(index=False),
+                [None] * len(coverage.columns),
+                [14] * len(coverage.columns),
+            )
+        )
+    for name in ("lottery.csv", "rationing.csv"):
+        table = results.frame(name) if results.kind == "run" else None
+        if table is not None:
+            sheets.append(
+                Sheet(
+                    name.removesuffix(".csv"),
+                    list(table.columns),
+                    table.itertuples(index=False),
+                    [None] * len(table.columns),
+                    [14] * len(table.columns),
+                )
+            )
+    return sheets
+
+
+def _ledger_sheet(results: Results, ledger: pd.DataFrame, lang: Lang) -> Sheet:
+    if len(ledger) > EXCEL_MAX_ROWS:
+        raise AgingsimError(
+            f"{results.path / 'ledger.csv'}: {len(ledger):,} rows, more than an Excel sheet holds; "
+            "use --formats png,svg,pptx, or run with fewer years"
+        )
+    L = lambda key: label(key, lang)  # noqa: E731
+    counties = results.summary.get("region", {}).get("counties", {})
+    names = results.line_item_names
+    cached: dict[tuple[str, str], str] = {}
+
+    def cached_label(fn: Callable[[str, Lang], str], code: str) -> str:
+        key = (fn.__name__, code)
+        if key not in cached:
+            cached[key] = fn(code, lang)
+        return cached[key]
+
+    def rows() -> Iterable[list[Any]]:
+        for r in ledger.itertuples(index=False):
+            yield [
+                int(r.year),
+                int(r.month),
+                line_item_label(r.line_item, names, lang),
+                r.line_item,
+                r.rule,
+                cached_label(family_label, r.scheme_family),
+                cached_label(payer_label, r.payer_level),
+                getattr(r, "payer_region", ""),
+                counties.get(r.county, r.county) if lang == "zh" else r.county,
+                cached_label(funding_label, getattr(r, "funding", "budget")),
+                float(r.amount_cny),
+                float(r.amount_cny) / WAN,
+                float(getattr(r, "beneficiaries", 0.0)),
+            ]
+
+    headers = [
+        L(k)
+        for k in (
+            "col_year",
+            "col_month",
+            "col_line_item",
+            "col_line_item_id",
+            "col_rule",
+            "col_scheme_family",
+            "col_payer_level",
+            "col_payer_region",
+            "col_county",
+            "col_funding",
+            "col_amount_cny",
+            "col_amount_wan",
+            "col_beneficiaries",
+        )
+    ]
+    formats = [None] * 10 + [FMT_CNY, FMT_WAN, "#,##0.0"]
+    widths = [7, 6, 28, 22, 24, 18, 9, 12, 12, 12, 16, 14, 12]
+    return Sheet(L("sheet_ledger"), headers, rows(), formats, widths)
+
+
+def _population_sheet(results: Results, lang: Lang) -> Sheet:
+    pop = results.frame("population.csv")
+    assert pop is not None
+    counties = results.summary.get("region", {}).get("counties", {})
+    L = lambda key: label(key, lang)  # noqa: E731
+    sexes = {"M": L("sex_M"), "F": L("sex_F")}
+    rows = (
+        [
+            int(r.year),
+            counties.get(r.county, r.county) if lang == "zh" else r.county,
+            sexes.get(r.sex, r.sex),
+            r.age_band,
+            ability_label(r.ability_level, lang),
+            float(r.people),
+        ]
+        for r in pop.itertuples(index=False)
+    )
+    headers = [
+        L(k) for k in ("col_year", "col_county", "col_sex", "col_age_band", "col_ability_level", "col_people")
+    ]
+    return Sheet(L("sheet_population"), headers, rows, [None] * 5 + [FMT_PEOPLE], [7, 14, 7, 10, 14, 14])
+
+
+def _assumption_value(text: Any) -> Any:
+    """assumptions.csv stores values as JSON: numbers back to numbers, strings unquoted."""
+    if not isinstance(text, str):
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return text
+    return value
+
+
+def _assumptions_sheet(results: Results, table: pd.DataFrame, lang: Lang) -> Sheet:
+    L = lambda key: label(key, lang)  # noqa: E731
+    rows = (
+        [
+            r.file,
+            r.key,
+            results.pretty_key(r.key, lang),
+            _assumption_value(r.value),
+            provenance_label(r.provenance, lang),
+            r.text,
+        ]
+        for r in table.itertuples(index=False)
+    )
+    headers = [L("col_file"), L("col_key"), L("col_item"), L("col_value"), L("col_provenance"), L("col_text")]
+    return Sheet(
+        L("sheet_assumptions"),
+        headers,
+        rows,
+        [None, None, None, "General", None, None],
+        [34, 40, 40, 12, 10, 90],
+    )
+
+
+def write_workbook(sheets: list[Sheet], path: Path) -> None:
+    """XLSX with a bold, frozen header row and number formats on every numeric column."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EE")
+    for sheet in sheets:
+        ws = wb.create_sheet(_sheet_title(sheet.name))
+        ws.freeze_panes = "A2"
+        for i, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        header = []
+        for h in sheet.headers:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font, cell.fill = bold, fill
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            header.append(cell)
+        ws.append(header)
+        formats = list(sheet.formats)
+        for row in sheet.rows:
+            cells: list[Any] = []
+            for i, item in enumerate(row):
+                fmt = item.fmt if isinstance(item, Num) else formats[i] if i < len(formats) else None
+                value = _excel_value(item.value if isinstance(item, Num) else item)
+                if fmt and isinstance(value, int | float) and not isinstance(value, bool):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = fmt
+                    cells.append(cell)
+                else:
+                    cells.append(value)  # plain values are much faster to write than styled cells
+            ws.append(cells)
+    wb.save(path)
+
+
+def _sheet_title(name: str) -> str:
+    for bad in "[]:*?/\\":
+        name = name.replace(bad, "_")
+    return name[:31]
+
+
+def _excel_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return None if isinstance(value, float) and value != value else value  # NaN -> empty cell
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+# ============================================================================ deck
+def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path) -> None:
+    """Briefing deck: title; headline numbers; one slide per chart; the key assumptions."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    title_layout, title_only = prs.slide_layouts[0], prs.slide_layouts[5]
+
+    slide = prs.slides.add_slide(title_layout)
+    _text(slide.shapes.title, results.title(lang), 36)
+    s0 = results.arms[0]
+    colon = "：" if lang == "zh" else ": "
+    if results.kind == "run":
+        sub = [results.region_name(lang, 0)]
+    else:
+        sub = [
+            f"{arm}{colon}{results.scenario_name(lang, i)} ({results.region_name(lang, i)})"
+            for i, arm in enumerate("AB")
+        ]
+    sub.append(
+        f"{s0['headline'].get('first_year')}–{s0['headline'].get('last_year')} · "
+        f"{label('h_seed', lang)} {results.seed} · agingsim {results.version} · {results.date}"
+    )
+    _text(slide.placeholders[1], "\n".join(sub), 20)
+
+    slide = _titled(prs, title_only, label("deck_headline", lang))
+    if results.kind == "run":
+        rows = [
+            [name, _fmt_value(value, unit), unit] for name, value, unit in headline_rows(results, lang)[2:]
+        ]
+        heads = [label("col_item", lang), label("col_value", lang), label("col_unit", lang)]
+        widths = [7.0, 3.5, 1.8]
+    else:
+        rows = [
+            [m, fmt_number(a, 2), fmt_number(b, 2), f"{d:+,.2f}"]
+            for m, a, b, d in compare_rows(results, lang)
+        ]
+        heads = [
+            label("col_measure", lang),
+            label("col_a", lang),
+            label("col_b", lang),
+            label("col_b_minus_a", lang),
+        ]
+        widths = [5.5, 2.4, 2.4, 2.4]
+    _table(slide, heads, rows, widths, font_size=14 if len(rows) <= 10 else 12)
+
+    for chart in chart_list:
+        slide = _titled(prs, title_only, chart.title)
+        image = io.BytesIO(chart.png())
+        width, height = chart.figure.get_size_inches()
+        box_w, box_h = 12.3, 5.9
+        scale = min(box_w / width, box_h / height)
+        left = (13.333 - width * scale) / 2
+        slide.shapes.add_picture(
+            image, Inches(left), Inches(1.35), Inches(width * scale), Inches(height * scale)
+        )
+
+    assumptions = results.frame("assumptions.csv") if results.kind == "run" else None
+    if assumptions is not None and not assumptions.empty:
+        slide = _titled(prs, title_only, label("deck_assumptions", lang))
+        picked, shown, total_rows = key_assumptions(results, assumptions, lang)
+        heads = [
+            label("col_key", lang),
+            label("col_value", lang),
+            label("col_provenance", lang),
+            label("col_text", lang),
+        ]
+        _table(slide, heads, picked, [3.6, 1.9, 1.1, 5.9], font_size=9, top=1.25)
+        sheet = label("sheet_assumptions", lang)
+        more = total_rows - shown
+        note = (
+            label("deck_more", lang, n=more, sheet=sheet)
+            if more > 0
+            else label("deck_all", lang, sheet=sheet)
+        )
+        box = slide.shapes.add_textbox(Inches(0.5), Inches(6.9), Inches(12.3), Inches(0.4))
+        _text(box, note, 12)
+    prs.save(path)
+
+
+def key_assumptions(results: Results, table: pd.DataFrame, lang: Lang) -> tuple[list[list[str]], int, int]:
+    """The ~15 figures a reader asks about first: subsidy amounts, payer shares, caps, then the rest.
+
+    Figures that differ only in their last key part and share one note (e.g. an amount by ability
+    level) are folded into one row, so the slide shows more distinct parameters. Returns the rows,
+    how many assumptions.csv rows they cover, and how many the file has (for "N more in the workbook").
+    """
+
+    def rank(key: str) -> int:
+        for i, words in enumerate(
+            (
+                ("amount", "tiers"),
+                ("payers",),
+                ("budget_cap", "lottery", "delivery_rate"),
+                ("discount_rate",),
+                ("pop_60plus", "entrants_per_year"),
+                ("facilities",),
+            )
+        ):
+            if any(w in key for w in words):
+                return i
+        return 6 if key.startswith("policy.") else 7
+
+    groups: dict[tuple[str, str, str, str], list[tuple[str, Any]]] = {}
+    ranks: dict[tuple[str, str, str, str], int] = {}
+    for r in table.itertuples(index=False):
+        parent, _, leaf = str(r.key).rpartition(".")
+        group = (r.file, parent or leaf, r.provenance, str(r.text))
+        groups.setdefault(group, []).append((leaf, r.value))
+        ranks[group] = min(ranks.get(group, 99), rank(str(r.key)))
+    ordered = sorted(groups.items(), key=lambda kv: ranks[kv[0]])[:DECK_ASSUMPTION_ROWS]
+    rows = []
+    for (_file, parent, kind, text), items in ordered:
+        if len(items) == 1:
+            key = f"{parent}.{items[0][0]}" if parent != items[0][0] else parent
+            value = _short(_show(_assumption_value(items[0][1])), 24)
+        else:
+            key = parent
+            value = _short(" / ".join(f"{leaf} {_show(_assumption_value(v))}" for leaf, v in items), 60)
+        rows.append([results.pretty_key(key, lang), value, provenance_label(kind, lang), _short(text, 120)])
+    return rows, sum(len(items) for _, items in ordered), len(table)
+
+
+def _show(value: Any) -> str:
+    """20000 -> 20,000; 0.6 stays 0.6; text as is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format(value, ",")
+    return str(value)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _fmt_value(value: Any, unit: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not unit:
+        return str(value)  # seeds and years are not amounts: no thousands separator
+    return fmt_wan(value) if unit in (label("unit_wan", "zh"), label("unit_wan", "en")) else fmt_number(value)
+
+
+def _titled(prs: Any, layout: Any, title: str) -> Any:
+    from pptx.util import Inches
+
+    slide = prs.slides.add_slide(layout)
+    shape = slide.shapes.title
+    shape.left, shape.top, shape.width, shape.height = Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9)
+    _text(shape, title, 28)
+    return slide
+
+
+_EA_FONT = "Microsoft YaHei"
+
+
+def _text(shape: Any, text: str, size: int) -> None:
+    """Set a shape's text at a size; East Asian runs ask for a common CJK face."""
+    from pptx.util import Pt
+
+    frame = shape.text_frame
+    frame.word_wrap = True
+    frame.text = text
+    for paragraph in frame.paragraphs:
+        for run in paragraph.runs:
+            run.font.size = Pt(size)
+            _east_asian(run)
+
+
+def _east_asian(run: Any) -> None:
+    rpr = run._r.get_or_add_rPr()
+    ea = rpr.find("{http://schemas.openxmlformats.org/drawingml/2006/main}ea")
+    if ea is None:
+        ea = rpr.makeelement("{http://schemas.openxmlformats.org/drawingml/2006/main}ea", {})
+        rpr.append(ea)
+    ea.set("typeface", _EA_FONT)
+
+
+def _table(
+    slide: Any,
+    heads: list[str],
+    rows: list[list[Any]],
+    widths: list[float],
+    font_size: int,
+    top: float = 1.4,
+) -> None:
+    from pptx.util import Inches, Pt
+
+    n_rows = len(rows) + 1
+    height = min(5.4, 0.4 * n_rows)
+    shape = slide.shapes.add_table(
+        n_rows, len(heads), Inches(0.5), Inches(top), Inches(sum(widths)), Inches(height)
+    )
+    table = shape.table
+    for j, w in enumerate(widths):
+        table.columns[j].width = Inches(w)
+    for i, row in enumerate([heads, *rows]):
+        for j, value in enumerate(row[: len(heads)]):
+            cell = table.cell(i, j)
+            cell.text = str(value)
+            for paragraph in cell.text_frame.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(font_size)
+                    run.font.bold = i == 0
+                    _east_asian(run)
+
+
+# ============================================================================ the report folder
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``png,svg`` -> ("png", "svg"); an unknown format is an error naming the known ones."""
+    wanted = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise ValueError(
+            f"unknown format(s) {', '.join(unknown) or '(none)'}; choose from {','.join(FORMATS)}"
+        )
+    return wanted
+
+
+def report_writers(
+    results: Results, lang: Lang, formats: Sequence[str]
+) -> tuple[dict[str, Writer], list[str]]:
+    """File name -> writer for the report folder, and the notes on what was skipped."""
+    chart_list, notes = build_charts(results, lang)
+    writers: dict[str, Writer] = {}
+    for chart in chart_list:
+        if "png" in formats:
+            writers[f"{chart.id}.png"] = _bytes_writer(chart.png)
+        if "svg" in formats:
+            writers[f"{chart.id}.svg"] = _bytes_writer(chart.svg)
+    if "xlsx" in formats:
+        writers[WORKBOOK] = lambda path: write_workbook(workbook_sheets(results, lang), path)
+    if "pptx" in formats:
+        writers[DECK] = lambda path: write_deck(results, chart_list, lang, path)
+    manifest = {
+        "source": str(results.path.resolve()),
+        "kind": results.kind,
+        "lang": lang,
+        "formats": list(formats),
+        "files": sorted([*writers, MANIFEST]),
+        "skipped": notes,
+        "version": __version__,
+    }
+    writers[MANIFEST] = lambda path: path.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return writers, notes
+
+
+def _bytes_writer(render: Callable[[], bytes]) -> Writer:
+    def write(path: Path) -> None:
+        path.write_bytes(render())
+
+    return write
+
+
+def write_report_folder(out_dir: Path, writers: dict[str, Writer], source: Path) -> Path:
+    """Write every file into a temporary folder, then rename it into place (all files or none).
+
+    An existing folder is replaced only if it is empty or an earlier report (it has report.json), so
+    ``--out`` can never wipe a run's folder or a user's files.
+    """
+    out_dir = Path(out_dir)
+    src = source.resolve()
+    if out_dir.resolve() == src or out_dir.resolve() in src.parents:
+        raise AgingsimError(f"{out_dir}: would replace the results folder itself; choose another --out")
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file())
+    ):
+        raise AgingsimError(f"{out_dir}: exists and is not an agingsim report folder; choose another --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a report is meant to be shared like any folder
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old.rmdir()
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def make_report(
+    results: Results, out_dir: Path, lang: Lang = "zh", formats: Sequence[str] = FORMATS
+) -> tuple[Path, list[str], list[str]]:
+    """Write the report folder; returns it, the files written and the notes on skipped charts."""
+    writers, notes = report_writers(results, lang, formats)
+    path = write_report_folder(out_dir, writers, results.path)
+    return path, sorted(writers), notes
