@@ -118,9 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", help="output folder (default: out/compare_A_vs_B)")
     cmp_.set_defaults(func=cmd_compare)
 
+    from agingsim.calibration.cli import add_parser as add_calibration
     from agingsim.report.cli import add_parser as add_report
 
     add_report(sub)
+    add_calibration(sub)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")

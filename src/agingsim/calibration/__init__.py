@@ -1,0 +1,1 @@
+"""Calibration of the ability model to published Chinese data (issue 9)."""

@@ -1,0 +1,162 @@
+"""Command line: ``agingsim calibrate`` and ``agingsim validate-model``.
+
+``agingsim.cli`` calls :func:`add_parser` to register both subcommands; each sets ``func`` to a handler
+taking the parsed arguments and returning an exit code, like the other subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from agingsim.scenario import load_scenario
+from agingsim.scenario.loader import default_scenario_path, project_root
+
+
+def default_fitted_path() -> Path:
+    return project_root() / "calibration" / "ability" / "fitted.toml"
+
+
+def default_report_dir() -> Path:
+    return project_root() / "calibration" / "fit"
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that regenerates the fitted file (defaults left out)."""
+    parts = ["agingsim", "calibrate"]
+    if Path(args.scenario).resolve() != default_scenario_path().resolve():
+        parts += ["--scenario", args.scenario]
+    if args.start != "default":
+        parts += ["--start", args.start]
+    if args.fit_hazard_ratios:
+        parts.append("--fit-hazard-ratios")
+    if args.out is not None and Path(args.out).resolve() != default_fitted_path().resolve():
+        parts += ["--out", args.out]
+    return shlex.join(parts)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from agingsim.calibration.fit import calibrate, fitted_toml, quality, resolve_ability, write_atomically
+
+    scenario = load_scenario(args.scenario)
+    start_path = resolve_ability(args.start)
+    out = Path(args.out) if args.out else default_fitted_path()
+    t0 = time.perf_counter()
+    result, labels = calibrate(scenario, start_path, fit_hazard_ratios=args.fit_hazard_ratios)
+    chosen = result.chosen
+    table = (start_path.parent / chosen.params.mortality.life_table).resolve()
+    rel_table = os.path.relpath(table, out.resolve().parent)
+    try:
+        start_display = str(start_path.relative_to(project_root()))
+    except ValueError:
+        start_display = str(start_path)
+    text = fitted_toml(result, labels, start_display, _command_line(args), life_table=rel_table)
+    write_atomically(out, text)
+    q1 = quality(result.stage1.implied, chosen.targets)
+    print(f"标定 Calibrated {start_display} to {scenario.file.population.margins} margins and the life table")
+    print(f"  stage 1 (sourced figures fixed): {q1.describe()}")
+    if result.stage2 is not None:
+        q2 = quality(chosen.implied, chosen.targets)
+        print(f"  stage 2 (CLHLS onset slopes and sex ratios freed): {q2.describe()}")
+    print(
+        f"  {len(chosen.free)} parameters fitted, {chosen.nfev} evaluations, {time.perf_counter() - t0:.1f} s"
+    )
+    if chosen.at_bound:
+        print(f"  at a bound: {', '.join(chosen.at_bound)}")
+    print(f"输出 Output: {out}")
+    return 0
+
+
+def cmd_validate_model(args: argparse.Namespace) -> int:
+    from agingsim.calibration.fit import resolve_ability
+    from agingsim.calibration.report import validate_model
+
+    scenario = load_scenario(args.scenario)
+    model = resolve_ability(args.model)
+    compare = resolve_ability(args.compare) if args.compare else None
+    out = Path(args.out) if args.out else default_report_dir()
+    summary = validate_model(scenario, model, out, compare)
+    print(f"模型验证 Validated {summary['model']}")
+    print(f"  largest prevalence error {summary['max_prevalence_error_pp']:.1f} pp")
+    for sex, e in summary["e60"].items():
+        print(f"  e60 {sex}: model {e['model']:.2f}, life table {e['life_table']:.2f}")
+    name = Path(summary["model"]).stem
+    for check in summary["out_of_sample"]:
+        print(
+            f"  {check['figure']}: published {check['published']:.1f}, model {check['model'][name]:.1f} "
+            f"(error {check['error'][name]:+.1f})"
+        )
+    print(f"输出 Output: {out}/ (report.md and charts)")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``calibrate`` and ``validate-model`` on ``agingsim``'s subparsers."""
+    cal = subparsers.add_parser(
+        "calibrate",
+        help="fit the ability model to published prevalence and the life table",
+        description="Fit the ability model's assumed parameters to the margins' prevalence by age band, "
+        "the life table's e60 and CLHLS's sex ratio; write them as a calibration/ability file.",
+    )
+    cal.add_argument(
+        "--scenario",
+        default=str(default_scenario_path()),
+        help="scenario whose margins and region give the targets (default: scenarios/default.toml)",
+    )
+    cal.add_argument(
+        "--start",
+        default="default",
+        help="ability model to start from: a name in calibration/ability or a .toml",
+    )
+    cal.add_argument("--out", help="fitted file to write (default: calibration/ability/fitted.toml)")
+    cal.add_argument(
+        "--fit-hazard-ratios",
+        action="store_true",
+        help="also fit the death-rate ratios by level (poorly identified by prevalence alone)",
+    )
+    cal.set_defaults(func=cmd_calibrate)
+
+    val = subparsers.add_parser(
+        "validate-model",
+        help="report how well an ability model reproduces published figures (markdown + charts)",
+    )
+    val.add_argument(
+        "--model",
+        default="fitted",
+        help="ability model: a name in calibration/ability or a .toml (default: fitted)",
+    )
+    val.add_argument(
+        "--compare", default="default", help="a second model shown alongside (default: default; '' for none)"
+    )
+    val.add_argument(
+        "--scenario",
+        default=str(default_scenario_path()),
+        help="scenario whose margins and region give the targets (default: scenarios/default.toml)",
+    )
+    val.add_argument("--out", help="report folder (default: calibration/fit/)")
+    val.set_defaults(func=cmd_validate_model)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point until ``agingsim.cli`` registers these subcommands."""
+    from agingsim.errors import AgingsimError, ScenarioError
+
+    parser = argparse.ArgumentParser(prog="agingsim")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except AgingsimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

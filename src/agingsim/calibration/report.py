@@ -1,0 +1,576 @@
+"""``agingsim validate-model``: how well an ability model reproduces published Chinese figures.
+
+The report (markdown + PNG charts + summary.json) shows the fit (model vs target prevalence by age band
+and sex, model vs life-table e60) and out-of-sample checks against published figures the fit did not
+use, each error stated plainly. All model figures come from the stationary population of
+:mod:`agingsim.calibration.stationary`; nothing is simulated, so the report is deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agingsim import __version__
+from agingsim.ability.intensities import interpolate_mx
+from agingsim.calibration.fit import (
+    ADL_LEVELS,
+    Quality,
+    Targets,
+    fixed_from_scenario,
+    load_ability,
+    published,
+    quality,
+    read_data,
+    sex_ratio_of,
+    short_source,
+    targets_from_scenario,
+)
+from agingsim.calibration.stationary import Implied, census_weighted_share, implied
+from agingsim.population.attributes import ABILITY_LEVELS, SEXES
+from agingsim.results.output import json_writer, write_outputs
+from agingsim.scenario.loader import Scenario, file_sha256, project_root
+from agingsim.scenario.provenance import Provenance
+from agingsim.scenario.schema import AbilityModelFile
+
+LEVEL_GROUPS = {
+    "severe+complete": ["severe", "complete"],
+    "mild+": ["mild", "moderate", "severe", "complete"],
+    "moderate+": ADL_LEVELS,
+}
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """One ability model as the report sees it."""
+
+    name: str
+    path: Path
+    params: AbilityModelFile
+    labels: dict[str, Provenance]
+    implied: Implied
+    quality: Quality
+
+
+@dataclass(frozen=True)
+class Check:
+    """An out-of-sample comparison: a published figure the fit did not use, and the model's."""
+
+    name: str
+    published: float
+    unit: str  # "%" or "per 1,000 person-years"
+    measure: str  # what in the model is compared
+    model: dict[str, float]  # model name → value
+    source: str
+    note: str = ""
+
+    def error(self, model: str) -> float:
+        return self.model[model] - self.published
+
+
+def census_counts(scenario: Scenario) -> dict[tuple[int, int | None], tuple[float, float]]:
+    """The margins' population by age band and sex (census 2020 in the bundled margins)."""
+    out: dict[tuple[int, int | None], tuple[float, float]] = {}
+    for row in scenario.margins.age_sex:
+        if row.age.endswith("+"):
+            lo, hi = int(row.age[:-1]), None
+        elif "-" in row.age:
+            a, b = row.age.split("-")
+            lo, hi = int(a), int(b) + 1
+        else:
+            lo, hi = int(row.age), int(row.age) + 1
+        out[(lo, hi)] = (float(row.M), float(row.F))
+    return out
+
+
+def view(name: str, path: Path, scenario: Scenario, targets: Targets) -> ModelView:
+    params, labels, life_table = load_ability(path)
+    imp = implied(params, fixed_from_scenario(scenario, params, life_table))
+    return ModelView(name, path, params, labels, imp, quality(imp, targets))
+
+
+def out_of_sample_checks(scenario: Scenario, models: list[ModelView], targets: Targets) -> list[Check]:
+    """Published figures not used in the fit, each against the comparable model figure."""
+    counts = census_counts(scenario)
+    cols = [ABILITY_LEVELS.index(x) for x in LEVEL_GROUPS["severe+complete"]]
+    sev_error = float(np.max(np.abs(models[0].quality.prevalence_error[:, cols].sum(axis=1))))
+    sev_target = ", ".join(
+        f"{b} {100 * p:.1f}%"
+        for b, p in zip(targets.band_labels, targets.prevalence[:, cols].sum(axis=1), strict=True)
+    )
+    data = read_data("disability_prevalence.csv")
+    census = read_data("census2020_health_status_60plus.csv")
+
+    def share(levels: list[str]) -> dict[str, float]:
+        return {m.name: 100 * census_weighted_share(m.implied, levels, counts) for m in models}
+
+    checks = []
+    value, src = published(census, age_band="60+", sex="all", residence="all", status="cannot_selfcare")
+    checks.append(
+        Check(
+            "Census 2020: cannot care for self (生活不能自理), 60+",
+            100 * value,
+            "%",
+            "severe + complete, 60+",
+            share(LEVEL_GROUPS["severe+complete"]),
+            src,
+            "self-reported census category against GB/T severe+complete. The targets themselves put "
+            f"severe+complete at {sev_target} (CLHLS ADL moderate and severe grades, mapped), and "
+            f"{models[0].name} is within {100 * sev_error:.1f} pp of them in every band, so a gap much "
+            "larger than that lies in the mapping, not in the fit. Complete alone in the model is "
+            + ", ".join(f"{k} {v:.1f}%" for k, v in share(["complete"]).items()),
+        )
+    )
+    value, src = published(data, year=2015, age_band="60+", measure="disabled_or_semidisabled_pct")
+    checks.append(
+        Check(
+            "2015 4th sample survey: disabled or semi-disabled (失能半失能), 60+",
+            value,
+            "%",
+            "mild or worse, 60+",
+            share(LEVEL_GROUPS["mild+"]),
+            src,
+            "NOT fully independent: the margins set the GB/T mild share so that mild-or-worse at 60+ is "
+            "about 17%, close to this figure",
+        )
+    )
+    value, src = published(data, year=2024, age_band="60+", measure="disabled_pct")
+    mild_plus = share(LEVEL_GROUPS["mild+"])
+    checks.append(
+        Check(
+            "NHSA (c. 2024): older people with disabilities, 60+",
+            value,
+            "%",
+            "moderate or worse, 60+",
+            share(LEVEL_GROUPS["moderate+"]),
+            src,
+            "the definition is not stated; mild or worse in the model is "
+            + ", ".join(f"{k} {v:.1f}%" for k, v in mild_plus.items()),
+        )
+    )
+    for year in (2014, 2011):
+        for band, (lo, hi) in {"65-74": (65, 75), "75-84": (75, 85), "85+": (85, None)}.items():
+            value, src = published(
+                data, survey="CLHLS", year=year, age_band=band, sex="all", measure="adl_impairment_any_pct"
+            )
+            target, _ = published(
+                data, survey="CLHLS", year=2018, age_band=band, sex="all", measure="adl_impairment_any_pct"
+            )
+            cols = [ABILITY_LEVELS.index(x) for x in ADL_LEVELS]
+            checks.append(
+                Check(
+                    f"CLHLS {year}: any ADL impairment, {band}",
+                    value,
+                    "%",
+                    f"moderate or worse, {band}",
+                    {m.name: 100 * float(m.implied.prevalence_both(lo, hi)[cols].sum()) for m in models},
+                    src,
+                    f"an earlier wave of the survey whose 2018 wave ({target:.1f}%) is the target, same "
+                    "mapping; part of the error is the change between waves",
+                )
+            )
+    value, src = published(data, survey="CLHLS", year=2008, measure="adl_disability_incidence_per_1000py")
+    checks.append(
+        Check(
+            "CLHLS 2008-2014 cohort: incidence of ADL disability, 65+",
+            value,
+            "per 1,000 person-years",
+            "moves from intact or mild into moderate or worse, 65+",
+            {m.name: 1000 * m.implied.onset_rate(65, ["intact", "mild"], ADL_LEVELS) for m in models},
+            src,
+            "the model weights ages within 65+ by its stationary population, while the CLHLS cohort "
+            "over-samples the oldest old, whose onset is highest, so its crude rate runs high; the "
+            "2002-2008 cohort had 64.2",
+        )
+    )
+    return checks
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _figure_png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _bytes_writer(data: bytes) -> Any:
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+
+    return write
+
+
+def _text_writer(text: str) -> Any:
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def chart_prevalence(targets: Targets, models: list[ModelView]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.arange(len(targets.band_labels))
+    fig, axes = plt.subplots(1, len(ABILITY_LEVELS), figsize=(16, 3.6))
+    main = models[0]
+    by_sex, both = main.implied.band_prevalence(targets.edges)
+    for k, (ax, level) in enumerate(zip(axes, ABILITY_LEVELS, strict=True)):
+        ax.bar(x, 100 * targets.prevalence[:, k], color="#cccccc", label="target")
+        ax.plot(x, 100 * both[:, k], "o-", color="black", label=f"{main.name}: both sexes")
+        ax.plot(x, 100 * by_sex[:, 0, k], "^--", color="tab:blue", label=f"{main.name}: men", ms=4)
+        ax.plot(x, 100 * by_sex[:, 1, k], "v--", color="tab:red", label=f"{main.name}: women", ms=4)
+        for other in models[1:]:
+            _, ob = other.implied.band_prevalence(targets.edges)
+            ax.plot(x, 100 * ob[:, k], "s:", color="tab:gray", label=f"{other.name}: both sexes", ms=4)
+        ax.set_xticks(x, targets.band_labels)
+        ax.set_title(level)
+        ax.set_ylabel("% of age band" if k == 0 else "")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Prevalence of each GB/T 42195 level by age band: target vs model")
+    data = _figure_png(fig)
+    plt.close(fig)
+    return data
+
+
+def chart_survival(targets: Targets, models: list[ModelView], mx: np.ndarray) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    n = models[0].implied.person_years.shape[0]
+    ages = 60 + np.arange(n + 1)
+    for s, (ax, sex) in enumerate(zip(axes, ("men", "women"), strict=True)):
+        lt = np.concatenate([[1.0], np.exp(-np.cumsum(mx[:n, s]))])
+        ax.plot(ages, lt, color="#999999", lw=4, label=f"life table (e60 {targets.e60[s]:.2f})")
+        for m, style in zip(models, ("-", ":"), strict=False):
+            ax.plot(
+                ages,
+                m.implied.survivors[:, s],
+                style,
+                color="black",
+                label=f"{m.name} (e60 {m.implied.e60[s]:.2f})",
+            )
+        ax.set_title(f"Survival from 60, {sex}")
+        ax.set_xlabel("age")
+        ax.set_xlim(60, 110)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("share alive")
+    data = _figure_png(fig)
+    plt.close(fig)
+    return data
+
+
+def chart_checks(checks: list[Check], models: list[ModelView]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pct = [c for c in checks if c.unit == "%"]
+    y = np.arange(len(pct))
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(pct) + 1.5))
+    ax.barh(y, [c.published for c in pct], color="#cccccc", label="published")
+    markers = ("o", "s")
+    colors = ("black", "tab:gray")
+    for m, mk, col in zip(models, markers, colors, strict=False):
+        ax.plot([c.model[m.name] for c in pct], y, mk, color=col, label=m.name)
+    ax.set_yticks(y, [c.name.split(":")[0] + ": " + c.measure for c in pct], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of the age group")
+    ax.set_title("Out-of-sample checks: published figure (bar) vs model")
+    ax.legend(fontsize=8)
+    data = _figure_png(fig)
+    plt.close(fig)
+    return data
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
+
+
+def _param_rows(models: list[ModelView]) -> list[str]:
+    main = models[0]
+    other = models[1] if len(models) > 1 else None
+    head = f"| transition | parameter | {main.name} | provenance |"
+    rows = [head.replace(" provenance |", f" {other.name} | provenance |") if other else head]
+    rows.append("|" + "---|" * (5 if other else 4))
+    for i, t in enumerate(main.params.transitions):
+        for kind in ("rate_60", "age_slope", "female_rr"):
+            label = main.labels.get(f"transitions[{i}].{kind}")
+            kind_text = (
+                "fitted"
+                if label and label.text.startswith("fitted by agingsim")
+                else (label.kind if label else "")
+            )
+            cells = [f"{t.from_}→{t.to}", kind, f"{getattr(t, kind):.4g}"]
+            if other:
+                ot = next((x for x in other.params.transitions if (x.from_, x.to) == (t.from_, t.to)), None)
+                cells.append(f"{getattr(ot, kind):.4g}" if ot else "–")
+            rows.append("| " + " | ".join([*cells, kind_text]) + " |")
+    for level in ABILITY_LEVELS:
+        label = main.labels.get(f"mortality.hazard_ratio.{level}")
+        kind_text = (
+            "fitted"
+            if label and label.text.startswith("fitted by agingsim")
+            else (label.kind if label else "")
+        )
+        cells = ["death", f"hazard ratio {level}", f"{main.params.mortality.hazard_ratio[level]:.3g}"]
+        if other:
+            cells.append(f"{other.params.mortality.hazard_ratio[level]:.3g}")
+        rows.append("| " + " | ".join([*cells, kind_text]) + " |")
+    return rows
+
+
+def build_report(
+    scenario: Scenario, targets: Targets, models: list[ModelView], checks: list[Check], date: dt.date
+) -> str:
+    main = models[0]
+    names = [m.name for m in models]
+    q = main.quality
+    by_sex, both = main.implied.band_prevalence(targets.edges)
+    others = [(m, m.implied.band_prevalence(targets.edges)[1]) for m in models[1:]]
+    lines = [
+        f"# Ability model validation: `{_rel(main.path)}`",
+        "",
+        f"Written by `agingsim validate-model` (agingsim {__version__}) on {date.isoformat()}. Model file "
+        f"sha256 `{file_sha256(main.path)[:16]}…`; margins `{scenario.file.population.margins}`, region "
+        f"`{scenario.region.id}`."
+        + (f" For comparison: `{_rel(models[1].path)}` ({models[1].name})." if len(models) > 1 else ""),
+        "",
+        "## Summary",
+        "",
+        f"Against its targets the model's prevalence by age band is off by at most "
+        f"**{100 * q.max_prevalence_error:.1f} percentage points** (both sexes); its life expectancy at 60 "
+        f"differs from the life table by **{q.e60_error[0]:+.2f} years for men and {q.e60_error[1]:+.2f} "
+        f"for women** ({q.e60_error_abridged[0]:+.2f} / {q.e60_error_abridged[1]:+.2f} against the abridged "
+        "5-year table)"
+        + (
+            f"; the female/male ratio of ADL impairment at 65+ is off by {100 * q.sex_ratio_error:+.0f}%"
+            if q.sex_ratio_error is not None
+            else ""
+        )
+        + ". Out of sample (published vs model, error):\n\n"
+        + "\n".join(
+            f"- {c.name} ({c.measure}): {c.published:.1f} vs {c.model[main.name]:.1f}"
+            + (" %, " if c.unit == "%" else f" {c.unit}, ")
+            + (f"**{c.error(main.name):+.1f} pp**" if c.unit == "%" else f"**{c.error(main.name):+.1f}**")
+            + f" ({100 * c.error(main.name) / c.published:+.0f}%)"
+            for c in checks
+        ),
+        "",
+        "## How the model's figures are computed",
+        "",
+        "Deterministically, with no simulation: a cohort enters at exact age 60 with the margins' "
+        "ability distribution (as the simulation's entrants do) and is propagated month by month with "
+        "the model's own monthly matrices P = expm(Q/12). Its person-years by age, sex and level are a "
+        "**stationary population** (constant entries, today's rates forever). Prevalence in an age band "
+        "is the share of those person-years; e60 is their total. The approximation is in the weights of "
+        "ages *within* a band: China's real older population is younger within wide bands (growing "
+        "cohorts, falling mortality), so the stationary 85+ is somewhat older than the real 85+. Figures"
+        " for all of 60+ weight the bands by the margins' census 2020 counts by sex, not by the "
+        "stationary population. Both sexes are combined in the census sex ratio at 60-64.",
+        "",
+        "## Fit: prevalence by age band",
+        "",
+        "Targets: "
+        + "; ".join(
+            f"{b}: {s}" for b, s in zip(targets.band_labels, targets.prevalence_sources, strict=True)
+        ),
+        "",
+        "| band | level | target % | model % | error (pp) | men % | women % |"
+        + "".join(f" {m.name} % |" for m, _ in others),
+        "|---|---|---|---|---|---|---|" + "---|" * len(others),
+    ]
+    for b, band in enumerate(targets.band_labels):
+        for k, level in enumerate(ABILITY_LEVELS):
+            lines.append(
+                f"| {band} | {level} | {100 * targets.prevalence[b, k]:.1f} | {100 * both[b, k]:.1f} | "
+                f"{_pp(both[b, k] - targets.prevalence[b, k])} | {100 * by_sex[b, 0, k]:.1f} | "
+                f"{100 * by_sex[b, 1, k]:.1f} |" + "".join(f" {100 * ob[b, k]:.1f} |" for _, ob in others)
+            )
+    lines += ["", "![prevalence by age band](prevalence.png)", ""]
+    if targets.sex_ratio is not None:
+        lines += [
+            "## Fit: women vs men",
+            "",
+            "The margins give no split by sex, so the only sex target is the female/male ratio of ADL "
+            f"impairment (GB/T moderate or worse) at 65+: **{targets.sex_ratio:.2f}** "
+            f"({targets.sex_ratio_source}). "
+            "Model: " + ", ".join(f"{m.name} {sex_ratio_of(m.implied):.2f}" for m in models) + ".",
+            "",
+        ]
+    lines += [
+        "## Fit: life expectancy at 60",
+        "",
+        f"Life table: {targets.e60_source}.",
+        "",
+        "| sex | life table, single-year rates | life table, abridged | "
+        + " | ".join(f"{n} | {n} − life table" for n in names)
+        + " |",
+        "|---|---|---|" + "---|---|" * len(models),
+    ]
+    for s, sex in enumerate(("men", "women")):
+        lines.append(
+            f"| {sex} | {targets.e60[s]:.2f} | {targets.e60_abridged[s]:.2f} | "
+            + " | ".join(f"{m.implied.e60[s]:.2f} | {m.implied.e60[s] - targets.e60[s]:+.2f}" for m in models)
+            + " |"
+        )
+    lines += [
+        "",
+        "Why e60 by sex is not matched exactly: the model splits m(x) across levels with the margins' "
+        "prevalence, which is the same for both sexes; where the model's own prevalence is higher (women) "
+        "people die slightly faster than the life table, where lower (men) slightly slower.",
+        "",
+        "![survival from 60](life_expectancy.png)",
+        "",
+        "## Out-of-sample checks (figures the fit did not use)",
+        "",
+        "| published figure | published | model measure | "
+        + " | ".join(f"{n} | error" for n in names)
+        + " | note |",
+        "|---|---|---|" + "---|---|" * len(models) + "---|",
+    ]
+    for c in checks:
+        unit = "%" if c.unit == "%" else f" {c.unit}"
+        lines.append(
+            f"| {c.name} | {c.published:.1f}{unit} | {c.measure} | "
+            + " | ".join(f"{c.model[n]:.1f} | {c.error(n):+.1f}" for n in names)
+            + f" | {c.note} |"
+        )
+    lines += [
+        "",
+        "Errors are model − published, in percentage points (per 1,000 person-years for incidence). "
+        "Survey definitions differ from GB/T 42195 and from each other (calibration/data/README.md): "
+        "these checks say how far the model is from each published figure under the stated mapping, not "
+        "which figure is right.",
+        "",
+        "![out-of-sample checks](out_of_sample.png)",
+        "",
+        "Sources of the published figures:",
+        "",
+    ]
+    seen = set()
+    for c in checks:
+        text = short_source(c.source, 300)
+        if text not in seen:
+            seen.add(text)
+            lines.append(f"- {text}")
+    lines += [
+        "",
+        "## Parameters",
+        "",
+        "`fitted` = estimated by `agingsim calibrate`; `source` = a published figure kept fixed; "
+        "`assumption` = kept from the starting file.",
+        "",
+        *_param_rows(models),
+        "",
+        "## Limitations",
+        "",
+        "- The targets are themselves partly assumptions: CLHLS's ADL grades mapped onto GB/T levels, the "
+        "GB/T mild share, and 60-64 (half the 65-74 rates). The fit reproduces the margins, not the truth.",
+        "- Hazard ratios by level are not identified by prevalence alone (longer survival with disability "
+        "looks like faster onset); unless fitted with `--fit-hazard-ratios` they stay at their assumption.",
+        "- The targets identify fewer combinations than there are free parameters; a weak prior centred on "
+        "the starting file settles the rest (see agingsim.calibration.fit).",
+        "- Prevalence and rates are period figures of a stationary population (see above); no trend in "
+        "disability or mortality is modelled.",
+        "- The model splits m(x) across levels with the margins' prevalence, which is constant within each "
+        "band, so the death rate of people of a given level jumps at band edges (the kink at 85 in the "
+        "survival chart). A smooth prevalence by single year of age in agingsim.ability would remove it.",
+        "- No parameter uncertainty yet (issue 9 item 4).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def validate_model(
+    scenario: Scenario,
+    model_path: Path,
+    out_dir: Path,
+    compare_path: Path | None = None,
+    date: dt.date | None = None,
+) -> dict[str, Any]:
+    """Write the validation report for the model at ``model_path`` into ``out_dir`` (atomically)."""
+    date = date or dt.date.today()
+    params, _, life_table = load_ability(model_path)
+    targets = targets_from_scenario(scenario, life_table, params.age_max)
+    models = [view(model_path.stem, model_path, scenario, targets)]
+    if compare_path is not None and compare_path.resolve() != model_path.resolve():
+        models.append(view(compare_path.stem, compare_path, scenario, targets))
+    checks = out_of_sample_checks(scenario, models, targets)
+    n = models[0].implied.person_years.shape[0]
+    mx = interpolate_mx(life_table, np.minimum(np.arange(60, 60 + n), params.age_max))
+    report = build_report(scenario, targets, models, checks, date)
+    q = models[0].quality
+    summary = {
+        "agingsim_version": __version__,
+        "model": _rel(model_path),
+        "model_sha256": file_sha256(model_path),
+        "date": date.isoformat(),
+        "max_prevalence_error_pp": round(100 * q.max_prevalence_error, 3),
+        "e60": {
+            sex: {
+                "model": round(float(models[0].implied.e60[s]), 3),
+                "life_table": round(float(targets.e60[s]), 3),
+                "life_table_abridged": round(float(targets.e60_abridged[s]), 3),
+            }
+            for s, sex in enumerate(SEXES)
+        },
+        "sex_ratio": None
+        if targets.sex_ratio is None
+        else {"target": round(targets.sex_ratio, 4), "model": round(sex_ratio_of(models[0].implied), 4)},
+        "prevalence": {
+            band: {
+                level: {
+                    "target": round(float(targets.prevalence[b, k]), 5),
+                    "model": round(float(models[0].implied.band_prevalence(targets.edges)[1][b, k]), 5),
+                }
+                for k, level in enumerate(ABILITY_LEVELS)
+            }
+            for b, band in enumerate(targets.band_labels)
+        },
+        "out_of_sample": [
+            {
+                "figure": c.name,
+                "published": c.published,
+                "unit": c.unit,
+                "model_measure": c.measure,
+                "model": {k: round(v, 3) for k, v in c.model.items()},
+                "error": {k: round(c.error(k), 3) for k in c.model},
+            }
+            for c in checks
+        ],
+    }
+    write_outputs(
+        out_dir,
+        {
+            "report.md": _text_writer(report),
+            "prevalence.png": _bytes_writer(chart_prevalence(targets, models)),
+            "life_expectancy.png": _bytes_writer(chart_survival(targets, models, mx)),
+            "out_of_sample.png": _bytes_writer(chart_checks(checks, models)),
+            "summary.json": json_writer(summary),
+        },
+    )
+    return summary
