@@ -120,9 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from agingsim.calibration.cli import add_parser as add_calibration
     from agingsim.report.cli import add_parser as add_report
+    from agingsim.sweep.cli import add_parser as add_sweep
 
     add_report(sub)
     add_calibration(sub)
+    add_sweep(sub)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")

@@ -262,7 +262,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         (ability_path, ability_labels, ability_plain),
     ):
         provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
-        figures += [Figure(_display(p), k, value_at(data, k), v.kind, v.text) for k, v in lab.items()]
+        shown = _display(p)
+        figures += [Figure(shown, k, value_at(data, k), v.kind, v.text) for k, v in lab.items()]
     inputs = {
         _display(p): file_sha256(p)
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
