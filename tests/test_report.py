@@ -450,3 +450,36 @@ def test_agingsim_cli_has_the_report_subcommand(gy_dir, tmp_path):
     if "report" not in sub.choices:
         pytest.skip("agingsim.cli does not register `report` yet (the lead wires report.cli.add_parser)")
     assert cli.main(["report", str(gy_dir), "--formats", "xlsx", "--out", str(tmp_path / "r")]) == 0
+
+
+def test_report_on_a_sweep_folder_draws_bands_across_runs(tmp_path):
+    """Issue 7 §3: `agingsim report` also works on a sweep's folder: fan charts of the spread across
+    runs, a workbook whose quantiles equal the store's, and a deck with one slide per chart."""
+    import openpyxl
+    import pandas as pd
+    from pptx import Presentation
+
+    from agingsim.cli import main
+    from agingsim.sweep.store import Store
+
+    store = Store(tmp_path / "store", "demo")
+    store.prepare()
+    (store.dir / "sweep.toml").write_text("[sweep]\nname = 'demo'\n")
+    for k in range(5):
+        store.write(
+            f"key{k}",
+            pd.DataFrame({
+                "run_key": f"key{k}", "seed": 7, "replication": k, "version": "test", "year": [2024, 2025],
+                "cost_total_wan": [100.0 + 10 * k, 200.0 + 10 * k], "cost_city_wan": [50.0 + 5 * k, 100.0 + 5 * k],
+                "needing_care": [1000.0 + k, 1100.0 + k],
+            }),
+        )
+    out = tmp_path / "rep"
+    assert main(["report", str(store.dir), "--out", str(out)]) == 0
+    assert (out / "fan_cost_total_wan.png").is_file() and (out / "fan_needing_care.svg").is_file()
+    sheet = openpyxl.load_workbook(out / "report.xlsx")["分位数"]
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "财政支出合计"]
+    assert [(r[1], r[3]) for r in rows] == [(2024, 120.0), (2025, 220.0)]  # medians across the 5 runs
+    assert rows[0][2] == pytest.approx(pd.Series([100, 110, 120, 130, 140]).quantile(0.05))
+    deck = Presentation(str(out / "briefing.pptx"))
+    assert len(deck.slides) == 1 + 3  # title + cost total, city, needing care (no empty province chart)

@@ -26,9 +26,15 @@ def _formats(text: str) -> tuple[str, ...]:
 def cmd_report(args: argparse.Namespace) -> int:
     from agingsim.report.data import load_results
     from agingsim.report.exports import make_report
+    from agingsim.report.sweep import is_sweep_folder, make_sweep_report
 
-    results = load_results(args.results_dir)
     out = Path(args.out) if args.out else Path(args.results_dir) / "report"
+    if is_sweep_folder(Path(args.results_dir)):
+        path, files, _ = make_sweep_report(Path(args.results_dir), out, args.lang, args.formats)
+        print(f"参数扫描 sweep: {Path(args.results_dir).name}")
+        print(f"输出 Output: {path}/ ({len(files)} files: {', '.join(files)})")
+        return 0
+    results = load_results(args.results_dir)
     path, files, notes = make_report(results, out, lang=args.lang, formats=args.formats)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -46,7 +52,9 @@ def add_parser(subparsers: Any) -> None:
         help="charts (PNG/SVG), an XLSX workbook and a PPTX briefing deck from a run or compare folder",
     )
     rep.add_argument(
-        "results_dir", metavar="RESULTS_DIR", help="folder written by `agingsim run` or `compare`"
+        "results_dir",
+        metavar="RESULTS_DIR",
+        help="folder written by `agingsim run`, `compare`, or a sweep's folder in the store",
     )
     rep.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of labels (default: zh)")
     rep.add_argument(

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -39,6 +36,7 @@ from agingsim.report.labels import (
     payer_label,
     provenance_label,
 )
+from agingsim.results.output import write_outputs
 
 FORMATS: tuple[str, ...] = ("png", "svg", "xlsx", "pptx")
 PNG_DPI = 300
@@ -692,39 +690,9 @@ def _bytes_writer(render: Callable[[], bytes]) -> Writer:
 
 
 def write_report_folder(out_dir: Path, writers: dict[str, Writer], source: Path) -> Path:
-    """Write every file into a temporary folder, then rename it into place (all files or none).
-
-    An existing folder is replaced only if it is empty or an earlier report (it has report.json), so
-    ``--out`` can never wipe a run's folder or a user's files.
-    """
-    out_dir = Path(out_dir)
-    src = source.resolve()
-    if out_dir.resolve() == src or out_dir.resolve() in src.parents:
-        raise AgingsimError(f"{out_dir}: would replace the results folder itself; choose another --out")
-    if out_dir.exists() and (
-        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file())
-    ):
-        raise AgingsimError(f"{out_dir}: exists and is not an agingsim report folder; choose another --out")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a report is meant to be shared like any folder
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        old.rmdir()
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return out_dir
+    """All files or none (results/output.py); an existing folder is replaced only if it is an
+    earlier report (it has report.json), and never the results folder itself."""
+    return write_outputs(out_dir, writers, MANIFEST, protect=source, what="an agingsim report folder")
 
 
 def make_report(

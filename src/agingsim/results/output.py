@@ -8,6 +8,7 @@ agingsim output (it has a summary.json), so ``--out .`` can never wipe a user's 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -33,14 +34,32 @@ def json_writer(data: dict[str, Any]) -> Writer:
     return write
 
 
-def write_outputs(out_dir: Path, writers: dict[str, Writer]) -> Path:
+def write_outputs(
+    out_dir: Path,
+    writers: dict[str, Writer],
+    marker: str = "summary.json",
+    protect: Path | None = None,
+    what: str = "an agingsim output folder",
+) -> Path:
+    """Write every file into a hidden temporary folder, then rename it into place (all or nothing).
+
+    An existing ``out_dir`` is replaced only if it is empty or holds ``marker`` (it is an earlier
+    output of the same kind); ``protect`` (e.g. the results a report is made from) is never replaced.
+    """
     out_dir = Path(out_dir)
+    if protect is not None:
+        src = Path(protect).resolve()
+        if out_dir.resolve() == src or out_dir.resolve() in src.parents:
+            raise AgingsimError(f"{out_dir}: would replace the results folder itself; choose another --out")
     if out_dir.exists() and (
-        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / "summary.json").is_file())
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / marker).is_file())
     ):
-        raise AgingsimError(f"{out_dir}: exists and is not an agingsim output folder; choose another --out")
+        raise AgingsimError(f"{out_dir}: exists and is not {what}; choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; outputs are meant to be shared like any folder
     try:
         for name, write in writers.items():
             write(tmp / name)
