@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agingsim.calibration.cli import main as calibration_main
 from agingsim.calibration.fit import (
     Calibration,
     Free,
@@ -187,7 +186,7 @@ def test_written_fit_round_trips_with_provenance(world, tmp_path):
 def test_calibrate_regenerates_the_bundled_fitted_file(tmp_path, capsys):
     """`agingsim calibrate --out X` writes a loadable file with the bundled fitted.toml's numbers."""
     out = tmp_path / "ability" / "fitted.toml"
-    assert calibration_main(["calibrate", "--out", str(out)]) == 0
+    assert main(["calibrate", "--out", str(out)]) == 0
     assert "stage 1" in capsys.readouterr().out
     new, _, _ = load_ability(out)
     bundled, _, _ = load_ability(FITTED)
@@ -200,7 +199,7 @@ def test_calibrate_regenerates_the_bundled_fitted_file(tmp_path, capsys):
 
 def test_validate_model_writes_report_and_charts(tmp_path, capsys):
     out = tmp_path / "fit"
-    assert calibration_main(["validate-model", "--out", str(out)]) == 0
+    assert main(["validate-model", "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
     assert names == {
         "report.md",
@@ -221,5 +220,5 @@ def test_validate_model_writes_report_and_charts(tmp_path, capsys):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep", encoding="utf-8")
-    assert calibration_main(["validate-model", "--out", str(mine), "--compare", ""]) == 1
+    assert main(["validate-model", "--out", str(mine), "--compare", ""]) == 1
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]

@@ -65,7 +65,10 @@ def test_every_run_lists_its_figures_with_provenance(tmp_path):
     from agingsim.cli import main
 
     out = tmp_path / "run"
-    assert main(["run", str(ROOT / "scenarios/guiyang_service_circle.toml"), "--out", str(out), "--years", "1"]) == 0
+    assert (
+        main(["run", str(ROOT / "scenarios/guiyang_service_circle.toml"), "--out", str(out), "--years", "1"])
+        == 0
+    )
     table = pd.read_csv(out / "assumptions.csv")
     assert set(table["provenance"]) == {"source", "assumption"}
     per_bed = table[(table.key == "policy.facility_schemes[0].amount")].iloc[0]

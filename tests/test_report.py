@@ -21,9 +21,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from pptx import Presentation
 
+from agingsim.cli import main as report_main
 from agingsim.compare import compare_results
 from agingsim.report import charts, exports
-from agingsim.report.cli import main as report_main
 from agingsim.report.data import load_results
 from agingsim.report.fonts import missing_glyphs, svg_glyph_id, use_cjk_font
 from agingsim.report.labels import (
@@ -468,11 +468,18 @@ def test_report_on_a_sweep_folder_draws_bands_across_runs(tmp_path):
     for k in range(5):
         store.write(
             f"key{k}",
-            pd.DataFrame({
-                "run_key": f"key{k}", "seed": 7, "replication": k, "version": "test", "year": [2024, 2025],
-                "cost_total_wan": [100.0 + 10 * k, 200.0 + 10 * k], "cost_city_wan": [50.0 + 5 * k, 100.0 + 5 * k],
-                "needing_care": [1000.0 + k, 1100.0 + k],
-            }),
+            pd.DataFrame(
+                {
+                    "run_key": f"key{k}",
+                    "seed": 7,
+                    "replication": k,
+                    "version": "test",
+                    "year": [2024, 2025],
+                    "cost_total_wan": [100.0 + 10 * k, 200.0 + 10 * k],
+                    "cost_city_wan": [50.0 + 5 * k, 100.0 + 5 * k],
+                    "needing_care": [1000.0 + k, 1100.0 + k],
+                }
+            ),
         )
     out = tmp_path / "rep"
     assert main(["report", str(store.dir), "--out", str(out)]) == 0

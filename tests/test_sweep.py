@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from agingsim.cli import main as sweep_main
 from agingsim.errors import ScenarioError
 from agingsim.sweep import Store, load_sweep, query, run_sweep
 from agingsim.sweep import runner as sweep_runner
-from agingsim.sweep.cli import main as sweep_main
 from agingsim.sweep.overrides import dumps
 from agingsim.sweep.plan import Plan
 

@@ -132,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def dispatch(args: argparse.Namespace) -> int:
+    """Run a parsed command with agingsim's exit codes: 0 success; 2 invalid input (the message names
+    file, key and problem); 1 anything else; 130 interrupted (a command may set its own message)."""
     try:
         return int(args.func(args))
     except ScenarioError as exc:
@@ -143,8 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; no output written", file=sys.stderr)
+        print(getattr(args, "interrupted", "interrupted; no output written"), file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -139,24 +138,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     val.add_argument("--out", help="report folder (default: calibration/fit/)")
     val.set_defaults(func=cmd_validate_model)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point until ``agingsim.cli`` registers these subcommands."""
-    from agingsim.errors import AgingsimError, ScenarioError
-
-    parser = argparse.ArgumentParser(prog="agingsim")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except AgingsimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agingsim.errors import AgingsimError, ScenarioError
 from agingsim.report.exports import FORMATS, parse_formats
 
 
@@ -65,24 +64,3 @@ def add_parser(subparsers: Any) -> None:
     )
     rep.add_argument("--out", help="output folder (default: RESULTS_DIR/report)")
     rep.set_defaults(func=cmd_report)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="agingsim")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except AgingsimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; no output written", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

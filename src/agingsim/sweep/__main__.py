@@ -1,7 +1,7 @@
-"""``python -m agingsim.sweep sweep|query ...``: the sweep commands without the main CLI."""
+"""``python -m agingsim.sweep sweep|query ...``: the same commands as ``agingsim sweep|query``."""
 
 import sys
 
-from agingsim.sweep.cli import main
+from agingsim.cli import main
 
 sys.exit(main())

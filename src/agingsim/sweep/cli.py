@@ -10,8 +10,6 @@ import argparse
 import sys
 from typing import Any
 
-from agingsim.errors import AgingsimError, ScenarioError
-
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from agingsim.sweep.runner import run_sweep
@@ -46,7 +44,10 @@ def add_parser(subparsers: Any) -> None:
         "--scheduler", help="Dask scheduler address (tcp://host:8786): run on that cluster instead"
     )
     sw.add_argument("--store", default="out/sweeps", help="results store folder (default: out/sweeps)")
-    sw.set_defaults(func=cmd_sweep)
+    sw.set_defaults(
+        func=cmd_sweep,
+        interrupted="interrupted; finished runs are in the store: run the sweep again to resume",
+    )
 
     q = subparsers.add_parser("query", help="DuckDB SQL over a results store (view: runs, failures)")
     q.add_argument("store", help="store folder, or one sweep's folder in it")
@@ -55,21 +56,3 @@ def add_parser(subparsers: Any) -> None:
     )
     q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     q.set_defaults(func=cmd_query)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m agingsim.sweep``), with agingsim's exit codes."""
-    parser = argparse.ArgumentParser(prog="agingsim", description="agingsim sweeps and queries")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except AgingsimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; finished runs are in the store: run the sweep again to resume", file=sys.stderr)
-        return 130
