@@ -657,12 +657,7 @@ def report_writers(
 ) -> tuple[dict[str, Writer], list[str]]:
     """File name -> writer for the report folder, and the notes on what was skipped."""
     chart_list, notes = build_charts(results, lang)
-    writers: dict[str, Writer] = {}
-    for chart in chart_list:
-        if "png" in formats:
-            writers[f"{chart.id}.png"] = _bytes_writer(chart.png)
-        if "svg" in formats:
-            writers[f"{chart.id}.svg"] = _bytes_writer(chart.svg)
+    writers = chart_writers(chart_list, formats)
     if "xlsx" in formats:
         writers[WORKBOOK] = lambda path: write_workbook(workbook_sheets(results, lang), path)
     if "pptx" in formats:
@@ -680,6 +675,17 @@ def report_writers(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     return writers, notes
+
+
+def chart_writers(chart_list: Sequence[Chart], formats: Sequence[str]) -> dict[str, Writer]:
+    """``<chart id>.png`` / ``.svg`` writers for the formats asked for."""
+    writers: dict[str, Writer] = {}
+    for chart in chart_list:
+        if "png" in formats:
+            writers[f"{chart.id}.png"] = _bytes_writer(chart.png)
+        if "svg" in formats:
+            writers[f"{chart.id}.svg"] = _bytes_writer(chart.svg)
+    return writers
 
 
 def _bytes_writer(render: Callable[[], bytes]) -> Writer:

@@ -26,10 +26,9 @@ from agingsim.report.exports import (
     WORKBOOK,
     Chart,
     Sheet,
-    Writer,
-    _bytes_writer,
     _text,
     _titled,
+    chart_writers,
     write_report_folder,
     write_workbook,
 )
@@ -92,12 +91,7 @@ def make_sweep_report(
         draw = partial(charts.fan_chart, tables[m], lang, footer, what, label(MEASURES[m][2], lang))
         chart_list.append(Chart(f"fan_{m}", label("title_fan", lang, what=what), draw))
 
-    writers: dict[str, Writer] = {}
-    for chart in chart_list:
-        if "png" in formats:
-            writers[f"{chart.id}.png"] = _bytes_writer(chart.png)
-        if "svg" in formats:
-            writers[f"{chart.id}.svg"] = _bytes_writer(chart.svg)
+    writers = chart_writers(chart_list, formats)
     if "xlsx" in formats:
         writers[WORKBOOK] = lambda p: write_workbook(_sheets(rows, tables, lang), p)
     if "pptx" in formats:
