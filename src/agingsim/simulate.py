@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,8 @@ class RunResult:
             "lottery_below_minimum": [f"{r.year} {r.payer_level}" for r in failing.itertuples()],
         }
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, outputs: list[str] | None = None) -> dict[str, Any]:
+        """The run record; ``outputs`` are the file names written (derived from files() if not given)."""
         sc = self.scenario
         try:
             scenario_file = str(sc.path.resolve().relative_to(project_root()))
@@ -111,7 +113,7 @@ class RunResult:
                 "counties": {c.id: c.name for c in sc.region.counties},
             },
             "headline": self.headline(),
-            "outputs": sorted([*self.files(), "summary.json"]),
+            "outputs": sorted([*(outputs if outputs is not None else self.files()), "summary.json"]),
             "run_time_s": round(self.run_time_s, 3),
         }
 
@@ -131,6 +133,10 @@ class RunResult:
 
     def lottery(self) -> pd.DataFrame | None:
         """Welfare-lottery compliance by year and level, if the scenario states retained funds."""
+        return self._lottery
+
+    @cached_property
+    def _lottery(self) -> pd.DataFrame | None:
         policy = self.scenario.file.policy
         if policy is None or policy.lottery is None:
             return None
@@ -157,7 +163,7 @@ class RunResult:
 
     def write(self, out_dir: Path) -> Path:
         files = self.files()
-        files["summary.json"] = json_writer(self.summary())
+        files["summary.json"] = json_writer(self.summary(outputs=list(files)))
         return write_outputs(out_dir, files)
 
 

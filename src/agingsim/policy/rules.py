@@ -176,12 +176,13 @@ class RuleGrid:
         self.size = int(np.prod(self.shape))
 
     @cached_property
-    def _codes(self) -> dict[str, np.ndarray]:
+    def codes(self) -> dict[str, np.ndarray]:
+        """Each axis's code on every grid cell (e.g. ``codes["ability"]``, 5 = dead)."""
         idx = np.indices(self.shape).reshape(len(self.shape), -1)
         return {name: idx[i] for i, (name, _) in enumerate(self.axes)}
 
     def variable(self, name: str) -> np.ndarray:
-        codes = self._codes
+        codes = self.codes
         if name == "age":
             return codes["age"] + 60
         if name == "ability":

@@ -307,6 +307,13 @@ SCHEME_FAMILIES: tuple[str, ...] = get_args(SchemeFamily)
 PAYER_LEVELS = ("province", "city", "county")
 
 
+def check_payer_levels(table: dict[str, Any]) -> None:
+    """Raise unless every key of a table by payer level is province, city or county."""
+    unknown = set(table) - set(PAYER_LEVELS)
+    if unknown:
+        raise ValueError(f"unknown payer level(s) {sorted(unknown)}; known: {', '.join(PAYER_LEVELS)}")
+
+
 class BenefitGroup(Strict):
     """One eligible group of a scheme: a rule, and the monthly standard for people it covers.
 
@@ -433,9 +440,7 @@ class LotteryFunds(Strict):
     @field_validator("retained")
     @classmethod
     def _levels(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = set(v) - set(PAYER_LEVELS)
-        if unknown:
-            raise ValueError(f"unknown payer level(s) {sorted(unknown)}; known: {', '.join(PAYER_LEVELS)}")
+        check_payer_levels(v)
         return v
 
 

@@ -15,7 +15,7 @@ from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.dated import Dated, parse_dated
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
 from agingsim.population.attributes import ABILITY_LEVELS
-from agingsim.scenario.schema import PAYER_LEVELS, PersonScheme, PolicySection
+from agingsim.scenario.schema import PersonScheme, PolicySection, check_payer_levels
 
 N_LEVELS = len(ABILITY_LEVELS)
 SHARE_EXACT = 1e-9
@@ -48,9 +48,7 @@ def parse_shares(raw: object) -> dict[str, float]:
     """Payer shares, e.g. ``{ city = 0.6, county = 0.4 }``: known levels, summing to exactly 1."""
     if not isinstance(raw, dict) or not raw:
         raise ValueError("needs shares by payer level, e.g. { city = 0.6, county = 0.4 }")
-    unknown = set(raw) - set(PAYER_LEVELS)
-    if unknown:
-        raise ValueError(f"unknown payer level(s) {sorted(unknown)}; known: {', '.join(PAYER_LEVELS)}")
+    check_payer_levels(raw)
     for level, v in raw.items():
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
             raise ValueError(f"{level}: share must be in [0, 1] (got {v!r})")
@@ -64,9 +62,7 @@ def parse_caps(raw: object) -> dict[str, float]:
     """Yearly budget caps by payer level, e.g. ``{ county = 2000000 }`` (CNY per year)."""
     if not isinstance(raw, dict) or not raw:
         raise ValueError("needs CNY per year by payer level, e.g. { county = 2000000 }")
-    unknown = set(raw) - set(PAYER_LEVELS)
-    if unknown:
-        raise ValueError(f"unknown payer level(s) {sorted(unknown)}; known: {', '.join(PAYER_LEVELS)}")
+    check_payer_levels(raw)
     for level, v in raw.items():
         if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
             raise ValueError(f"{level}: a budget must be CNY ≥ 0 (got {v!r})")
@@ -115,7 +111,7 @@ class CompiledScheme:
         """(monthly CNY per grid cell, index of the group that set it) for the period of ``month``."""
         key = tuple(int(m <= month) for m in self.change_months())
         if key not in self._cache:
-            ability = np.minimum(grid._codes["ability"], N_LEVELS - 1)
+            ability = np.minimum(grid.codes["ability"], N_LEVELS - 1)
             best = np.zeros(grid.size)
             which = np.zeros(grid.size, dtype=np.int16)
             for g, (mask, dated) in enumerate(zip(self.group_masks, self.amounts, strict=True)):
@@ -162,7 +158,7 @@ def compile_schemes(
     if errors:
         raise ScenarioErrors(errors)
     grid = RuleGrid(rules, axes, grid_age_max)
-    dead = grid._codes["ability"] == N_LEVELS
+    dead = grid.codes["ability"] == N_LEVELS
 
     ids = [s.id for s in policy.schemes]
     compiled: list[CompiledScheme] = []
