@@ -18,8 +18,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 PROVENANCE_KEYS = ("source", "assumption")
-#: Keys of a wrapped figure: ``{ value = ..., source = ... }``.
-FIGURE_KEYS = {"value", "source", "assumption", "unit", "note"}
+#: Keys stating a figure's distribution (drawn per replication by :mod:`agingsim.uncertainty`):
+#: ``sd`` (normal), ``log_sd`` (lognormal around the value), ``interval90 = [p05, p95]`` (normal).
+SPREAD_KEYS = {"sd", "log_sd", "interval90"}
+#: Keys of a wrapped figure: ``{ value = ..., source = ... }``, optionally with a spread.
+FIGURE_KEYS = {"value", "source", "assumption", "unit", "note", *SPREAD_KEYS}
+#: A top-level table of any input file holding joint distributions of its figures (correlation
+#: groups for :mod:`agingsim.uncertainty`); its figures need labels but it is not model data.
+UNCERTAINTY_TABLE = "uncertainty"
 #: Keys that hold settings or structure, not figures: they need no source.
 STRUCTURAL_KEYS = {"run", "age_bands", "levels", "categories", "by", "age_max", "period"}
 
@@ -44,12 +50,13 @@ def _own_label(table: dict[str, Any]) -> Provenance | None:
 
 
 def is_wrapped_figure(value: Any) -> bool:
-    """True for ``{ value = ..., source|assumption = ... }``."""
+    """True for ``{ value = ..., source|assumption = ... }`` and for ``{ value = ..., sd = ... }`` (whose
+    label is inherited from its table)."""
     return (
         isinstance(value, dict)
         and "value" in value
         and set(value) <= FIGURE_KEYS
-        and any(k in value for k in PROVENANCE_KEYS)
+        and any(k in value for k in (*PROVENANCE_KEYS, *SPREAD_KEYS))
     )
 
 
@@ -80,8 +87,11 @@ def strip_provenance(
 
     def walk(node: Any, path: str, inherited: Provenance | None, structural: bool) -> Any:
         if is_wrapped_figure(node):
-            own = _own_label(node)
-            labels[path] = own or inherited  # type: ignore[assignment]
+            own = _own_label(node) or inherited
+            if own is None:
+                missing.append(path)
+            else:
+                labels[path] = own
             return node["value"]
         if isinstance(node, dict):
             here = _own_label(node) or inherited
@@ -102,6 +112,10 @@ def strip_provenance(
         return node
 
     plain = walk(data, "", None, False)
+    if isinstance(plain, dict) and UNCERTAINTY_TABLE in plain:
+        # distributions of the file's figures: checked for labels above, not part of the model's data
+        plain.pop(UNCERTAINTY_TABLE)
+        labels = {k: v for k, v in labels.items() if not k.startswith(f"{UNCERTAINTY_TABLE}.")}
     return plain, labels, missing
 
 
