@@ -126,7 +126,8 @@ def _stated(kind: str, shown: str, data: dict[str, Any]) -> tuple[list[Stated], 
             if not spreads:
                 return
             if len(spreads) > 1:
-                errors.append(ScenarioError(shown, path, f"give one spread, not {' and '.join(sorted(spreads))}"))
+                problem = f"give one spread, not {' and '.join(sorted(spreads))}"
+                errors.append(ScenarioError(shown, path, problem))
                 return
             spread, value = spreads[0], node["value"]
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -212,11 +213,13 @@ def _groups(
             errors.append(ScenarioError(shown, f"{where}.correlation", f"must be a {n}×{n} matrix"))
             continue
         if not np.allclose(matrix, matrix.T, atol=1e-6) or not np.allclose(np.diag(matrix), 1.0):
-            errors.append(ScenarioError(shown, f"{where}.correlation", "must be symmetric with 1 on the diagonal"))
+            problem = "must be symmetric with 1 on the diagonal"
+            errors.append(ScenarioError(shown, f"{where}.correlation", problem))
             continue
         w, v = np.linalg.eigh((matrix + matrix.T) / 2)
         if w.min() < -1e-6:
-            errors.append(ScenarioError(shown, f"{where}.correlation", "is not a correlation matrix (not PSD)"))
+            problem = "is not a correlation matrix (not positive semi-definite)"
+            errors.append(ScenarioError(shown, f"{where}.correlation", problem))
             continue
         groups.append(Group(kind, str(name), tuple(keys), v * np.sqrt(np.clip(w, 0.0, None))))
     return groups, errors

@@ -119,10 +119,9 @@ def intervals(replications: Iterable[dict[str, pd.DataFrame]]) -> pd.DataFrame:
     out["n"] = n
     out["p05"], out["p50"], out["p95"] = np.quantile(x, [0.05, 0.5, 0.95], axis=1)
     mean = x.mean(axis=1)
+    half = np.full(len(x), np.nan)
     if n > 1:
         half = stats.t.ppf(0.95, n - 1) * x.std(axis=1, ddof=1) / np.sqrt(n)
-    else:
-        half = np.full(len(x), np.nan)
     out["mean"], out["mean_p05"], out["mean_p95"] = mean, mean - half, mean + half
     return out[COLUMNS]
 

@@ -70,14 +70,13 @@ class Replications:
         """Replication 0's run record, with what the replications were and their headline intervals."""
         record = self.first.summary(outputs=outputs)
         record["replication"] = "0 (full tables); intervals over all replications"
+        drawn = self.distributions if self.parameter_uncertainty else Distributions((), ())
         record["uncertainty"] = {
             "replications": self.n,
             "replication_indices": f"0..{self.n - 1}",
             "parameter_uncertainty": self.parameter_uncertainty,
-            "figures_drawn": [s.name for s in self.distributions.figures] if self.parameter_uncertainty else [],
-            "correlation_groups": [f"{g.kind}:{g.name}" for g in self.distributions.groups]
-            if self.parameter_uncertainty
-            else [],
+            "figures_drawn": [s.name for s in drawn.figures],
+            "correlation_groups": [f"{g.kind}:{g.name}" for g in drawn.groups],
             "intervals": "intervals.csv: p05-p95 across replications; mean_p05-mean_p95 for the mean",
             "headline": self.headline(),
             "workers": self.workers,
