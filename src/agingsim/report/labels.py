@@ -124,7 +124,148 @@ LABELS: dict[str, tuple[str, str]] = {
     "deck_compare_title": ("方案对比", "Scheme comparison"),
     "over_years_sum": ("，各年合计", ", all years"),
     "over_years_mean": ("，年均", ", yearly mean"),
+    # 15-minute service circle maps (agingsim.geo)
+    "map_coverage_title": ("{minutes:g}分钟养老服务圈覆盖（{year}）", "{minutes:g}-minute service circle coverage ({year})"),
+    "map_siting_title": ("新增设施选址（最大覆盖模型）", "New facility sites (maximal covering model)"),
+    "map_covered": ("步行{minutes:g}分钟内的社区", "Communities within {minutes:g} min walk"),
+    "map_uncovered": ("{minutes:g}分钟步行范围外的社区", "Communities beyond {minutes:g} min walk"),
+    "map_street_centre": ("街道养老服务中心", "Street elderly-service centre"),
+    "map_community_station": ("社区养老服务站", "Community elderly-service station"),
+    "map_new_site": ("新选址", "New site"),
+    "map_catchment": ("步行{minutes:g}分钟范围", "{minutes:g}-minute walk"),
+    "map_size_note": ("圆点大小表示老年人数", "Dot size: number of elders"),
+    "map_share": ("覆盖老年人 {share}", "Elders covered: {share}"),
+    "map_synthetic": ("合成地理，非真实社区数据", "Synthetic geography, not real communities"),
+    "axis_x_km": ("东西向（公里）", "East-west (km)"),
+    "axis_y_km": ("南北向（公里）", "North-south (km)"),
 }
+
+#: The app's wording (issue 6): levers, units, headline cards, tabs, notes and downloads.
+LABELS.update(
+    {
+        "colon": ("：", ": "),
+        "section_run": ("运行设置", "Run settings"),
+        "lever_start_year": ("起始年份", "Start year"),
+        "lever_years": ("测算年限", "Horizon"),
+        "lever_sim_people": ("模拟人数", "Simulated people"),
+        "lever_scheme_on": ("实施本项目", "Scheme in force"),
+        "lever_starts": ("开始实施年份（{month}月起）", "Starts in year (month {month})"),
+        "lever_stops": ("停止实施年份（{month}月起）", "Stops in year (month {month})"),
+        "lever_amount": ("补贴标准", "Amount"),
+        "lever_amount_level": ("{what}·{level}", "{what} · {level}"),
+        "lever_from_date": ("{what}（{date}起）", "{what} (from {date})"),
+        "lever_group_on": ("资格组 {group}", "Eligible group {group}"),
+        "lever_group_amount": ("{group}：{what}", "{group}: {what}"),
+        "lever_delivery_rate": ("实际服务比例", "Delivery rate"),
+        "lever_payer_split": ("{a}分担比例（其余由{b}承担）", "{a} share (the rest paid by {b})"),
+        "lever_payer_share": ("{level}分担比例", "{level} share"),
+        "lever_budget_cap": ("{level}年度预算上限（0＝不设）", "{level} yearly budget cap (0 = none)"),
+        "lever_tier": ("日均{min}人次及以上", "{min}+ servings a day"),
+        "lever_no_provenance": ("运行设置或开关（无需数据来源）", "a setting or switch (needs no source)"),
+        "lever_changed": ("已修改（文件值：{value}）", "changed (file: {value})"),
+        "unit_year": ("年", "year"),
+        "unit_years": ("年", "years"),
+        "unit_share": ("比例 0–1", "share 0–1"),
+        "unit_per_person_month": ("元/人·月", "CNY per person-month"),
+        "unit_per_new_bed": ("元/张新建床位", "CNY per new bed"),
+        "unit_per_m2": ("元/平方米", "CNY per m²"),
+        "unit_per_bed_month": ("元/床·月", "CNY per bed-month"),
+        "unit_per_facility_year": ("元/个·年", "CNY per facility-year"),
+        "unit_per_carer_year": ("元/人·年", "CNY per carer-year"),
+        "unit_wan_per_year": ("万元/年", "10,000 CNY per year"),
+        "unit_cny_per_person_year": ("元/人·年", "CNY per person-year"),
+        "app_title": ("养老服务补贴测算", "Elderly-care subsidy costing"),
+        "app_caption": (
+            "选择情景、调整政策参数，查看各级财政逐年支出与照护覆盖。模型：agingsim {version}",
+            "Pick a scenario, move the policy levers, see what each level of government pays year by "
+            "year and who gets care. Model: agingsim {version}",
+        ),
+        "app_language": ("语言 / Language", "Language / 语言"),
+        "app_scenario": ("情景", "Scenario"),
+        "app_upload": ("或上传情景文件（TOML）", "or upload a scenario file (TOML)"),
+        "app_uploaded": ("已上传：{name}", "Uploaded: {name}"),
+        "app_levers": ("政策参数", "Policy levers"),
+        "app_levers_help": (
+            "每项参数显示单位及默认值的来源或假设说明。", "Each lever shows its unit and the source or "
+            "assumption behind its default."
+        ),
+        "app_reset": ("恢复情景文件的数值", "Reset to the file's values"),
+        "app_running": (
+            "正在模拟 {people} 位模拟老人，{months} 个月……", "Simulating {people} people for {months} months…"
+        ),
+        "app_ran": ("模拟用时 {s} 秒", "Simulated in {s} s"),
+        "app_cached": ("此设置已运行过，直接显示结果", "This setting was run before: results shown at once"),
+        "app_invalid": (
+            "输入有误，未运行。以下仍为上一次的结果。", "Invalid input: nothing was run. The results below "
+            "are still the previous ones."
+        ),
+        "app_failed": (
+            "运行出错，以下仍为上一次的结果：{error}", "The run failed; the results below are still the "
+            "previous ones: {error}"
+        ),
+        "app_reduced": (
+            "为加快响应，本次仅模拟 {n} 人（情景文件为 {full} 人）：每人代表更多老人，抽样误差更大。",
+            "For speed this run simulates {n} people (the file says {full}): each stands for more real "
+            "people, so sampling noise is larger.",
+        ),
+        "app_changed": ("已修改 {n} 项参数", "{n} lever(s) changed"),
+        "app_no_policy": (
+            "该情景没有补贴政策（[policy]），因此没有财政支出，只显示人口预测。",
+            "This scenario has no [policy], so there is no spending; only the population projection is "
+            "shown.",
+        ),
+        "app_pending": (
+            "本次运行没有输出 {file}（由行为模型生成）：此图暂缺。",
+            "This run wrote no {file} (made by the behaviour model): chart not available.",
+        ),
+        "app_bands_none": (
+            "不确定性区间：本次为单次运行（未做重复模拟），不显示区间。",
+            "Uncertainty bands: this is a single run (no replications), so no band is shown.",
+        ),
+        "card_total": ("测算期总支出（{first}–{last}年度）", "Total spending, FY{first}–FY{last}"),
+        "card_year": ("{year}年度支出", "Spending in FY{year}"),
+        "card_payer_part": ("{level} {value}", "{level} {value}"),
+        "card_served": ("需要照护者获得服务（月均）", "People in need served (monthly average)"),
+        "card_paid_for": ("补贴受益人数（月均人次）", "People paid for (monthly average)"),
+        "card_cost_per_person": ("人均年支出", "Cost per person served per year"),
+        "card_people": ("{year}年60岁及以上人口", "People 60+ in {year}"),
+        "card_need": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
+        "fiscal_year": ("{year}年度", "FY{year}"),
+        "tab_costs": ("财政支出", "Spending"),
+        "tab_coverage": ("照护覆盖", "Coverage"),
+        "tab_capacity": ("床位与轮候", "Beds and waiting"),
+        "tab_groups": ("资格组受益", "Groups served"),
+        "tab_population": ("人口", "Population"),
+        "tab_compare": ("方案对比", "Compare"),
+        "tab_downloads": ("下载", "Downloads"),
+        "tab_assumptions": ("参数与来源", "Assumptions"),
+        "table_by_payer": ("分级财政支出（万元）", "Spending by level of government (10,000 CNY)"),
+        "col_eligible": ("符合条件人数", "Eligible"),
+        "col_served": ("获得服务人数", "Served"),
+        "col_group": ("资格组", "Group"),
+        "col_scheme": ("补贴项目", "Scheme"),
+        "compare_with": ("对比方案 B", "Compare with scheme B"),
+        "compare_none": ("不对比", "No comparison"),
+        "compare_file": ("情景文件原值（不含参数修改）", "The file's own values (no lever changes)"),
+        "compare_same_region": ("B 使用 A 的地区与人口", "Run B on A's region and people"),
+        "compare_names": ("A：{a}　　B：{b}", "A: {a}    B: {b}"),
+        "compare_population_differs": (
+            "两个方案的人口不同（地区或起始年份不同），差异中包含人口因素。",
+            "The two schemes build different populations (region or start year differ): the "
+            "differences include demography.",
+        ),
+        "compare_pick": ("在侧栏选择对比方案 B。", "Pick scheme B in the sidebar to compare."),
+        "dl_csv": ("结果数据（CSV，zip）", "Results (CSV files, zip)"),
+        "dl_xlsx": ("工作簿（XLSX）", "Workbook (XLSX)"),
+        "dl_pptx": ("一键生成简报（PPTX）", "Briefing deck (PPTX)"),
+        "dl_charts": ("全部图表（PNG 300 dpi + SVG，zip）", "All charts (PNG 300 dpi + SVG, zip)"),
+        "dl_compare": ("对比结果（CSV，zip）", "Comparison (CSV files, zip)"),
+        "dl_note": (
+            "图表与文件由与命令行 agingsim report 相同的模块生成。",
+            "Charts and files come from the same module as the command line's agingsim report.",
+        ),
+    }
+)
 
 PAYER_LEVELS: dict[str, tuple[str, str]] = {
     "province": ("省级", "Province"),

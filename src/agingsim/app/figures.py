@@ -1,0 +1,203 @@
+"""The headline numbers the page shows, computed from a run as plain values (testable without a page).
+
+Money is in 万元 with thousands separators and years are fiscal years (China's fiscal year is the
+calendar year). Figures the behaviour model adds (people in need served, coverage, capacity, groups)
+are used when a run has them; until then the cards say what they show instead (people paid for).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from agingsim.compare import yearly_figures
+from agingsim.fiscal.ledger import WAN
+from agingsim.report.labels import Lang, fmt_number, fmt_wan, label, payer_label
+from agingsim.simulate import RunResult
+
+PAYER_ORDER = ("province", "city", "county")
+#: Headline keys the behaviour model may give for people in need served and cost per person served.
+SERVED_KEYS = ("people_in_need_served", "in_need_served", "needing_care_served", "served_in_need")
+COST_PER_SERVED_KEYS = ("cost_per_person_served_cny", "cost_per_person_served", "cost_per_served_cny")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline card: what, the number as shown, and a line under it."""
+
+    id: str
+    title: str
+    value: str
+    note: str = ""
+    number: float | None = None
+
+
+def fiscal_years(result: RunResult) -> tuple[int, int]:
+    run = result.scenario.run
+    return run.start_year, run.start_year + run.years - 1
+
+
+def card_year(result: RunResult, today: dt.date | None = None) -> int:
+    """The next fiscal year (the one a budget is being drawn up for), within the run's years."""
+    first, last = fiscal_years(result)
+    return min(max((today or dt.date.today()).year + 1, first), last)
+
+
+def cost_by_payer(result: RunResult, year: int | None = None) -> dict[str, float]:
+    """万元 by payer level, for one fiscal year or the whole horizon, in province-city-county order."""
+    led = result.ledger
+    if led.empty:
+        return {}
+    if year is not None:
+        led = led[led["year"] == year]
+    sums = led.groupby("payer_level")["amount_cny"].sum() / WAN
+    return {
+        lv: float(sums[lv])
+        for lv in [*PAYER_ORDER, *sorted(set(sums.index) - set(PAYER_ORDER))]
+        if lv in sums
+    }
+
+
+def _first(h: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+    for k in keys:
+        if isinstance(h.get(k), int | float):
+            return float(h[k])
+    return None
+
+
+def served(result: RunResult) -> tuple[float | None, float | None, bool]:
+    """(people served per month, cost per person served per year in CNY, whether 'in need').
+
+    From the behaviour model's headline when present; otherwise people paid for by any scheme
+    (beneficiaries per month, averaged over the years) and cost per person-year paid for.
+    """
+    h = result.headline()
+    people, cost = _first(h, SERVED_KEYS), _first(h, COST_PER_SERVED_KEYS)
+    if people is not None:
+        return people, cost, True
+    if result.ledger.empty:
+        return None, None, False
+    yearly = yearly_figures(result)
+    per_month = yearly["people_served_per_month"]
+    total = float(result.ledger["amount_cny"].sum())
+    person_years = float(per_month.sum())
+    return float(per_month.mean()), (total / person_years if person_years > 0 else None), False
+
+
+def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[Card]:
+    """Total cost over the horizon, next fiscal year's cost by payer, people served, cost per person."""
+    h = result.headline()
+    first, last = fiscal_years(result)
+    wan = label("unit_wan", lang)
+    people_unit = label("unit_people", lang)
+    sep = "，" if lang == "zh" else ", "
+    out: list[Card] = []
+    if "cost_total_wan" in h:
+        by_payer = cost_by_payer(result)
+        out.append(
+            Card(
+                "total",
+                label("card_total", lang, first=first, last=last),
+                f"{fmt_wan(h['cost_total_wan'])} {wan}",
+                sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in by_payer.items()),
+                float(h["cost_total_wan"]),
+            )
+        )
+        year = card_year(result, today)
+        year_payer = cost_by_payer(result, year)
+        total_year = sum(year_payer.values())
+        out.append(
+            Card(
+                "year",
+                label("card_year", lang, year=year),
+                f"{fmt_wan(total_year)} {wan}",
+                sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in year_payer.items()),
+                total_year,
+            )
+        )
+        people, cost, in_need = served(result)
+        if people is not None:
+            out.append(
+                Card(
+                    "served",
+                    label("card_served" if in_need else "card_paid_for", lang),
+                    f"{fmt_number(people)} {people_unit}",
+                    "",
+                    people,
+                )
+            )
+        if cost is not None:
+            out.append(
+                Card(
+                    "cost_per_person",
+                    label("card_cost_per_person", lang),
+                    f"{fmt_number(cost)} {label('unit_cny_per_person_year', lang)}",
+                    "",
+                    cost,
+                )
+            )
+    else:
+        out.append(
+            Card(
+                "people",
+                label("card_people", lang, year=h["last_year"]),
+                f"{fmt_number(h['people_60plus_last'])} {people_unit}",
+                label("card_people", lang, year=h["first_year"]) + f" {fmt_number(h['people_60plus_first'])}",
+                float(h["people_60plus_last"]),
+            )
+        )
+        out.append(
+            Card(
+                "need",
+                label("card_need", lang, year=h["last_year"]),
+                f"{fmt_number(h['needing_care_last'])} {people_unit}",
+                label("card_need", lang, year=h["first_year"]) + f" {fmt_number(h['needing_care_first'])}",
+                float(h["needing_care_last"]),
+            )
+        )
+    return out
+
+
+def payer_table(result: RunResult, lang: Lang) -> pd.DataFrame:
+    """Fiscal year × payer level in 万元 (with the total), labelled for the page."""
+    led = result.ledger
+    if led.empty:
+        return pd.DataFrame()
+    wide = led.pivot_table(index="year", columns="payer_level", values="amount_cny", aggfunc="sum") / WAN
+    wide = wide.reindex(columns=[c for c in [*PAYER_ORDER, *wide.columns] if c in wide.columns]).loc[
+        :, lambda d: ~d.columns.duplicated()
+    ]
+    wide = wide.fillna(0.0)
+    wide[label("legend_total", lang)] = wide.sum(axis=1)
+    wide.columns = [payer_label(c, lang) for c in wide.columns]
+    wide.index = [label("fiscal_year", lang, year=int(y)) for y in wide.index]
+    return wide
+
+
+def groups_table(result: RunResult, lang: Lang) -> pd.DataFrame:
+    """Eligible groups served: groups.csv from the behaviour model if the run has it, else the people
+    each scheme's groups were paid for (ledger beneficiaries, monthly average per fiscal year)."""
+    groups = getattr(result, "groups_served", None)
+    if isinstance(groups, pd.DataFrame) and not groups.empty:
+        table = groups.copy()
+        return table.rename(
+            columns={
+                "year": label("col_year", lang),
+                "scheme": label("col_scheme", lang),
+                "group": label("col_group", lang),
+                "eligible": label("col_eligible", lang),
+                "served": label("col_served", lang),
+            }
+        )
+    led = result.ledger
+    if led.empty:
+        return pd.DataFrame()
+    one_payer = led.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
+    monthly = one_payer.groupby(["line_item", "rule", "year", "month"]).sum()
+    yearly = monthly.groupby(["line_item", "rule", "year"]).mean().unstack("year").fillna(0.0)
+    yearly.columns = [label("fiscal_year", lang, year=int(y)) for y in yearly.columns]
+    yearly.index.names = [label("col_scheme", lang), label("col_group", lang)]
+    return yearly.reset_index()

@@ -1,0 +1,440 @@
+"""The Streamlit page: sidebar (language, scenario, levers, scheme B), headline cards and views.
+
+Everything the page computes comes from :mod:`agingsim.app.runs` (scenario, run, cache),
+:mod:`agingsim.app.figures` (cards and tables) and :mod:`agingsim.report` (charts and files); this
+module only lays them out. A bad upload or lever value shows the validator's message, runs nothing
+and keeps the previous results on the page.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from agingsim import __version__
+from agingsim.app import figures, runs
+from agingsim.app.levers import Lever, Section, find_levers, lever_id, overrides_for
+from agingsim.errors import ScenarioError
+from agingsim.report import charts as report_charts
+from agingsim.report.data import compare_rows
+from agingsim.report.exports import Chart, build_charts
+from agingsim.report.labels import Lang, fmt_number, label, provenance_label
+
+VIEWS = ("costs", "coverage", "capacity", "groups", "population", "compare", "downloads", "assumptions")
+VIEW_LABELS = {
+    "costs": "tab_costs",
+    "coverage": "tab_coverage",
+    "capacity": "tab_capacity",
+    "groups": "tab_groups",
+    "population": "tab_population",
+    "compare": "tab_compare",
+    "downloads": "tab_downloads",
+    "assumptions": "tab_assumptions",
+}
+#: Smaller simulated populations offered for speed (only those below the file's own count).
+FAST_PEOPLE = (100_000, 50_000, 20_000)
+PROVENANCE_SHOWN = 110  # characters of a lever's source/assumption shown under it (all in the tooltip)
+
+
+def main() -> None:
+    """Draw the page once (Streamlit re-runs this on every interaction)."""
+    st.set_page_config(page_title="养老服务补贴测算 agingsim", layout="wide")
+    lang: Lang = st.sidebar.radio(
+        "语言 / Language",
+        ["zh", "en"],
+        format_func=lambda v: "中文" if v == "zh" else "English",
+        horizontal=True,
+        key="lang",
+    )
+    st.title(label("app_title", lang))
+    st.caption(label("app_caption", lang, version=__version__))
+    status = st.container()
+    source = _pick_source(lang, status)
+    run: runs.Run | None = None
+    if source is not None:
+        run = _run_current(source, lang, status)
+    if run is not None:
+        st.session_state["last_run"] = run
+    shown: runs.Run | None = st.session_state.get("last_run")
+    if shown is None:
+        return
+    comparison = _run_comparison(source, shown, lang, status) if source is not None else None
+    _cards(shown, lang)
+    view = st.radio(
+        label("tab_costs", lang),
+        VIEWS,
+        format_func=lambda v: label(VIEW_LABELS[v], lang),
+        horizontal=True,
+        key="view",
+        label_visibility="collapsed",
+    )
+    {
+        "costs": _view_costs,
+        "coverage": _view_coverage,
+        "capacity": _view_capacity,
+        "groups": _view_groups,
+        "population": _view_population,
+        "compare": partial(_view_compare, comparison),
+        "downloads": _view_downloads,
+        "assumptions": _view_assumptions,
+    }[view](shown, lang)
+
+
+# ============================================================================ sidebar
+def _pick_source(lang: Lang, status: Any) -> runs.Source | None:
+    """The bundled scenario chosen, or the upload if there is one (None if the upload is unreadable)."""
+    paths = runs.bundled_paths()
+    sources = {p.name: runs.from_file(p) for p in paths}
+    choice = st.sidebar.selectbox(
+        label("app_scenario", lang),
+        list(sources),
+        format_func=lambda n: sources[n].title[0 if lang == "zh" else 1],
+        key="scenario",
+    )
+    upload = st.sidebar.file_uploader(label("app_upload", lang), type=["toml"], key="upload")
+    if upload is None:
+        return sources[choice]
+    try:
+        source = runs.from_upload(upload.name, upload.getvalue())
+    except ScenarioError as exc:
+        _invalid(status, lang, exc)
+        return None
+    st.sidebar.caption(label("app_uploaded", lang, name=source.name))
+    return source
+
+
+def _widget_key(source: runs.Source, lev: Lever) -> str:
+    return f"lv|{source.digest[:12]}|{lever_id(lev)}"
+
+
+def _levers(source: runs.Source, lang: Lang) -> tuple[list[Section], dict[str, Any]]:
+    """Draw the levers of the source; return them and the values shown, by lever id."""
+    sections = find_levers(source.raw)
+    st.sidebar.subheader(label("app_levers", lang))
+    st.sidebar.caption(label("app_levers_help", lang))
+    keys = [_widget_key(source, lev) for s in sections for lev in s.levers]
+    st.sidebar.button(label("app_reset", lang), on_click=_reset, args=(keys,), key="reset")
+    values: dict[str, Any] = {}
+    for section in sections:
+        with st.sidebar.expander(section.title(lang), expanded=section.id == "run"):
+            for lev in section.levers:
+                values[lever_id(lev)] = _lever_widget(lev, _widget_key(source, lev), lang)
+    return sections, values
+
+
+def _reset(keys: list[str]) -> None:
+    for key in keys:
+        st.session_state.pop(key, None)
+
+
+def _lever_widget(lev: Lever, key: str, lang: Lang) -> Any:
+    """One lever: a widget labelled with its unit, its provenance under it, a note if changed."""
+    unit = lev.unit_text(lang)
+    title = lev.title(lang)
+    text = (f"{title}（{unit}）" if lang == "zh" else f"{title} ({unit})") if unit else title
+    prov = lev.provenance_text(lang)
+    d = lev.default
+    if lev.kind == "switch":
+        value: Any = st.toggle(text, value=bool(d), key=key, help=prov)
+    elif lev.kind == "horizon":
+        value = st.slider(text, 1, 60, int(d), 1, key=key, help=prov)
+    elif lev.kind in ("year", "month"):
+        value = st.number_input(text, value=int(d), step=1, format="%d", key=key, help=prov)
+    elif lev.kind == "share" and (lev.paired or lev.key.endswith("delivery_rate")):
+        value = st.slider(text, 0.0, 1.0, float(d), 0.05, key=key, help=prov)
+    elif lev.kind == "share":
+        value = st.number_input(text, value=float(d), step=0.05, format="%.2f", key=key, help=prov)
+    elif lev.kind == "cap":
+        value = st.number_input(text, value=float(d), step=10.0, format="%.2f", key=key, help=prov)
+    elif isinstance(d, int):
+        step = 10 if abs(d) < 1000 else 100 if abs(d) < 20000 else 1000
+        value = st.number_input(text, value=d, step=step, format="%d", key=key, help=prov)
+    else:
+        value = st.number_input(text, value=float(d), step=1.0, key=key, help=prov)
+    if lev.kind != "switch" or lev.provenance is not None:
+        short = prov if len(prov) <= PROVENANCE_SHOWN else prov[: PROVENANCE_SHOWN - 1] + "…"
+        st.caption(short)
+    if value is not None and value != d and not (isinstance(d, float) and abs(float(value) - d) < 1e-12):
+        st.caption(f":orange[{label('lever_changed', lang, value=d)}]")
+    return value
+
+
+def _sim_people(source: runs.Source, lang: Lang) -> int | None:
+    """The simulated-people count: the file's, or a smaller one for speed (the page then says so)."""
+    run = source.raw.get("run", {})
+    full = run.get("simulated_people")
+    full = full.get("value") if isinstance(full, dict) else full
+    if not isinstance(full, int):
+        return None
+    options = [full, *[n for n in FAST_PEOPLE if n < full]]
+    return st.sidebar.selectbox(
+        label("lever_sim_people", lang),
+        options,
+        format_func=fmt_number,
+        key=f"people|{source.digest[:12]}",
+    )
+
+
+# ============================================================================ running
+def _invalid(status: Any, lang: Lang, exc: Exception) -> None:
+    status.error(f"{label('app_invalid', lang)}\n\n```\n{exc}\n```")
+
+
+def _run_current(source: runs.Source, lang: Lang, status: Any) -> runs.Run | None:
+    """Load the scenario with the levers' values and run it (or take it from the cache)."""
+    sections, values = _levers(source, lang)
+    people = _sim_people(source, lang)
+    overrides = overrides_for(sections, values)
+    if overrides:
+        status.caption(label("app_changed", lang, n=len(overrides)))
+    full = source.raw.get("run", {}).get("simulated_people")
+    try:
+        scenario = runs.load(source, overrides, simulated_people=people if people != full else None)
+    except ScenarioError as exc:
+        _invalid(status, lang, exc)
+        return None
+    if people is not None and people != full:
+        status.info(label("app_reduced", lang, n=fmt_number(people), full=fmt_number(full)))
+    return _run(scenario, lang, status)
+
+
+def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
+    months = scenario.run.years * 12
+    key = runs.run_key(scenario)
+    if runs.CACHE.get(key) is None:
+        text = label("app_running", lang, people=fmt_number(scenario.run.simulated_people), months=months)
+        bar = status.progress(0.0, text=text)
+        progress = runs.Progress(months, lambda f: bar.progress(f, text=text))
+    else:
+        bar, progress = None, None
+    try:
+        run, cached = runs.CACHE.run(scenario, progress=progress)
+    except ScenarioError as exc:
+        _invalid(status, lang, exc)
+        return None
+    except Exception as exc:  # a failed run must not take the page (and the last results) with it
+        status.error(label("app_failed", lang, error=f"{type(exc).__name__}: {exc}"))
+        return None
+    finally:
+        if bar is not None:
+            bar.empty()
+    if cached:
+        status.caption(label("app_cached", lang))
+    else:
+        status.caption(label("app_ran", lang, s=f"{run.result.run_time_s:.1f}"))
+    return run
+
+
+def _run_comparison(source: runs.Source, a: runs.Run, lang: Lang, status: Any) -> runs.Comparison | None:
+    """Scheme B: the file's own values, or another bundled scenario, on A's seed (same people)."""
+    others = {p.name: runs.from_file(p) for p in runs.bundled_paths()}
+    options = ["", "@file", *others]
+    names = {"": label("compare_none", lang), "@file": label("compare_file", lang)}
+    names |= {k: s.title[0 if lang == "zh" else 1] for k, s in others.items()}
+    st.sidebar.subheader(label("tab_compare", lang))
+    choice = st.sidebar.selectbox(label("compare_with", lang), options, format_func=names.get, key="compare")
+    if not choice:
+        return None
+    sa = a.result.scenario
+    same_region = choice != "@file" and st.sidebar.checkbox(
+        label("compare_same_region", lang), value=True, key="compare_region"
+    )
+    b_source = source if choice == "@file" else others[choice]
+    overrides: dict[str, Any] = {}
+    run_settings: dict[str, int | None] = {"seed": sa.run.seed}
+    if choice == "@file" or same_region:
+        population = source.raw.get("population", {})
+        if choice != "@file":
+            overrides = {f"population.{k}": str(v) for k, v in population.items() if isinstance(v, str)}
+        run_settings |= {
+            "start_year": sa.run.start_year,
+            "years": sa.run.years,
+            "simulated_people": sa.run.simulated_people,
+        }
+    try:
+        b_scenario = runs.load(b_source, overrides, **run_settings)
+    except ScenarioError as exc:
+        _invalid(status, lang, exc)
+        return None
+    b = _run(b_scenario, lang, status)
+    return runs.compare(a, b) if b is not None else None
+
+
+# ============================================================================ results
+def _cards(run: runs.Run, lang: Lang) -> None:
+    result = run.result
+    sc = result.scenario
+    name = sc.file.scenario.name_en or sc.name if lang == "en" else sc.name
+    region = sc.region.name_en or sc.region.name if lang == "en" else sc.region.name
+    first, last = figures.fiscal_years(result)
+    st.subheader(name)
+    st.caption(
+        f"{region} · {label('fiscal_year', lang, year=first)}–{label('fiscal_year', lang, year=last)} · "
+        f"{label('h_seed', lang)} {sc.run.seed} · {label('lever_sim_people', lang)} "
+        f"{fmt_number(sc.run.simulated_people)}"
+    )
+    cards = figures.cards(result, lang)
+    for col, card in zip(st.columns(len(cards)), cards, strict=True):
+        col.metric(card.title, card.value, border=True, help=card.note or None)
+        if card.note:
+            col.caption(card.note)
+    if result.ledger.empty:
+        st.info(label("app_no_policy", lang))
+
+
+def _show_chart(run: runs.Run, chart: Chart, lang: Lang) -> None:
+    """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads."""
+    st.image(run.screen_png(chart, lang), width="stretch")
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "PNG 300 dpi",
+        partial(run.chart_file, chart, "png"),
+        file_name=f"{chart.id}.png",
+        mime="image/png",
+        key=f"png|{chart.id}",
+    )
+    right.download_button(
+        "SVG",
+        partial(run.chart_file, chart, "svg"),
+        file_name=f"{chart.id}.svg",
+        mime="image/svg+xml",
+        key=f"svg|{chart.id}",
+    )
+
+
+def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
+    charts, _ = run.charts(lang)
+    return {c.id: c for c in charts}
+
+
+def _view_costs(run: runs.Run, lang: Lang) -> None:
+    charts = _charts(run, lang)
+    if "cost_by_payer" not in charts:
+        st.info(label("app_no_policy", lang))
+        return
+    _show_chart(run, charts["cost_by_payer"], lang)
+    st.markdown(f"**{label('table_by_payer', lang)}**")
+    st.dataframe(figures.payer_table(run.result, lang).style.format("{:,.2f}"), width="stretch")
+    _show_chart(run, charts["cost_by_line_item"], lang)
+    st.caption(label("app_bands_none", lang))
+
+
+def _view_coverage(run: runs.Run, lang: Lang) -> None:
+    charts = _charts(run, lang)
+    if "coverage_by_setting" in charts:
+        _show_chart(run, charts["coverage_by_setting"], lang)
+    else:
+        st.info(label("app_pending", lang, file="coverage.csv"))
+
+
+def _view_capacity(run: runs.Run, lang: Lang) -> None:
+    charts = _charts(run, lang)
+    chart = charts.get("beds_occupancy_waits")
+    capacity = run.results.frame("capacity.csv")
+    if chart is None and capacity is not None and set(report_charts.BEDS_COLUMNS) <= set(capacity.columns):
+        draw = partial(report_charts.beds_occupancy_waits, capacity, lang, run.results.footer(lang))
+        chart = Chart("beds_occupancy_waits", label("title_beds", lang), draw)
+    if chart is None:
+        st.info(label("app_pending", lang, file="capacity.csv"))
+        return
+    _show_chart(run, chart, lang)
+    waiting = run.results.frame("waiting.csv")
+    if waiting is not None:
+        st.dataframe(waiting, width="stretch", hide_index=True)
+
+
+def _view_groups(run: runs.Run, lang: Lang) -> None:
+    table = figures.groups_table(run.result, lang)
+    if table.empty:
+        st.info(label("app_no_policy", lang))
+        return
+    if getattr(run.result, "groups_served", None) is None:
+        st.caption(label("card_paid_for", lang))
+    st.dataframe(table, width="stretch", hide_index=True)
+
+
+def _view_population(run: runs.Run, lang: Lang) -> None:
+    charts = _charts(run, lang)
+    if "population_pyramid" in charts:
+        _show_chart(run, charts["population_pyramid"], lang)
+
+
+def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang) -> None:
+    if comparison is None:
+        st.info(label("compare_pick", lang))
+        return
+    results = comparison.results
+    st.markdown(
+        label(
+            "compare_names",
+            lang,
+            a=results.scenario_name(lang, 0),
+            b=results.scenario_name(lang, 1),
+        )
+    )
+    if not comparison.same_people:
+        st.warning(label("compare_population_differs", lang))
+    rows = compare_rows(results, lang)
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            label("col_measure", lang),
+            label("col_a", lang),
+            label("col_b", lang),
+            label("col_b_minus_a", lang),
+        ],
+    )
+    diff = label("col_b_minus_a", lang)
+    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}).map(
+        lambda v: (
+            "background-color: #fde2e1" if v > 1e-9 else "background-color: #e3f4e1" if v < -1e-9 else ""
+        ),
+        subset=[diff],
+    )
+    st.dataframe(styled, width="stretch", hide_index=True)
+    charts, _ = build_charts(results, lang)
+    for chart in charts:
+        _show_chart(run, chart, lang)
+    st.download_button(
+        label("dl_compare", lang), comparison.csv_zip, file_name="comparison.zip", key="dl_compare"
+    )
+
+
+def _view_downloads(run: runs.Run, lang: Lang) -> None:
+    st.caption(label("dl_note", lang))
+    stem = run.result.scenario.path.stem
+    st.download_button(label("dl_csv", lang), run.csv_zip, file_name=f"{stem}_results.zip", key="dl_csv")
+    st.download_button(
+        label("dl_xlsx", lang),
+        partial(run.report_file, lang, "xlsx"),
+        file_name=f"{stem}_report.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_xlsx",
+    )
+    st.download_button(
+        label("dl_pptx", lang),
+        partial(run.report_file, lang, "pptx"),
+        file_name=f"{stem}_briefing.pptx",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        key="dl_pptx",
+    )
+    st.download_button(
+        label("dl_charts", lang),
+        partial(run.charts_zip, lang),
+        file_name=f"{stem}_charts.zip",
+        key="dl_charts",
+    )
+
+
+def _view_assumptions(run: runs.Run, lang: Lang) -> None:
+    table = run.result.assumptions()
+    changed = table["text"] == runs.APP_LABEL
+    table = pd.concat([table[changed], table[~changed]])
+    table["provenance"] = [provenance_label(k, lang) for k in table["provenance"]]
+    table.columns = [
+        label(k, lang) for k in ("col_file", "col_key", "col_value", "col_provenance", "col_text")
+    ]
+    st.dataframe(table, width="stretch", hide_index=True)

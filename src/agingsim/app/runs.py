@@ -1,0 +1,254 @@
+"""Scenario sources, runs with the user's changes, and a cache so a setting already run is instant.
+
+A run is keyed by the hashes of every input file as changed (the loader records them), the run
+settings and the replication: the same setting reached again, by any path, is the same key. Each run
+is also written as an ordinary output folder (``RunResult.write``), so the charts, workbook and deck
+come from :mod:`agingsim.report` exactly as ``agingsim report`` would make them from that folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tempfile
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agingsim import __version__
+from agingsim.report.data import Results, load_results
+from agingsim.report.exports import Chart, build_charts, make_report
+from agingsim.report.labels import Lang
+from agingsim.results.output import csv_writer, json_writer, write_outputs
+from agingsim.scenario import Scenario, load_scenario, project_root
+from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
+from agingsim.simulate import RunResult, run_scenario
+
+#: The label every value changed in the app carries in assumptions.csv.
+APP_LABEL = "changed in the agingsim app"
+#: Runs kept in memory; a city-scale run is a few MB of tables.
+CACHE_SIZE = 24
+#: DPI of the charts shown on the page (downloads are 300 dpi, from the report module).
+SCREEN_DPI = 90
+
+
+@dataclass(frozen=True)
+class Source:
+    """A scenario the user picked: a bundled file, or an upload kept as its parsed text."""
+
+    name: str
+    path: Path  # where relative references resolve from (an upload's is virtual, in scenarios/)
+    raw: dict[str, Any]
+    digest: str
+    uploaded: bool = False
+
+    @property
+    def title(self) -> tuple[str, str]:
+        meta = self.raw.get("scenario", {}) if isinstance(self.raw.get("scenario"), dict) else {}
+        name = str(meta.get("name", self.name))
+        return name, str(meta.get("name_en", "") or name)
+
+
+def bundled_paths() -> list[Path]:
+    """The bundled scenarios, the default first."""
+    paths = sorted((project_root() / "scenarios").glob("*.toml"))
+    return sorted(paths, key=lambda p: p.stem != "default")
+
+
+def from_file(path: str | Path) -> Source:
+    path = Path(path).resolve()
+    data = path.read_bytes()
+    raw = parse_scenario_text(data, path.name)
+    return Source(path.name, path, raw, hashlib.sha256(data).hexdigest())
+
+
+def from_upload(name: str, data: bytes) -> Source:
+    """An uploaded TOML; bad text is a ScenarioError naming the file (the loader checks the rest)."""
+    shown = Path(name).name or "upload.toml"
+    raw = parse_scenario_text(data, shown)
+    return Source(shown, project_root() / "scenarios" / shown, raw, hashlib.sha256(data).hexdigest(), True)
+
+
+def load(source: Source, overrides: Mapping[str, Any] | None = None, **run: int | None) -> Scenario:
+    """The source's scenario with the overrides and run settings applied, validated by the loader."""
+    if not overrides and not source.uploaded:
+        scenario = load_scenario(source.path)
+    else:
+        scenario = load_scenario_with(
+            source.path,
+            overrides,
+            label=APP_LABEL,
+            data=source.raw if source.uploaded else None,
+            shown_as=f"{source.name} (uploaded)" if source.uploaded else None,
+        )
+    return scenario.with_run(**run)
+
+
+def run_key(scenario: Scenario, replication: int = 0) -> str:
+    """What decides a run's result: every input's hash, the run settings, replication, version."""
+    payload = {
+        "inputs": sorted(scenario.inputs.values()),
+        "run": scenario.run.model_dump(),
+        "replication": replication,
+        "version": __version__,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@dataclass
+class Run:
+    """A finished run, its output folder and what the page draws from it (made once, on demand)."""
+
+    key: str
+    result: RunResult
+    folder: Path
+    _charts: dict[Lang, tuple[list[Chart], list[str]]] = field(default_factory=dict, repr=False)
+    _screen: dict[tuple[Lang, str], bytes] = field(default_factory=dict, repr=False)
+    _results: Results | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def results(self) -> Results:
+        """The output folder as the report module reads it."""
+        if self._results is None:
+            self._results = load_results(self.folder)
+        return self._results
+
+    def charts(self, lang: Lang) -> tuple[list[Chart], list[str]]:
+        """The report's charts for this run (drawn on first use) and its notes on charts skipped."""
+        if lang not in self._charts:
+            self._charts[lang] = build_charts(self.results, lang)
+        return self._charts[lang]
+
+    def screen_png(self, chart: Chart, lang: Lang) -> bytes:
+        """The chart at screen resolution, rendered once per language."""
+        key = (lang, chart.id)
+        if key not in self._screen:
+            with self._lock:
+                buf = io.BytesIO()
+                chart.figure.savefig(buf, format="png", dpi=SCREEN_DPI)
+                self._screen[key] = buf.getvalue()
+        return self._screen[key]
+
+    def chart_file(self, chart: Chart, fmt: str) -> bytes:
+        """The chart as the report writes it: PNG at 300 dpi or SVG (matplotlib is not thread-safe)."""
+        with self._lock:
+            return chart.png() if fmt == "png" else chart.svg()
+
+    def report_file(self, lang: Lang, fmt: str) -> bytes:
+        """``report.xlsx`` or ``briefing.pptx`` made by :func:`agingsim.report.make_report`."""
+        name = {"xlsx": "report.xlsx", "pptx": "briefing.pptx"}[fmt]
+        with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
+            out, _, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=(fmt,))
+            return (out / name).read_bytes()
+
+    def charts_zip(self, lang: Lang) -> bytes:
+        """Every chart as PNG (300 dpi) and SVG, as ``agingsim report --formats png,svg`` writes them."""
+        with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
+            out, files, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=("png", "svg"))
+            return zip_files({f: (out / f).read_bytes() for f in files})
+
+    def csv_zip(self) -> bytes:
+        """The run's output folder (every CSV and summary.json) as a zip."""
+        return zip_files({p.name: p.read_bytes() for p in sorted(self.folder.iterdir()) if p.is_file()})
+
+
+def zip_files(files: Mapping[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+class RunCache:
+    """Finished runs by key, least recently used dropped first; one per app process, shared by users."""
+
+    def __init__(self, size: int = CACHE_SIZE, root: Path | None = None) -> None:
+        self.size = size
+        self.root = root or Path(tempfile.gettempdir()) / "agingsim-app"
+        self._runs: OrderedDict[str, Run] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Run | None:
+        with self._lock:
+            run = self._runs.get(key)
+            if run is not None:
+                self._runs.move_to_end(key)
+            return run
+
+    def run(
+        self, scenario: Scenario, replication: int = 0, progress: object | None = None
+    ) -> tuple[Run, bool]:
+        """The run of this scenario (from the cache if it was run before) and whether it was cached."""
+        key = run_key(scenario, replication)
+        hit = self.get(key)
+        if hit is not None:
+            return hit, True
+        result = run_scenario(scenario, replication=replication, progress=progress)
+        folder = result.write(self.root / key)
+        run = Run(key, result, folder)
+        with self._lock:
+            self._runs[key] = run
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+        return run, False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+
+
+#: The process-wide cache the page uses (Streamlit re-runs the script, not the imports).
+CACHE = RunCache()
+
+
+@dataclass
+class Comparison:
+    """Two runs on the same seed: comparison.csv's table and its output folder, as ``agingsim compare``."""
+
+    a: Run
+    b: Run
+    folder: Path
+    same_people: bool
+
+    @property
+    def results(self) -> Results:
+        return load_results(self.folder)
+
+    def csv_zip(self) -> bytes:
+        return zip_files({p.name: p.read_bytes() for p in sorted(self.folder.iterdir()) if p.is_file()})
+
+
+def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
+    """A vs B from two finished runs, written like ``agingsim compare`` writes its folder."""
+    from agingsim.compare import compare_results
+
+    folder = (root or CACHE.root) / f"compare-{a.key}-{b.key}"
+    if not (folder / "summary.json").is_file():
+        table = compare_results(a.result, b.result)
+        summary = {"a": a.result.summary(), "b": b.result.summary(), "seed": a.result.scenario.run.seed}
+        write_outputs(
+            folder, {"comparison.csv": csv_writer(table, "%.4f"), "summary.json": json_writer(summary)}
+        )
+    same = a.result.scenario.inputs_population_key() == b.result.scenario.inputs_population_key() and (
+        a.result.scenario.run.start_year == b.result.scenario.run.start_year
+    )
+    return Comparison(a, b, folder, same)
+
+
+class Progress:
+    """``update(n)`` for the model's month loop, forwarded to a callback as a fraction done."""
+
+    def __init__(self, months: int, show: Callable[[float], None], every: int = 6) -> None:
+        self.months, self.show, self.every, self.done = max(months, 1), show, every, 0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self.done % self.every == 0 or self.done >= self.months:
+            self.show(min(self.done / self.months, 1.0))

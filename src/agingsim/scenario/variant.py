@@ -1,0 +1,150 @@
+"""Load a scenario with some of its values changed: the app's levers and a sweep's axes.
+
+A changed scenario is written out as TOML (beside its original, so relative file references still
+resolve) and read back through :func:`load_scenario`: the schema, domain checks and provenance rules
+that guard a hand-written file guard a changed one too, and the message for a bad value is the
+validator's own. Every number set here is labelled ``assumption = label``, so provenance survives.
+
+Keys are written as in sweep files: ``policy.schemes[0].amount.mild``, ``policy.schemes[*].payers``,
+``run.years``, and ``region:``/``margins:``/``ability:`` prefixes for the files the scenario names.
+A value of ``None`` removes the key (TOML has no null): e.g. a budget cap the user takes away.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.scenario.loader import Scenario, _display, _resolve, load_scenario, read_toml
+from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, parse_key, set_value
+
+
+def parse_scenario_text(text: str | bytes, name: str | Path) -> dict[str, Any]:
+    """Parsed TOML of an uploaded or edited scenario; a ScenarioError naming ``name`` if unreadable."""
+    try:
+        raw = text.decode("utf-8") if isinstance(text, bytes) else text
+        return tomllib.loads(raw)
+    except UnicodeDecodeError:
+        raise ScenarioError(name, "", "not a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(name, "", f"not valid TOML: {exc}") from None
+
+
+def load_scenario_with(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    label: str = "changed by the user",
+    data: dict[str, Any] | None = None,
+    shown_as: str | None = None,
+) -> Scenario:
+    """The scenario at ``path`` with ``overrides`` (key → value) applied, validated by the loader.
+
+    ``data`` replaces the file's parsed contents (an upload: ``path`` then only says where relative
+    references resolve from, and need not exist). Errors name the original file (or ``shown_as``)
+    and, where a changed value caused them, the key and value.
+    """
+    path = Path(path).resolve()
+    shown = shown_as or _display(path)
+    overrides = dict(overrides or {})
+    if not overrides and data is None:
+        return load_scenario(path)
+    scenario = copy.deepcopy(data) if data is not None else read_toml(path)
+    keys: list[tuple[KeyPath, Any]] = []
+    for text, value in overrides.items():
+        try:
+            keys.append((parse_key(text), value))
+        except ValueError as exc:
+            raise ScenarioError(shown, text, str(exc)) from None
+    files: dict[str, tuple[Path, dict[str, Any]]] = {}
+    # scenario keys first: they may change which region, margins or ability file is used
+    for key, value in sorted(keys, key=lambda kv: kv[0].file != "scenario"):
+        if key.file == "scenario":
+            target, where = scenario, shown
+        else:
+            if key.file not in files:
+                name = str(scenario.get("population", {}).get(FILE_REFS[key.file], ""))
+                ref = f"population.{FILE_REFS[key.file]}"
+                original = _resolve(name, FILE_FOLDERS[key.file], path, ref)
+                files[key.file] = (original, read_toml(original))
+            target, where = files[key.file][1], _display(files[key.file][0])
+        try:
+            if value is None:
+                _remove(target, key)
+            else:
+                set_value(target, key, value, label)
+        except ValueError as exc:
+            raise ScenarioError(where, key.dotted(), f"value {value!r}: {exc}") from None
+    temps: dict[str, Path] = {}
+    try:
+        for kind, (original, contents) in files.items():
+            temps[kind] = _write_beside(original, dumps(contents))
+            scenario.setdefault("population", {})[FILE_REFS[kind]] = os.path.relpath(temps[kind], path.parent)
+        temps["scenario"] = _write_beside(path, dumps(scenario))
+        loaded = load_scenario(temps["scenario"])
+    except ScenarioError as exc:
+        raise _explain(exc, temps, files, shown, keys) from None
+    finally:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+    originals = {"scenario": shown} | {k: _display(p) for k, (p, _) in files.items()}
+    suffix = f" ({label})" if overrides else ""
+    names = {_display(temps[k]): f"{originals[k]}{suffix}" for k in temps}
+    figures = [replace(f, file=names.get(f.file, f.file)) for f in loaded.figures]
+    inputs = {names.get(k, k): v for k, v in loaded.inputs.items()}
+    return replace(loaded, path=path, figures=figures, inputs=inputs)
+
+
+def _explain(
+    exc: ScenarioError,
+    temps: dict[str, Path],
+    files: dict[str, tuple[Path, dict[str, Any]]],
+    shown: str,
+    keys: list[tuple[KeyPath, Any]],
+) -> ScenarioError:
+    """The loader's errors, renamed from the temporary files to the originals, naming the value set."""
+    kinds = {str(p): k for k, p in temps.items()}
+    originals = {"scenario": shown} | {k: _display(p) for k, (p, _) in files.items()}
+    out = []
+    for e in exc.errors if isinstance(exc, ScenarioErrors) else [exc]:
+        kind = kinds.get(e.path)
+        if kind is None:
+            out.append(e)
+            continue
+        blamed = [(k, v) for k, v in keys if k.file == kind and k.matches(e.key)]
+        problem = e.problem
+        if blamed:
+            problem += " (changed: " + ", ".join(f"{k.text} = {v!r}" for k, v in blamed) + ")"
+        out.append(ScenarioError(originals[kind], e.key, problem))
+    return ScenarioErrors(out)
+
+
+def _remove(data: dict[str, Any], key: KeyPath) -> None:
+    """Delete the key's last part from its table; a missing key is already removed."""
+    node: Any = data
+    for part in key.parts[:-1]:
+        if part is None:
+            raise ValueError("[*] cannot be used to remove a key")
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = key.parts[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        node.pop(last, None)
+    else:
+        raise ValueError("only a table's key can be removed")
+
+
+def _write_beside(original: Path, text: str) -> Path:
+    """A hidden temporary copy next to ``original``, so its relative references still resolve."""
+    fd, name = tempfile.mkstemp(prefix=f".{original.stem}.variant-", suffix=".toml", dir=original.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return Path(name)
