@@ -119,12 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.set_defaults(func=cmd_compare)
 
     from agingsim.calibration.cli import add_parser as add_calibration
+    from agingsim.geo.cli import add_parser as add_geo
     from agingsim.report.cli import add_parser as add_report
     from agingsim.sweep.cli import add_parser as add_sweep
 
     add_report(sub)
     add_calibration(sub)
     add_sweep(sub)
+    add_geo(sub)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")

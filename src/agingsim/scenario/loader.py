@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
@@ -31,6 +31,9 @@ from agingsim.scenario.schema import (
     ScenarioFile,
     validate_attribute_margin,
 )
+
+if TYPE_CHECKING:
+    from agingsim.geo.geography import Geography
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -172,6 +175,9 @@ class Scenario:
     inputs: dict[str, str] = field(default_factory=dict)
     #: every figure with its value and provenance, in file order (assumptions.csv).
     figures: list[Figure] = field(default_factory=list)
+    #: communities, facilities and walking assumptions (agingsim.geo.Geography) of a scenario with a
+    #: ``[geography]`` section; None without one.
+    geography: Geography | None = None
 
     @property
     def name(self) -> str:
@@ -183,7 +189,7 @@ class Scenario:
 
     def inputs_population_key(self) -> tuple[str, ...]:
         """Hashes of the files that build the people (region, margins, ability, life table)."""
-        return tuple(list(self.inputs.values())[1:])
+        return tuple(list(self.inputs.values())[1:5])
 
     def with_run(self, **changes: int | None) -> Scenario:
         """A copy with run settings overridden (``--seed``, ``--years``), validated again."""
@@ -253,6 +259,12 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         shares = np.array([c.share_60plus for c in region.counties])
         compile_facilities(file.policy, county_ids, shares, scenario_path)
 
+    geography, geo_labelled = None, []
+    if file.geography is not None:
+        from agingsim.geo.geography import load_scenario_geography
+
+        geography, geo_labelled = load_scenario_geography(file.geography, scenario_path, region)
+
     provenance: dict[str, Provenance] = {}
     figures: list[Figure] = []
     for p, lab, data in (
@@ -260,6 +272,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         (region_path, region_labels, region_plain),
         (margins_path, margin_labels, margins_plain),
         (ability_path, ability_labels, ability_plain),
+        *geo_labelled,
     ):
         provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
         shown = _display(p)
@@ -268,6 +281,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         _display(p): file_sha256(p)
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
     }
+    if geography is not None:  # after the population files: inputs_population_key takes [1:5]
+        inputs.update({_display(p): file_sha256(p) for p in geography.files})
     return Scenario(
         path=scenario_path,
         file=file,
@@ -278,4 +293,5 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         provenance=provenance,
         inputs=inputs,
         figures=figures,
+        geography=geography,
     )

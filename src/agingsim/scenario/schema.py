@@ -67,11 +67,22 @@ class PopulationRef(Strict):
     ability_model: str = Field(min_length=1, description="calibration/ability/<ability_model>.toml or a path")
 
 
+class GeographyRef(Strict):
+    """Where the region's communities and facilities are (issue 8, agingsim.geo), and optionally the
+    walking assumptions of the 15-minute circle overriding those of the geography file."""
+
+    communities: str = Field(min_length=1, description="calibration/geo/<communities>.toml or a path")
+    minutes: Annotated[float, Field(gt=0, le=120)] | None = None
+    walk_speed_kmh: Annotated[float, Field(gt=0, le=10)] | None = None
+    detour_factor: Annotated[float, Field(ge=1, le=3)] | None = None
+
+
 class ScenarioFile(Strict):
     scenario: ScenarioMeta
     run: RunSettings
     population: PopulationRef
     policy: PolicySection | None = None
+    geography: GeographyRef | None = None
 
 
 # --------------------------------------------------------------------------- region

@@ -1,0 +1,635 @@
+"""A region's geography: communities (社区/村) with elders, facilities, and candidate sites.
+
+A geography is described by a small TOML file (``calibration/geo/<name>.toml``) that names three
+tables the user supplies as CSV or GeoJSON (points):
+
+* **communities** (required): ``id, county, x_km, y_km`` (or ``lon, lat``), ``elders``; optional
+  ``name``, ``type`` (urban/rural), ``living_circle``, ``elders_80plus``, the five GB/T 42195 levels
+  ``intact, mild, moderate, severe, complete`` (they must sum to ``elders``) or ``elders_need``
+  (moderate or worse), ``residents``, ``households``, ``estate`` (new/existing);
+* **facilities** (optional): ``id, type, x_km, y_km`` (or ``lon, lat``); optional ``name``,
+  ``county``, ``beds``, ``floor_m2``, ``opens`` (year; empty = open before any year asked about),
+  ``community`` (the community it belongs to, for the space standards);
+* **candidates** (optional): places where a centre or station could be built: ``id, type`` and
+  coordinates; optional ``cost_cny`` (construction subsidy), ``beds``, ``floor_m2``, ``county``.
+
+Every problem is a :class:`ScenarioError` naming the file and the row as a spreadsheet shows it
+(header = row 1), e.g. ``communities.csv: row 7 (id c006), column elders: must be ≥ 0, got -3``,
+so that the person who typed the table can go straight to the cell. Coordinates in ``lon, lat`` are
+projected onto a local plane in km (equirectangular about the communities' mean position: under
+0.1% error across a city), so all distances are straight km.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.population.attributes import ABILITY_LEVELS
+
+#: Facility types that make up the 15-minute service circle (seed 002 二(二)-2: 街道养老服务中心 and
+#: 社区养老服务站).
+CIRCLE_TYPES: tuple[str, ...] = ("street_centre", "community_station")
+FACILITY_TYPES: tuple[str, ...] = (
+    "street_centre",
+    "community_station",
+    "canteen",
+    "institution",
+    "nursing_home",
+)
+#: Ability levels counted as "in need of care" (moderate or worse, as in the run's headline).
+NEED_LEVELS: tuple[str, ...] = ("moderate", "severe", "complete")
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+MAX_ERRORS = 20  # problems reported per file: enough to fix a batch, not a wall of text
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class WalkFile(_Strict):
+    """How far a 15-minute walk reaches: walking distance = speed × minutes; straight-line reach =
+    walking distance / detour factor (streets are not straight lines)."""
+
+    minutes: Annotated[float, Field(gt=0, le=120)]
+    speed_kmh: Annotated[float, Field(gt=0, le=10)]
+    detour_factor: Annotated[float, Field(ge=1, le=3)]
+
+
+class CostRule(_Strict):
+    """Construction subsidy of a new facility of one type: ``amount`` CNY per bed or per m², times
+    ``quantity`` (beds or m²) unless the candidate row gives its own beds / floor_m2 / cost_cny."""
+
+    per: Literal["bed", "m2", "facility"]
+    amount: NonNegative
+    quantity: NonNegative = 1.0
+
+
+class SpaceStandardsFile(_Strict):
+    """Floor-area standards for community elderly-service facilities (seed 002 三(一), 003 §10)."""
+
+    m2_per_resident: NonNegative
+    m2_per_100_households_new: NonNegative
+    min_m2_new: NonNegative
+    m2_per_100_households_existing: NonNegative
+
+
+class TargetsFile(_Strict):
+    """Numbers of facilities a plan sets (seed 002 二(二)-2: 60 centres and 320 stations by 2023)."""
+
+    year: int = Field(ge=1990, le=2100)
+    counts: dict[str, Annotated[int, Field(ge=0)]]
+
+
+class GeographyFile(_Strict):
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    description: str = ""
+    synthetic: bool
+    region: str | None = None
+    communities: str = Field(min_length=1)
+    facilities: str | None = None
+    candidates: str | None = None
+    walk: WalkFile
+    costs: dict[str, CostRule] = Field(default_factory=dict)
+    space_standards: SpaceStandardsFile | None = None
+    targets: TargetsFile | None = None
+    #: recipe of ``agingsim geo synth`` (only synthetic geographies have one)
+    synth: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class WalkParams:
+    """Walking assumptions turning minutes into a straight-line reach in km."""
+
+    minutes: float
+    speed_kmh: float
+    detour_factor: float
+
+    @property
+    def walk_km(self) -> float:
+        """Distance walked along streets in ``minutes``."""
+        return self.speed_kmh * self.minutes / 60.0
+
+    @property
+    def radius_km(self) -> float:
+        """Straight-line reach: a place this far as the crow flies is ``minutes`` away on foot."""
+        return self.walk_km / self.detour_factor
+
+
+@dataclass(frozen=True)
+class Geography:
+    """Communities, facilities and candidate sites of one region, on a common km plane."""
+
+    name: str
+    communities: pd.DataFrame
+    facilities: pd.DataFrame
+    candidates: pd.DataFrame
+    walk: WalkParams
+    counties: tuple[str, ...]
+    synthetic: bool = False
+    name_en: str = ""
+    costs: dict[str, CostRule] = field(default_factory=dict)
+    standards: SpaceStandardsFile | None = None
+    targets: TargetsFile | None = None
+    path: Path | None = None
+    #: every file read, for the run record (path → file)
+    files: tuple[Path, ...] = ()
+
+    def with_walk(
+        self, minutes: float | None = None, speed_kmh: float | None = None, detour_factor: float | None = None
+    ) -> Geography:
+        """A copy with walking assumptions overridden (a scenario's [geography], CLI flags)."""
+        w = self.walk
+        return replace(
+            self,
+            walk=WalkParams(
+                minutes if minutes is not None else w.minutes,
+                speed_kmh if speed_kmh is not None else w.speed_kmh,
+                detour_factor if detour_factor is not None else w.detour_factor,
+            ),
+        )
+
+    def community_xy(self) -> np.ndarray:
+        return self.communities[["x_km", "y_km"]].to_numpy(float)
+
+
+# --------------------------------------------------------------------------- reading tables
+
+
+@dataclass
+class _Table:
+    """A table read as text cells, with the label of each row for error messages."""
+
+    path: Path
+    frame: pd.DataFrame  # all cells as stripped strings ("" when empty)
+    rows: list[str]  # "row 7" (CSV, header = row 1) or "features[5]" (GeoJSON)
+
+
+def _read_table(path: Path) -> _Table:
+    """Read a CSV or a GeoJSON FeatureCollection of points into text cells."""
+    if not path.is_file():
+        raise ScenarioError(path, "", "file not found")
+    if path.suffix.lower() in (".geojson", ".json"):
+        return _read_geojson(path)
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, "", f"not a readable CSV file: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.apply(lambda s: s.str.strip())
+    return _Table(path, frame, [f"row {i + 2}" for i in range(len(frame))])
+
+
+def _read_geojson(path: Path) -> _Table:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, "", f"not valid GeoJSON: {exc}") from None
+    features = data.get("features") if isinstance(data, dict) else None
+    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        raise ScenarioError(path, "type", "must be a GeoJSON FeatureCollection with a features list")
+    records: list[dict[str, str]] = []
+    for i, feat in enumerate(features):
+        props = dict((feat or {}).get("properties") or {})
+        geom = (feat or {}).get("geometry") or {}
+        if geom.get("type") != "Point" or len(geom.get("coordinates") or []) < 2:
+            raise ScenarioError(
+                path, f"features[{i}].geometry", "missing coordinates: needs a Point [lon, lat]"
+            )
+        props["lon"], props["lat"] = geom["coordinates"][0], geom["coordinates"][1]
+        records.append({k: "" if v is None else str(v).strip() for k, v in props.items()})
+    frame = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
+    return _Table(path, frame, [f"features[{i}]" for i in range(len(records))])
+
+
+class _Checker:
+    """Collects problems of one table as ``FILE: row N (id X), column C: PROBLEM``."""
+
+    def __init__(self, table: _Table) -> None:
+        self.t = table
+        self.errors: list[ScenarioError] = []
+        self.ids = table.frame["id"].to_numpy(str) if "id" in table.frame else None
+
+    def add(self, rows: np.ndarray, column: str, problem: str | list[str]) -> None:
+        for k, i in enumerate(np.flatnonzero(rows)[: MAX_ERRORS - len(self.errors)]):
+            where = self.t.rows[i]
+            if self.ids is not None and self.ids[i]:
+                where += f" (id {self.ids[i]})"
+            msg = problem[k] if isinstance(problem, list) else problem
+            self.errors.append(ScenarioError(self.t.path, f"{where}, column {column}", msg))
+
+    def require(self, *columns: str) -> bool:
+        missing = [c for c in columns if c not in self.t.frame]
+        for c in missing:
+            self.errors.append(ScenarioError(self.t.path, c, "required column is missing"))
+        return not missing
+
+    def number(
+        self, column: str, *, required: bool = False, ge: float | None = None, integer: bool = False
+    ) -> np.ndarray:
+        """The column as floats (NaN where empty); non-numbers, negatives etc. are errors."""
+        n = len(self.t.frame)
+        if column not in self.t.frame:
+            return np.full(n, np.nan)
+        text = self.t.frame[column]
+        empty = (text == "").to_numpy()
+        values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(float)
+        bad = ~empty & ~np.isfinite(values)
+        self.add(bad, column, [f"not a number: {v!r}" for v in text[bad]])
+        if required:
+            self.add(empty, column, "missing value" if column not in _COORDS else "missing coordinate")
+        ok = np.isfinite(values)
+        if ge is not None:
+            low = ok & (values < ge)
+            what = "count" if ge == 0 else "value"
+            self.add(
+                low,
+                column,
+                [
+                    f"negative {what}: {v:g}" if ge == 0 else f"must be ≥ {ge:g}, got {v:g}"
+                    for v in values[low]
+                ],
+            )
+        if integer:
+            frac = ok & (values != np.round(values))
+            self.add(frac, column, [f"must be a whole number, got {v:g}" for v in values[frac]])
+        return values
+
+    def text(
+        self, column: str, *, required: bool = False, allowed: tuple[str, ...] | None = None
+    ) -> np.ndarray:
+        n = len(self.t.frame)
+        if column not in self.t.frame:
+            return np.full(n, "", dtype=object)
+        values = self.t.frame[column].to_numpy(object)
+        if required:
+            self.add(values == "", column, "missing value")
+        if allowed is not None:
+            bad = (values != "") & ~np.isin(values, allowed)
+            self.add(bad, column, [f"'{v}' is not one of {', '.join(allowed)}" for v in values[bad]])
+        return values
+
+    def unique_ids(self) -> np.ndarray:
+        ids = self.text("id", required=True)
+        dup = pd.Series(ids).duplicated(keep="first").to_numpy() & (ids != "")
+        first = pd.Series(np.arange(len(ids))).groupby(ids).transform("min").to_numpy()
+        self.add(
+            dup,
+            "id",
+            [f"duplicate id '{ids[i]}' (first used in {self.t.rows[first[i]]})" for i in np.flatnonzero(dup)],
+        )
+        return ids
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ScenarioErrors(self.errors)
+
+
+_COORDS = ("x_km", "y_km", "lon", "lat")
+
+
+@dataclass(frozen=True)
+class _Projection:
+    """Local km plane: given in km, or lon/lat projected about an origin (equirectangular)."""
+
+    kind: Literal["km", "lonlat"]
+    lon0: float = 0.0
+    lat0: float = 0.0
+
+    def apply(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = np.pi / 180.0 * EARTH_RADIUS_KM
+        return (lon - self.lon0) * k * np.cos(np.radians(self.lat0)), (lat - self.lat0) * k
+
+
+def _coordinates(chk: _Checker, projection: _Projection | None) -> tuple[np.ndarray, np.ndarray, _Projection]:
+    """x_km, y_km of every row; the first table read fixes the coordinate system of the others."""
+    cols = set(chk.t.frame.columns)
+    kind: Literal["km", "lonlat"]
+    if {"x_km", "y_km"} <= cols:
+        kind = "km"
+    elif {"lon", "lat"} <= cols:
+        kind = "lonlat"
+    else:
+        chk.errors.append(
+            ScenarioError(
+                chk.t.path, "x_km, y_km", "missing coordinates: give columns x_km and y_km, or lon and lat"
+            )
+        )
+        chk.raise_if_any()
+    if projection is not None and projection.kind != kind:
+        given = "x_km/y_km" if kind == "km" else "lon/lat"
+        other = "x_km/y_km" if projection.kind == "km" else "lon/lat"
+        raise ScenarioError(chk.t.path, given, f"coordinates must be {other}, as in the communities file")
+    if kind == "km":
+        x, y = chk.number("x_km", required=True), chk.number("y_km", required=True)
+        return x, y, projection or _Projection("km")
+    lon, lat = chk.number("lon", required=True), chk.number("lat", required=True)
+    chk.add(np.abs(lon) > 180, "lon", [f"longitude out of range: {v:g}" for v in lon[np.abs(lon) > 180]])
+    chk.add(np.abs(lat) > 90, "lat", [f"latitude out of range: {v:g}" for v in lat[np.abs(lat) > 90]])
+    if projection is None:
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        projection = _Projection(
+            "lonlat",
+            float(np.mean(lon[ok])) if ok.any() else 0.0,
+            float(np.mean(lat[ok])) if ok.any() else 0.0,
+        )
+    x, y = projection.apply(lon, lat)
+    return x, y, projection
+
+
+def read_communities(path: Path, counties: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, _Projection]:
+    """Communities with their elders, checked row by row (see the module docstring for columns)."""
+    t = _read_table(Path(path))
+    chk = _Checker(t)
+    if len(t.frame) == 0:
+        raise ScenarioError(t.path, "", "no communities: the table is empty")
+    if not chk.require("id", "county", "elders"):
+        chk.raise_if_any()
+    ids = chk.unique_ids()
+    county = chk.text("county", required=True, allowed=counties)
+    x, y, proj = _coordinates(chk, None)
+    elders = chk.number("elders", required=True, ge=0)
+    levels = {lvl: chk.number(lvl, ge=0) for lvl in ABILITY_LEVELS}
+    given = [lvl for lvl in ABILITY_LEVELS if lvl in t.frame]
+    if given and len(given) != len(ABILITY_LEVELS):
+        missing = [lvl for lvl in ABILITY_LEVELS if lvl not in t.frame]
+        chk.errors.append(
+            ScenarioError(
+                t.path, ", ".join(missing), "give all five ability levels or none (missing columns)"
+            )
+        )
+    need = chk.number("elders_need", ge=0)
+    if len(given) == len(ABILITY_LEVELS):
+        total = np.sum([levels[lvl] for lvl in ABILITY_LEVELS], axis=0)
+        off = np.isfinite(total) & np.isfinite(elders) & (np.abs(total - elders) > 0.5)
+        chk.add(
+            off,
+            "intact…complete",
+            [
+                f"ability levels sum to {a:g}, not elders = {b:g}"
+                for a, b in zip(total[off], elders[off], strict=True)
+            ],
+        )
+        need = np.sum([levels[lvl] for lvl in NEED_LEVELS], axis=0)
+    over = np.isfinite(need) & np.isfinite(elders) & (need > elders + 0.5)
+    chk.add(
+        over,
+        "elders_need",
+        [f"{a:g} in need is more than elders = {b:g}" for a, b in zip(need[over], elders[over], strict=True)],
+    )
+    old = chk.number("elders_80plus", ge=0)
+    over80 = np.isfinite(old) & np.isfinite(elders) & (old > elders + 0.5)
+    chk.add(
+        over80,
+        "elders_80plus",
+        [
+            f"{a:g} aged 80+ is more than elders = {b:g}"
+            for a, b in zip(old[over80], elders[over80], strict=True)
+        ],
+    )
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "name": chk.text("name"),
+            "county": county,
+            "type": chk.text("type", allowed=("urban", "rural")),
+            "living_circle": chk.text("living_circle"),
+            "x_km": x,
+            "y_km": y,
+            "elders": elders,
+            "elders_need": need,
+            "elders_80plus": old,
+            **levels,
+            "residents": chk.number("residents", ge=0),
+            "households": chk.number("households", ge=0),
+            "estate": chk.text("estate", allowed=("new", "existing")),
+        }
+    )
+    chk.raise_if_any()
+    return frame, proj
+
+
+def read_facilities(
+    path: Path, projection: _Projection, communities: pd.DataFrame, counties: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Existing or planned facilities: type, place, beds, floor area and the year each opens."""
+    t = _read_table(Path(path))
+    chk = _Checker(t)
+    if len(t.frame) == 0:
+        return _empty_facilities()
+    if not chk.require("id", "type"):
+        chk.raise_if_any()
+    ids = chk.unique_ids()
+    ftype = chk.text("type", required=True, allowed=FACILITY_TYPES)
+    x, y, _ = _coordinates(chk, projection)
+    community = chk.text("community")
+    unknown = (community != "") & ~np.isin(community, communities["id"].to_numpy(str))
+    chk.add(unknown, "community", [f"no community with id '{c}'" for c in community[unknown]])
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "name": chk.text("name"),
+            "type": ftype,
+            "county": chk.text("county", allowed=counties),
+            "community": community,
+            "x_km": x,
+            "y_km": y,
+            "beds": np.nan_to_num(chk.number("beds", ge=0)),
+            "floor_m2": np.nan_to_num(chk.number("floor_m2", ge=0)),
+            "opens": chk.number("opens", ge=1900, integer=True),
+        }
+    )
+    chk.raise_if_any()
+    return frame
+
+
+def read_candidates(
+    path: Path, projection: _Projection, costs: dict[str, CostRule], counties: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Candidate sites with their construction subsidy (``cost_cny``, else the type's cost rule)."""
+    t = _read_table(Path(path))
+    chk = _Checker(t)
+    if len(t.frame) == 0:
+        return _empty_candidates()
+    if not chk.require("id", "type"):
+        chk.raise_if_any()
+    ids = chk.unique_ids()
+    ftype = chk.text("type", required=True, allowed=FACILITY_TYPES)
+    x, y, _ = _coordinates(chk, projection)
+    beds, floor = chk.number("beds", ge=0), chk.number("floor_m2", ge=0)
+    cost = chk.number("cost_cny", ge=0)
+    for i in np.flatnonzero(~np.isfinite(cost)):
+        rule = costs.get(str(ftype[i]))
+        if rule is None:
+            if ftype[i]:
+                chk.add(
+                    np.arange(len(ids)) == i,
+                    "cost_cny",
+                    f"no cost_cny and no [costs.{ftype[i]}] rule in the geography file",
+                )
+            continue
+        qty = {"bed": beds[i], "m2": floor[i]}.get(rule.per, np.nan)
+        cost[i] = rule.amount * (qty if np.isfinite(qty) else rule.quantity)
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "name": chk.text("name"),
+            "type": ftype,
+            "county": chk.text("county", allowed=counties),
+            "x_km": x,
+            "y_km": y,
+            "beds": beds,
+            "floor_m2": floor,
+            "cost_cny": cost,
+        }
+    )
+    chk.raise_if_any()
+    return frame
+
+
+def _empty_facilities() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype=float if c in ("x_km", "y_km", "beds", "floor_m2", "opens") else object)
+            for c in (
+                "id",
+                "name",
+                "type",
+                "county",
+                "community",
+                "x_km",
+                "y_km",
+                "beds",
+                "floor_m2",
+                "opens",
+            )
+        }
+    )
+
+
+def _empty_candidates() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype=float if c in ("x_km", "y_km", "beds", "floor_m2", "cost_cny") else object)
+            for c in ("id", "name", "type", "county", "x_km", "y_km", "beds", "floor_m2", "cost_cny")
+        }
+    )
+
+
+# --------------------------------------------------------------------------- the descriptor file
+
+
+def geography_folder() -> Path:
+    from agingsim.scenario.loader import project_root
+
+    return project_root() / "calibration" / "geo"
+
+
+def resolve_geography(name: str | Path) -> Path:
+    """A name in calibration/geo (``guiyang_synthetic``) or a path to a geography TOML."""
+    text = str(name)
+    if text.endswith(".toml") or "/" in text:
+        return Path(text)
+    path = geography_folder() / f"{text}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in geography_folder().glob("*.toml"))
+        raise ScenarioError(path, "", f"unknown geography '{text}'; known: {', '.join(known) or '(none)'}")
+    return path
+
+
+def read_geography_file(path: Path) -> tuple[GeographyFile, dict[str, Any], Any]:
+    """The descriptor validated, with its provenance labels and plain data (every figure labelled)."""
+    from agingsim.scenario.loader import load_labelled_plain
+
+    return load_labelled_plain(Path(path), GeographyFile)
+
+
+def load_geography(path: str | Path, counties: tuple[str, ...] | None = None) -> Geography:
+    """Read a geography TOML and the tables it names; raise :class:`ScenarioError` naming file and row.
+
+    ``counties`` (the scenario region's county ids) restricts the ``county`` column; without it the
+    counties are those of the region the file names, or else those found in the communities table.
+    """
+    path = resolve_geography(path)
+    spec, _labels, _plain = read_geography_file(path)
+    if counties is None and spec.region:
+        from agingsim.scenario.loader import _resolve, load_labelled
+        from agingsim.scenario.schema import RegionFile
+
+        region, _ = load_labelled(_resolve(spec.region, "regions", path, "region"), RegionFile)
+        counties = tuple(c.id for c in region.counties)
+    base = path.parent
+    comm_path = base / spec.communities
+    communities, proj = read_communities(comm_path, counties)
+    files = [path, comm_path]
+    facilities, candidates = _empty_facilities(), _empty_candidates()
+    if spec.facilities:
+        files.append(base / spec.facilities)
+        facilities = read_facilities(base / spec.facilities, proj, communities, counties)
+    if spec.candidates:
+        files.append(base / spec.candidates)
+        candidates = read_candidates(base / spec.candidates, proj, spec.costs, counties)
+    if counties is None:
+        counties = tuple(dict.fromkeys(communities["county"]))
+    return Geography(
+        name=spec.name,
+        name_en=spec.name_en,
+        synthetic=spec.synthetic,
+        communities=communities,
+        facilities=facilities,
+        candidates=candidates,
+        walk=WalkParams(spec.walk.minutes, spec.walk.speed_kmh, spec.walk.detour_factor),
+        counties=tuple(counties),
+        costs=dict(spec.costs),
+        standards=spec.space_standards,
+        targets=spec.targets,
+        path=path,
+        files=tuple(files),
+    )
+
+
+def load_scenario_geography(ref: Any, scenario_path: Path, region: Any) -> tuple[Geography, list[tuple]]:
+    """The geography of a scenario's ``[geography]`` section (``ref``: schema.GeographyRef), its
+    counties restricted to the scenario region's and its walk overridden by the section.
+
+    Returns the geography and ``[(path, labels, plain)]`` of the geography file for the scenario's
+    provenance table.
+    """
+    name = ref.communities
+    if name.endswith(".toml") or "/" in name:
+        path = (scenario_path.parent / name).resolve()
+        if not path.is_file():
+            raise ScenarioError(scenario_path, "geography.communities", f"file not found: {path}")
+    else:
+        path = geography_folder() / f"{name}.toml"
+        if not path.is_file():
+            known = sorted(p.stem for p in geography_folder().glob("*.toml"))
+            raise ScenarioError(
+                scenario_path,
+                "geography.communities",
+                f"unknown geography '{name}'; known: {', '.join(known) or '(none)'}",
+            )
+    spec, labels, plain = read_geography_file(path)
+    if spec.region and spec.region != region.id:
+        raise ScenarioError(
+            scenario_path,
+            "geography.communities",
+            f"{path.name} is a geography of region '{spec.region}', not of this scenario's '{region.id}'",
+        )
+    geography = load_geography(path, tuple(c.id for c in region.counties))
+    geography = geography.with_walk(ref.minutes, ref.walk_speed_kmh, ref.detour_factor)
+    return geography, [(path, labels, plain)]
