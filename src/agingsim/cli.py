@@ -26,6 +26,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario).with_run(seed=args.seed, years=args.years)
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
+    if args.replications is not None:
+        from agingsim.uncertainty.cli import run_replicated
+
+        return run_replicated(args, scenario, out)
     months = scenario.run.years * 12
     with tqdm(total=months, desc="模拟 simulating", unit="month", disable=None, file=sys.stderr) as bar:
         result = run_scenario(scenario, replication=args.replication, progress=bar)
@@ -108,6 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--years", type=int, help="override the horizon in years")
     run.add_argument("--replication", type=int, default=0, help="replication index (spawned seed stream)")
+    run.add_argument(
+        "--replications",
+        type=int,
+        metavar="N",
+        help="run replications 0..N-1 and write intervals.csv (p05/p50/p95) beside replication 0's tables",
+    )
+    run.add_argument(
+        "--no-parameter-uncertainty",
+        dest="parameter_uncertainty",
+        action="store_false",
+        help="with --replications: hold every figure at its value (Monte Carlo noise only)",
+    )
+    run.add_argument("--workers", type=int, default=1, help="with --replications: local worker processes")
     run.set_defaults(func=cmd_run)
 
     cmp_ = sub.add_parser("compare", help="run two scenarios on the same synthetic people and diff them")

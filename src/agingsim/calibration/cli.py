@@ -13,11 +13,17 @@ import time
 from pathlib import Path
 
 from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import default_scenario_path, project_root
+from agingsim.scenario.loader import default_scenario_path, project_root, read_toml
 
 
 def default_fitted_path() -> Path:
     return project_root() / "calibration" / "ability" / "fitted.toml"
+
+
+def default_mapping_path() -> Path:
+    from agingsim.calibration.fit import CENSUS_MAPPING_PATH
+
+    return project_root() / CENSUS_MAPPING_PATH
 
 
 def default_report_dir() -> Path:
@@ -39,7 +45,16 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from agingsim.calibration.fit import calibrate, fitted_toml, quality, resolve_ability, write_atomically
+    from agingsim.calibration.fit import (
+        CENSUS_FITTED_LEVEL,
+        calibrate,
+        census_mapping_toml,
+        fit_census_mapping,
+        fitted_toml,
+        quality,
+        resolve_ability,
+        write_atomically,
+    )
 
     scenario = load_scenario(args.scenario)
     start_path = resolve_ability(args.start)
@@ -53,8 +68,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         start_display = str(start_path.relative_to(project_root()))
     except ValueError:
         start_display = str(start_path)
-    text = fitted_toml(result, labels, start_display, _command_line(args), life_table=rel_table)
+    text = fitted_toml(
+        result,
+        labels,
+        start_display,
+        _command_line(args),
+        life_table=rel_table,
+        start_raw=read_toml(start_path),
+    )
     write_atomically(out, text)
+    mapping = fit_census_mapping(chosen.implied, scenario)
+    mapping_out = default_mapping_path() if args.out is None else out.parent / default_mapping_path().name
+    try:
+        shown = str(out.resolve().relative_to(project_root()))
+    except ValueError:
+        shown = str(out)
+    write_atomically(mapping_out, census_mapping_toml(mapping, _command_line(args), shown))
     q1 = quality(result.stage1.implied, chosen.targets)
     print(f"标定 Calibrated {start_display} to {scenario.file.population.margins} margins and the life table")
     print(f"  stage 1 (sourced figures fixed): {q1.describe()}")
@@ -66,6 +95,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     if chosen.at_bound:
         print(f"  at a bound: {', '.join(chosen.at_bound)}")
+    level = CENSUS_FITTED_LEVEL
+    print(
+        f"  census 'cannot care for self' ↔ GB/T: complete 100%, {level} {100 * mapping.share[level]:.1f}%, "
+        f"other levels 0% → {mapping_out}"
+    )
     print(f"输出 Output: {out}")
     return 0
 
@@ -78,8 +112,12 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     model = resolve_ability(args.model)
     compare = resolve_ability(args.compare) if args.compare else None
     out = Path(args.out) if args.out else default_report_dir()
-    summary = validate_model(scenario, model, out, compare)
+    mapping = Path(args.mapping) if args.mapping else None
+    summary = validate_model(scenario, model, out, compare, mapping_path=mapping)
     print(f"模型验证 Validated {summary['model']}")
+    print("Done-when conditions (issue 9):")
+    for line in summary["conditions_text"]:
+        print(line)
     print(f"  largest prevalence error {summary['max_prevalence_error_pp']:.1f} pp")
     for sex, e in summary["e60"].items():
         print(f"  e60 {sex}: model {e['model']:.2f}, life table {e['life_table']:.2f}")
@@ -137,4 +175,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="scenario whose margins and region give the targets (default: scenarios/default.toml)",
     )
     val.add_argument("--out", help="report folder (default: calibration/fit/)")
+    val.add_argument(
+        "--mapping",
+        help="GB/T → census self-care mapping (default: calibration/mappings/census2020_selfcare.toml)",
+    )
     val.set_defaults(func=cmd_validate_model)

@@ -372,6 +372,41 @@ class FitResult:
     message: str
     prior_weight: float
     at_bound: tuple[str, ...] = field(default_factory=tuple)
+    #: covariance of ``theta`` (fitting scale): (JᵀJ)⁻¹ of the weighted residuals at the optimum, the
+    #: prior included (Laplace approximation). Not inflated by the misfit: with the prior there are as
+    #: many free parameters as data residuals, so no residual variance can be estimated
+    covariance: np.ndarray | None = None
+
+    def spreads(self) -> tuple[list[tuple[str, str, float]], np.ndarray]:
+        """Each fitted figure's spread on its drawing scale and their correlation.
+
+        Returns ``[(figure key in the file, "log_sd" | "sd", value)]`` and the correlation matrix. Rates
+        and female/male ratios are fitted on the log scale (``log_sd``), age slopes on their own
+        (``sd``); a fitted hazard ratio is the product of the fitted steps up to its level.
+        """
+        if self.covariance is None:
+            return [], np.zeros((0, 0))
+        index = {transition_key(t): i for i, t in enumerate(self.params.transitions)}
+        rows, keys = [], []
+        for j, f in enumerate(self.free):
+            row = np.zeros(len(self.free))
+            if f.kind == "hazard_ratio":
+                level = ABILITY_LEVELS.index(f.key)
+                for k, g in enumerate(self.free):
+                    if g.kind == "hazard_ratio" and ABILITY_LEVELS.index(g.key) <= level:
+                        row[k] = 1.0
+                keys.append((f"mortality.hazard_ratio.{f.key}", "log_sd"))
+            else:
+                row[j] = 1.0
+                spread = "sd" if f.kind == "age_slope" else "log_sd"
+                keys.append((f"transitions[{index[f.key]}].{f.kind}", spread))
+            rows.append(row)
+        a = np.array(rows)
+        cov = a @ self.covariance @ a.T
+        sd = np.sqrt(np.clip(np.diag(cov), 1e-30, None))
+        corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+        np.fill_diagonal(corr, 1.0)
+        return [(k, kind, float(v)) for (k, kind), v in zip(keys, sd, strict=True)], corr
 
 
 def residuals(
@@ -422,6 +457,8 @@ def fit(
         max_nfev=400,
     )
     params = space.apply(result.x)
+    jac = np.asarray(result.jac)
+    covariance = np.linalg.pinv(jac.T @ jac)
     at_bound = tuple(
         f.label
         for f, x, a, b in zip(free, result.x, lo, hi, strict=True)
@@ -441,6 +478,7 @@ def fit(
         message=str(result.message),
         prior_weight=prior_weight,
         at_bound=at_bound,
+        covariance=covariance,
     )
 
 
@@ -551,22 +589,58 @@ def _toml_str(text: str) -> str:
 
 
 def _num(x: float) -> str:
+    if x == 0:
+        return "0"
     return f"{x:.6g}" if abs(x) >= 1e-4 else f"{x:.4e}"
 
 
-def _figure(value: float, label: Provenance) -> str:
-    return f"{{ value = {_num(value)}, {label.kind} = {_toml_str(label.text)} }}"
+Spread = tuple[str, float]  # ("sd" | "log_sd", value): a figure's stated distribution
 
 
-def _labelled_table(figures: dict[str, tuple[float, Provenance]]) -> list[str]:
+def _figure(value: float, label: Provenance | None, spread: Spread | None = None) -> str:
+    """A figure as TOML: bare, or wrapped with its own label and/or spread."""
+    parts = [f"value = {_num(value)}"]
+    if spread is not None:
+        parts.append(f"{spread[0]} = {_num(spread[1])}")
+    if label is not None:
+        parts.append(f"{label.kind} = {_toml_str(label.text)}")
+    return _num(value) if len(parts) == 1 else "{ " + ", ".join(parts) + " }"
+
+
+def _labelled_table(
+    figures: dict[str, tuple[float, Provenance]], spreads: dict[str, Spread] | None = None
+) -> list[str]:
     """Figures of one table; one shared label goes on the table, different labels on each figure."""
+    spreads = spreads or {}
     labels = {label for _, label in figures.values()}
     if len(labels) == 1:
         (label,) = labels
         return [f"{label.kind} = {_toml_str(label.text)}"] + [
-            f"{k} = {_num(v)}" for k, (v, _) in figures.items()
+            f"{k} = {_figure(v, None, spreads.get(k))}" for k, (v, _) in figures.items()
         ]
-    return [f"{k} = {_figure(v, label)}" for k, (v, label) in figures.items()]
+    return [f"{k} = {_figure(v, label, spreads.get(k))}" for k, (v, label) in figures.items()]
+
+
+def _start_uncertainty(start_raw: dict[str, object]) -> tuple[dict[str, Spread], list[tuple[str, dict]]]:
+    """Spreads and correlation groups stated in the starting file (kept for figures not fitted)."""
+    from agingsim.uncertainty.draws import _stated
+
+    found, _ = _stated("ability", "start", start_raw)
+    spreads = {s.key: ("log_sd" if s.distribution == "lognormal" else "sd", s.scale) for s in found}
+    table = start_raw.get("uncertainty", {})
+    groups = table.get("groups", {}) if isinstance(table, dict) else {}
+    return spreads, list(groups.items()) if isinstance(groups, dict) else []
+
+
+def _group_toml(name: str, label: Provenance, keys: list[str], corr: np.ndarray) -> list[str]:
+    rows = ",\n".join("  [" + ", ".join(f"{x:.4f}" for x in row) + "]" for row in corr)
+    return [
+        "",
+        f"[uncertainty.groups.{name}]",
+        f"{label.kind} = {_toml_str(label.text)}",
+        "keys = [" + ", ".join(_toml_str(k) for k in keys) + "]",
+        "correlation = [\n" + rows + ",\n]",
+    ]
 
 
 def _comment(text: str) -> list[str]:
@@ -580,6 +654,7 @@ def fitted_toml(
     command: str,
     date: dt.date | None = None,
     life_table: str | None = None,
+    start_raw: dict[str, object] | None = None,
 ) -> str:
     """The fitted model as TOML in the schema of ``calibration/ability/default.toml``.
 
@@ -592,6 +667,11 @@ def fitted_toml(
         "source", f"fitted by agingsim calibrate ({date.isoformat()}) to {result.targets.label}"
     )
     free = {(f.kind, f.key) for f in result.free}
+    fitted_spreads, corr = result.spreads()
+    start_spreads, start_groups = _start_uncertainty(start_raw or {})
+    fitted_keys = {k for k, _, _ in fitted_spreads}
+    spreads = {k: v for k, v in start_spreads.items() if k not in fitted_keys}
+    spreads |= {k: (kind, v) for k, kind, v in fitted_spreads}
     p = result.params
     tg = result.targets
     q1 = quality(calibration.stage1.implied, tg)
@@ -647,7 +727,10 @@ def fitted_toml(
             )
             for kind in ("rate_60", "age_slope", "female_rr")
         }
-        lines += _labelled_table(figures)
+        lines += _labelled_table(
+            figures,
+            {k: spreads[f"transitions[{i}].{k}"] for k in figures if f"transitions[{i}].{k}" in spreads},
+        )
     hr = {
         level: (
             p.mortality.hazard_ratio[level],
@@ -666,8 +749,31 @@ def fitted_toml(
         "[mortality.hazard_ratio]",
         "# death rate relative to an intact person of the same age and sex; rates are rescaled so that",
         "# the margins' prevalence dies at exactly the WPP life-table rate",
-        *_labelled_table(hr),
+        *_labelled_table(
+            hr,
+            {
+                lv: spreads[f"mortality.hazard_ratio.{lv}"]
+                for lv in hr
+                if f"mortality.hazard_ratio.{lv}" in spreads
+            },
+        ),
     ]
+    if fitted_spreads:
+        spread_label = Provenance(
+            "source",
+            f"agingsim calibrate ({date.isoformat()}): the fitted figures' spreads (sd, log_sd) and this "
+            "correlation are the covariance of the estimates, (JᵀJ)⁻¹ of the weighted residuals at the "
+            "optimum with the prior included (Laplace approximation); the residual weights (effective "
+            "sample sizes of the targets, prior SDs) are stated in "
+            "agingsim.calibration.fit",
+        )
+        lines += _group_toml("fit", spread_label, [k for k, _, _ in fitted_spreads], corr)
+    for name, group in start_groups:
+        keys = list(group.get("keys", [])) if isinstance(group, dict) else []
+        if keys and not set(keys) & fitted_keys:
+            kind = "source" if "source" in group else "assumption"
+            label = Provenance(kind, str(group.get(kind, "")))  # type: ignore[arg-type]
+            lines += _group_toml(str(name), label, keys, np.array(group["correlation"], dtype=float))
     return "\n".join(lines) + "\n"
 
 
@@ -684,3 +790,146 @@ def write_atomically(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# --------------------------------------------------------------------------- census self-care mapping
+
+#: Where ``agingsim calibrate`` writes the mapping of GB/T levels onto the census self-care category.
+CENSUS_MAPPING_PATH = Path("calibration") / "mappings" / "census2020_selfcare.toml"
+#: The level whose reporting share is estimated; the others are fixed by the assumptions below.
+CENSUS_FITTED_LEVEL = "severe"
+#: Share of each GB/T level reporting "cannot care for self" (生活不能自理) that is fixed a priori.
+CENSUS_FIXED: dict[str, tuple[float, str]] = {
+    "intact": (
+        0.0,
+        "能力完好: no limitation in daily activities, so no report of being unable to care for oneself",
+    ),
+    "mild": (
+        0.0,
+        "轻度失能: in the margins' mapping an IADL-level limitation with no ADL impairment; such people "
+        "care for themselves (census 'unhealthy but able to care for self' at most)",
+    ),
+    "moderate": (
+        0.0,
+        "中度失能: in the margins' mapping the lightest CLHLS ADL grade; difficulty with some basic "
+        "activities but not dependence, so counted as able to care for self",
+    ),
+    "complete": (
+        1.0,
+        "完全失能: in the margins' mapping the most severe CLHLS ADL grade, dependent in basic activities "
+        "of daily living, so unable to care for oneself by definition",
+    ),
+}
+#: Tolerance of the census condition: the model's 60+ share within this many percentage points.
+CENSUS_TOLERANCE_PP = 0.25
+#: Tolerance of the life-table condition (issue 9): e60 by sex within this many years.
+E60_TOLERANCE = 0.5
+
+
+@dataclass(frozen=True)
+class CensusMapping:
+    """P(reports "cannot care for self" in the 2020 census | GB/T level), with each share's label."""
+
+    share: dict[str, float]
+    labels: dict[str, Provenance]
+    path: Path | None = None
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.share[level] for level in ABILITY_LEVELS])
+
+    def of(self, prevalence: np.ndarray) -> np.ndarray:
+        """Census-category prevalence from GB/T level prevalence (last axis = levels)."""
+        return np.asarray(prevalence) @ self.vector()
+
+
+def census_counts(scenario: Scenario) -> dict[tuple[int, int | None], tuple[float, float]]:
+    """The margins' population by age band and sex (census 2020 in the bundled margins)."""
+    out: dict[tuple[int, int | None], tuple[float, float]] = {}
+    for row in scenario.margins.age_sex:
+        if row.age.endswith("+"):
+            lo, hi = int(row.age[:-1]), None
+        elif "-" in row.age:
+            a, b = row.age.split("-")
+            lo, hi = int(a), int(b) + 1
+        else:
+            lo, hi = int(row.age), int(row.age) + 1
+        out[(lo, hi)] = (float(row.M), float(row.F))
+    return out
+
+
+def census_selfcare() -> tuple[float, str]:
+    """The census 2020 share of people 60+ who cannot care for themselves (0-1), and its source."""
+    census = read_data("census2020_health_status_60plus.csv")
+    return published(census, age_band="60+", sex="all", residence="all", status="cannot_selfcare")
+
+
+def fit_census_mapping(imp: Implied, scenario: Scenario, date: dt.date | None = None) -> CensusMapping:
+    """The reporting share of :data:`CENSUS_FITTED_LEVEL` that makes the model's 60+ (stationary
+    population, census-weighted bands) match the census share; the other levels' shares are fixed.
+
+    One figure sets one share, so this is a fit, not a validation; what it buys is an explicit,
+    checkable link between GB/T levels and the census category (clipped to [0, 1] if it cannot match).
+    """
+    from agingsim.calibration.stationary import census_weighted_share
+
+    date = date or dt.date.today()
+    counts = census_counts(scenario)
+    target, src = census_selfcare()
+    fixed = sum(v * census_weighted_share(imp, [lv], counts) for lv, (v, _) in CENSUS_FIXED.items())
+    level_share = census_weighted_share(imp, [CENSUS_FITTED_LEVEL], counts)
+    s = float(np.clip((target - fixed) / level_share, 0.0, 1.0))
+    share = {lv: v for lv, (v, _) in CENSUS_FIXED.items()} | {CENSUS_FITTED_LEVEL: s}
+    labels = {lv: Provenance("assumption", text) for lv, (_, text) in CENSUS_FIXED.items()}
+    labels[CENSUS_FITTED_LEVEL] = Provenance(
+        "source",
+        f"fitted by agingsim calibrate ({date.isoformat()}): the share of GB/T {CENSUS_FITTED_LEVEL} "
+        "that makes the fitted model's people 60+ (stationary population, bands weighted by the "
+        f"margins' census 2020 counts) report 'cannot care for self' at the census's {100 * target:.2f}% "
+        f"({short_source(src, 140)}; calibration/data/census2020_health_status_60plus.csv)",
+    )
+    return CensusMapping({lv: share[lv] for lv in ABILITY_LEVELS}, labels)
+
+
+def census_mapping_toml(mapping: CensusMapping, command: str, model: str) -> str:
+    lines = [
+        "# Mapping of GB/T 42195 ability levels onto the 2020 census self-care category 生活不能自理",
+        "# ('cannot care for self'). Do not edit by hand: regenerate with",
+        "#",
+        f"#   {command}",
+        "#",
+        *_comment(
+            f"Written with {model}. Each share is P(a person at that level reports 'cannot care for self' "
+            "in the census long form). The census asks people to rate themselves; GB/T levels come from an "
+            "assessment (here: CLHLS ADL grades mapped in the margins), so the two do not coincide: the "
+            f"shares of the other levels are assumptions, and the {CENSUS_FITTED_LEVEL} share is set from "
+            "the one published census figure (60+; the table by age band was not found, "
+            "calibration/data/README.md). Used by `agingsim validate-model` for the census condition."
+        ),
+        "",
+        "[cannot_care_for_self]",
+    ]
+    lines += [f"{lv} = {_figure(mapping.share[lv], mapping.labels[lv])}" for lv in ABILITY_LEVELS]
+    return "\n".join(lines) + "\n"
+
+
+def load_census_mapping(path: Path) -> CensusMapping:
+    """Read a mapping written by :func:`census_mapping_toml`; AgingsimError naming what is wrong."""
+    from agingsim.scenario.loader import read_toml
+    from agingsim.scenario.provenance import strip_provenance
+
+    if not path.is_file():
+        raise AgingsimError(f"{path}: census mapping not found; regenerate it with `agingsim calibrate`")
+    plain, labels, missing = strip_provenance(read_toml(path))
+    table = plain.get("cannot_care_for_self") if isinstance(plain, dict) else None
+    if missing or not isinstance(table, dict) or set(table) != set(ABILITY_LEVELS):
+        raise AgingsimError(
+            f"{path}: cannot_care_for_self: needs a labelled share for each of {', '.join(ABILITY_LEVELS)}"
+        )
+    bad = [lv for lv, v in table.items() if not (isinstance(v, int | float) and 0 <= v <= 1)]
+    if bad:
+        raise AgingsimError(f"{path}: cannot_care_for_self.{bad[0]}: must be a share between 0 and 1")
+    return CensusMapping(
+        {lv: float(table[lv]) for lv in ABILITY_LEVELS},
+        {lv: labels[f"cannot_care_for_self.{lv}"] for lv in ABILITY_LEVELS},
+        path,
+    )

@@ -22,6 +22,7 @@ from agingsim.calibration.fit import (
     ADL_LEVELS,
     Quality,
     Targets,
+    census_counts,
     fixed_from_scenario,
     load_ability,
     published,
@@ -73,21 +74,6 @@ class Check:
         return self.model[model] - self.published
 
 
-def census_counts(scenario: Scenario) -> dict[tuple[int, int | None], tuple[float, float]]:
-    """The margins' population by age band and sex (census 2020 in the bundled margins)."""
-    out: dict[tuple[int, int | None], tuple[float, float]] = {}
-    for row in scenario.margins.age_sex:
-        if row.age.endswith("+"):
-            lo, hi = int(row.age[:-1]), None
-        elif "-" in row.age:
-            a, b = row.age.split("-")
-            lo, hi = int(a), int(b) + 1
-        else:
-            lo, hi = int(row.age), int(row.age) + 1
-        out[(lo, hi)] = (float(row.M), float(row.F))
-    return out
-
-
 def view(name: str, path: Path, scenario: Scenario, targets: Targets) -> ModelView:
     params, labels, life_table = load_ability(path)
     imp = implied(params, fixed_from_scenario(scenario, params, life_table))
@@ -97,35 +83,12 @@ def view(name: str, path: Path, scenario: Scenario, targets: Targets) -> ModelVi
 def out_of_sample_checks(scenario: Scenario, models: list[ModelView], targets: Targets) -> list[Check]:
     """Published figures not used in the fit, each against the comparable model figure."""
     counts = census_counts(scenario)
-    cols = [ABILITY_LEVELS.index(x) for x in LEVEL_GROUPS["severe+complete"]]
-    sev_error = float(np.max(np.abs(models[0].quality.prevalence_error[:, cols].sum(axis=1))))
-    sev_target = ", ".join(
-        f"{b} {100 * p:.1f}%"
-        for b, p in zip(targets.band_labels, targets.prevalence[:, cols].sum(axis=1), strict=True)
-    )
     data = read_data("disability_prevalence.csv")
-    census = read_data("census2020_health_status_60plus.csv")
 
     def share(levels: list[str]) -> dict[str, float]:
         return {m.name: 100 * census_weighted_share(m.implied, levels, counts) for m in models}
 
     checks = []
-    value, src = published(census, age_band="60+", sex="all", residence="all", status="cannot_selfcare")
-    checks.append(
-        Check(
-            "Census 2020: cannot care for self (生活不能自理), 60+",
-            100 * value,
-            "%",
-            "severe + complete, 60+",
-            share(LEVEL_GROUPS["severe+complete"]),
-            src,
-            "self-reported census category against GB/T severe+complete. The targets themselves put "
-            f"severe+complete at {sev_target} (CLHLS ADL moderate and severe grades, mapped), and "
-            f"{models[0].name} is within {100 * sev_error:.1f} pp of them in every band, so a gap much "
-            "larger than that lies in the mapping, not in the fit. Complete alone in the model is "
-            + ", ".join(f"{k} {v:.1f}%" for k, v in share(["complete"]).items()),
-        )
-    )
     value, src = published(data, year=2015, age_band="60+", measure="disabled_or_semidisabled_pct")
     checks.append(
         Check(
@@ -344,7 +307,12 @@ def _param_rows(models: list[ModelView]) -> list[str]:
 
 
 def build_report(
-    scenario: Scenario, targets: Targets, models: list[ModelView], checks: list[Check], date: dt.date
+    scenario: Scenario,
+    targets: Targets,
+    models: list[ModelView],
+    checks: list[Check],
+    date: dt.date,
+    conditions: list[str] | None = None,
 ) -> str:
     main = models[0]
     names = [m.name for m in models]
@@ -380,6 +348,7 @@ def build_report(
             for c in checks
         ),
         "",
+        *(conditions or []),
         "## How the model's figures are computed",
         "",
         "Deterministically, with no simulation: a cohort enters at exact age 60 with the margins' "
@@ -499,7 +468,10 @@ def build_report(
         "- The model splits m(x) across levels with the margins' prevalence, which is constant within each "
         "band, so the death rate of people of a given level jumps at band edges (the kink at 85 in the "
         "survival chart). A smooth prevalence by single year of age in agingsim.ability would remove it.",
-        "- No parameter uncertainty yet (issue 9 item 4).",
+        "- Parameter uncertainty: each fitted figure's spread and their correlation come from the fit's "
+        "Jacobian (the `[uncertainty]` table of the fitted file); they are only as wide as the effective "
+        "sample sizes given to the targets (agingsim.calibration.fit) allow, and figures kept from a "
+        "source (CLHLS recovery) are held fixed. `agingsim run --replications N` draws them per replication.",
         "",
     ]
     return "\n".join(lines)
@@ -511,8 +483,15 @@ def validate_model(
     out_dir: Path,
     compare_path: Path | None = None,
     date: dt.date | None = None,
+    mapping_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Write the validation report for the model at ``model_path`` into ``out_dir`` (atomically)."""
+    """Write the validation report for the model at ``model_path`` into ``out_dir`` (atomically).
+
+    ``mapping_path``: the GB/T → census self-care mapping (default: the bundled one).
+    """
+    from agingsim.calibration.conditions import check, report_lines
+    from agingsim.calibration.fit import CENSUS_MAPPING_PATH, load_census_mapping
+
     date = date or dt.date.today()
     params, _, life_table = load_ability(model_path)
     targets = targets_from_scenario(scenario, life_table, params.age_max)
@@ -520,9 +499,12 @@ def validate_model(
     if compare_path is not None and compare_path.resolve() != model_path.resolve():
         models.append(view(compare_path.stem, compare_path, scenario, targets))
     checks = out_of_sample_checks(scenario, models, targets)
+    mapping = load_census_mapping(mapping_path or project_root() / CENSUS_MAPPING_PATH)
+    cond = check(scenario, models[0].implied, mapping, targets.edges, targets.band_labels, targets.e60)
+    cond_lines = report_lines(cond, _rel(scenario.path), scenario.run.simulated_people)
     n = models[0].implied.person_years.shape[0]
     mx = interpolate_mx(life_table, np.minimum(np.arange(60, 60 + n), params.age_max))
-    report = build_report(scenario, targets, models, checks, date)
+    report = build_report(scenario, targets, models, checks, date, cond_lines)
     q = models[0].quality
     summary = {
         "agingsim_version": __version__,
@@ -530,6 +512,8 @@ def validate_model(
         "model_sha256": file_sha256(model_path),
         "date": date.isoformat(),
         "max_prevalence_error_pp": round(100 * q.max_prevalence_error, 3),
+        "conditions": cond.summary(),
+        "conditions_text": cond.lines(),
         "e60": {
             sex: {
                 "model": round(float(models[0].implied.e60[s]), 3),

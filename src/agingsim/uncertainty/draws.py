@@ -217,7 +217,7 @@ def _groups(
             errors.append(ScenarioError(shown, f"{where}.correlation", problem))
             continue
         w, v = np.linalg.eigh((matrix + matrix.T) / 2)
-        if w.min() < -1e-6:
+        if w.min() < -1e-3:  # matrices are written to 4 decimals
             problem = "is not a correlation matrix (not positive semi-definite)"
             errors.append(ScenarioError(shown, f"{where}.correlation", problem))
             continue
