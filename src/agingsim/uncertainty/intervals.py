@@ -58,13 +58,14 @@ def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def long_form(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """``table, year, key, measure, value`` rows of one table (NaN values dropped, duplicates summed)."""
-    keys = [c for c in frame.columns if c in KEY_COLUMNS or not _is_measure(frame[c])]
+def long_form(table: str, frame: pd.DataFrame, ids: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``table, year, key, measure, value`` rows of one table (NaN values dropped, duplicates summed);
+    columns named in ``ids`` (e.g. ``replication``) are carried through as they are."""
+    keys = [c for c in frame.columns if c in KEY_COLUMNS or c in ids or not _is_measure(frame[c])]
     measures = [c for c in frame.columns if c not in keys]
     if not measures or frame.empty:
         return pd.DataFrame(columns=["table", "year", "key", "measure", "value"])
-    other = [c for c in keys if c != "year"]
+    other = [c for c in keys if c != "year" and c not in ids]
     data = frame.copy()
     data[measures] = data[measures].astype(float)
     key = (
@@ -77,15 +78,14 @@ def long_form(table: str, frame: pd.DataFrame) -> pd.DataFrame:
             "table": table,
             "year": data["year"].astype(float) if "year" in data else np.nan,
             "key": key,
+            **{c: data[c] for c in ids},
         }
     )
-    out = pd.concat([out, data[measures]], axis=1).melt(
-        id_vars=["table", "year", "key"], var_name="measure", value_name="value"
-    )
+    index = ["table", "year", "key", *ids]
+    out = pd.concat([out, data[measures]], axis=1).melt(id_vars=index, var_name="measure", value_name="value")
     out = out.dropna(subset=["value"])
-    return out.groupby(["table", "year", "key", "measure"], dropna=False, sort=False, as_index=False)[
-        "value"
-    ].sum()
+    by = ["table", "year", "key", "measure", *ids]
+    return out.groupby(by, dropna=False, sort=False, as_index=False)["value"].sum()
 
 
 def _is_measure(col: pd.Series) -> bool:
@@ -94,13 +94,16 @@ def _is_measure(col: pd.Series) -> bool:
 
 def intervals(replications: Iterable[dict[str, pd.DataFrame]]) -> pd.DataFrame:
     """The interval table (:data:`COLUMNS`) over replications, each a ``{table: frame}`` of one run."""
-    parts = []
+    by_name: dict[str, list[pd.DataFrame]] = {}
+    n = 0
     for r, tables in enumerate(replications):
+        n = r + 1
         for name, frame in tables.items():
-            rows = long_form(name, frame)
-            rows["replication"] = r
-            parts.append(rows)
-    n = 1 + max((int(p["replication"].max()) for p in parts if not p.empty), default=-1)
+            by_name.setdefault(name, []).append(frame.assign(replication=r))
+    parts = [
+        long_form(name, pd.concat(frames, ignore_index=True), ("replication",))
+        for name, frames in by_name.items()
+    ]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COLUMNS)

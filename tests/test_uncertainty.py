@@ -1,0 +1,177 @@
+"""Issue 9 §4: Monte Carlo replications and draws of figures with stated distributions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agingsim.cli import main
+from agingsim.errors import ScenarioError
+from agingsim.scenario import load_scenario
+from agingsim.scenario.provenance import strip_provenance
+from agingsim.uncertainty import Distributions, draw, intervals, run_replications, stated_distributions
+from agingsim.uncertainty.draws import Group, Stated
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+
+
+def _small(tmp_path: Path, years: int = 2, people: int = 4000) -> Path:
+    """The tiny test world, shorter and smaller (the ability model is calibration/ability/default.toml)."""
+    text = (DATA / "tiny.toml").read_text(encoding="utf-8")
+    text = text.replace("years = 3", f"years = {years}").replace(
+        "simulated_people = 20000", f"simulated_people = {people}"
+    )
+    text = text.replace(
+        "../../calibration/ability/default.toml", str(ROOT / "calibration/ability/default.toml")
+    )
+    for name in ("tiny_region.toml", "tiny_margins.toml"):
+        (tmp_path / name).write_bytes((DATA / name).read_bytes())
+    path = tmp_path / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_scenario_states_the_fit_and_hazard_ratio_distributions():
+    dists = stated_distributions(load_scenario())
+    names = {s.name for s in dists.figures}
+    assert "ability:transitions[0].rate_60" in names and "ability:mortality.hazard_ratio.severe" in names
+    assert {g.name for g in dists.groups} == {"fit", "hazard_ratios"}
+    fit = next(g for g in dists.groups if g.name == "fit")
+    assert all(f"ability:{k}" in names for k in fit.keys)
+    # each drawn figure's label says where the spread comes from
+    for s in dists.figures:
+        assert "Jacobian" in s.label or "Spread" in s.label or "fitted by agingsim calibrate" in s.label, s
+
+
+def test_draws_are_reproducible_keyed_by_replication_and_by_figure():
+    dists = stated_distributions(load_scenario())
+    a, b = draw(dists, 5, 3), draw(dists, 5, 3)
+    assert a == b
+    assert draw(dists, 5, 4) != a and draw(dists, 6, 3) != a
+    # common random numbers: a figure's draw does not depend on which other figures are drawn
+    hr = [s for s in dists.figures if "hazard_ratio" in s.key]
+    only = Distributions(tuple(hr), tuple(g for g in dists.groups if g.name == "hazard_ratios"))
+    assert {k: v for k, v in a.items() if "hazard_ratio" in k} == draw(only, 5, 3)
+
+
+def test_correlation_groups_are_honoured():
+    s = [Stated("ability", f"x{i}", "f.toml", 1.0, "normal", 1.0, "assumption: test") for i in range(3)]
+    corr = np.array([[1.0, 0.9, 0.0], [0.9, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    dists = Distributions(tuple(s), (Group("ability", "g", ("x0", "x1"), _factor(corr[:2, :2])),))
+    x = np.array([[d[f"ability:x{i}"] for i in range(3)] for d in (draw(dists, 1, r) for r in range(3000))])
+    c = np.corrcoef(x.T)
+    assert c[0, 1] == pytest.approx(0.9, abs=0.03) and abs(c[0, 2]) < 0.06
+    assert x.std(axis=0) == pytest.approx([1, 1, 1], abs=0.06)
+    # hazard ratios are one common factor: every level scaled alike, so their order is kept
+    d = draw(stated_distributions(load_scenario()), 1, 0)
+    ratios = {
+        lv: d[f"ability:mortality.hazard_ratio.{lv}"] / c0 for lv, c0 in [("mild", 1.5), ("severe", 4.0)]
+    }
+    assert ratios["mild"] == pytest.approx(ratios["severe"], rel=1e-9)
+
+
+def _factor(corr: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(corr)
+    return v * np.sqrt(w)
+
+
+def test_spread_without_label_is_unlabelled_and_bad_spreads_are_errors(tmp_path):
+    _, _, missing = strip_provenance({"x": {"value": 1.0, "sd": 0.1}})
+    assert missing == ["x"]
+    path = _small(tmp_path)
+    region = tmp_path / "tiny_region.toml"
+    text = region.read_text(encoding="utf-8")
+    assert "annual_growth" in text
+    text = re.sub(r"annual_growth = ([0-9.\-]+)", r"annual_growth = { value = \1, sd = -1 }", text, count=1)
+    region.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        stated_distributions(load_scenario(path))
+    assert "tiny_region.toml" in str(err.value) and "sd" in str(err.value) and "positive" in str(err.value)
+    assert main(["run", str(path), "--replications", "2", "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_interval_of_the_mean_shrinks_with_replications_and_the_spread_does_not():
+    """Synthetic runs whose outcome is N(100, 10²): the 90% interval of the mean narrows as 1/√n,
+    the p05–p95 interval of outcomes stays near ±16.4."""
+    rng = np.random.default_rng(0)
+    runs = [
+        {"t": pd.DataFrame({"year": [2025], "people": [100 + 10 * rng.standard_normal()]})}
+        for _ in range(160)
+    ]
+    few, many = intervals(runs[:10]).iloc[0], intervals(runs).iloc[0]
+    assert few["n"] == 10 and many["n"] == 160
+
+    def width(r: pd.Series, lo: str, hi: str) -> float:
+        return float(r[hi] - r[lo])
+
+    # expected ratio √(10/160) × t(0.95, 159) / t(0.95, 9) ≈ 0.23
+    assert width(many, "mean_p05", "mean_p95") < 0.4 * width(few, "mean_p05", "mean_p95")
+    assert width(many, "mean_p05", "mean_p95") == pytest.approx(2 * 1.654 * 10 / np.sqrt(160), rel=0.15)
+    assert width(many, "p05", "p95") == pytest.approx(2 * 1.645 * 10, rel=0.2)
+    assert many["mean_p05"] < 100 < many["mean_p95"]
+
+
+def test_missing_rows_count_as_zero_and_true_false_as_one_zero():
+    a = {"t": pd.DataFrame({"year": [2025, 2025], "county": ["a", "b"], "n": [1.0, 3.0], "ok": [True, True]})}
+    b = {"t": pd.DataFrame({"year": [2025], "county": ["a"], "n": [3.0], "ok": [False]})}
+    out = intervals([a, b]).set_index(["key", "measure"])
+    assert out.loc[("county=b", "n"), "mean"] == pytest.approx(1.5)
+    assert out.loc[("county=a", "ok"), "mean"] == pytest.approx(0.5)
+
+
+def test_replications_cover_every_run_table_and_shrink_the_mean_interval(tmp_path):
+    scenario = load_scenario(_small(tmp_path))
+    few = run_replications(scenario, 3)
+    many = run_replications(scenario, 10)
+    tables = {n.removesuffix(".csv") for n in many.first.files() if n.endswith(".csv")}
+    iv_few, iv_many = few.intervals(), many.intervals()
+    assert set(iv_many["table"]) == (tables - {"assumptions", "ledger"}) | {"by_year"}
+
+    def width(iv: pd.DataFrame) -> float:
+        row = iv[(iv.table == "by_year") & (iv.measure == "needing_care")].iloc[-1]
+        return float(row.mean_p95 - row.mean_p05)
+
+    assert width(iv_many) < 0.6 * width(iv_few)
+    # replications share the first 3 runs: same scenario, seed and index give the same results
+    pd.testing.assert_frame_equal(few.by_year(), many.by_year()[many.by_year().replication < 3])
+    # parameter draws are applied: the drawn hazard ratios differ by replication and are labelled
+    assert many.draws["value"].nunique() > 4
+    labelled = many.first.assumptions()
+    assert labelled["text"].str.contains("parameter-draws-replication-0").any()
+
+
+def test_one_and_two_workers_give_identical_results(tmp_path):
+    scenario = load_scenario(_small(tmp_path, years=1, people=2000))
+    one = run_replications(scenario, 3, workers=1)
+    two = run_replications(scenario, 3, workers=2)
+    pd.testing.assert_frame_equal(one.intervals(), two.intervals())
+    pd.testing.assert_frame_equal(one.draws, two.draws)
+
+
+def test_run_replications_cli_writes_intervals_and_records_what_was_drawn(tmp_path):
+    path = _small(tmp_path, years=1, people=2000)
+    out, plain = tmp_path / "out", tmp_path / "plain"
+    assert main(["run", str(path), "--replications", "3", "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"intervals.csv", "replications.csv", "draws.csv", "population.csv", "summary.json"} <= names
+    iv = pd.read_csv(out / "intervals.csv")
+    assert list(iv.columns[:8]) == ["table", "year", "key", "measure", "n", "p05", "p50", "p95"]
+    assert (iv["p05"] <= iv["p50"] + 1e-9).all() and (iv["p50"] <= iv["p95"] + 1e-9).all()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["uncertainty"]["replications"] == 3 and summary["seed"] == 7
+    assert summary["uncertainty"]["parameter_uncertainty"] is True
+    assert len(summary["uncertainty"]["figures_drawn"]) == 4
+    assert (
+        main(["run", str(path), "--replications", "3", "--no-parameter-uncertainty", "--out", str(plain)])
+        == 0
+    )
+    assert not (plain / "draws.csv").exists()
+    summary = json.loads((plain / "summary.json").read_text(encoding="utf-8"))
+    assert summary["uncertainty"]["figures_drawn"] == []
