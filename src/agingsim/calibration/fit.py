@@ -762,8 +762,9 @@ def fitted_toml(
         spread_label = Provenance(
             "source",
             f"agingsim calibrate ({date.isoformat()}): the fitted figures' spreads (sd, log_sd) and this "
-            "correlation are the covariance of the estimates, (JᵀJ)⁻¹ with J the Jacobian of the weighted residuals at the "
-            "optimum with the prior included (Laplace approximation); the residual weights (effective "
+            "correlation are the covariance of the estimates, (JᵀJ)⁻¹ with J the Jacobian of the "
+            "weighted residuals at the optimum with the prior included (Laplace approximation); the "
+            "residual weights (effective "
             "sample sizes of the targets, prior SDs) are stated in "
             "agingsim.calibration.fit",
         )
