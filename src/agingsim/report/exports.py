@@ -113,8 +113,28 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
         year = int(pop["year"].max())
         draw = partial(charts.population_pyramid, pop, year, lang, footer)
         out.append(Chart("population_pyramid", label("title_pyramid", lang, year=year), draw))
+        out += _interval_charts(results, lang, footer)
     out += _coverage_charts(results, lang, footer, notes)
     return out, notes
+
+
+def _interval_charts(results: Results, lang: Lang, footer: str) -> list[Chart]:
+    """Median and 90% band by year where the run has intervals (``agingsim run --replications N``)."""
+    table = results.frame("intervals.csv")
+    if table is None:
+        return []
+    from agingsim.report.sweep import MEASURES
+    from agingsim.uncertainty.intervals import BY_YEAR, band
+
+    out = []
+    for measure, (zh, en, axis) in MEASURES.items():
+        rows = band(table, BY_YEAR, measure)
+        if rows.empty or not rows[["p05", "p50", "p95"]].abs().to_numpy().any():
+            continue
+        what = zh if lang == "zh" else en
+        draw = partial(charts.fan_chart, rows, lang, footer, what, label(axis, lang))
+        out.append(Chart(f"band_{measure}", label("title_fan", lang, what=what), draw))
+    return out
 
 
 def _coverage_charts(results: Results, lang: Lang, footer: str, notes: list[str]) -> list[Chart]:
