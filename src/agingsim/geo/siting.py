@@ -15,6 +15,7 @@ is used instead.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,11 @@ from agingsim.geo.geography import Geography
 #: HiGHS solves a city of 3,000 communities × 500 candidates (~10⁵ pairs) in seconds, and memory
 #: and branch-and-bound time grow quickly past a few million pairs.
 MILP_MAX_NONZEROS = 2_000_000
+
+#: Seconds the MILP may run before the best plan found is returned with its proven bound (the
+#: 15-minute circle of a 3,000-community city is proven optimal in well under a second; denser
+#: catchments can take longer to prove, rarely to find: benchmarks/bench_siting.py).
+DEFAULT_TIME_LIMIT_S = 60.0
 
 Method = Literal["auto", "milp", "greedy"]
 
@@ -140,6 +146,23 @@ def solve_greedy(
     return Solution(picked, total, "greedy", False, np.nan, time.perf_counter() - t0, "heuristic")
 
 
+def _reduced_rows(problem: SitingProblem) -> tuple[sp.csr_array, np.ndarray]:
+    """Rows of communities with people to cover that some candidate reaches, identical rows merged."""
+    A = sp.csr_array(problem.cover)
+    A.sum_duplicates()
+    A.sort_indices()
+    w = problem.weights.astype(float)
+    keep = (np.diff(A.indptr) > 0) & (w > 0)
+    A, w = A[np.flatnonzero(keep)], w[keep]
+    keys = [A.indices[a:b].tobytes() for a, b in itertools.pairwise(A.indptr)]
+    codes = pd.factorize(pd.Series(keys))[0]
+    first = pd.Series(np.arange(len(codes))).groupby(codes).min().to_numpy()
+    merged = np.bincount(codes, weights=w, minlength=len(first))
+    A = A[first]
+    A.data[:] = 1.0
+    return A, merged
+
+
 def solve_milp(
     problem: SitingProblem,
     counts: Mapping[str, int] | None = None,
@@ -149,23 +172,27 @@ def solve_milp(
 ) -> Solution:
     """The MCLP solved exactly with HiGHS through :func:`scipy.optimize.milp`.
 
-    Only communities some candidate reaches, with people still to cover, enter the model. With a
-    ``time_limit`` the best solution found is returned with ``optimal=False`` and HiGHS's bound.
+    Two exact reductions keep the model small: communities reached by the same set of candidates are
+    merged (their people summed), and a community only one candidate reaches needs no variable of its
+    own (it is covered exactly when that candidate is built, so its people go on that candidate's
+    objective). With a ``time_limit`` the best solution found is returned with ``optimal=False`` and
+    HiGHS's bound.
     """
     _check_limits(problem, counts, budget)
     t0 = time.perf_counter()
     _, n = problem.shape
-    reach = np.asarray(problem.cover.sum(axis=1)).ravel() > 0
-    rows = np.flatnonzero(reach & (problem.weights > 0))
-    A = problem.cover[rows, :]  # (r, n)
-    w = problem.weights[rows].astype(float)
-    r = len(rows)
-    if r == 0 or n == 0:
+    A, w = _reduced_rows(problem)
+    single = np.diff(A.indptr) == 1
+    direct = np.zeros(n)  # people only candidate j can reach
+    np.add.at(direct, A.indices[A.indptr[:-1][single]], w[single])
+    A, w = A[~single], w[~single]
+    r = len(w)
+    if (r == 0 and not direct.any()) or n == 0:
         return Solution(np.array([], np.int64), 0.0, "milp", True, 0.0, time.perf_counter() - t0, "trivial")
     # variables: x (n, binary) then y (r, continuous in [0, 1])
-    c = np.concatenate([np.zeros(n), -w])
+    c = np.concatenate([-direct, -w])
     link = sp.hstack([-A, sp.eye_array(r)], format="csr")  # y_i − Σ_j a_ij x_j ≤ 0
-    constraints = [LinearConstraint(link, -np.inf, 0.0)]
+    constraints = [LinearConstraint(link, -np.inf, 0.0)] if r else []
     if counts is not None:
         types = np.asarray(problem.types, dtype=object)
         kinds = sorted(counts)
@@ -221,7 +248,7 @@ def solve(
     counts: Mapping[str, int] | None = None,
     budget: float | None = None,
     method: Method = "auto",
-    time_limit: float | None = 120.0,
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S,
 ) -> Solution:
     """MILP up to :data:`MILP_MAX_NONZEROS` coverage pairs, greedy beyond (``method="auto"``).
 
@@ -279,7 +306,7 @@ def site_facilities(
     weight: str = "elders",
     existing_year: int | None = None,
     method: Method = "auto",
-    time_limit: float | None = 120.0,
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S,
 ) -> SitingResult:
     """Choose new sites among the geography's candidates to cover the most ``weight`` (elders or
     elders in need), keeping open facilities (``opens`` ≤ ``existing_year``; None = all in the file).
@@ -313,6 +340,9 @@ def site_facilities(
         "share_before": before / total if total else np.nan,
         "share_after": (before + sol.covered) / total if total else np.nan,
         "upper_bound_newly_covered": sol.bound if np.isfinite(sol.bound) else None,
+        "mip_gap": (sol.bound - sol.covered) / sol.bound
+        if np.isfinite(sol.bound) and sol.bound > 0
+        else None,
         "construction_subsidy_cny": cost,
         "covered_per_10k_cny": sol.covered / (cost / 1e4) if cost > 0 else None,
         "budget_cny": budget_cny,
@@ -350,7 +380,10 @@ def coverage_curve(
 
 
 def compare_with_targets(
-    geography: Geography, weight: str = "elders", method: Method = "auto", time_limit: float | None = 120.0
+    geography: Geography,
+    weight: str = "elders",
+    method: Method = "auto",
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S,
 ) -> pd.DataFrame:
     """The plan's target counts (``[targets]``, e.g. seed 002's 60 centres and 320 stations by 2023)
     set against the geography: coverage of the facilities in the file by the target year, coverage of
