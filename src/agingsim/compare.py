@@ -13,7 +13,8 @@ from agingsim.simulate import RunResult
 
 
 def yearly_figures(result: RunResult) -> pd.DataFrame:
-    """Per year: cost by payer level (万元), total, people served (average per month), cost per person."""
+    """Per year: cost by payer level (万元), total, people served (average per month), cost per person;
+    with the behaviour model also people in need, those served by formal care, beds and waits."""
     led = result.ledger
     years = sorted(result.demography["year"].unique())[:-1] or sorted(result.demography["year"].unique())
     frame = pd.DataFrame({"year": years}).set_index("year")
@@ -26,10 +27,27 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
         first_payer = led.groupby(["line_item", "year", "month", "county", "rule"])["beneficiaries"].first()
         served = first_payer.groupby(["year", "month"]).sum().groupby("year").mean()
         frame["people_served_per_month"] = served
+    if not result.coverage.empty:  # the behaviour model: who of those in need gets formal care
+        cov = result.coverage
+        need = cov.groupby("year")["people"].sum()
+        formal = cov[cov["setting"] != "family_care"].groupby("year")["people"].sum()
+        frame["needing_care"] = need
+        frame["needing_care_served"] = formal
+        frame["needing_care_served_share"] = formal / need.where(need > 0)
+        cap = result.capacity.groupby("year")[["beds", "occupied", "waiting", "unmet_carer_hours"]].sum()
+        frame["beds"] = cap["beds"]
+        frame["bed_occupancy"] = cap["occupied"] / cap["beds"].where(cap["beds"] > 0)
+        frame["waiting_for_a_bed"] = cap["waiting"]
+        frame["unmet_carer_hours_per_month"] = cap["unmet_carer_hours"]
     frame = frame.fillna(0.0)
     if "cost_total_wan" in frame:
         served = frame["people_served_per_month"].where(frame["people_served_per_month"] > 0)
         frame["cost_per_person_served_cny_per_year"] = (frame["cost_total_wan"] * WAN / served).fillna(0.0)
+        if "needing_care_served" in frame:
+            in_need = frame["needing_care_served"].where(frame["needing_care_served"] > 0)
+            frame["cost_per_person_in_need_served_cny_per_year"] = (
+                frame["cost_total_wan"] * WAN / in_need
+            ).fillna(0.0)
     return frame
 
 

@@ -26,8 +26,11 @@ from agingsim.rng import RandomStreams
 from agingsim.scenario import Scenario
 from agingsim.schemes.facility import book_facility_schemes, compile_facilities
 from agingsim.schemes.monthly import PersonSchemes
+from agingsim.services.care_system import CareSystem, VoucherTable
 
 MONTHS_PER_YEAR = 12
+#: Distance assumed to a day-care facility where the geography has none open (beyond any walk).
+NO_FACILITY_KM = 5.0
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,15 @@ class AgingModel(mesa.Model):
         )
         policy = scenario.file.policy
         self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
-        if policy and policy.facility_schemes:
+        plans, self.facility_schemes = {}, []
+        if policy and (policy.facilities or policy.facility_schemes):
             shares = np.array([c.share_60plus for c in region.counties])
-            schemes = compile_facilities(policy, self.ledger.county_ids, shares, scenario.path)
-            book_facility_schemes(schemes, self.ledger, run.start_year, run.years)
+            plans, self.facility_schemes = compile_facilities(
+                policy, self.ledger.county_ids, shares, scenario.path
+            )
+        self.care = self._care_system(plans) if scenario.behaviour is not None else None
+        if self.care is None:  # supply is the build plan: its payments are known now
+            book_facility_schemes(self.facility_schemes, self.ledger, run.start_year, run.years)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",
@@ -95,6 +103,41 @@ class AgingModel(mesa.Model):
                 "entrants": "month_entrants",
                 "deaths": "month_deaths",
             }
+        )
+
+    def _care_system(self, plans: dict) -> CareSystem:
+        """Providers, queues and care choice (the behaviour model of calibration/behaviour/)."""
+        sc = self.scenario
+        policy = sc.file.policy
+        vouchers = None
+        ps = self.person_schemes
+        if ps is not None and any(s.spec.uses for s in ps.schemes):
+            paying = [s for s in ps.schemes if s.spec.uses]
+            vouchers = VoucherTable(paying, ps.grid, [s.counties for s in paying])
+        distance = None
+        if sc.geography is not None:
+            from agingsim.geo import county_access
+
+            years = list(range(sc.run.start_year, sc.run.start_year + sc.run.years))
+            access = county_access(sc.geography, years)
+            table = access.pivot(index="year", columns="county", values="mean_distance_km")
+            ids = [c.id for c in sc.region.counties]
+            distance = table.reindex(index=years, columns=ids).fillna(NO_FACILITY_KM).to_numpy()
+        return CareSystem(
+            self,
+            sc.behaviour,
+            self.people,
+            self.streams,
+            [c.id for c in sc.region.counties],
+            sc.run.start_year,
+            self.n_months,
+            dict(policy.definitions) if policy else {},
+            sc.ability.age_max,
+            plans,
+            self.facility_schemes,
+            vouchers,
+            sc.path,
+            distance,
         )
 
     @property
@@ -107,15 +150,30 @@ class AgingModel(mesa.Model):
             return
         if self.month % MONTHS_PER_YEAR == 0:
             self._new_year()
+        n_before = self.people.n
         self._enter_cohort()
-        self._transition()
+        changed, died = self._transition()
+        if self.care is not None:
+            self.care.step(self.month, changed, n_before, died)
         if self.person_schemes is not None:
+            if self.care is not None:
+                self.person_schemes.delivered = self.care.delivered
             self.person_schemes.pay(self.month, self.scenario.run.start_year, self.people, self.ledger)
         self.datacollector.collect(self)
         self.month += 1
         if self.month == self.n_months:
             self.collector.snapshot(self.year, self.people)
+            self._finish()
             self.running = False
+
+    def _finish(self) -> None:
+        """End of the run: facilities that operators built join the facility payments."""
+        if self.care is None:
+            return
+        self.care.close_year(self.year - 1)
+        self.care.book_investment()
+        run = self.scenario.run
+        book_facility_schemes(self.facility_schemes, self.ledger, run.start_year, run.years)
 
     def run(self, progress: object | None = None) -> None:
         """Run every month; ``progress`` is anything with ``update(n)`` (e.g. a tqdm bar)."""
@@ -130,6 +188,9 @@ class AgingModel(mesa.Model):
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)
         self.people.compact(self.people.ability != DEAD)
+        if self.care is not None:
+            self.care.close_year(self.year - 1)
+            self.care.new_year(self.month)
 
     def _enter_cohort(self) -> None:
         """People turning 60 this month join (the population is open)."""
@@ -145,16 +206,20 @@ class AgingModel(mesa.Model):
         self.alive_people += self.month_entrants
         self.collector.add_flow(self.year, "entrants", cols["county"], cols["weight"])
 
-    def _transition(self) -> None:
-        """Ability change and death for everyone alive, then everyone ages a month."""
+    def _transition(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ability change and death for everyone alive, then everyone ages a month.
+
+        Returns masks of who changed level (incl. death) and who died this month."""
         p = self.people
         u = self.streams.uniforms("ability", self.month, p.pid, p.next_pid)
         before = p.ability
         after = next_state(self.ability_model, p.age_m // MONTHS_PER_YEAR, p.sex, before, u)
         died = (after == DEAD) & (before != DEAD)
+        changed = after != before
         before[:] = after
         p.age_m[:] += after != DEAD
         dead_w = p.weight[died]
         self.month_deaths = float(dead_w.sum(dtype=np.float64))
         self.alive_people -= self.month_deaths
         self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)
+        return changed, died

@@ -59,3 +59,19 @@ class RandomStreams:
 
         run_parallel([lambda b=b: fill(b) for b in range(n_blocks)])
         return draws[pids]
+
+    def sparse_uniforms(self, purpose: str, month: int, pids: np.ndarray) -> np.ndarray:
+        """One U[0,1) per given person, computed from (seed, replication, purpose, month, pid) alone.
+
+        For draws that only a few people need each month (the care choice of those reviewing it):
+        a counter-based hash (SplitMix64's finaliser) costs O(len(pids)) instead of a draw for every
+        id. Like :meth:`uniforms`, a person's number depends only on their id, never on who else is
+        drawing, so common random numbers hold across the arms of a comparison.
+        """
+        key = self.seed_sequence(purpose, month).generate_state(1, dtype=np.uint64)[0]
+        with np.errstate(over="ignore"):
+            z = pids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + key
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z = z ^ (z >> np.uint64(31))
+        return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

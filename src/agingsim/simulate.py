@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,12 @@ class RunResult:
     ledger: pd.DataFrame
     rationing: pd.DataFrame
     run_time_s: float
+    #: behaviour outputs (empty without a behaviour model): coverage.csv, capacity.csv, waiting.csv
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    waiting: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: groups.csv: people entitled and served per scheme and eligible group (schemes with a policy)
+    groups_served: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def headline(self) -> dict[str, Any]:
         pop = self.population
@@ -46,7 +52,34 @@ class RunResult:
             "entrants_total": round(float(self.demography["entrants"].sum()), 1),
             "deaths_total": round(float(self.demography["deaths"].sum()), 1),
             **self.fiscal_headline(),
+            **self.coverage_headline(),
         }
+
+    def coverage_headline(self) -> dict[str, Any]:
+        """People needing care who are served by a formal setting, and the cost per person served."""
+        if self.coverage.empty:
+            return {}
+        cov = self.coverage
+        need = cov.groupby("year")["people"].sum()
+        formal = cov[cov["setting"] != "family_care"].groupby("year")["people"].sum()
+        last = int(need.index.max())
+        cap = self.capacity[self.capacity["year"] == last]
+        beds, occupied = float(cap["beds"].sum()), float(cap["occupied"].sum())
+        out: dict[str, Any] = {
+            "needing_care_served_last": round(float(formal[last]), 1),
+            "needing_care_served_share_last": round(float(formal[last] / need[last]), 4)
+            if need[last]
+            else 0.0,
+            "beds_last": round(beds, 1),
+            "occupancy_last": round(occupied / beds, 4) if beds else 0.0,
+            "waiting_last": round(float(cap["waiting"].sum()), 1),
+            "unmet_carer_hours_last": round(float(cap["unmet_carer_hours"].sum()), 1),
+        }
+        if not self.ledger.empty:
+            served_years = float(formal.sum())  # person-years served (yearly means summed)
+            total = float(self.ledger["amount_cny"].sum())
+            out["cost_per_person_year_served_cny"] = round(total / served_years, 2) if served_years else None
+        return out
 
     def fiscal_headline(self) -> dict[str, Any]:
         if self.ledger.empty:
@@ -159,6 +192,12 @@ class RunResult:
             lottery = self.lottery()
             if lottery is not None:
                 files["lottery.csv"] = csv_writer(lottery, "%.4f")
+            if not self.groups_served.empty:
+                files["groups.csv"] = csv_writer(self.groups_served, "%.4f")
+        if not self.coverage.empty:
+            files["coverage.csv"] = csv_writer(self.coverage, "%.4f")
+            files["capacity.csv"] = csv_writer(self.capacity, "%.4f")
+            files["waiting.csv"] = csv_writer(self.waiting, "%.4f")
         return files
 
     def write(self, out_dir: Path) -> Path:
@@ -171,6 +210,7 @@ def run_scenario(scenario: Scenario, replication: int = 0, progress: object | No
     t0 = time.perf_counter()
     model = AgingModel(scenario, replication=replication)
     model.run(progress=progress)
+    behaviour = model.care.frames() if model.care is not None else {}
     return RunResult(
         scenario=scenario,
         replication=replication,
@@ -183,4 +223,6 @@ def run_scenario(scenario: Scenario, replication: int = 0, progress: object | No
             columns=["year", "month", "line_item", "county", "people_waiting", "unpaid_cny"],
         ),
         run_time_s=time.perf_counter() - t0,
+        groups_served=model.person_schemes.served_frame() if model.person_schemes else pd.DataFrame(),
+        **behaviour,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Field → dtype. 19 bytes per person; ``pid`` keys the common random numbers (see rng.py).
+#: Field → dtype. 23 bytes per person; ``pid`` keys the common random numbers (see rng.py).
 FIELDS: dict[str, type[np.generic]] = {
     "pid": np.int32,  # person id, stable for life
     "age_m": np.int16,  # age in completed months
@@ -22,7 +22,11 @@ FIELDS: dict[str, type[np.generic]] = {
     "care_setting": np.int8,  # index into CARE_SETTINGS
     "flags": np.uint8,  # bit k set ⇔ FLAGS[k]
     "weight": np.float32,  # real people represented by this simulated person
+    "provider": np.int16,  # bed or day-care place held (index of a BedProvider), -1 none
+    "wait_since": np.int16,  # simulated month the person joined a bed queue, -1 not waiting
 }
+#: Fields new people may omit: they start with these values (the care system sets them).
+DEFAULTS: dict[str, int] = {"provider": -1, "wait_since": -1}
 
 
 class People:
@@ -45,10 +49,13 @@ class People:
         k = len(columns["age_m"])
         if self.n + k > self.capacity:
             raise RuntimeError(f"people capacity {self.capacity} exceeded by {self.n + k - self.capacity}")
-        missing = set(FIELDS) - {"pid"} - set(columns)
+        missing = set(FIELDS) - {"pid"} - set(columns) - set(DEFAULTS)
         if missing:
             raise ValueError(f"new people lack {sorted(missing)}")
         sl = slice(self.n, self.n + k)
+        for name, value in DEFAULTS.items():
+            if name not in columns:
+                self._data[name][sl] = value
         for name, values in columns.items():
             self._data[name][sl] = values
         pids = np.arange(self.next_pid, self.next_pid + k, dtype=np.int32)

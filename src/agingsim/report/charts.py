@@ -212,8 +212,16 @@ def compare_costs(
     footer: str,
     names: tuple[str, str] = ("A", "B"),
     measure: str = "cost_total_wan",
+    title: str = "title_compare",
+    axis: str = "axis_cost_wan",
+    diff_axis: str = "axis_diff_wan",
+    more: str = "legend_increase",
+    less: str = "legend_decrease",
 ) -> Figure:
-    """Scheme A vs B from comparison.csv (``year, measure, a, b, b_minus_a``): both arms and B − A."""
+    """Scheme A vs B from comparison.csv (``year, measure, a, b, b_minus_a``): both arms and B − A.
+
+    Any measure can be drawn; ``title``/``axis``/``diff_axis`` are label keys (cost in 万元 by default,
+    e.g. people in need served by formal care for the headline supply-vs-demand comparison)."""
     rows = comparison[comparison["measure"] == measure].sort_values("year")
     years = rows["year"].to_numpy()
     fig, (top, bottom) = _figure(footer, nrows=2, height_ratios=(2, 1))
@@ -235,25 +243,26 @@ def compare_costs(
         linewidth=2,
         label=f"B：{names[1]}" if lang == "zh" else f"B: {names[1]}",
     )
-    top.set_title(label("title_compare", lang), fontsize=13, loc="left")
-    top.set_ylabel(label("axis_cost_wan", lang))
+    top.set_title(label(title, lang), fontsize=13, loc="left")
+    top.set_ylabel(label(axis, lang))
     top.yaxis.set_major_formatter(_thousands())
     top.set_ylim(bottom=0)
     _legend_below(top, ncols=1)
     diff = rows["b_minus_a"].to_numpy(float)
     up = diff >= 0
-    more = {"facecolor": dark, "label": label("legend_increase", lang)}
+    increase, decrease = label(more, lang), label(less, lang)
+    more = {"facecolor": dark, "label": increase}
     less = {
         "facecolor": _shade_at(0.85),
         "hatch": "///",
         "hatchcolor": "#222222",
         "edgecolor": "white",
-        "label": label("legend_decrease", lang),
+        "label": decrease,
     }
     bottom.bar(years[up], diff[up], width=0.72, **more)
     bottom.bar(years[~up], diff[~up], width=0.72, **less)
     bottom.axhline(0, color="#333333", linewidth=0.8)
-    bottom.set_ylabel(label("axis_diff_wan", lang), fontsize=9)
+    bottom.set_ylabel(label(diff_axis, lang), fontsize=9)
     bottom.set_xlabel(label("axis_year", lang))
     bottom.yaxis.set_major_formatter(_thousands())
     _year_ticks(bottom, years)

@@ -99,6 +99,22 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
             out.append(Chart("compare_cost_total", label("title_compare", lang), draw))
         else:
             notes.append("comparison.csv has no cost rows (neither scenario has a [policy]): no A vs B chart")
+        if "needing_care_served" in set(table["measure"]):  # the behaviour model: who gets care
+            for measure, title, axis, diff in (
+                ("needing_care_served", "title_compare_served", "axis_people", "axis_diff_people"),
+                (
+                    "cost_per_person_in_need_served_cny_per_year",
+                    "title_compare_cost_per_served",
+                    "axis_cny_per_person_year",
+                    "axis_diff_cny",
+                ),
+            ):
+                if measure in set(table["measure"]):
+                    draw = partial(
+                        charts.compare_costs, table, lang, footer, names=names, measure=measure,
+                        title=title, axis=axis, diff_axis=diff, more="legend_more", less="legend_less",
+                    )  # fmt: skip
+                    out.append(Chart(f"compare_{measure}", label(title, lang), draw))
     else:
         by_payer, by_line = results.by_payer(), results.by_line_item()
         if by_payer is not None and by_line is not None:
@@ -140,10 +156,11 @@ def _interval_charts(results: Results, lang: Lang, footer: str) -> list[Chart]:
 def _coverage_charts(results: Results, lang: Lang, footer: str, notes: list[str]) -> list[Chart]:
     coverage = results.frame("coverage.csv")
     if coverage is None:
-        notes.append(
-            "no coverage.csv (written once the behaviour model, issue 4, exists): "
-            "coverage-by-setting and beds/occupancy/waits charts skipped"
-        )
+        if results.kind != "compare":
+            notes.append(
+                "no coverage.csv (the scenario names no behaviour model): "
+                "coverage-by-setting and beds/occupancy/waits charts skipped"
+            )
         return []
     out = []
     if set(charts.COVERAGE_COLUMNS) <= set(coverage.columns):
@@ -151,12 +168,13 @@ def _coverage_charts(results: Results, lang: Lang, footer: str, notes: list[str]
         out.append(Chart("coverage_by_setting", label("title_coverage", lang), draw))
     else:
         notes.append(f"coverage.csv lacks {', '.join(charts.COVERAGE_COLUMNS)}: coverage chart skipped")
-    if set(charts.BEDS_COLUMNS) <= set(coverage.columns):
-        draw = partial(charts.beds_occupancy_waits, coverage, lang, footer)
+    capacity = results.frame("capacity.csv")
+    if capacity is not None and set(charts.BEDS_COLUMNS) <= set(capacity.columns):
+        draw = partial(charts.beds_occupancy_waits, capacity, lang, footer)
         out.append(Chart("beds_occupancy_waits", label("title_beds", lang), draw))
     else:
         notes.append(
-            f"coverage.csv lacks {', '.join(charts.BEDS_COLUMNS)}: beds/occupancy/waits chart skipped"
+            f"no capacity.csv with {', '.join(charts.BEDS_COLUMNS)}: beds/occupancy/waits chart skipped"
         )
     return out
 

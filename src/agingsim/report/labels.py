@@ -33,6 +33,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "title_cost_by_payer": ("分级财政支出（按年份）", "Spending by level of government, by year"),
     "title_cost_by_line_item": ("各补贴项目支出（按年份）", "Spending by subsidy line, by year"),
     "title_compare": ("方案对比：年度总支出", "Scheme A vs B: total spending by year"),
+    "title_compare_served": (
+        "方案对比：获得正式照护的失能老年人（中度及以上）",
+        "Scheme A vs B: people needing care who get formal care",
+    ),
+    "title_compare_cost_per_served": (
+        "方案对比：每服务一名失能老年人的年支出",
+        "Scheme A vs B: yearly cost per person in need served",
+    ),
+    "axis_diff_people": ("差额 B−A（人）", "Difference B − A (people)"),
+    "axis_cny_per_person_year": ("元/人·年", "CNY per person-year"),
+    "axis_diff_cny": ("差额 B−A（元）", "Difference B − A (CNY)"),
     "title_compare_diff": ("差额（B − A）", "Difference (B − A)"),
     "title_pyramid": ("{year}年老年人口结构（按能力等级）", "Older population by ability level, {year}"),
     "title_fan": ("{what}（中位数与90%区间）", "{what} (median and 90% interval)"),
@@ -48,6 +59,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend_waiting": ("轮候人数", "Waiting"),
     "legend_increase": ("B 多支出", "B spends more"),
     "legend_decrease": ("B 少支出", "B spends less"),
+    "legend_more": ("B 更多", "B higher"),
+    "legend_less": ("B 更少", "B lower"),
     "sex_M": ("男", "Men"),
     "sex_F": ("女", "Women"),
     # footer
@@ -218,6 +231,10 @@ LABELS.update(
             "本次运行没有输出 {file}（由行为模型生成）：此图暂缺。",
             "This run wrote no {file} (made by the behaviour model): chart not available.",
         ),
+        "app_replications": ("重复模拟次数（显示90%区间）", "Replications (to show 90% bands)"),
+        "app_replicating": ("正在进行 {n} 次重复模拟……", "Running {n} replications…"),
+        "card_need_short": ("需要照护人数", "People needing care"),
+        "card_cost_per_paid": ("人均年支出（按受益人次）", "Cost per person paid for, per year"),
         "app_bands_none": (
             "不确定性区间：本次为单次运行（未做重复模拟），不显示区间。",
             "Uncertainty bands: this is a single run (no replications), so no band is shown.",

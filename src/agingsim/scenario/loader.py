@@ -25,6 +25,7 @@ from agingsim.scenario.provenance import (
 )
 from agingsim.scenario.schema import (
     AbilityModelFile,
+    BehaviourFile,
     MarginsFile,
     RegionFile,
     RunSettings,
@@ -178,6 +179,9 @@ class Scenario:
     #: communities, facilities and walking assumptions (agingsim.geo.Geography) of a scenario with a
     #: ``[geography]`` section; None without one.
     geography: Geography | None = None
+    #: the care-choice, provider and queue model (calibration/behaviour/*.toml), or None: then care
+    #: settings stay as drawn and schemes pay at their stated delivery rates.
+    behaviour: BehaviourFile | None = None
 
     @property
     def name(self) -> str:
@@ -227,6 +231,34 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def check_delivery(file: ScenarioFile, path: Path) -> None:
+    """With a behaviour model, delivery of a scheme naming the settings it pays for comes from the
+    model (beds taken, carer hours delivered), so a stated ``delivery_rate`` would be ignored: refuse it."""
+    if file.policy is None:
+        return
+    errors = []
+    for i, s in enumerate(file.policy.schemes):
+        if s.uses and s.payment != "delivered":
+            errors.append(
+                ScenarioError(
+                    path,
+                    f"policy.schemes[{i}].payment",
+                    'a scheme with `uses` is paid on services delivered: set payment = "delivered"',
+                )
+            )
+        if s.uses and "delivery_rate" in s.model_fields_set:
+            errors.append(
+                ScenarioError(
+                    path,
+                    f"policy.schemes[{i}].delivery_rate",
+                    "with a behaviour model, delivery of a scheme with `uses` comes from beds taken "
+                    "and carer hours delivered; remove delivery_rate",
+                )
+            )
+    if errors:
+        raise ScenarioErrors(errors)
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load and validate a scenario and every file it refers to; raise :class:`ScenarioError`."""
     scenario_path = Path(path) if path is not None else default_scenario_path()
@@ -259,6 +291,13 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         shares = np.array([c.share_60plus for c in region.counties])
         compile_facilities(file.policy, county_ids, shares, scenario_path)
 
+    behaviour, behaviour_labelled = None, []
+    if ref.behaviour is not None:
+        behaviour_path = _resolve(ref.behaviour, "behaviour", scenario_path, "population.behaviour")
+        behaviour, b_labels, b_plain = load_labelled_plain(behaviour_path, BehaviourFile)
+        behaviour_labelled = [(behaviour_path, b_labels, b_plain)]
+        check_delivery(file, scenario_path)
+
     geography, geo_labelled = None, []
     if file.geography is not None:
         from agingsim.geo.geography import load_scenario_geography
@@ -272,6 +311,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         (region_path, region_labels, region_plain),
         (margins_path, margin_labels, margins_plain),
         (ability_path, ability_labels, ability_plain),
+        *behaviour_labelled,
         *geo_labelled,
     ):
         provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
@@ -281,6 +321,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         _display(p): file_sha256(p)
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
     }
+    inputs.update({_display(p): file_sha256(p) for p, _, _ in behaviour_labelled})
     if geography is not None:  # after the population files: inputs_population_key takes [1:5]
         inputs.update({_display(p): file_sha256(p) for p in geography.files})
     return Scenario(
@@ -294,4 +335,5 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         inputs=inputs,
         figures=figures,
         geography=geography,
+        behaviour=behaviour,
     )

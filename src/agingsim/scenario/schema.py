@@ -65,6 +65,9 @@ class PopulationRef(Strict):
     region: str = Field(min_length=1, description="calibration/regions/<region>.toml or a path")
     margins: str = Field(min_length=1, description="calibration/margins/<margins>.toml or a path")
     ability_model: str = Field(min_length=1, description="calibration/ability/<ability_model>.toml or a path")
+    #: calibration/behaviour/<name>.toml: care choice, providers, queues. Without it care settings
+    #: stay as drawn and delivery follows the schemes' stated rates.
+    behaviour: str | None = Field(default=None, min_length=1)
 
 
 class GeographyRef(Strict):
@@ -338,6 +341,10 @@ class BenefitGroup(Strict):
     amount: Any = None
 
 
+#: Care settings a voucher or purchased service can pay for (CARE_SETTINGS without family care).
+ServiceSetting = Literal["home_services", "family_bed", "day_care", "institution"]
+
+
 class PersonScheme(Strict):
     """A benefit that follows the person (补人头): allowance, voucher or purchased service."""
 
@@ -354,6 +361,10 @@ class PersonScheme(Strict):
     #: "entitled": paid to everyone eligible (cash allowances); "delivered": paid on services delivered
     payment: Literal["entitled", "delivered"] = "entitled"
     delivery_rate: Any = 1.0
+    #: Care settings the benefit pays for (a voucher or purchased service): with a behaviour model it
+    #: lowers the net price of these settings in the care choice and is paid only for people using
+    #: them, on the service actually delivered (home services within carer capacity).
+    uses: list[ServiceSetting] = Field(default_factory=list)
     amount: Any = None
     groups: list[BenefitGroup] = Field(default_factory=list)
     payers: Any
@@ -370,6 +381,8 @@ FacilityType = Literal[
     "institution",  # 养老机构
     "nursing_home",  # 区级护理院
 ]
+#: Facility types whose beds are residential (institution) beds; community stations offer day care.
+RESIDENTIAL_TYPES = frozenset({"institution", "nursing_home", "street_centre"})
 FacilityBasis = Literal["new_bed", "floor_m2", "bed_month", "facility_year", "meal_servings", "carer_year"]
 
 
@@ -388,6 +401,18 @@ class FacilityPlan(Strict):
     floor_m2: NonNegative = 0.0
     carers: NonNegative = 0.0
     servings_per_day: Any = 0.0
+    #: With a behaviour model: privately run residential beds of this plan also open (or close) as
+    #: operators respond to occupancy, prices and this plan's construction and operating subsidies.
+    responsive: bool = False
+
+    @model_validator(mode="after")
+    def _responsive_beds(self) -> FacilityPlan:
+        if self.responsive and (self.operator == "public" or self.type not in RESIDENTIAL_TYPES):
+            raise ValueError(
+                "responsive applies to privately run residential beds "
+                f"({', '.join(sorted(RESIDENTIAL_TYPES))}), not to a {self.operator} {self.type}"
+            )
+        return self
 
 
 class MealTier(Strict):
@@ -471,3 +496,131 @@ class PolicySection(Strict):
 
 
 ScenarioFile.model_rebuild()
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+ByLevel = dict[Literal["intact", "mild", "moderate", "severe", "complete"], NonNegative]
+EconStatus = Literal["tekun_centralised", "tekun_dispersed", "dibao", "near_dibao", "ordinary"]
+ByLevelSigned = dict[Literal["intact", "mild", "moderate", "severe", "complete"], float]
+CareSetting = Literal["family_care", "home_services", "family_bed", "day_care", "institution"]
+
+
+def _by_level_complete(v: dict[str, float], what: str) -> dict[str, float]:
+    missing = [lv for lv in ABILITY_LEVELS if lv not in v]
+    if missing:
+        raise ValueError(f"{what} needs every ability level; missing {', '.join(missing)}")
+    return v
+
+
+class Prices(Strict):
+    """Monthly list prices (CNY) that users pay before subsidies."""
+
+    institution_public: ByLevel
+    institution_private: ByLevel
+    family_bed: ByLevel
+    day_care: NonNegative
+    home_service_hour: NonNegative
+
+    @field_validator("institution_public", "institution_private", "family_bed")
+    @classmethod
+    def _levels(cls, v: dict[str, float]) -> dict[str, float]:
+        return _by_level_complete(v, "a price table")
+
+
+class Needs(Strict):
+    """Hours of personal care a month by ability level (home services and family beds deliver them)."""
+
+    hours_per_month: ByLevel
+    family_bed_hours_factor: Annotated[float, Field(gt=0)] = 1.0
+
+    @field_validator("hours_per_month")
+    @classmethod
+    def _levels(cls, v: dict[str, float]) -> dict[str, float]:
+        return _by_level_complete(v, "hours_per_month")
+
+
+class ChoiceModel(Strict):
+    """Multinomial-logit care choice: utility of each setting for a person reviewing it this month."""
+
+    #: Besides anyone whose situation changed, everyone reviews their care once every this many
+    #: months (staggered by person id), so settings respond to prices with a realistic lag.
+    review_every_months: int = Field(ge=1, le=120)
+    asc: dict[CareSetting, ByLevelSigned]
+    family: dict[Literal["with_family", "empty_nest", "left_behind", "alone"], dict[CareSetting, float]] = (
+        Field(default_factory=dict)
+    )
+    price_per_1000: dict[EconStatus, float]
+    wait_per_month: float = 0.0
+    shortage: float = 0.0
+    distance_per_km: float = 0.0
+    stay: float = 0.0
+
+    @field_validator("asc")
+    @classmethod
+    def _asc(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for setting, table in v.items():
+            _by_level_complete(table, f"asc.{setting}")
+        if "family_care" not in v:
+            raise ValueError("asc needs family_care (the reference alternative)")
+        return v
+
+
+class SupplyStart(Strict):
+    """Capacity at the start, per 1,000 people 60+ (applied to every county)."""
+
+    institution_beds_per_1000: NonNegative
+    public_bed_share: Probability
+    nursing_bed_share: Probability
+    day_care_places_per_1000: NonNegative
+    #: Carers on hand at the start, as a share of the home-care hours then needed.
+    initial_delivered_share: Probability
+
+
+class Investment(Strict):
+    """How private operators of beds respond to profit, subsidies included (yearly decision)."""
+
+    capital_cost_per_bed: Annotated[float, Field(gt=0)]
+    fixed_cost_per_bed_month: NonNegative
+    variable_cost_per_resident_month: NonNegative
+    payback_years: Annotated[float, Field(gt=0)]
+    max_growth: Probability
+    sensitivity: NonNegative
+    closure_occupancy: Probability
+    closure_rate: Probability
+
+
+class Carers(Strict):
+    hours_per_carer_month: Annotated[float, Field(gt=0)]
+    hiring_share: Probability
+    attrition_per_month: Probability
+
+
+class PriorityGroup(Strict):
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    when: str = Field(min_length=1)
+    clause: str = ""
+
+
+class Admission(Strict):
+    """Who gets a public bed first (seed 000 §15, 001 §13, 003 §12): groups in order, FIFO within."""
+
+    priority: list[PriorityGroup] = Field(min_length=1)
+    policy_guaranteed: str = Field(min_length=1)
+
+    @field_validator("priority")
+    @classmethod
+    def _unique(cls, v: list[PriorityGroup]) -> list[PriorityGroup]:
+        check_unique([g.id for g in v], "priority group ids")
+        return v
+
+
+class BehaviourFile(Strict):
+    prices: Prices
+    needs: Needs
+    choice: ChoiceModel
+    supply: SupplyStart
+    investment: Investment
+    carers: Carers
+    admission: Admission

@@ -83,7 +83,8 @@ class CompiledFacilityScheme:
 
 def compile_facilities(
     policy: PolicySection, county_ids: list[str], county_shares: np.ndarray, path: object
-) -> list[CompiledFacilityScheme]:
+) -> tuple[dict[str, Plan], list[CompiledFacilityScheme]]:
+    """Check and compile the build plans and the schemes paying for them (all problems together)."""
     errors: list[ScenarioError] = []
 
     def fail(key: str, problem: str) -> None:
@@ -145,7 +146,7 @@ def compile_facilities(
         compiled.append(CompiledFacilityScheme(s, plans_used, amount, active, payers, lottery))
     if errors:
         raise ScenarioErrors(errors)
-    return compiled
+    return plans, compiled
 
 
 class _Due:
@@ -175,7 +176,7 @@ def book_facility_schemes(
                 size = p.beds if s.basis == "new_bed" else p.floor_m2
                 for opened, n in plan.openings.items():
                     rate = scheme.amount.at(opened) if scheme.amount else None
-                    if not rate or not scheme.active.at(opened):
+                    if n <= 0 or not rate or not scheme.active.at(opened):  # closures earn nothing
                         continue
                     for k, fraction in enumerate(s.instalments):
                         pay = month_key(opened // 12 + k, s.payment_month)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from agingsim.fiscal.ledger import Ledger
 from agingsim.policy.dated import month_key
+from agingsim.population.attributes import CARE_SETTINGS
 from agingsim.population.people import People
 from agingsim.scenario.loader import Scenario
 from agingsim.schemes.person import CompiledScheme, compile_schemes
@@ -22,6 +24,8 @@ class PersonSchemes:
             policy, scenario.ability.age_max, self.county_ids, scenario.path
         )
         self.order = {s.id: i for i, s in enumerate(self.schemes)}
+        settings = np.array(CARE_SETTINGS)
+        self.uses_mask = {s.id: np.isin(settings, s.spec.uses).astype(float) for s in self.schemes}
         # anyone who could ever receive anything: the only rows worth looking at each month
         self.candidate_cells = np.zeros(self.grid.size, dtype=bool)
         for s in self.schemes:
@@ -30,6 +34,12 @@ class PersonSchemes:
         self.spent: dict[tuple[str, str, int], np.ndarray] = {}
         #: months in which a capped budget ran out: who waited and what went unpaid
         self.rationing: list[dict[str, object]] = []
+        #: set by the care system each month when behaviour is on: share of each (county, care
+        #: setting)'s service actually delivered. Schemes with ``uses`` pay only for those settings,
+        #: on what was delivered; without it they pay at their stated delivery rate.
+        self.delivered: np.ndarray | None = None
+        #: (year, scheme, group) → [people entitled, people served] summed over months, for groups.csv
+        self.served: dict[tuple[int, str, str], np.ndarray] = {}
 
     def apply_caps(
         self,
@@ -91,6 +101,22 @@ class PersonSchemes:
             a[received[other]] = 0.0
         return a, which[cells]
 
+    def delivery(
+        self, scheme: CompiledScheme, month: int, county: np.ndarray, cells: np.ndarray
+    ) -> np.ndarray:
+        """Share of each bin's entitlement paid this month: the stated rate, or, for schemes naming
+        the settings they pay for when behaviour is on, 1 for people using those settings times the
+        share of that service delivered in their county (0 for people not using them)."""
+        if scheme.spec.uses and self.delivered is not None:
+            setting = self.grid.codes["care_setting"][cells]
+            return self.uses_mask[scheme.id][setting] * self.delivered[county, setting]
+        return np.full(len(cells), scheme.delivery.at(month) or 0.0)
+
+    def served_frame(self) -> pd.DataFrame:
+        """groups.csv: per year, scheme and eligible group, people entitled and served (monthly mean)."""
+        rows = [(y, s, g, e / 12, d / 12) for (y, s, g), (e, d) in sorted(self.served.items())]
+        return pd.DataFrame(rows, columns=["year", "scheme", "group", "eligible", "served"])
+
     def pay(self, sim_month: int, start_year: int, people: People, ledger: Ledger) -> None:
         """Pay one month. People are first counted into occupied (county, grid cell) bins with one
         weighted bincount; entitlement depends only on the bin, so every scheme then works on a few
@@ -109,15 +135,19 @@ class PersonSchemes:
             a, rule = self.entitlements(scheme, month, cells, county, received)
             paid = a > 0
             received[scheme.id] = paid
-            rate = scheme.delivery.at(month) or 0.0
+            rate = self.delivery(scheme, month, county, cells)
             shares = scheme.payers.at(month)
-            if not paid.any() or rate == 0.0 or shares is None:
+            if not paid.any() or not np.any(rate) or shares is None:
                 continue
             n_g = len(scheme.group_ids)
             bin_rule = county * n_g + rule
             amount = np.bincount(bin_rule, weights=a * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             bens = np.bincount(bin_rule, weights=paid * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             amount, bens = self.apply_caps(scheme, month, amount, bens, shares)
+            entitled = np.bincount(rule, weights=paid * weight, minlength=n_g)
+            for g, group in enumerate(scheme.group_ids):
+                tally = self.served.setdefault((year, scheme.id, group), np.zeros(2))
+                tally += (entitled[g], bens[:, g].sum())
             ledger.record(
                 year,
                 cal_month + 1,

@@ -157,6 +157,8 @@ def compile_schemes(
             axes |= rules.axes_of(tree)
     if errors:
         raise ScenarioErrors(errors)
+    if any(s.uses for s in policy.schemes):
+        axes.add("care_setting")  # paid only for people using the settings named
     grid = RuleGrid(rules, axes, grid_age_max)
     dead = grid.codes["ability"] == N_LEVELS
 

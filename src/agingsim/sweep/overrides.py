@@ -18,9 +18,9 @@ from typing import Any
 from agingsim.scenario.provenance import is_wrapped_figure
 
 #: Files a key can address, by prefix (``region:entry.annual_growth``), and the scenario's reference.
-FILE_REFS = {"region": "region", "margins": "margins", "ability": "ability_model"}
+FILE_REFS = {"region": "region", "margins": "margins", "ability": "ability_model", "behaviour": "behaviour"}
 #: Calibration folder searched for a bare name, per file kind (as in the loader).
-FILE_FOLDERS = {"region": "regions", "margins": "margins", "ability": "ability"}
+FILE_FOLDERS = {"region": "regions", "margins": "margins", "ability": "ability", "behaviour": "behaviour"}
 
 _TOKEN = re.compile(r'(\.)?(?:([A-Za-z0-9_-]+)|"([^"\\]*)")|\[(\d+|\*)\]')
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -67,7 +67,7 @@ def parse_key(text: str) -> KeyPath:
     head, sep, tail = rest.partition(":")
     if sep and _BARE.fullmatch(head):
         if head not in FILE_REFS and head != "scenario":
-            raise ValueError(f"unknown file prefix '{head}:'; use region:, margins: or ability:")
+            raise ValueError(f"unknown file prefix '{head}:'; use region:, margins:, ability: or behaviour:")
         file, rest = head, tail
     parts: list[Part] = []
     pos = 0

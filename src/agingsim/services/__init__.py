@@ -1,0 +1,1 @@
+"""Services: admission queues for beds (salabim) and home-service delivery within carer capacity."""

@@ -1,0 +1,733 @@
+"""The care system: one month of choice, admission and delivery over the arrays of people.
+
+Pipeline position (after ability transitions, before the schemes pay):
+
+    review → choose (choice.mnl) → leave / join queues, discharge, switch settings
+           → admit to beds in priority order (salabim offices) → day-care places
+           → occupancy and revenue to the providers (Mesa agents) → home-care hours within carer capacity
+           → delivered shares for the schemes that pay on delivery → coverage statistics
+
+Providers decide on beds once a year (January). Nothing here reaches back into ability or policy
+except through next month's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from agingsim.choice.mnl import (
+    DAY_CARE,
+    FAMILY_BED,
+    FAMILY_CARE,
+    HOME,
+    INSTITUTION,
+    N_SETTINGS,
+    ChoiceInputs,
+    CompiledChoice,
+    choose,
+    probabilities,
+    utilities,
+)
+from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.policy.dated import month_key
+from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
+from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, DEAD, ECON_STATUSES, NEEDS_CARE_FROM
+from agingsim.population.people import People
+from agingsim.providers.agents import BedProvider, HomeCareAgency
+from agingsim.rng import RandomStreams
+from agingsim.scenario.schema import RESIDENTIAL_TYPES, BehaviourFile
+from agingsim.schemes.facility import CompiledFacilityScheme, Plan
+from agingsim.services.admission import AdmissionOffice, admit, fill, new_environment, priority_order
+
+MONTHS = 12
+#: Street centres (≥ 30 beds, seed 002 三(二)) and institutions hold residential beds; community
+#: stations offer day-care places.
+INSTITUTION_TYPES = RESIDENTIAL_TYPES
+DAY_CARE_TYPES = frozenset({"community_station"})
+#: Expected waits beyond this are treated as this (months) in the choice.
+MAX_WAIT = 60.0
+
+
+def compile_priority(
+    behaviour: BehaviourFile, definitions: dict[str, str], age_max: int, path: object
+) -> tuple[RuleGrid, np.ndarray, list[str]]:
+    """Priority group per rule-grid cell: 0 = policy-guaranteed, then the listed groups, last = others."""
+    adm = behaviour.admission
+    texts = {"admission.policy_guaranteed": adm.policy_guaranteed}
+    texts |= {f"admission.priority[{i}].when": g.when for i, g in enumerate(adm.priority)}
+    try:
+        rules = RuleSet.from_texts(definitions)
+    except RuleError as exc:
+        raise ScenarioError(path, "policy.definitions", str(exc)) from None
+    trees, axes, errors = {}, set(), []
+    for key, text in texts.items():
+        try:
+            trees[key] = rules.compile(text)
+            axes |= rules.axes_of(trees[key])
+        except RuleError as exc:
+            errors.append(ScenarioError(path, key, str(exc)))
+    if errors:
+        raise ScenarioErrors(errors)
+    grid = RuleGrid(rules, axes, age_max)
+    n = len(adm.priority) + 1
+    group = np.full(grid.size, n, dtype=np.int8)
+    for g, key in reversed(list(enumerate(texts))):  # first matching group wins
+        group[grid.evaluate(trees[key]).astype(bool)] = g
+    names = ["policy_guaranteed", *(g.id for g in adm.priority), "others"]
+    return grid, group, names
+
+
+@dataclass
+class YearStats:
+    """Accumulated over the months of one year (weights are real people)."""
+
+    months: int = 0
+    setting_all: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    setting_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    beds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    nursing_beds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    occupied: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    places: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    places_used: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    waiting: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hours_needed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hours_delivered: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    people: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    admissions: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    left: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    wait_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def empty(cls, n_c: int, n_g: int) -> YearStats:
+        z = lambda *s: np.zeros(s)  # noqa: E731
+        return cls(
+            0,
+            z(n_c, N_SETTINGS),
+            z(n_c, N_SETTINGS),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c),
+            z(n_c, n_g),
+            z(n_c, n_g),
+            z(n_c, n_g),
+            z(n_c, n_g),
+        )
+
+
+class CareSystem:
+    """Providers, queues and carers of one run, and the care choice of its people."""
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        behaviour: BehaviourFile,
+        people: People,
+        streams: RandomStreams,
+        county_ids: list[str],
+        start_year: int,
+        n_months: int,
+        definitions: dict[str, str],
+        age_max: int,
+        plans: dict[str, Plan],
+        facility_schemes: list[CompiledFacilityScheme],
+        vouchers: VoucherTable | None,
+        path: object,
+        distance_km: pd.DataFrame | None = None,
+    ) -> None:
+        self.b = behaviour
+        self.model = model
+        self.people = people
+        self.streams = streams
+        self.county_ids = county_ids
+        self.n_c = len(county_ids)
+        self.start_key = month_key(start_year)
+        self.start_year = start_year
+        self.choice = CompiledChoice.from_file(behaviour)
+        self.grid, self.group_of_cell, self.group_names = compile_priority(
+            behaviour, definitions, age_max, path
+        )
+        self.n_g = len(self.group_names)
+        self.vouchers = vouchers
+        self.distance_km = distance_km
+        pr = behaviour.prices
+        lv = ABILITY_LEVELS
+        self.price_public = np.array([pr.institution_public[x] for x in lv])
+        self.price_private = np.array([pr.institution_private[x] for x in lv])
+        hours = np.array([behaviour.needs.hours_per_month[x] for x in lv])
+        self.hours = hours
+        self.bed_hours = hours * behaviour.needs.family_bed_hours_factor
+        self.price_home = hours * pr.home_service_hour
+        self.price_family_bed = np.array([pr.family_bed[x] for x in lv])
+
+        alive = people.ability != DEAD
+        pop = np.bincount(people.county[alive], weights=people.weight[alive], minlength=self.n_c)
+        self.providers: list[BedProvider] = []
+        self._start_supply(pop)
+        self._plan_supply(plans, facility_schemes)
+        self._seat_initial_residents()
+        self.provider_county = np.array([p.county for p in self.providers], dtype=np.int64)
+        self.provider_setting = np.array([p.setting for p in self.providers], dtype=np.int64)
+        self.provider_public = np.array([p.operator == "public" for p in self.providers])
+        self.price_of_provider = np.stack([p.prices for p in self.providers])
+        inst = self.provider_setting == INSTITUTION
+        #: per county: (public institution providers, privately run ones), in admission order
+        self.bed_providers = [
+            (
+                np.flatnonzero(inst & (self.provider_county == c) & self.provider_public),
+                np.flatnonzero(inst & (self.provider_county == c) & ~self.provider_public),
+            )
+            for c in range(self.n_c)
+        ]
+
+        self._count_alive()
+        counts = self._counts()
+        hours_needed = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
+        s = behaviour.supply.initial_delivered_share
+        self.agencies = [
+            HomeCareAgency(
+                model, c, hours_needed[c] * s / behaviour.carers.hours_per_carer_month, behaviour.carers
+            )
+            for c in range(self.n_c)
+        ]
+        self.delivered = np.ones((self.n_c, N_SETTINGS))
+        self.env = new_environment(int(streams.seed_sequence("salabim").generate_state(1)[0]))
+        self.offices = [
+            AdmissionOffice(env=self.env, county=c, admit=self._admit_county, n_groups=self.n_g)
+            for c in range(self.n_c)
+        ]
+        self.expected_wait = np.zeros(self.n_c)
+        self.stats: dict[int, YearStats] = {}
+        self._month = 0
+        self._ctx: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ supply
+
+    def _start_supply(self, pop: np.ndarray) -> None:
+        """Starting beds and day-care places per 1,000 people 60+ (behaviour file), by county."""
+        sup = self.b.supply
+        beds = pop * sup.institution_beds_per_1000 / 1000
+        places = pop * sup.day_care_places_per_1000 / 1000
+        for c in range(self.n_c):
+            for operator, share, prices, responsive in (
+                ("public", sup.public_bed_share, self.price_public, False),
+                ("private", 1 - sup.public_bed_share, self.price_private, True),
+            ):
+                stock = float(beds[c] * share)
+                self.providers.append(
+                    BedProvider(
+                        self.model,
+                        c,
+                        INSTITUTION,
+                        operator,
+                        prices,
+                        lambda m, s=stock: s,
+                        responsive=responsive,
+                        nursing_share=sup.nursing_bed_share,
+                        label=f"{operator}_institutions",
+                    )
+                )
+            stock = float(places[c])
+            self.providers.append(
+                BedProvider(
+                    self.model,
+                    c,
+                    DAY_CARE,
+                    "public",
+                    np.full(5, self.b.prices.day_care),
+                    lambda m, s=stock: s,
+                    label="community_day_care",
+                )
+            )
+
+    def _plan_supply(self, plans: dict[str, Plan], schemes: list[CompiledFacilityScheme]) -> None:
+        """Beds of the scenario's build plans; responsive plans' private operators also invest."""
+        for plan in plans.values():
+            spec = plan.spec
+            if spec.beds <= 0 or spec.type not in INSTITUTION_TYPES | DAY_CARE_TYPES:
+                continue
+            setting = INSTITUTION if spec.type in INSTITUTION_TYPES else DAY_CARE
+            prices = (
+                (self.price_public if spec.operator == "public" else self.price_private)
+                if setting == INSTITUTION
+                else np.full(5, self.b.prices.day_care)
+            )
+            paying = [s for s in schemes if plan in s.plans]
+            for c in np.flatnonzero(plan.county_share > 0):
+                share = float(plan.county_share[c])
+                provider = BedProvider(
+                    self.model,
+                    int(c),
+                    setting,
+                    spec.operator,
+                    prices,
+                    lambda m, p=plan, sh=share: p.stock(m) * p.spec.beds * sh,
+                    responsive=spec.responsive and spec.operator != "public",
+                    construction_subsidy=lambda m, p=plan, sc=paying: _per_bed(sc, p, m, construction=True),
+                    operating_subsidy=lambda m, p=plan, sc=paying: _per_bed(sc, p, m, construction=False),
+                    nursing_share=self.b.supply.nursing_bed_share if setting == INSTITUTION else 0.0,
+                    label=spec.id,
+                )
+                provider.plan = plan  # type: ignore[attr-defined]
+                self.providers.append(provider)
+        self._schemes = schemes
+
+    def book_investment(self) -> None:
+        """Facilities opened or closed by operators' decisions join their plans' payments (end of run)."""
+        for provider in self.providers:
+            plan: Plan | None = getattr(provider, "plan", None)
+            if plan is None or not provider.openings:
+                continue
+            share = np.zeros(self.n_c)
+            share[provider.county] = 1.0
+            extra = Plan(
+                plan.spec.model_copy(update={"id": f"{plan.spec.id}_{provider.county}_invested"}),
+                {m: beds / plan.spec.beds for m, beds in provider.openings.items()},
+                share,
+                plan.servings,
+            )
+            for scheme in self._schemes:
+                if plan in scheme.plans:
+                    scheme.plans.append(extra)
+
+    def _seat_initial_residents(self) -> None:
+        """Starting residents take beds: public first for the priority groups, then private.
+
+        Where the starting residents outnumber the starting beds, the private stock is raised to
+        hold them (the margins' institution share and the bed rate come from different sources).
+        """
+        p = self.people
+        for setting in (INSTITUTION, DAY_CARE):
+            users = np.flatnonzero((p.care_setting == setting) & (p.ability != DEAD))
+            prio = self._priority(users)
+            for c in range(self.n_c):
+                idx = users[p.county[users] == c]
+                ks = [k for k, q in enumerate(self.providers) if q.county == c and q.setting == setting]
+                ks.sort(key=lambda k: self.providers[k].operator != "public")
+                free = np.array([self.providers[k].beds(self.start_key) for k in ks])
+                need = float(p.weight[idx].sum(dtype=np.float64))
+                if need > free.sum() and ks:
+                    extra = need - free.sum() + 1.0
+                    last = self.providers[ks[-1]]
+                    last.added += extra
+                    free[-1] += extra
+                order = idx[priority_order(prio[np.searchsorted(users, idx)], np.zeros(len(idx)), p.pid[idx])]
+                placed, where = fill(np.arange(len(order)), p.weight[order], free)
+                p.provider[order[placed]] = np.asarray(ks, dtype=np.int16)[where]
+                rest = order[np.setdiff1d(np.arange(len(order)), placed)]
+                p.care_setting[rest] = FAMILY_CARE
+
+    # ------------------------------------------------------------------ helpers
+
+    def _priority(self, idx: np.ndarray) -> np.ndarray:
+        p = self.people
+        cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
+        return self.group_of_cell[self.grid.cells(cols)]
+
+    def _year(self) -> YearStats:
+        y = self.start_year + self._month // MONTHS
+        if y not in self.stats:
+            self.stats[y] = YearStats.empty(self.n_c, self.n_g)
+        return self.stats[y]
+
+    # ------------------------------------------------------------------ the month
+
+    def new_year(self, sim_month: int) -> None:
+        """January: operators decide on beds from last year's occupancy and prices."""
+        self._count_alive()
+        if sim_month == 0:
+            return
+        for provider in self.providers:
+            provider.decide(self.start_key + sim_month, self.b.investment)
+
+    def step(self, sim_month: int, changed: np.ndarray, first_entrant: int, died: np.ndarray) -> None:
+        """One month, after transitions. ``changed``/``died`` are masks over people; rows from
+        ``first_entrant`` on turned 60 this month.
+
+        Full passes over the arrays are few (deaths, the review rota, the holders of places, the
+        queue, one keyed bincount for the statistics); everything else works on the small sets of
+        people reviewing, waiting or holding a place.
+        """
+        self._month = sim_month
+        p = self.people
+        year = self._year()
+        queue = np.flatnonzero(p.wait_since >= 0)
+
+        # the dead leave beds and queues
+        dead = np.flatnonzero(died)
+        gone = dead[p.wait_since[dead] >= 0]
+        if len(gone):
+            np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
+            p.wait_since[gone] = -1
+            queue = np.setdiff1d(queue, gone, assume_unique=True)
+        p.provider[dead] = -1
+        entrants = slice(first_entrant, p.n)
+        self.alive_c += np.bincount(p.county[entrants], weights=p.weight[entrants], minlength=self.n_c)
+        self.alive_c -= np.bincount(p.county[dead], weights=p.weight[dead], minlength=self.n_c)
+
+        # entrants start at home and choose like anyone else
+        p.care_setting[first_entrant:] = FAMILY_CARE
+
+        # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota.
+        # People with intact ability cared for by family do not review: their logit probability of
+        # any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
+        # leaving them out keeps the month cheap. ``changed`` is this month's scratch mask.
+        period = self.choice.review_every_months
+        review = changed
+        review[first_entrant:] = True
+        review[queue] = True
+        review |= p.age_m % period == 0  # each person every ``period`` months, staggered by birth month
+        reviewers = np.flatnonzero(review)
+        lvl = p.ability[reviewers]
+        reviewers = reviewers[(lvl != DEAD) & ((lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE))]
+
+        holders = np.flatnonzero(p.provider >= 0)
+        occupied = self._occupied(holders)
+        if len(reviewers):
+            self._choose(reviewers, sim_month, year, occupied)
+        queue = np.flatnonzero(p.wait_since >= 0)
+        self._ctx = {"occupied": occupied, "queue": queue, "priority": self._priority(queue)}
+        self.env.run(till=sim_month + 0.5)  # each county's office admits (AdmissionOffice.process)
+        occupied, revenue = self._occupied(np.flatnonzero(p.provider >= 0), with_revenue=True)
+        mk = self.start_key + sim_month
+        for k, provider in enumerate(self.providers):
+            provider.observe(mk, occupied[k], revenue[k])
+
+        counts = self._counts()  # (county, setting, level incl. dead) real people
+        hours = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
+        share = np.array([a.deliver(hours[c]) for c, a in enumerate(self.agencies)])
+        for a in self.agencies:
+            a.adjust()
+        self.delivered[:, HOME] = share
+        self.delivered[:, FAMILY_BED] = share
+        self._record(year, occupied, counts, self._ctx["queue"])
+
+    def _choose(self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray) -> None:
+        """Reviewers weigh the settings; queues, beds and places change accordingly (``occupied`` is
+        kept up to date as day-care places are taken)."""
+        p = self.people
+        lvl = p.ability[idx].astype(np.int64)
+        county = p.county[idx].astype(np.int64)
+        prio = self._priority(idx)
+        priority_person = prio < self.n_g - 1
+        net = np.zeros((len(idx), N_SETTINGS))
+        net[:, INSTITUTION] = np.where(priority_person, self.price_public[lvl], self.price_private[lvl])
+        net[:, HOME] = self.price_home[lvl]
+        net[:, FAMILY_BED] = self.price_family_bed[lvl]
+        net[:, DAY_CARE] = self.b.prices.day_care
+        if self.vouchers is not None:
+            net -= self.vouchers.values(self.start_key + sim_month, p, idx)
+            np.maximum(net, 0.0, out=net)
+        dist = np.zeros(len(idx))
+        if self.distance_km is not None:
+            dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1), county]
+        x = ChoiceInputs(
+            ability=lvl,
+            family=p.family[idx].astype(np.int64),
+            econ=p.econ[idx].astype(np.int64),
+            current=p.care_setting[idx].astype(np.int64),
+            net_price=net,
+            wait_months=self.expected_wait[county],
+            unmet_share=1.0 - self.delivered[county, HOME],
+            distance_km=dist,
+        )
+        u = self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx])
+        chosen = choose(probabilities(utilities(self.choice, x)), u)
+        chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
+
+        cur = p.care_setting[idx]
+        was_waiting = p.wait_since[idx] >= 0
+        w = p.weight[idx].astype(np.float64)
+        # leave the queue
+        leave = was_waiting & (chosen != INSTITUTION)
+        np.add.at(year.left, (county[leave], prio[leave]), w[leave])
+        p.wait_since[idx[leave]] = -1
+        # join the queue (keeping the current setting while waiting)
+        join = ~was_waiting & (chosen == INSTITUTION) & (cur != INSTITUTION)
+        np.add.at(year.arrivals, (county[join], prio[join]), w[join])
+        p.wait_since[idx[join]] = sim_month
+        # leave a bed or a day-care place
+        move = (chosen != cur) & (chosen != INSTITUTION)
+        release = idx[move & ((cur == INSTITUTION) | (cur == DAY_CARE))]
+        held = p.provider[release].astype(np.int64)
+        np.subtract.at(occupied, held[held >= 0], p.weight[release][held >= 0])
+        p.provider[release] = -1
+        # home-based settings need no place
+        home_based = move & (chosen != DAY_CARE)
+        p.care_setting[idx[home_based]] = chosen[home_based]
+        # day care needs a place: first come (by person id) while places last, else stay put
+        want = idx[move & (chosen == DAY_CARE)]
+        mk = self.start_key + sim_month
+        for c in np.unique(p.county[want]):
+            people_c = want[p.county[want] == c]
+            ks = np.flatnonzero((self.provider_county == c) & (self.provider_setting == DAY_CARE))
+            free = np.array([self.providers[k].beds(mk) for k in ks]) - occupied[ks]
+            placed, where = fill(np.arange(len(people_c)), p.weight[people_c], free)
+            got = people_c[placed]
+            p.provider[got] = ks[where]
+            p.care_setting[got] = DAY_CARE
+            np.add.at(occupied, ks[where], p.weight[got])
+        # anyone who left a place without taking another is cared for by family
+        orphan = idx[(p.provider[idx] < 0) & np.isin(p.care_setting[idx], (INSTITUTION, DAY_CARE))]
+        p.care_setting[orphan] = FAMILY_CARE
+
+    def _occupied(self, holders: np.ndarray, with_revenue: bool = False):  # type: ignore[no-untyped-def]
+        """Real people in each provider's places (and their monthly bill at list prices)."""
+        p = self.people
+        k = p.provider[holders].astype(np.int64)
+        w = p.weight[holders].astype(np.float64)
+        occ = np.bincount(k, weights=w, minlength=len(self.providers))
+        if not with_revenue:
+            return occ
+        lvl = np.minimum(p.ability[holders], 4).astype(np.int64)
+        rev = np.bincount(k, weights=w * self.price_of_provider[k, lvl], minlength=len(self.providers))
+        return occ, rev
+
+    def _counts(self) -> np.ndarray:
+        """Living real people by (county, care setting, ability level).
+
+        Only people needing care or in a formal setting are counted row by row (about a tenth of
+        everyone); the rest, intact or mildly limited people cared for by family, are the county's
+        total minus those, and are shown under ``intact``: no output splits them further.
+        """
+        p = self.people
+        n_l = len(ABILITY_LEVELS)
+        sel = np.flatnonzero((p.ability >= NEEDS_CARE_FROM) | (p.care_setting != FAMILY_CARE))
+        sel = sel[p.ability[sel] != DEAD]
+        key = (p.county[sel].astype(np.int64) * N_SETTINGS + p.care_setting[sel]) * n_l + p.ability[sel]
+        size = self.n_c * N_SETTINGS * n_l
+        counts = np.bincount(key, weights=p.weight[sel], minlength=size).reshape(self.n_c, N_SETTINGS, n_l)
+        counts[:, FAMILY_CARE, 0] = self.alive_c - counts.sum(axis=(1, 2))
+        return counts
+
+    def _count_alive(self) -> None:
+        """Living real people by county, recounted in full (at the start and each January)."""
+        p = self.people
+        alive = p.ability != DEAD
+        self.alive_c = np.bincount(p.county[alive], weights=p.weight[alive], minlength=self.n_c)
+
+    def _admit_county(self, c: int) -> None:
+        """This month's admissions in county ``c`` (called by its salabim office)."""
+        p = self.people
+        month = self._month
+        year = self._year()
+        office = self.offices[c]
+        everyone = self._ctx["queue"]
+        mine = p.county[everyone] == c
+        queue = everyone[mine]
+        mk = self.start_key + month
+        admitted_w = 0.0
+        if len(queue):
+            prio = self._ctx["priority"][mine]
+            occupied = self._ctx["occupied"]
+            # within public and within private beds, the emptiest homes fill first (operators compete
+            # for residents, so no home is left with only what the others did not take)
+            public_ks, private_ks = (self._emptiest_first(ks, mk, occupied) for ks in self.bed_providers[c])
+            ks = np.concatenate([public_ks, private_ks])
+            free = np.array([self.providers[k].beds(mk) for k in ks]) - occupied[ks]
+            got, where, _ = admit(
+                p.weight[queue], prio, p.wait_since[queue], p.pid[queue],
+                free[: len(public_ks)], free[len(public_ks) :],
+            )  # fmt: skip
+            who = queue[got]
+            waited = (month - p.wait_since[who]).astype(np.float64)
+            p.provider[who] = ks[where]
+            p.care_setting[who] = INSTITUTION
+            p.wait_since[who] = -1
+            w = p.weight[who].astype(np.float64)
+            np.add.at(occupied, ks[where], w)
+            np.add.at(year.admissions, (c, prio[got]), w)
+            np.add.at(year.wait_sum, (c, prio[got]), w * waited)
+            for g in np.unique(prio[got]):
+                sel = prio[got] == g
+                wg = float(w[sel].sum())
+                office.waits[g].tally(float((w[sel] * waited[sel]).sum() / wg), wg)
+            admitted_w = float(w.sum())
+        still = float(p.weight[queue].sum(dtype=np.float64)) - admitted_w
+        office.waiting.value = still
+        # expected wait for someone joining now: the queue ahead over this month's admissions
+        if admitted_w > 0:
+            self.expected_wait[c] = min(still / admitted_w, MAX_WAIT)
+        else:
+            self.expected_wait[c] = MAX_WAIT if still > 0 else 0.0
+
+    def _emptiest_first(self, ks: np.ndarray, mk: int, occupied: np.ndarray) -> np.ndarray:
+        beds = np.array([self.providers[k].beds(mk) for k in ks])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(beds > 0, occupied[ks] / beds, np.inf)
+        return ks[np.argsort(ratio, kind="stable")]
+
+    def _record(self, year: YearStats, occupied: np.ndarray, counts: np.ndarray, queue: np.ndarray) -> None:
+        p = self.people
+        mk = self.start_key + self._month
+        year.months += 1
+        living = counts
+        year.setting_all += living.sum(axis=2)
+        year.setting_need += living[:, :, NEEDS_CARE_FROM:].sum(axis=2)
+        year.people += living.sum(axis=(1, 2))
+        beds = np.array([q.beds(mk) for q in self.providers])
+        inst = self.provider_setting == INSTITUTION
+        nursing = np.array([q.nursing_share for q in self.providers])
+        c = self.provider_county
+        year.beds += np.bincount(c[inst], weights=beds[inst], minlength=self.n_c)
+        year.nursing_beds += np.bincount(c[inst], weights=(beds * nursing)[inst], minlength=self.n_c)
+        year.occupied += np.bincount(c[inst], weights=occupied[inst], minlength=self.n_c)
+        year.places += np.bincount(c[~inst], weights=beds[~inst], minlength=self.n_c)
+        year.places_used += np.bincount(c[~inst], weights=occupied[~inst], minlength=self.n_c)
+        wait = queue[p.wait_since[queue] >= 0]
+        year.waiting += np.bincount(p.county[wait], weights=p.weight[wait], minlength=self.n_c)
+        year.hours_needed += np.array([a.hours_needed for a in self.agencies])
+        year.hours_delivered += np.array([a.hours_delivered for a in self.agencies])
+
+    def still_waiting(self) -> np.ndarray:
+        """(county, group) real people waiting now (for the year-end and conservation checks)."""
+        p = self.people
+        q = np.flatnonzero((p.wait_since >= 0) & (p.ability != DEAD))
+        out = np.zeros((self.n_c, self.n_g))
+        np.add.at(out, (p.county[q], self._priority(q)), p.weight[q])
+        return out
+
+    def close_year(self, year: int) -> None:
+        """Snapshot who is still waiting at the end of ``year``."""
+        if year in self.stats:
+            self.stats[year].still = self.still_waiting()  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ outputs
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """coverage.csv, capacity.csv and waiting.csv rows (monthly averages within each year)."""
+        cov, cap, wait = [], [], []
+        for y, s in sorted(self.stats.items()):
+            m = max(s.months, 1)
+            for c, county in enumerate(self.county_ids):
+                for j, setting in enumerate(CARE_SETTINGS):
+                    cov.append((y, county, setting, s.setting_need[c, j] / m, s.setting_all[c, j] / m))
+                beds, occ = s.beds[c] / m, s.occupied[c] / m
+                need, done = s.hours_needed[c] / m, s.hours_delivered[c] / m
+                cap.append(
+                    (
+                        y,
+                        county,
+                        beds,
+                        s.nursing_beds[c] / m,
+                        occ,
+                        s.waiting[c] / m,
+                        1000 * beds / (s.people[c] / m) if s.people[c] else 0.0,
+                        occ / beds if beds else 0.0,
+                        s.nursing_beds[c] / s.beds[c] if s.beds[c] else 0.0,
+                        s.places[c] / m,
+                        s.places_used[c] / m,
+                        need,
+                        done,
+                        need - done,
+                    )
+                )
+                still = getattr(s, "still", np.zeros((self.n_c, self.n_g)))
+                for g, group in enumerate(self.group_names):
+                    adm = s.admissions[c, g]
+                    wait.append(
+                        (
+                            y,
+                            county,
+                            group,
+                            s.arrivals[c, g],
+                            adm,
+                            s.left[c, g],
+                            still[c, g],
+                            s.wait_sum[c, g] / adm if adm else float("nan"),
+                        )
+                    )
+        return {
+            "coverage": pd.DataFrame(cov, columns=["year", "county", "setting", "people", "people_all"]),
+            "capacity": pd.DataFrame(
+                cap,
+                columns=[
+                    "year",
+                    "county",
+                    "beds",
+                    "nursing_beds",
+                    "occupied",
+                    "waiting",
+                    "beds_per_1000",
+                    "occupancy",
+                    "nursing_share",
+                    "day_care_places",
+                    "day_care_used",
+                    "carer_hours_needed",
+                    "carer_hours_delivered",
+                    "unmet_carer_hours",
+                ],
+            ),
+            "waiting": pd.DataFrame(
+                wait,
+                columns=[
+                    "year",
+                    "county",
+                    "priority_group",
+                    "arrivals",
+                    "admissions",
+                    "left",
+                    "still_waiting",
+                    "mean_wait_months",
+                ],
+            ),
+        }
+
+
+def _per_bed(schemes: list[CompiledFacilityScheme], plan: Plan, month: int, construction: bool) -> float:
+    """Subsidy per bed of ``plan`` in force in ``month``: construction (one-off) or operating (monthly)."""
+    total, spec = 0.0, plan.spec
+    for s in schemes:
+        if not s.active.at(month) or s.amount is None:
+            continue
+        rate = s.amount.at(month) or 0.0
+        basis = s.spec.basis
+        if construction and basis == "new_bed":
+            total += rate
+        elif construction and basis == "floor_m2" and spec.beds:
+            total += rate * spec.floor_m2 / spec.beds
+        elif not construction and basis == "bed_month":
+            total += rate
+        elif not construction and basis == "facility_year" and spec.beds:
+            total += rate / (12 * spec.beds)
+    return total
+
+
+class VoucherTable:
+    """Monthly value, per care setting, of the vouchers and purchased services a person is entitled to.
+
+    Built from the person schemes that name the settings they pay for (``uses``); the choice model
+    subtracts them from list prices, so a voucher makes the settings it pays for cheaper.
+    """
+
+    def __init__(self, schemes: list, grid: RuleGrid, county_ok: list[np.ndarray]) -> None:
+        self.schemes = schemes
+        self.grid = grid
+        self.county_ok = county_ok
+        self.uses = [
+            np.isin(np.arange(N_SETTINGS), [CARE_SETTINGS.index(u) for u in s.spec.uses]) for s in schemes
+        ]
+
+    def values(self, month: int, people: People, idx: np.ndarray) -> np.ndarray:
+        cols = {f: getattr(people, f)[idx] for f in self.grid.people_fields()}
+        cells = self.grid.cells(cols)
+        county = people.county[idx]
+        out = np.zeros((len(idx), N_SETTINGS))
+        for s, uses, ok in zip(self.schemes, self.uses, self.county_ok, strict=True):
+            amount, _ = s.table(month, self.grid)
+            a = amount[cells] * ok[county]
+            out[:, uses] += a[:, None]
+        return out
+
+
+__all__ = ["ECON_STATUSES", "CareSystem", "VoucherTable", "compile_priority"]
