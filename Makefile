@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/default
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
 $(BIN)/agingsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ install: $(BIN)/agingsim
 run: install
 	$(BIN)/agingsim run --out $(OUT)
 
+## Debian's chromium and a CJK font for the app's browser test (tests/test_app_e2e.py); idempotent.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium fonts-wqy-microhei; }
+
 ## Install everything and run the test suite (this is what CI calls).
-test: install
+test: install browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 

@@ -133,7 +133,7 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
             out.append(
                 Card(
                     "cost_per_person",
-                    label("card_cost_per_person", lang),
+                    label("card_cost_per_person" if in_need else "card_cost_per_paid", lang),
                     f"{fmt_number(cost)} {label('unit_cny_per_person_year', lang)}",
                     "",
                     cost,

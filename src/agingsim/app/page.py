@@ -312,14 +312,38 @@ def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
 
 def _view_costs(run: runs.Run, lang: Lang) -> None:
     charts = _charts(run, lang)
-    if "cost_by_payer" not in charts:
-        st.info(label("app_no_policy", lang))
+    if "cost_by_payer" not in charts:  # no policy: the population projection is the answer
+        _view_population(run, lang)
         return
     _show_chart(run, charts["cost_by_payer"], lang)
     st.markdown(f"**{label('table_by_payer', lang)}**")
     st.dataframe(figures.payer_table(run.result, lang).style.format("{:,.2f}"), width="stretch")
     _show_chart(run, charts["cost_by_line_item"], lang)
-    st.caption(label("app_bands_none", lang))
+    _bands(run, lang)
+
+
+def _bands(run: runs.Run, lang: Lang) -> None:
+    """Uncertainty bands: opt-in replications (each is a full run), drawn as the report's fan charts."""
+    n = st.number_input(label("app_replications", lang), 1, 50, 1, 1, key="replications")
+    if n <= 1:
+        st.caption(label("app_bands_none", lang))
+        return
+    bar = st.progress(0.0, text=label("app_replicating", lang, n=n))
+    found = runs.bands(run, int(n), on_done=lambda r: bar.progress(min((r + 1) / n, 1.0)))
+    bar.empty()
+    if found is None:
+        st.caption(label("app_bands_none", lang))
+        return
+    footer = run.results.footer(lang)
+    for measure, what, unit in (
+        ("cost_total_wan", "h_cost_total", "axis_cost_wan"),
+        ("needing_care", "card_need_short", "axis_people"),
+    ):
+        frame = found[measure]
+        if frame.empty or frame["p95"].abs().sum() == 0:
+            continue
+        draw = partial(report_charts.fan_chart, frame, lang, footer, label(what, lang), label(unit, lang))
+        _show_chart(run, Chart(f"band_{measure}_{n}", label(what, lang), draw), lang)
 
 
 def _view_coverage(run: runs.Run, lang: Lang) -> None:

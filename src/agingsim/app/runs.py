@@ -110,6 +110,7 @@ class Run:
     _charts: dict[Lang, tuple[list[Chart], list[str]]] = field(default_factory=dict, repr=False)
     _screen: dict[tuple[Lang, str], bytes] = field(default_factory=dict, repr=False)
     _results: Results | None = field(default=None, repr=False)
+    _bands: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -240,6 +241,24 @@ def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
         a.result.scenario.run.start_year == b.result.scenario.run.start_year
     )
     return Comparison(a, b, folder, same)
+
+
+def bands(run: Run, n: int, on_done: Callable[[int], None] | None = None) -> dict[str, Any] | None:
+    """90% bands of yearly cost and people needing care over ``n`` replications (with parameter draws),
+    from :mod:`agingsim.uncertainty`; cached on the run. None if that module is not available."""
+    try:
+        from agingsim.uncertainty import band, run_replications
+        from agingsim.uncertainty.intervals import BY_YEAR
+    except ImportError:  # pragma: no cover - the module ships with agingsim; kept for older checkouts
+        return None
+    if n not in run._bands:
+        reps = run_replications(run.result.scenario, n, on_done=on_done)
+        table = reps.intervals()
+        run._bands[n] = {
+            "cost_total_wan": band(table, BY_YEAR, "cost_total_wan"),
+            "needing_care": band(table, BY_YEAR, "needing_care"),
+        }
+    return run._bands[n]
 
 
 class Progress:

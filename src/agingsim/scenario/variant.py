@@ -78,7 +78,7 @@ def load_scenario_with(
             if value is None:
                 _remove(target, key)
             else:
-                set_value(target, key, value, label)
+                set_value(target, key, _labelled(value, label), label)
         except ValueError as exc:
             raise ScenarioError(where, key.dotted(), f"value {value!r}: {exc}") from None
     temps: dict[str, Path] = {}
@@ -123,6 +123,16 @@ def _explain(
             problem += " (changed: " + ", ".join(f"{k.text} = {v!r}" for k, v in blamed) + ")"
         out.append(ScenarioError(originals[kind], e.key, problem))
     return ScenarioErrors(out)
+
+
+def _labelled(value: Any, label: str) -> Any:
+    """A table of numbers (a budget cap by level, a dated amount) carries the label on itself."""
+    numbers = isinstance(value, dict) and any(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
+    )
+    if numbers and not any(k in value for k in ("source", "assumption")):
+        return {**value, "assumption": label}
+    return value
 
 
 def _remove(data: dict[str, Any], key: KeyPath) -> None:

@@ -1,0 +1,245 @@
+"""The Streamlit app (issue 6), driven headless with AppTest, checked against the engine run directly.
+
+What is pinned down: levers read from the scenario file carry the file's value, unit and provenance;
+moving a lever changes the numbers on the page exactly as running the engine with that change does;
+returning to a setting comes from the cache; a bad lever value or upload shows the validator's message
+and keeps the previous results; the language switch changes the words, not the numbers; scheme B is
+compared on the same people; downloads are the report module's files.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agingsim.app import figures, runs
+from agingsim.app.levers import NEVER, all_levers, find_levers, lever_id, overrides_for
+from agingsim.compare import compare_results
+from agingsim.errors import ScenarioError
+from agingsim.fiscal.ledger import WAN
+from agingsim.report.labels import fmt_wan, label
+from agingsim.scenario import load_scenario
+from agingsim.scenario.loader import read_toml
+from agingsim.scenario.provenance import strip_provenance, value_at
+from agingsim.scenario.variant import load_scenario_with
+from agingsim.simulate import run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+YUQUAN = ROOT / "scenarios" / "yuquan_home_services.toml"
+PEOPLE = 20_000  # the app's smallest simulated-people option: keeps each run well under a second
+
+
+def _engine(overrides: dict | None = None, path: Path = YUQUAN):
+    """What the engine says for the scenario with these changes, at the test's people count."""
+    scenario = load_scenario_with(path, overrides or {}, label=runs.APP_LABEL).with_run(
+        simulated_people=PEOPLE
+    )
+    return run_scenario(scenario)
+
+
+def _digest(path: Path) -> str:
+    return runs.from_file(path).digest[:12]
+
+
+def _lever_key(path: Path, lever: str) -> str:
+    return f"lv|{_digest(path)}|{lever}"
+
+
+@pytest.fixture
+def yuquan_app() -> AppTest:
+    """The app on Yuquan's purchased home services at 20,000 simulated people."""
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["scenario"] = YUQUAN.name  # straight to Yuquan at 20,000 people: one run, not three
+    at.session_state[f"people|{_digest(YUQUAN)}"] = PEOPLE
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="scenario").value == YUQUAN.name
+    return at
+
+
+def _card(at: AppTest, title_key: str, lang: str = "zh", **fields) -> str:
+    title = label(title_key, lang, **fields)
+    found = [m.value for m in at.metric if m.label == title]
+    assert found, f"no card {title!r} among {[m.label for m in at.metric]}"
+    return found[0]
+
+
+# ============================================================================ levers from the file
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_lever_shows_the_files_value_and_its_provenance(path: Path) -> None:
+    raw = read_toml(path)
+    plain, labels, _ = strip_provenance(raw)
+    scenario = load_scenario(path)
+    sections = find_levers(raw)
+    assert sections[0].id == "run"
+    for lev in all_levers(sections):
+        if lev.kind == "money":
+            key = lev.key.replace('"', "")
+            assert value_at(plain, key) == lev.default, lev.key
+            assert lev.provenance == labels[key], f"{lev.key}: provenance not the file's"
+            assert lev.unit and label(lev.unit, "zh") and label(lev.unit, "en")
+        assert lev.title("zh") and lev.title("en")
+    # the file's own values are no change at all: the app runs exactly the bundled scenario
+    assert overrides_for(sections, {}) == {}
+    ids = {lever_id(lev) for lev in all_levers(sections)}
+    assert len(ids) == len(all_levers(sections)), "two levers share a widget id"
+    if scenario.file.policy is not None:
+        schemes = len(scenario.file.policy.schemes) + len(scenario.file.policy.facility_schemes)
+        assert len(sections) == 1 + schemes
+
+
+def test_lever_overrides_load_through_the_validator() -> None:
+    sections = find_levers(read_toml(YUQUAN))
+    levers = {lever_id(lev): lev for lev in all_levers(sections)}
+    split = "policy.schemes[0].payers.2024-07.city#share"
+    group = "policy.schemes[1].groups[0].when#switch"
+    cap = "policy.schemes[0].budget_cap#cap#county"
+    start = "policy.schemes[0].active#month#0"
+    changes = {split: 0.7, group: False, cap: 500.0, start: 2026}
+    ov = overrides_for(sections, changes)
+    assert ov == {
+        "policy.schemes[0].payers.2024-07.city": 0.7,
+        "policy.schemes[0].payers.2024-07.county": 0.3,
+        "policy.schemes[1].groups[0].when": NEVER,
+        "policy.schemes[0].budget_cap": {"county": 500.0 * WAN},
+        "policy.schemes[0].active": {"2026-07": True},
+    }
+    assert levers[split].paired == ("policy.schemes[0].payers.2024-07.county",)
+    sc = load_scenario_with(YUQUAN, ov, label=runs.APP_LABEL)
+    s0, s1 = sc.file.policy.schemes[0], sc.file.policy.schemes[1]
+    assert s0.payers == {"2024-07": {"city": 0.7, "county": 0.3}}
+    assert s0.budget_cap == {"county": 5_000_000.0}
+    assert s1.groups[0].when == NEVER
+    changed = [f for f in sc.figures if f.text == runs.APP_LABEL]
+    assert {f.key for f in changed} >= {"policy.schemes[0].payers.2024-07.city"}
+
+
+# ============================================================================ the page
+def test_default_page_runs_the_default_scenario_and_shows_its_numbers() -> None:
+    default = ROOT / "scenarios" / "default.toml"
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state[f"people|{_digest(default)}"] = PEOPLE
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="scenario").value == default.name  # the default comes first
+    assert label("app_reduced", "zh", n="20,000", full="200,000") in [i.value for i in at.info]
+    h = run_scenario(load_scenario(default).with_run(simulated_people=PEOPLE)).headline()
+    last = h["last_year"]
+    assert _card(at, "card_people", year=last) == f"{h['people_60plus_last']:,.0f} 人"
+    assert _card(at, "card_need", year=last) == f"{h['needing_care_last']:,.0f} 人"
+
+
+def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    base = _engine()
+    first, last = figures.fiscal_years(base)
+    assert (
+        _card(at, "card_total", first=first, last=last)
+        == f"{fmt_wan(base.headline()['cost_total_wan'])} 万元"
+    )
+
+    key = "policy.schemes[1].groups[0].amount"  # meal service, group m1: 90 CNY a month
+    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    assert not at.exception and not at.error
+    changed = _engine({key: 300})
+    total = changed.headline()["cost_total_wan"]
+    assert total > base.headline()["cost_total_wan"]
+    assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(total)} 万元"
+
+    split = "policy.schemes[0].payers.2024-07.city"
+    at.slider(key=_lever_key(YUQUAN, f"{split}#share")).set_value(0.7).run()
+    both = _engine({key: 300, split: 0.7, split.replace("city", "county"): 0.3})
+    year = figures.card_year(both)
+    by_payer = figures.cost_by_payer(both, year)
+    assert by_payer["city"] > by_payer["county"]
+    assert _card(at, "card_year", year=year) == f"{fmt_wan(sum(by_payer.values()))} 万元"
+    notes = [c.value for c in at.caption]
+    assert f"市级 {fmt_wan(by_payer['city'])}，县级 {fmt_wan(by_payer['county'])}" in notes
+
+
+def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    at.toggle(key=_lever_key(YUQUAN, "policy.schemes[0].groups[3].when#switch")).set_value(False).run()
+    off = _engine({"policy.schemes[0].groups[3].when": NEVER})
+    assert "g4_fp_or_alone_70" not in set(off.ledger["rule"])
+    first, last = figures.fiscal_years(off)
+    assert (
+        _card(at, "card_total", first=first, last=last) == f"{fmt_wan(off.headline()['cost_total_wan'])} 万元"
+    )
+
+
+def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    lever = _lever_key(YUQUAN, "policy.schemes[1].groups[5].amount#money")
+    at.number_input(key=lever).set_value(120).run()
+    at.number_input(key=lever).set_value(90).run()  # back to the file's value
+    assert label("app_cached", "zh") in [c.value for c in at.caption]
+    key = runs.run_key(runs.load(runs.from_file(YUQUAN), {}, simulated_people=PEOPLE))
+    assert at.session_state["last_run"] is runs.CACHE.get(key)
+
+
+def test_an_invalid_lever_shows_the_validators_message_and_keeps_the_results(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    before = [m.value for m in at.metric]
+    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[0].groups[0].amount.mild#money")).set_value(
+        -50
+    ).run()
+    assert not at.exception
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario_with(YUQUAN, {"policy.schemes[0].groups[0].amount.mild": -50}, label=runs.APP_LABEL)
+    shown = "\n".join(e.value for e in at.error)
+    assert str(exc.value) in shown and "amount" in shown
+    assert [m.value for m in at.metric] == before
+
+
+def test_an_unreadable_upload_is_a_message_not_a_crash() -> None:
+    with pytest.raises(ScenarioError, match=r"bad\.toml: \(top level\): not valid TOML"):
+        runs.from_upload("bad.toml", b"[run\nyears = ")
+    text = YUQUAN.read_bytes().replace(b"years = 10", b"years = 0")
+    with pytest.raises(ScenarioError, match=r"mine\.toml \(uploaded\): run\.years"):
+        runs.load(runs.from_upload("mine.toml", text))
+    source = runs.from_upload("mine.toml", YUQUAN.read_bytes())
+    assert runs.load(source).file.policy is not None
+
+
+def test_language_switch_changes_words_not_numbers(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    zh = [m.value for m in at.metric]
+    at.radio(key="lang").set_value("en").run()
+    en = [m.value for m in at.metric]
+    assert [v.split()[0] for v in zh] == [v.split()[0] for v in en]
+    assert en[0].endswith("10,000 CNY") and zh[0].endswith("万元")
+    assert label("app_title", "en") in [t.value for t in at.title]
+
+
+def test_scheme_b_is_compared_on_the_same_people(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    key = "policy.schemes[1].groups[0].amount"
+    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    at.selectbox(key="compare").set_value("@file").run()
+    at.radio(key="view").set_value("compare").run()
+    assert not at.exception and not at.warning
+    table = compare_results(_engine({key: 300}), _engine())
+    cost = table[table["measure"] == "cost_total_wan"][["a", "b", "b_minus_a"]].sum()
+    shown = at.dataframe[0].value
+    row = shown[shown.iloc[:, 0].str.startswith(label("h_cost_total", "zh")[:3])].iloc[0]
+    assert row.iloc[1] == pytest.approx(cost["a"]) and row.iloc[3] == pytest.approx(cost["b_minus_a"])
+    assert cost["b_minus_a"] < 0  # B (the file's 90 CNY) spends less than A (300 CNY)
+
+
+def test_downloads_are_the_report_modules_files() -> None:
+    source = runs.from_file(YUQUAN)
+    run, _ = runs.CACHE.run(runs.load(source, {}, simulated_people=PEOPLE))
+    with zipfile.ZipFile(io.BytesIO(run.csv_zip())) as zf:
+        assert {"ledger.csv", "summary.json", "assumptions.csv"} <= set(zf.namelist())
+    charts, _ = run.charts("zh")
+    assert run.chart_file(charts[0], "png").startswith(b"\x89PNG")
+    assert b"<svg" in run.chart_file(charts[0], "svg")[:400]
+    assert run.report_file("zh", "pptx")[:2] == b"PK"
+    with zipfile.ZipFile(io.BytesIO(run.charts_zip("en"))) as zf:
+        assert {f"{c.id}.{x}" for c in charts for x in ("png", "svg")} <= set(zf.namelist())
