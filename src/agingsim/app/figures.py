@@ -20,8 +20,8 @@ from agingsim.simulate import RunResult
 
 PAYER_ORDER = ("province", "city", "county")
 #: Headline keys the behaviour model may give for people in need served and cost per person served.
-SERVED_KEYS = ("people_in_need_served", "in_need_served", "needing_care_served", "served_in_need")
-COST_PER_SERVED_KEYS = ("cost_per_person_served_cny", "cost_per_person_served", "cost_per_served_cny")
+SERVED_KEYS = ("needing_care_served_last",)
+COST_PER_SERVED_KEYS = ("cost_per_person_year_served_cny",)
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,11 @@ def _first(h: dict[str, Any], keys: tuple[str, ...]) -> float | None:
 
 
 def served(result: RunResult) -> tuple[float | None, float | None, bool]:
-    """(people served per month, cost per person served per year in CNY, whether 'in need').
+    """(people served, cost per person-year served in CNY, whether these are people in need).
 
-    From the behaviour model's headline when present; otherwise people paid for by any scheme
-    (beneficiaries per month, averaged over the years) and cost per person-year paid for.
+    From the behaviour model's headline when the run has coverage (people needing care served by a
+    formal setting in the last year); otherwise people paid for by any scheme (beneficiaries per
+    month, averaged over the years) and cost per person-year paid for.
     """
     h = result.headline()
     people, cost = _first(h, SERVED_KEYS), _first(h, COST_PER_SERVED_KEYS)
@@ -120,12 +121,14 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
         )
         people, cost, in_need = served(result)
         if people is not None:
+            share = h.get("needing_care_served_share_last")
+            note = label("card_served_share", lang, share=f"{100 * share:.1f}%") if in_need and share else ""
             out.append(
                 Card(
                     "served",
-                    label("card_served" if in_need else "card_paid_for", lang),
+                    label("card_served", lang, year=last) if in_need else label("card_paid_for", lang),
                     f"{fmt_number(people)} {people_unit}",
-                    "",
+                    note,
                     people,
                 )
             )

@@ -360,7 +360,8 @@ def coverage_by_setting(coverage: pd.DataFrame, lang: Lang, footer: str) -> Figu
     table = coverage.pivot_table(
         index="year", columns="setting", values="people", aggfunc="sum", fill_value=0.0
     )
-    known = [s for s in ("family", "home_services", "family_bed", "day_care", "institution") if s in table]
+    settings = ("family", "family_care", "home_services", "family_bed", "day_care", "institution")
+    known = [s for s in settings if s in table]
     order = known + [s for s in table.columns if s not in known and s != "unserved"]
     fig, (ax,) = _figure(footer)
     series = [(setting_label(s, lang), table[s].to_numpy(float)) for s in order]

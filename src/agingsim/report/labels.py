@@ -242,7 +242,8 @@ LABELS.update(
         "card_total": ("测算期总支出（{first}–{last}年度）", "Total spending, FY{first}–FY{last}"),
         "card_year": ("{year}年度支出", "Spending in FY{year}"),
         "card_payer_part": ("{level} {value}", "{level} {value}"),
-        "card_served": ("需要照护者获得服务（月均）", "People in need served (monthly average)"),
+        "card_served": ("{year}年需要照护者获得服务", "People in need served in {year}"),
+        "card_served_share": ("占需要照护者 {share}", "{share} of those in need"),
         "card_paid_for": ("补贴受益人数（月均人次）", "People paid for (monthly average)"),
         "card_cost_per_person": ("人均年支出", "Cost per person served per year"),
         "card_people": ("{year}年60岁及以上人口", "People 60+ in {year}"),
@@ -308,6 +309,7 @@ ABILITY: dict[str, tuple[str, str]] = {
 #: Care settings of issue 4 (coverage.csv); ``unserved`` is people in need who get none.
 CARE_SETTINGS: dict[str, tuple[str, str]] = {
     "family": ("家庭照护", "Family care"),
+    "family_care": ("家庭照护", "Family care"),
     "home_services": ("居家上门服务", "Home services"),
     "family_bed": ("家庭养老床位", "Family elderly bed"),
     "day_care": ("社区日间照料", "Community day care"),
