@@ -130,6 +130,8 @@ def test_charts_with_chinese_labels_save_without_missing_glyph_warnings(gy_repor
         "cost_by_payer",
         "cost_by_line_item",
         "population_pyramid",
+        "coverage_by_setting",  # the scenario has a behaviour model: coverage.csv and capacity.csv
+        "beds_occupancy_waits",
     }
 
 
@@ -172,6 +174,7 @@ def test_workbook_numbers_equal_the_ledger(gy_dir, gy_report):
         "按补贴项目（万元）",
         "人口",
         "参数与来源",
+        "覆盖情况",  # coverage.csv of the behaviour model
     ]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
@@ -230,6 +233,8 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         "分级财政支出（按年份）",
         "各补贴项目支出（按年份）",
         f"{last_year}年老年人口结构（按能力等级）",
+        "需要照护者的照护方式",
+        "床位、入住率与轮候",
         "主要参数与来源",
     ]
     assert "贵阳市" in deck.slides[0].placeholders[1].text_frame.text
@@ -238,9 +243,9 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     assert cells["总支出"] == fmt_wan(ledger["amount_cny"].sum() / 1e4)
     city = ledger[ledger.payer_level == "city"]["amount_cny"].sum() / 1e4
     assert cells["市级支出"] == fmt_wan(city)
-    for slide in list(deck.slides)[2:5]:
+    for slide in list(deck.slides)[2:7]:
         assert sum(sh.shape_type == 13 for sh in slide.shapes) == 1  # one picture per chart slide
-    assumptions = list(deck.slides)[5]
+    assumptions = list(deck.slides)[7]
     table = next(sh.table for sh in assumptions.shapes if sh.has_table)
     assert 2 <= len(table.rows) <= exports.DECK_ASSUMPTION_ROWS + 1
     note = next(sh.text_frame.text for sh in assumptions.shapes if sh.has_text_frame and sh.shape_type == 17)
@@ -254,12 +259,25 @@ def test_english_report_with_chosen_formats(gy_dir, tmp_path, capsys):
     )
     files = sorted(p.name for p in out.iterdir())
     assert files == sorted(
-        ["report.xlsx", "report.json", "cost_by_payer.svg", "cost_by_line_item.svg", "population_pyramid.svg"]
+        [
+            "report.xlsx",
+            "report.json",
+            "cost_by_payer.svg",
+            "cost_by_line_item.svg",
+            "population_pyramid.svg",
+            "coverage_by_setting.svg",
+            "beds_occupancy_waits.svg",
+        ]
     )
     wb = load_workbook(out / "report.xlsx", read_only=True)
     assert wb.sheetnames[:3] == ["Summary", "Ledger", "By payer (10,000 CNY)"]
-    err = capsys.readouterr().err
-    assert "coverage.csv" in err  # the skipped charts are named
+
+
+def test_a_run_without_behaviour_names_the_charts_it_skips(tmp_path, capsys):
+    run_dir = tmp_path / "tiny_run"
+    assert report_main(["run", str(Path(__file__).parent / "data" / "tiny.toml"), "--out", str(run_dir)]) == 0
+    assert report_main(["report", str(run_dir), "--formats", "png", "--out", str(tmp_path / "r")]) == 0
+    assert "coverage.csv" in capsys.readouterr().err  # the skipped charts are named
 
 
 def test_compare_folder_report(cmp_dir, tmp_path):
@@ -277,7 +295,13 @@ def test_compare_folder_report(cmp_dir, tmp_path):
     assert row[1] == pytest.approx(total["a"].sum()) and row[2] == pytest.approx(total["b"].sum())
     assert row[3] == pytest.approx(total["b_minus_a"].sum())
     deck = Presentation(str(out / "briefing.pptx"))
-    assert [s.shapes.title.text for s in deck.slides] == ["方案对比", "主要结果", "方案对比：年度总支出"]
+    assert [s.shapes.title.text for s in deck.slides] == [
+        "方案对比",
+        "主要结果",
+        "方案对比：年度总支出",
+        "方案对比：获得正式照护的失能老年人（中度及以上）",  # both arms have a behaviour model
+        "方案对比：每服务一名失能老年人的年支出",
+    ]
     subtitle = deck.slides[0].placeholders[1].text_frame.text
     assert "玉泉区" in subtitle and "贵阳市" in subtitle
 

@@ -1,0 +1,113 @@
+"""Benchmark: the monthly pipeline with the behaviour model on, against population only (issue 4).
+
+Not a test: timings depend on the machine and its load; they are printed and written to JSON, never
+asserted. Both arms run the same scenario and people (the bundled default, Zhumadian) at the same size;
+the population-only arm drops the scenario's behaviour model. Arms alternate and each keeps its best
+of ``--repeats`` runs, so a busy neighbour on a shared machine skews both alike. Run::
+
+    python benchmarks/bench_behaviour.py [--size 1000000] [--months 240] [--repeats 2]
+        [--out benchmarks/results/behaviour.json]
+
+Reported: seconds for the months (model construction excluded), elder-months per second, the ratio
+behaviour / population-only, and the care stage's share of the behaviour run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import agingsim
+from agingsim.model import MONTHS_PER_YEAR, AgingModel
+from agingsim.scenario.loader import default_scenario_path, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "behaviour.json"
+
+
+def run(scenario: Any, months: int) -> dict[str, float]:
+    model = AgingModel(scenario)
+    care_s = 0.0
+    rows = 0
+    if model.care is not None:  # time the care stage inside the month
+        step = model.care.step
+
+        def timed(*args: Any) -> None:
+            nonlocal care_s
+            t = time.perf_counter()
+            step(*args)
+            care_s += time.perf_counter() - t
+
+        model.care.step = timed  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    for _ in range(months):
+        rows += model.people.n
+        model.step()
+    return {"seconds": time.perf_counter() - t0, "care_seconds": care_s, "elder_months": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--months", type=int, default=240)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--scenario", type=Path, default=default_scenario_path())
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    years = max(1, -(-args.months // MONTHS_PER_YEAR))
+    behaviour = load_scenario(args.scenario).with_run(simulated_people=args.size, years=years)
+    if behaviour.behaviour is None:
+        ap.error(f"{args.scenario} names no behaviour model")
+    population = replace(behaviour, behaviour=None)
+    best: dict[str, dict[str, float]] = {}
+    for r in range(args.repeats):
+        for name, scenario in (("population_only", population), ("behaviour", behaviour)):
+            result = run(scenario, args.months)
+            print(f"repeat {r + 1} {name:>16}: {result['seconds']:7.2f} s", flush=True)
+            if name not in best or result["seconds"] < best[name]["seconds"]:
+                best[name] = result
+    for r in best.values():
+        r["elder_months_per_s"] = r["elder_months"] / r["seconds"]
+    ratio = best["behaviour"]["seconds"] / best["population_only"]["seconds"]
+    report = {
+        "benchmark": "behaviour",
+        "command": "python benchmarks/bench_behaviour.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": dt.date.today().isoformat(),
+        "agingsim": agingsim.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "scenario": str(args.scenario.resolve().relative_to(ROOT))
+        if args.scenario.is_absolute()
+        else str(args.scenario),
+        "size": args.size,
+        "months": args.months,
+        "population_only": best["population_only"],
+        "behaviour": best["behaviour"],
+        "ratio_behaviour_to_population_only": ratio,
+        "care_share_of_behaviour_run": best["behaviour"]["care_seconds"] / best["behaviour"]["seconds"],
+        "target_ratio_max": 2.0,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(args.out)
+    p, b = best["population_only"], best["behaviour"]
+    print(
+        f"population only {p['seconds']:.2f} s ({p['elder_months_per_s'] / 1e6:.1f} M elder-months/s); "
+        f"with behaviour {b['seconds']:.2f} s ({b['elder_months_per_s'] / 1e6:.1f} M/s); "
+        f"ratio {ratio:.2f} (target ≤ 2); care stage {report['care_share_of_behaviour_run']:.0%} of the run"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
