@@ -31,7 +31,6 @@ from agingsim.scenario import load_scenario
 from agingsim.services.admission import admit
 from agingsim.services.care_system import compile_priority
 from agingsim.simulate import run_scenario
-
 from tests.conftest import ROOT
 from tests.people_builder import person
 
