@@ -76,8 +76,8 @@ def inputs(n: int, price_institution: float, econ: int = 4) -> ChoiceInputs:
 def test_price_rise_lowers_take_up_by_the_logit_derivative():
     """dP_j/dprice_j = β·P_j·(1−P_j): a 100 CNY rise in the institution price lowers its share by that."""
     model = CompiledChoice.from_file(behaviour_file())
-    p0 = probabilities(utilities(model, inputs(1, 4800.0)))[0, INSTITUTION]
-    p1 = probabilities(utilities(model, inputs(1, 4900.0)))[0, INSTITUTION]
+    p0 = probabilities(utilities(model, inputs(1, 4800.0)))[INSTITUTION, 0]
+    p1 = probabilities(utilities(model, inputs(1, 4900.0)))[INSTITUTION, 0]
     beta = model.price[4] / 1000.0  # ordinary families, per CNY
     assert p1 < p0
     assert p1 - p0 == pytest.approx(beta * 100 * p0 * (1 - p0), rel=0.02)
@@ -88,8 +88,8 @@ def test_poorer_families_respond_more_to_price():
     model = CompiledChoice.from_file(behaviour_file())
 
     def drop(econ: int) -> float:
-        a = probabilities(utilities(model, inputs(1, 4000.0, econ)))[0, INSTITUTION]
-        b = probabilities(utilities(model, inputs(1, 4500.0, econ)))[0, INSTITUTION]
+        a = probabilities(utilities(model, inputs(1, 4000.0, econ)))[INSTITUTION, 0]
+        b = probabilities(utilities(model, inputs(1, 4500.0, econ)))[INSTITUTION, 0]
         return (a - b) / a
 
     assert drop(2) > drop(4) > 0  # 2 = dibao, 4 = ordinary
@@ -103,7 +103,7 @@ def test_baseline_shares_match_the_margins_they_were_solved_from():
     x.net_price[:, CARE_SETTINGS.index("family_bed")] = b.prices.family_bed["severe"]
     x.net_price[:, CARE_SETTINGS.index("day_care")] = b.prices.day_care
     x.net_price[:, HOME] = b.needs.hours_per_month["severe"] * b.prices.home_service_hour
-    p = probabilities(utilities(model, x))[0]
+    p = probabilities(utilities(model, x))[:, 0]
     assert p == pytest.approx([0.78, 0.06, 0.03, 0.01, 0.12], abs=0.002)
 
 
@@ -161,23 +161,36 @@ def test_empty_loss_making_beds_close():
 def test_public_beds_follow_the_priority_order_of_seed_000_section_15():
     """000-15-2: policy-guaranteed first, then the listed groups in order, first come first served
     within a group; private beds then take the rest first come, first served."""
-    # six people waiting; priority groups 0 (集中供养) … 5 (others); joined in months 9, 1, 5, 2, 0, 3
+    # six people waiting in county 0; priority groups 0 (集中供养) … 5 (others); joined in months 9, 1, 5, 2, 0, 3
     priority = np.array([5, 1, 0, 1, 5, 3], dtype=np.int8)
     joined = np.array([9, 1, 5, 2, 0, 3])
     pid = np.arange(6)
-    got, where, public = admit(np.ones(6), priority, joined, pid, np.array([3.0]), np.array([2.0]))
-    assert list(got[public]) == [2, 1, 3]  # group 0, then group 1 by arrival (month 1 before 2)
-    assert list(got[~public]) == [4, 5]  # private: first come (month 0, then 3); pid 0 joined at 9 waits
-    assert set(where[public]) == {0} and set(where[~public]) == {1}
+    county = np.zeros(6, dtype=np.int64)
+    # provider 0 is public with 3 free beds, provider 1 private with 2
+    got, where = admit(np.ones(6), county, priority, joined, pid, [[0]], [[1]], np.array([3.0, 2.0]))
+    assert list(got[where == 0]) == [2, 1, 3]  # group 0, then group 1 by arrival (month 1 before 2)
+    assert list(got[where == 1]) == [4, 5]  # private: first come (month 0, then 3); pid 0 joined at 9 waits
+
+
+def test_counties_admit_only_to_their_own_beds():
+    """Queues are per county: a free bed in one county does not take someone waiting in another."""
+    county = np.array([0, 0, 1])
+    got, where = admit(
+        np.ones(3), county, np.zeros(3, dtype=np.int8), np.arange(3), np.arange(3), [[0], [1]], [[], []],
+        np.array([0.0, 5.0]),
+    )  # fmt: skip
+    assert list(got) == [2] and list(where) == [1]
 
 
 def test_a_bed_is_never_over_filled_by_a_person_who_does_not_fit():
-    got, where, _ = admit(
-        np.array([2.0, 2.0, 1.0]), np.zeros(3, dtype=np.int8), np.arange(3), np.arange(3), np.array([3.0, 2.0]), np.zeros(0)
-    )
-    occupied = np.bincount(where, weights=np.array([2.0, 2.0, 1.0])[got], minlength=2)
+    weight = np.array([2.0, 2.0, 1.0])
+    got, where = admit(
+        weight, np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int8), np.arange(3), np.arange(3),
+        [[0, 1]], [[]], np.array([3.0, 2.0]),
+    )  # fmt: skip
+    occupied = np.bincount(where, weights=weight[got], minlength=2)
     assert (occupied <= [3.0, 2.0]).all()
-    assert sorted(got) == [0, 1, 2]  # 0 → provider 0, 1 does not fit there → provider 1, 2 → provider 0
+    assert list(got) == [0, 1, 2] and list(where) == [0, 1, 0]  # 1 does not fit in 0 → goes to 1; 2 fits in 0
 
 
 def test_priority_groups_are_the_first_matching_rule(tiny_scenario):

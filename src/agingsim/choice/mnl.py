@@ -76,25 +76,29 @@ class ChoiceInputs:
 
 
 def utilities(model: CompiledChoice, x: ChoiceInputs) -> np.ndarray:
-    """(n, n_settings) systematic utilities."""
-    v = model.asc[x.ability] + model.family[x.family]
-    v += model.price[x.econ][:, None] * (x.net_price / 1000.0)
-    v[:, INSTITUTION] += model.wait_per_month * x.wait_months
-    v[:, HOME] += model.shortage * x.unmet_share
-    v[:, FAMILY_BED] += model.shortage * x.unmet_share
-    v[:, DAY_CARE] += model.distance_per_km * x.distance_km
+    """(n_settings, n) systematic utilities: one row per setting, so the softmax below reduces
+    across five long rows (vectorised) rather than along n rows of five."""
+    net = x.net_price.T
+    v = model.asc.T[:, x.ability] + model.family.T[:, x.family]
+    v += (model.price[x.econ] / 1000.0) * net
+    v[INSTITUTION] += model.wait_per_month * x.wait_months
+    v[HOME] += model.shortage * x.unmet_share
+    v[FAMILY_BED] += model.shortage * x.unmet_share
+    v[DAY_CARE] += model.distance_per_km * x.distance_km
     if model.stay:
-        v[np.arange(len(v)), x.current] += model.stay
+        v[x.current, np.arange(v.shape[1])] += model.stay
     return v
 
 
 def probabilities(v: np.ndarray) -> np.ndarray:
-    """Logit choice probabilities, row-wise softmax (stable)."""
-    e = np.exp(v - v.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    """Logit choice probabilities from (n_settings, n) utilities: a stable softmax per column."""
+    e = v - np.maximum.reduce(v, axis=0)
+    np.exp(e, out=e)
+    e /= np.add.reduce(e, axis=0)
+    return e
 
 
 def choose(p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The chosen setting: inverse CDF of each row at the person's uniform ``u``."""
-    cum = np.cumsum(p, axis=1)
-    return np.minimum((u[:, None] >= cum).sum(axis=1), p.shape[1] - 1).astype(np.int8)
+    """The chosen setting per person: inverse CDF of their column at their uniform ``u``."""
+    cum = np.cumsum(p, axis=0)
+    return np.minimum((u >= cum).sum(axis=0), p.shape[0] - 1).astype(np.int8)

@@ -138,7 +138,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "over_years_sum": ("，各年合计", ", all years"),
     "over_years_mean": ("，年均", ", yearly mean"),
     # 15-minute service circle maps (agingsim.geo)
-    "map_coverage_title": ("{minutes:g}分钟养老服务圈覆盖（{year}）", "{minutes:g}-minute service circle coverage ({year})"),
+    "map_coverage_title": (
+        "{minutes:g}分钟养老服务圈覆盖（{year}）",
+        "{minutes:g}-minute service circle coverage ({year})",
+    ),
     "map_siting_title": ("新增设施选址（最大覆盖模型）", "New facility sites (maximal covering model)"),
     "map_covered": ("步行{minutes:g}分钟内的社区", "Communities within {minutes:g} min walk"),
     "map_uncovered": ("{minutes:g}分钟步行范围外的社区", "Communities beyond {minutes:g} min walk"),

@@ -6,9 +6,9 @@ the behaviour file lists in order; first come, first served within a group. Beds
 public queue are filled first come, first served by privately run providers. A bed is never filled
 beyond its capacity: a person who does not fit whole into a provider's free beds goes to the next.
 
-The queue discipline is arrays (a lexsort and cumulative sums); salabim runs one admission office per
-county as a process that wakes every month, and its monitors keep the waiting-list length and the
-waits of those admitted by priority group. A salabim component per waiting person would cost
+The queue discipline is a lexsort and one pass over the people waiting; salabim runs the admission
+office as a process that wakes every month, and its monitors keep each county's waiting-list length
+and the waits of those admitted by priority group. A salabim component per waiting person would cost
 ~0.5 ms each (shared/TOOLING.md) and dominate the run; this keeps salabim's share of run time small.
 """
 
@@ -31,46 +31,38 @@ def priority_order(priority: np.ndarray, wait_since: np.ndarray, pid: np.ndarray
 def fill(order: np.ndarray, weight: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Place people (``order`` indexes ``weight``) into providers with ``free`` beds, in order.
 
-    Returns (positions in ``order`` placed, provider index for each). Each provider in turn takes the
-    next people in order whose whole weight still fits; a second round lets later people use room
-    that earlier ones, placed elsewhere, left. Nobody is placed twice and no provider is over-filled.
+    Returns (positions in ``order`` placed, provider index for each). Each person in turn takes a
+    place at the first provider whose free beds still hold their whole weight; a person who fits
+    nowhere does not block those behind. Nobody is placed twice and no provider is over-filled. A
+    plain loop: a county's admissions in a month are tens to hundreds of people, where numpy's
+    per-call overhead would cost more than the loop.
     """
-    w = weight[order].astype(np.float64)
-    room = np.asarray(free, dtype=np.float64).copy()
-    taken = np.zeros(len(order), dtype=bool)
-    provider = np.full(len(order), -1, dtype=np.int64)
-    for _ in range(4):  # later rounds use what earlier people, who went elsewhere, left behind
-        progress = False
-        for k in range(len(room)):
-            rest = np.flatnonzero(~taken)
-            if not len(rest):
+    room = [float(r) for r in free]
+    w = weight[order].tolist()
+    placed: list[int] = []
+    where: list[int] = []
+    for i, wi in enumerate(w):
+        for k, r in enumerate(room):
+            if wi <= r + EPS:
+                room[k] = r - wi
+                placed.append(i)
+                where.append(k)
                 break
-            if room[k] <= EPS:
-                continue
-            n = int(np.searchsorted(np.cumsum(w[rest]), room[k] + EPS, side="right"))
-            if n:
-                taken[rest[:n]] = True
-                provider[rest[:n]] = k
-                room[k] -= w[rest[:n]].sum()
-                progress = True
-        if not progress:
-            break
-    placed = np.flatnonzero(taken)
-    return placed, provider[placed]
+    return np.asarray(placed, dtype=np.int64), np.asarray(where, dtype=np.int64)
 
 
 class AdmissionOffice(sim.Component):
-    """One county's admission office: each month it admits from the waiting list (a salabim process)."""
+    """The region's admission office: each month it admits from every county's waiting list (a
+    salabim process); its monitors keep each county's list length and the waits by priority group."""
 
-    def setup(self, county: int, admit: Callable[[int], None], n_groups: int) -> None:  # type: ignore[override]
-        self.county = county
+    def setup(self, admit: Callable[[], None], n_counties: int, n_groups: int) -> None:  # type: ignore[override]
         self.admit = admit
-        self.waiting = sim.Monitor(f"waiting.{county}", level=True, env=self.env)
-        self.waits = [sim.Monitor(f"wait.{county}.{g}", env=self.env) for g in range(n_groups)]
+        self.waiting = [sim.Monitor(f"waiting.{c}", level=True, env=self.env) for c in range(n_counties)]
+        self.waits = [sim.Monitor(f"wait.{g}", env=self.env) for g in range(n_groups)]
 
     def process(self) -> None:  # type: ignore[override]
         while True:
-            self.admit(self.county)
+            self.admit()
             self.hold(1)
 
 
@@ -87,34 +79,45 @@ def new_environment(seed: int) -> sim.Environment:
 
 def admit(
     weight: np.ndarray,
+    county: np.ndarray,
     priority: np.ndarray,
     wait_since: np.ndarray,
     pid: np.ndarray,
-    public_free: np.ndarray,
-    private_free: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One county's admissions from its waiting list (arrays over the people waiting).
+    public_of: list[list[int]],
+    private_of: list[list[int]],
+    free: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A month's admissions from the waiting lists of every county (arrays over the people waiting).
 
-    Public beds (``public_free``, one entry per public provider) take people in priority order
-    (group, then who joined first, then id); the privately run beds then take the rest first come,
-    first served. Returns (positions admitted, provider index within the list concatenating public
-    then private providers, whether the bed is public).
+    In each county the public beds (providers ``public_of[c]``, in the order to fill them) take people
+    in priority order (group, then who joined first, then id); the privately run beds
+    (``private_of[c]``) then take the rest first come, first served. ``free`` is the free beds of
+    every provider. Returns (positions admitted, provider of each). Each person takes a place at the
+    first provider of their county whose free beds hold their whole weight; nobody is placed twice,
+    no bed is over-filled, and a county whose beds are full is skipped.
     """
+    room = free.astype(np.float64).tolist()
     remaining = np.ones(len(weight), dtype=bool)
-    got_all, where_all, public_all = [], [], []
-    for public, free, offset in ((True, public_free, 0), (False, private_free, len(public_free))):
-        if not len(free):
-            continue
+    got: list[int] = []
+    where: list[int] = []
+    lightest = float(weight.min()) if len(weight) else 0.0
+    for providers, ranked in ((public_of, True), (private_of, False)):
         cand = np.flatnonzero(remaining)
-        rank = priority[cand] if public else np.zeros(len(cand), dtype=np.int8)
-        order = cand[priority_order(rank, wait_since[cand], pid[cand])]
-        placed, where = fill(order, weight, free)
-        got = order[placed]
+        rank = priority[cand] if ranked else np.zeros(len(cand), dtype=np.int8)
+        order = cand[np.lexsort((pid[cand], wait_since[cand], rank, county[cand]))]
+        full = {c for c, ks in enumerate(providers) if not ks}
+        for i, wi, c in zip(order.tolist(), weight[order].tolist(), county[order].tolist(), strict=True):
+            if c in full:
+                continue
+            ks = providers[c]
+            for k in ks:
+                if wi <= room[k] + EPS:
+                    room[k] -= wi
+                    got.append(i)
+                    where.append(k)
+                    break
+            else:
+                if max(room[k] for k in ks) < lightest - EPS:
+                    full.add(c)
         remaining[got] = False
-        got_all.append(got)
-        where_all.append(where + offset)
-        public_all.append(np.full(len(got), public))
-    if not got_all:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=bool)
-    return np.concatenate(got_all), np.concatenate(where_all), np.concatenate(public_all)
+    return np.asarray(got, dtype=np.int64), np.asarray(where, dtype=np.int64)

@@ -3,7 +3,7 @@
 Pipeline position (after ability transitions, before the schemes pay):
 
     review → choose (choice.mnl) → leave / join queues, discharge, switch settings
-           → admit to beds in priority order (salabim offices) → day-care places
+           → admit to beds in priority order (salabim admission office) → day-care places
            → occupancy and revenue to the providers (Mesa agents) → home-care hours within carer capacity
            → delivered shares for the schemes that pay on delivery → coverage statistics
 
@@ -181,11 +181,16 @@ class CareSystem:
         self.provider_public = np.array([p.operator == "public" for p in self.providers])
         self.price_of_provider = np.stack([p.prices for p in self.providers])
         inst = self.provider_setting == INSTITUTION
-        #: per county: (public institution providers, privately run ones), in admission order
+        #: per county: day-care providers
+        self.day_care_providers = [
+            np.flatnonzero((self.provider_setting == DAY_CARE) & (self.provider_county == c)).tolist()
+            for c in range(self.n_c)
+        ]
+        #: per county: (public institution providers, privately run ones)
         self.bed_providers = [
             (
-                np.flatnonzero(inst & (self.provider_county == c) & self.provider_public),
-                np.flatnonzero(inst & (self.provider_county == c) & ~self.provider_public),
+                np.flatnonzero(inst & (self.provider_county == c) & self.provider_public).tolist(),
+                np.flatnonzero(inst & (self.provider_county == c) & ~self.provider_public).tolist(),
             )
             for c in range(self.n_c)
         ]
@@ -202,11 +207,15 @@ class CareSystem:
         ]
         self.delivered = np.ones((self.n_c, N_SETTINGS))
         self.env = new_environment(int(streams.seed_sequence("salabim").generate_state(1)[0]))
-        self.offices = [
-            AdmissionOffice(env=self.env, county=c, admit=self._admit_county, n_groups=self.n_g)
-            for c in range(self.n_c)
-        ]
+        self.office = AdmissionOffice(
+            env=self.env, admit=self._admit_all, n_counties=self.n_c, n_groups=self.n_g
+        )
         self.expected_wait = np.zeros(self.n_c)
+        #: row indices kept from month to month, rebuilt each January (rows move at compaction)
+        self._queue: np.ndarray | None = None
+        self._holders: np.ndarray | None = None
+        self._rota: list[np.ndarray] | None = None
+        self._rota_n = 0
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}
@@ -343,25 +352,48 @@ class CareSystem:
     # ------------------------------------------------------------------ the month
 
     def new_year(self, sim_month: int) -> None:
-        """January: operators decide on beds from last year's occupancy and prices."""
+        """January (after the dead are compacted out): operators decide on beds from last year's
+        occupancy and prices; the row indices kept from month to month are rebuilt."""
         self._count_alive()
+        self._queue = self._holders = None
+        self._rota = None
         if sim_month == 0:
             return
         for provider in self.providers:
             provider.decide(self.start_key + sim_month, self.b.investment)
 
+    def _rota_rows(self, residue: int) -> np.ndarray:
+        """Rows whose person id ≡ ``residue`` (mod the review period): this month's yearly reviews.
+
+        Built once a year (rows move only at the January compaction); entrants since are checked
+        on their own slice."""
+        p = self.people
+        period = self.choice.review_every_months
+        if self._rota is None:
+            res = (p.pid % period).astype(np.int8)  # small ints: numpy sorts them by radix
+            order = np.argsort(res, kind="stable")
+            bounds = np.searchsorted(res[order], np.arange(period + 1))
+            self._rota = [order[bounds[r] : bounds[r + 1]] for r in range(period)]
+            self._rota_n = p.n
+        new = np.arange(self._rota_n, p.n)
+        return np.concatenate([self._rota[residue], new[p.pid[new] % period == residue]])
+
     def step(self, sim_month: int, changed: np.ndarray, first_entrant: int, died: np.ndarray) -> None:
         """One month, after transitions. ``changed``/``died`` are masks over people; rows from
         ``first_entrant`` on turned 60 this month.
 
-        Full passes over the arrays are few (deaths, the review rota, the holders of places, the
-        queue, one keyed bincount for the statistics); everything else works on the small sets of
-        people reviewing, waiting or holding a place.
+        Full passes over the arrays are few (deaths, the reviewers, one selection for the
+        statistics); the people waiting and the holders of places are kept as row indices from month
+        to month (rebuilt each January), and everything else works on the small sets of people
+        reviewing, waiting or holding a place.
         """
         self._month = sim_month
         p = self.people
         year = self._year()
-        queue = np.flatnonzero(p.wait_since >= 0)
+        if self._queue is None:
+            self._queue = np.flatnonzero(p.wait_since >= 0)
+            self._holders = np.flatnonzero(p.provider >= 0)
+        queue, holders = self._queue, self._holders
 
         # the dead leave beds and queues
         dead = np.flatnonzero(died)
@@ -369,8 +401,9 @@ class CareSystem:
         if len(gone):
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
             p.wait_since[gone] = -1
-            queue = np.setdiff1d(queue, gone, assume_unique=True)
+            queue = queue[p.wait_since[queue] >= 0]
         p.provider[dead] = -1
+        holders = holders[p.provider[holders] >= 0]
         entrants = slice(first_entrant, p.n)
         self.alive_c += np.bincount(p.county[entrants], weights=p.weight[entrants], minlength=self.n_c)
         self.alive_c -= np.bincount(p.county[dead], weights=p.weight[dead], minlength=self.n_c)
@@ -378,43 +411,45 @@ class CareSystem:
         # entrants start at home and choose like anyone else
         p.care_setting[first_entrant:] = FAMILY_CARE
 
-        # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota.
-        # People with intact ability cared for by family do not review: their logit probability of
-        # any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
+        # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota
+        # (each person once every ``review_every_months``, staggered by person id). People with
+        # intact ability cared for by family and not waiting do not review: their logit probability
+        # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. ``changed`` is this month's scratch mask.
-        period = self.choice.review_every_months
         review = changed
         review[first_entrant:] = True
         review[queue] = True
-        review |= p.age_m % period == 0  # each person every ``period`` months, staggered by birth month
+        review[self._rota_rows(sim_month % self.choice.review_every_months)] = True
         reviewers = np.flatnonzero(review)
         lvl = p.ability[reviewers]
-        reviewers = reviewers[(lvl != DEAD) & ((lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE))]
+        keep = (lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE) | (p.wait_since[reviewers] >= 0)
+        reviewers = reviewers[(lvl != DEAD) & keep]
 
-        holders = np.flatnonzero(p.provider >= 0)
         occupied = self._occupied(holders)
-        if len(reviewers):
-            self._choose(reviewers, sim_month, year, occupied)
-        queue = np.flatnonzero(p.wait_since >= 0)
+        placed = self._choose(reviewers, sim_month, year, occupied) if len(reviewers) else np.zeros(0, int)
+        holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
+        queue = reviewers[p.wait_since[reviewers] >= 0]  # everyone waiting reviewed this month
         self._ctx = {"occupied": occupied, "queue": queue, "priority": self._priority(queue)}
-        self.env.run(till=sim_month + 0.5)  # each county's office admits (AdmissionOffice.process)
-        occupied, revenue = self._occupied(np.flatnonzero(p.provider >= 0), with_revenue=True)
+        self.env.run(till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
+        holders = np.concatenate([holders, self._ctx["new_holders"]])
+        self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
+        occupied, revenue = self._occupied(holders, with_revenue=True)
         mk = self.start_key + sim_month
         for k, provider in enumerate(self.providers):
             provider.observe(mk, occupied[k], revenue[k])
 
-        counts = self._counts()  # (county, setting, level incl. dead) real people
+        counts = self._counts()  # (county, setting, level) real people
         hours = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
         share = np.array([a.deliver(hours[c]) for c, a in enumerate(self.agencies)])
         for a in self.agencies:
             a.adjust()
         self.delivered[:, HOME] = share
         self.delivered[:, FAMILY_BED] = share
-        self._record(year, occupied, counts, self._ctx["queue"])
+        self._record(year, occupied, counts, self._queue)
 
-    def _choose(self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray) -> None:
+    def _choose(self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray) -> np.ndarray:
         """Reviewers weigh the settings; queues, beds and places change accordingly (``occupied`` is
-        kept up to date as day-care places are taken)."""
+        kept up to date as day-care places are taken). Returns the rows that took a day-care place."""
         p = self.people
         lvl = p.ability[idx].astype(np.int64)
         county = p.county[idx].astype(np.int64)
@@ -467,19 +502,26 @@ class CareSystem:
         p.care_setting[idx[home_based]] = chosen[home_based]
         # day care needs a place: first come (by person id) while places last, else stay put
         want = idx[move & (chosen == DAY_CARE)]
-        mk = self.start_key + sim_month
-        for c in np.unique(p.county[want]):
-            people_c = want[p.county[want] == c]
-            ks = np.flatnonzero((self.provider_county == c) & (self.provider_setting == DAY_CARE))
-            free = np.array([self.providers[k].beds(mk) for k in ks]) - occupied[ks]
-            placed, where = fill(np.arange(len(people_c)), p.weight[people_c], free)
-            got = people_c[placed]
-            p.provider[got] = ks[where]
-            p.care_setting[got] = DAY_CARE
-            np.add.at(occupied, ks[where], p.weight[got])
+        placed = np.zeros(0, dtype=np.int64)
+        if len(want):
+            mk = self.start_key + sim_month
+            free = np.array([q.beds(mk) for q in self.providers]) - occupied
+            n = len(want)
+            none = [[] for _ in range(self.n_c)]
+            got, where = admit(
+                p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
+                np.zeros(n, dtype=np.int8),
+                np.zeros(n), p.pid[want], none, self.day_care_providers, free,
+            )  # fmt: skip
+            placed = want[got]
+            p.provider[placed] = where
+            p.care_setting[placed] = DAY_CARE
+            np.add.at(occupied, where, p.weight[placed])
         # anyone who left a place without taking another is cared for by family
-        orphan = idx[(p.provider[idx] < 0) & np.isin(p.care_setting[idx], (INSTITUTION, DAY_CARE))]
+        cs = p.care_setting[idx]
+        orphan = idx[(p.provider[idx] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
         p.care_setting[orphan] = FAMILY_CARE
+        return placed
 
     def _occupied(self, holders: np.ndarray, with_revenue: bool = False):  # type: ignore[no-untyped-def]
         """Real people in each provider's places (and their monthly bill at list prices)."""
@@ -516,56 +558,52 @@ class CareSystem:
         alive = p.ability != DEAD
         self.alive_c = np.bincount(p.county[alive], weights=p.weight[alive], minlength=self.n_c)
 
-    def _admit_county(self, c: int) -> None:
-        """This month's admissions in county ``c`` (called by its salabim office)."""
+    def _admit_all(self) -> None:
+        """This month's admissions in every county (called by the salabim admission office)."""
         p = self.people
         month = self._month
         year = self._year()
-        office = self.offices[c]
-        everyone = self._ctx["queue"]
-        mine = p.county[everyone] == c
-        queue = everyone[mine]
+        office = self.office
+        queue, prio, occupied = self._ctx["queue"], self._ctx["priority"], self._ctx["occupied"]
         mk = self.start_key + month
-        admitted_w = 0.0
+        beds = np.array([q.beds(mk) for q in self.providers])
+        county = p.county[queue].astype(np.int64)
+        w_all = p.weight[queue].astype(np.float64)
+        waiting = np.bincount(county, weights=w_all, minlength=self.n_c)
+        admitted = np.zeros(self.n_c)
+        self._ctx["new_holders"] = np.zeros(0, dtype=np.int64)
         if len(queue):
-            prio = self._ctx["priority"][mine]
-            occupied = self._ctx["occupied"]
-            # within public and within private beds, the emptiest homes fill first (operators compete
+            # within public and within private beds the emptiest homes fill first (operators compete
             # for residents, so no home is left with only what the others did not take)
-            public_ks, private_ks = (self._emptiest_first(ks, mk, occupied) for ks in self.bed_providers[c])
-            ks = np.concatenate([public_ks, private_ks])
-            free = np.array([self.providers[k].beds(mk) for k in ks]) - occupied[ks]
-            got, where, _ = admit(
-                p.weight[queue], prio, p.wait_since[queue], p.pid[queue],
-                free[: len(public_ks)], free[len(public_ks) :],
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(beds > 0, occupied / beds, np.inf)
+            order = [sorted(ks, key=lambda k: ratio[k]) for pair in self.bed_providers for ks in pair]
+            got, where = admit(
+                w_all, county, prio, p.wait_since[queue], p.pid[queue],
+                order[0::2], order[1::2], beds - occupied,
             )  # fmt: skip
             who = queue[got]
             waited = (month - p.wait_since[who]).astype(np.float64)
-            p.provider[who] = ks[where]
+            self._ctx["new_holders"] = who[p.provider[who] < 0]  # the rest held a day-care place
+            p.provider[who] = where
             p.care_setting[who] = INSTITUTION
             p.wait_since[who] = -1
-            w = p.weight[who].astype(np.float64)
-            np.add.at(occupied, ks[where], w)
-            np.add.at(year.admissions, (c, prio[got]), w)
-            np.add.at(year.wait_sum, (c, prio[got]), w * waited)
+            w = w_all[got]
+            np.add.at(occupied, where, w)
+            np.add.at(year.admissions, (county[got], prio[got]), w)
+            np.add.at(year.wait_sum, (county[got], prio[got]), w * waited)
+            admitted = np.bincount(county[got], weights=w, minlength=self.n_c)
             for g in np.unique(prio[got]):
                 sel = prio[got] == g
                 wg = float(w[sel].sum())
                 office.waits[g].tally(float((w[sel] * waited[sel]).sum() / wg), wg)
-            admitted_w = float(w.sum())
-        still = float(p.weight[queue].sum(dtype=np.float64)) - admitted_w
-        office.waiting.value = still
+        still = waiting - admitted
+        for c in range(self.n_c):
+            office.waiting[c].value = float(still[c])
         # expected wait for someone joining now: the queue ahead over this month's admissions
-        if admitted_w > 0:
-            self.expected_wait[c] = min(still / admitted_w, MAX_WAIT)
-        else:
-            self.expected_wait[c] = MAX_WAIT if still > 0 else 0.0
-
-    def _emptiest_first(self, ks: np.ndarray, mk: int, occupied: np.ndarray) -> np.ndarray:
-        beds = np.array([self.providers[k].beds(mk) for k in ks])
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(beds > 0, occupied[ks] / beds, np.inf)
-        return ks[np.argsort(ratio, kind="stable")]
+            expected = np.where(admitted > 0, still / admitted, np.where(still > 0, MAX_WAIT, 0.0))
+        self.expected_wait = np.minimum(expected, MAX_WAIT)
 
     def _record(self, year: YearStats, occupied: np.ndarray, counts: np.ndarray, queue: np.ndarray) -> None:
         p = self.people
