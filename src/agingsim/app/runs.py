@@ -172,7 +172,9 @@ class RunCache:
 
     def __init__(self, size: int = CACHE_SIZE, root: Path | None = None) -> None:
         self.size = size
-        self.root = root or Path(tempfile.gettempdir()) / "agingsim-app"
+        # a folder of this process's own: a fixed path would let a later process (or a newer agingsim
+        # of the same version number) pick up comparisons written by an earlier one
+        self.root = root or Path(tempfile.mkdtemp(prefix="agingsim-app-"))
         self._runs: OrderedDict[str, Run] = OrderedDict()
         self._lock = threading.Lock()
 
