@@ -48,6 +48,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"需要照护(中度及以上失能) Needing care (moderate+): {_fmt(h['needing_care_first'])} → "
         f"{_fmt(h['needing_care_last'])}"
     )
+    if "needing_care_served_last" in h:  # the behaviour model: who of those in need gets formal care
+        print(
+            f"获得正式照护 Served by formal care ({h['coverage_year_last']}): "
+            f"{_fmt(h['needing_care_served_last'])} "
+            f"({h['needing_care_served_share_last']:.0%}) · 床位 Beds: {_fmt(h['beds_last'])}, "
+            f"入住率 occupied {h['occupancy_last']:.0%}"
+        )
     print(f"新进入60岁 Turned 60: {_fmt(h['entrants_total'])} · 死亡 Deaths: {_fmt(h['deaths_total'])}")
     print(f"输出 Output: {out}/ ({result.run_time_s:.1f} s)")
     return 0

@@ -66,6 +66,7 @@ class RunResult:
         cap = self.capacity[self.capacity["year"] == last]
         beds, occupied = float(cap["beds"].sum()), float(cap["occupied"].sum())
         out: dict[str, Any] = {
+            "coverage_year_last": last,  # monthly means over this (last simulated) year
             "needing_care_served_last": round(float(formal[last]), 1),
             "needing_care_served_share_last": round(float(formal[last] / need[last]), 4)
             if need[last]
