@@ -123,7 +123,7 @@ def test_operating_subsidy_raises_investment_by_the_stated_rule():
             responsive=True, operating_subsidy=lambda m: subsidy,
         )  # fmt: skip
         for _ in range(12):
-            provider.observe(0, 700.0, 700.0 * 3800.0)  # 70% occupied all year
+            provider.observe(700.0, 700.0 * 3800.0)  # 70% occupied all year
         return provider.decide(12, inv)
 
     without, with_subsidy = decide(0.0), decide(500.0)
@@ -150,7 +150,7 @@ def test_empty_loss_making_beds_close():
         responsive=True,
     )  # fmt: skip
     for _ in range(12):
-        provider.observe(0, 200.0, 200.0 * 2000.0)  # 20% occupied
+        provider.observe(200.0, 200.0 * 2000.0)  # 20% occupied
     assert provider.decide(12, inv) == pytest.approx(-1000.0 * inv.closure_rate)
     assert provider.beds(13) == pytest.approx(1000.0 * (1 - inv.closure_rate))
 

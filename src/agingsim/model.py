@@ -109,11 +109,8 @@ class AgingModel(mesa.Model):
         """Providers, queues and care choice (the behaviour model of calibration/behaviour/)."""
         sc = self.scenario
         policy = sc.file.policy
-        vouchers = None
         ps = self.person_schemes
-        if ps is not None and any(s.spec.uses for s in ps.schemes):
-            paying = [s for s in ps.schemes if s.spec.uses]
-            vouchers = VoucherTable(paying, ps.grid, [s.counties for s in paying])
+        vouchers = VoucherTable(ps) if ps is not None and any(s.spec.uses for s in ps.schemes) else None
         distance = None
         if sc.geography is not None:
             from agingsim.geo import county_access
@@ -130,7 +127,6 @@ class AgingModel(mesa.Model):
             self.streams,
             [c.id for c in sc.region.counties],
             sc.run.start_year,
-            self.n_months,
             dict(policy.definitions) if policy else {},
             sc.ability.age_max,
             plans,

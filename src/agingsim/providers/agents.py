@@ -70,7 +70,6 @@ class BedProvider(mesa.Agent):
         construction_subsidy: SubsidyAt | None = None,
         operating_subsidy: SubsidyAt | None = None,
         nursing_share: float = 0.0,
-        label: str = "",
     ) -> None:
         super().__init__(model)
         self.county = county
@@ -82,7 +81,6 @@ class BedProvider(mesa.Agent):
         self.construction_subsidy = construction_subsidy or (lambda m: 0.0)
         self.operating_subsidy = operating_subsidy or (lambda m: 0.0)
         self.nursing_share = nursing_share
-        self.label = label
         self.added = 0.0  # beds added (or, if negative, closed) by the operator's own decisions
         #: month key → beds added that month by investment (for booking construction subsidies)
         self.openings: dict[int, float] = {}
@@ -91,14 +89,12 @@ class BedProvider(mesa.Agent):
         self._occ_sum = 0.0
         self._rev_sum = 0.0
         self._months = 0
-        self.beds_now = 0.0
 
     def beds(self, month: int) -> float:
         return max(self.base_beds(month) + self.added, 0.0)
 
-    def observe(self, month: int, occupied: float, revenue: float) -> None:
+    def observe(self, occupied: float, revenue: float) -> None:
         """Record one month of occupancy and revenue (called by the care system)."""
-        self.beds_now = self.beds(month)
         self.occupied, self.revenue = occupied, revenue
         self._occ_sum += occupied
         self._rev_sum += revenue

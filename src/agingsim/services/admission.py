@@ -23,34 +23,6 @@ import salabim as sim
 EPS = 1e-6
 
 
-def priority_order(priority: np.ndarray, wait_since: np.ndarray, pid: np.ndarray) -> np.ndarray:
-    """Indices in admission order: priority group, then who joined first, then person id."""
-    return np.lexsort((pid, wait_since, priority))
-
-
-def fill(order: np.ndarray, weight: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Place people (``order`` indexes ``weight``) into providers with ``free`` beds, in order.
-
-    Returns (positions in ``order`` placed, provider index for each). Each person in turn takes a
-    place at the first provider whose free beds still hold their whole weight; a person who fits
-    nowhere does not block those behind. Nobody is placed twice and no provider is over-filled. A
-    plain loop: a county's admissions in a month are tens to hundreds of people, where numpy's
-    per-call overhead would cost more than the loop.
-    """
-    room = [float(r) for r in free]
-    w = weight[order].tolist()
-    placed: list[int] = []
-    where: list[int] = []
-    for i, wi in enumerate(w):
-        for k, r in enumerate(room):
-            if wi <= r + EPS:
-                room[k] = r - wi
-                placed.append(i)
-                where.append(k)
-                break
-    return np.asarray(placed, dtype=np.int64), np.asarray(where, dtype=np.int64)
-
-
 class AdmissionOffice(sim.Component):
     """The region's admission office: each month it admits from every county's waiting list (a
     salabim process); its monitors keep each county's list length and the waits by priority group."""

@@ -13,7 +13,7 @@ except through next month's state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 
 import mesa
 import numpy as np
@@ -35,13 +35,14 @@ from agingsim.choice.mnl import (
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.dated import month_key
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
-from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, DEAD, ECON_STATUSES, NEEDS_CARE_FROM
+from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, DEAD, NEEDS_CARE_FROM
 from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
 from agingsim.scenario.schema import RESIDENTIAL_TYPES, BehaviourFile
 from agingsim.schemes.facility import CompiledFacilityScheme, Plan
-from agingsim.services.admission import AdmissionOffice, admit, fill, new_environment, priority_order
+from agingsim.schemes.monthly import PersonSchemes
+from agingsim.services.admission import AdmissionOffice, admit, new_environment
 
 MONTHS = 12
 #: Street centres (≥ 30 beds, seed 002 三(二)) and institutions hold residential beds; community
@@ -83,46 +84,42 @@ def compile_priority(
 
 @dataclass
 class YearStats:
-    """Accumulated over the months of one year (weights are real people)."""
+    """Accumulated over the months of one year (weights are real people): by county, by county and
+    care setting, or by county and priority group."""
 
+    setting_all: np.ndarray
+    setting_need: np.ndarray
+    beds: np.ndarray
+    nursing_beds: np.ndarray
+    occupied: np.ndarray
+    places: np.ndarray
+    places_used: np.ndarray
+    waiting: np.ndarray
+    hours_needed: np.ndarray
+    hours_delivered: np.ndarray
+    people: np.ndarray
+    arrivals: np.ndarray
+    admissions: np.ndarray
+    left: np.ndarray
+    wait_sum: np.ndarray
+    #: people still waiting at the end of the year (set by CareSystem.close_year)
+    still: np.ndarray
     months: int = 0
-    setting_all: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    setting_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    beds: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    nursing_beds: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    occupied: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    places: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    places_used: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    waiting: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    hours_needed: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    hours_delivered: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    people: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    admissions: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    left: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    wait_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def empty(cls, n_c: int, n_g: int) -> YearStats:
-        z = lambda *s: np.zeros(s)  # noqa: E731
-        return cls(
-            0,
-            z(n_c, N_SETTINGS),
-            z(n_c, N_SETTINGS),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c),
-            z(n_c, n_g),
-            z(n_c, n_g),
-            z(n_c, n_g),
-            z(n_c, n_g),
-        )
+        by_setting = {"setting_all", "setting_need"}
+        by_group = {"arrivals", "admissions", "left", "wait_sum", "still"}
+        shapes = {
+            f.name: (n_c, N_SETTINGS)
+            if f.name in by_setting
+            else (n_c, n_g)
+            if f.name in by_group
+            else (n_c,)
+            for f in fields(cls)
+            if f.name != "months"
+        }
+        return cls(**{name: np.zeros(shape) for name, shape in shapes.items()})
 
 
 class CareSystem:
@@ -136,7 +133,6 @@ class CareSystem:
         streams: RandomStreams,
         county_ids: list[str],
         start_year: int,
-        n_months: int,
         definitions: dict[str, str],
         age_max: int,
         plans: dict[str, Plan],
@@ -219,6 +215,7 @@ class CareSystem:
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}
+        self._beds = np.zeros(len(self.providers))  # each provider's beds this month
 
     # ------------------------------------------------------------------ supply
 
@@ -243,7 +240,6 @@ class CareSystem:
                         lambda m, s=stock: s,
                         responsive=responsive,
                         nursing_share=sup.nursing_bed_share,
-                        label=f"{operator}_institutions",
                     )
                 )
             stock = float(places[c])
@@ -255,7 +251,6 @@ class CareSystem:
                     "public",
                     np.full(5, self.b.prices.day_care),
                     lambda m, s=stock: s,
-                    label="community_day_care",
                 )
             )
 
@@ -285,7 +280,6 @@ class CareSystem:
                     construction_subsidy=lambda m, p=plan, sc=paying: _per_bed(sc, p, m, construction=True),
                     operating_subsidy=lambda m, p=plan, sc=paying: _per_bed(sc, p, m, construction=False),
                     nursing_share=self.b.supply.nursing_bed_share if setting == INSTITUTION else 0.0,
-                    label=spec.id,
                 )
                 provider.plan = plan  # type: ignore[attr-defined]
                 self.providers.append(provider)
@@ -310,31 +304,34 @@ class CareSystem:
                     scheme.plans.append(extra)
 
     def _seat_initial_residents(self) -> None:
-        """Starting residents take beds: public first for the priority groups, then private.
+        """Starting residents take beds: public before private, the priority groups first.
 
-        Where the starting residents outnumber the starting beds, the private stock is raised to
-        hold them (the margins' institution share and the bed rate come from different sources).
+        Where a county's starting residents outnumber its starting beds, its last (private) stock is
+        raised to hold them (the margins' institution share and the bed rate come from different
+        sources).
         """
         p = self.people
         for setting in (INSTITUTION, DAY_CARE):
             users = np.flatnonzero((p.care_setting == setting) & (p.ability != DEAD))
-            prio = self._priority(users)
+            county = p.county[users].astype(np.int64)
+            need = np.bincount(county, weights=p.weight[users], minlength=self.n_c)
+            providers = []
             for c in range(self.n_c):
-                idx = users[p.county[users] == c]
                 ks = [k for k, q in enumerate(self.providers) if q.county == c and q.setting == setting]
                 ks.sort(key=lambda k: self.providers[k].operator != "public")
-                free = np.array([self.providers[k].beds(self.start_key) for k in ks])
-                need = float(p.weight[idx].sum(dtype=np.float64))
-                if need > free.sum() and ks:
-                    extra = need - free.sum() + 1.0
-                    last = self.providers[ks[-1]]
-                    last.added += extra
-                    free[-1] += extra
-                order = idx[priority_order(prio[np.searchsorted(users, idx)], np.zeros(len(idx)), p.pid[idx])]
-                placed, where = fill(np.arange(len(order)), p.weight[order], free)
-                p.provider[order[placed]] = np.asarray(ks, dtype=np.int16)[where]
-                rest = order[np.setdiff1d(np.arange(len(order)), placed)]
-                p.care_setting[rest] = FAMILY_CARE
+                short = need[c] - sum(self.providers[k].beds(self.start_key) for k in ks)
+                if short > 0 and ks:
+                    self.providers[ks[-1]].added += short + 1.0
+                providers.append(ks)
+            free = np.array([q.beds(self.start_key) for q in self.providers])
+            got, where = admit(
+                p.weight[users].astype(np.float64), county, self._priority(users), np.zeros(len(users)),
+                p.pid[users], providers, [[] for _ in range(self.n_c)], free,
+            )  # fmt: skip
+            p.provider[users[got]] = where
+            rest = np.ones(len(users), dtype=bool)
+            rest[got] = False
+            p.care_setting[users[rest]] = FAMILY_CARE
 
     # ------------------------------------------------------------------ helpers
 
@@ -390,6 +387,7 @@ class CareSystem:
         self._month = sim_month
         p = self.people
         year = self._year()
+        self._beds = np.array([q.beds(self.start_key + sim_month) for q in self.providers])  # fixed all month
         if self._queue is None:
             self._queue = np.flatnonzero(p.wait_since >= 0)
             self._holders = np.flatnonzero(p.provider >= 0)
@@ -434,9 +432,8 @@ class CareSystem:
         holders = np.concatenate([holders, self._ctx["new_holders"]])
         self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
         occupied, revenue = self._occupied(holders, with_revenue=True)
-        mk = self.start_key + sim_month
         for k, provider in enumerate(self.providers):
-            provider.observe(mk, occupied[k], revenue[k])
+            provider.observe(occupied[k], revenue[k])
 
         counts = self._counts()  # (county, setting, level) real people
         hours = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
@@ -504,8 +501,7 @@ class CareSystem:
         want = idx[move & (chosen == DAY_CARE)]
         placed = np.zeros(0, dtype=np.int64)
         if len(want):
-            mk = self.start_key + sim_month
-            free = np.array([q.beds(mk) for q in self.providers]) - occupied
+            free = self._beds - occupied
             n = len(want)
             none = [[] for _ in range(self.n_c)]
             got, where = admit(
@@ -565,8 +561,7 @@ class CareSystem:
         year = self._year()
         office = self.office
         queue, prio, occupied = self._ctx["queue"], self._ctx["priority"], self._ctx["occupied"]
-        mk = self.start_key + month
-        beds = np.array([q.beds(mk) for q in self.providers])
+        beds = self._beds
         county = p.county[queue].astype(np.int64)
         w_all = p.weight[queue].astype(np.float64)
         waiting = np.bincount(county, weights=w_all, minlength=self.n_c)
@@ -606,14 +601,13 @@ class CareSystem:
         self.expected_wait = np.minimum(expected, MAX_WAIT)
 
     def _record(self, year: YearStats, occupied: np.ndarray, counts: np.ndarray, queue: np.ndarray) -> None:
+        """Add this month to the year's tallies (``queue``: the rows still waiting)."""
         p = self.people
-        mk = self.start_key + self._month
         year.months += 1
-        living = counts
-        year.setting_all += living.sum(axis=2)
-        year.setting_need += living[:, :, NEEDS_CARE_FROM:].sum(axis=2)
-        year.people += living.sum(axis=(1, 2))
-        beds = np.array([q.beds(mk) for q in self.providers])
+        year.setting_all += counts.sum(axis=2)
+        year.setting_need += counts[:, :, NEEDS_CARE_FROM:].sum(axis=2)
+        year.people += counts.sum(axis=(1, 2))
+        beds = self._beds
         inst = self.provider_setting == INSTITUTION
         nursing = np.array([q.nursing_share for q in self.providers])
         c = self.provider_county
@@ -622,8 +616,7 @@ class CareSystem:
         year.occupied += np.bincount(c[inst], weights=occupied[inst], minlength=self.n_c)
         year.places += np.bincount(c[~inst], weights=beds[~inst], minlength=self.n_c)
         year.places_used += np.bincount(c[~inst], weights=occupied[~inst], minlength=self.n_c)
-        wait = queue[p.wait_since[queue] >= 0]
-        year.waiting += np.bincount(p.county[wait], weights=p.weight[wait], minlength=self.n_c)
+        year.waiting += np.bincount(p.county[queue], weights=p.weight[queue], minlength=self.n_c)
         year.hours_needed += np.array([a.hours_needed for a in self.agencies])
         year.hours_delivered += np.array([a.hours_delivered for a in self.agencies])
 
@@ -638,7 +631,7 @@ class CareSystem:
     def close_year(self, year: int) -> None:
         """Snapshot who is still waiting at the end of ``year``."""
         if year in self.stats:
-            self.stats[year].still = self.still_waiting()  # type: ignore[attr-defined]
+            self.stats[year].still = self.still_waiting()
 
     # ------------------------------------------------------------------ outputs
 
@@ -670,7 +663,6 @@ class CareSystem:
                         need - done,
                     )
                 )
-                still = getattr(s, "still", np.zeros((self.n_c, self.n_g)))
                 for g, group in enumerate(self.group_names):
                     adm = s.admissions[c, g]
                     wait.append(
@@ -681,7 +673,7 @@ class CareSystem:
                             s.arrivals[c, g],
                             adm,
                             s.left[c, g],
-                            still[c, g],
+                            s.still[c, g],
                             s.wait_sum[c, g] / adm if adm else float("nan"),
                         )
                     )
@@ -744,28 +736,33 @@ def _per_bed(schemes: list[CompiledFacilityScheme], plan: Plan, month: int, cons
 class VoucherTable:
     """Monthly value, per care setting, of the vouchers and purchased services a person is entitled to.
 
-    Built from the person schemes that name the settings they pay for (``uses``); the choice model
-    subtracts them from list prices, so a voucher makes the settings it pays for cheaper.
+    The person schemes that name the settings they pay for (``uses``) count; entitlements come from
+    the schemes' own :meth:`PersonSchemes.entitlements` (exclusions of other schemes' recipients
+    included), and the choice model subtracts them from list prices, so a voucher makes the settings
+    it pays for cheaper.
     """
 
-    def __init__(self, schemes: list, grid: RuleGrid, county_ok: list[np.ndarray]) -> None:
+    def __init__(self, schemes: PersonSchemes) -> None:
         self.schemes = schemes
-        self.grid = grid
-        self.county_ok = county_ok
-        self.uses = [
-            np.isin(np.arange(N_SETTINGS), [CARE_SETTINGS.index(u) for u in s.spec.uses]) for s in schemes
-        ]
+        self.uses = {
+            s.id: np.isin(np.arange(N_SETTINGS), [CARE_SETTINGS.index(u) for u in s.spec.uses])
+            for s in schemes.schemes
+            if s.spec.uses
+        }
 
     def values(self, month: int, people: People, idx: np.ndarray) -> np.ndarray:
-        cols = {f: getattr(people, f)[idx] for f in self.grid.people_fields()}
-        cells = self.grid.cells(cols)
+        ps = self.schemes
+        cols = {f: getattr(people, f)[idx] for f in ps.grid.people_fields()}
+        cells = ps.grid.cells(cols)
         county = people.county[idx]
         out = np.zeros((len(idx), N_SETTINGS))
-        for s, uses, ok in zip(self.schemes, self.uses, self.county_ok, strict=True):
-            amount, _ = s.table(month, self.grid)
-            a = amount[cells] * ok[county]
-            out[:, uses] += a[:, None]
+        received: dict[str, np.ndarray] = {}
+        for s in ps.schemes:  # in order: a scheme may exclude the recipients of those before it
+            a, _ = ps.entitlements(s, month, cells, county, received)
+            received[s.id] = a > 0
+            if s.id in self.uses:
+                out[:, self.uses[s.id]] += a[:, None]
         return out
 
 
-__all__ = ["ECON_STATUSES", "CareSystem", "VoucherTable", "compile_priority"]
+__all__ = ["CareSystem", "VoucherTable", "compile_priority"]
