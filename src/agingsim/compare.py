@@ -28,9 +28,7 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
         served = first_payer.groupby(["year", "month"]).sum().groupby("year").mean()
         frame["people_served_per_month"] = served
     if not result.coverage.empty:  # the behaviour model: who of those in need gets formal care
-        cov = result.coverage
-        need = cov.groupby("year")["people"].sum()
-        formal = cov[cov["setting"] != "family_care"].groupby("year")["people"].sum()
+        need, formal = result.needing_care_by_year()
         frame["needing_care"] = need
         frame["needing_care_served"] = formal
         frame["needing_care_served_share"] = formal / need.where(need > 0)

@@ -55,13 +55,18 @@ class RunResult:
             **self.coverage_headline(),
         }
 
+    def needing_care_by_year(self) -> tuple[pd.Series, pd.Series]:
+        """People needing care, and those of them in a formal care setting, by year (monthly means)."""
+        cov = self.coverage
+        need = cov.groupby("year")["people"].sum()
+        formal = cov[cov["setting"] != "family_care"].groupby("year")["people"].sum()
+        return need, formal
+
     def coverage_headline(self) -> dict[str, Any]:
         """People needing care who are served by a formal setting, and the cost per person served."""
         if self.coverage.empty:
             return {}
-        cov = self.coverage
-        need = cov.groupby("year")["people"].sum()
-        formal = cov[cov["setting"] != "family_care"].groupby("year")["people"].sum()
+        need, formal = self.needing_care_by_year()
         last = int(need.index.max())
         cap = self.capacity[self.capacity["year"] == last]
         beds, occupied = float(cap["beds"].sum()), float(cap["occupied"].sum())
