@@ -136,7 +136,9 @@ def test_operating_subsidy_raises_investment_by_the_stated_rule():
 
 def test_construction_subsidy_lowers_the_return_a_bed_must_earn():
     inv = behaviour_file().investment
-    assert required_per_bed_year(inv, 20000.0) == pytest.approx((inv.capital_cost_per_bed - 20000) / inv.payback_years)
+    assert required_per_bed_year(inv, 20000.0) == pytest.approx(
+        (inv.capital_cost_per_bed - 20000) / inv.payback_years
+    )
     profit = required_per_bed_year(inv, 0.0) * 1.05
     assert growth_share(profit, required_per_bed_year(inv, 20000.0), inv) > growth_share(
         profit, required_per_bed_year(inv, 0.0), inv
@@ -196,7 +198,6 @@ def test_a_bed_is_never_over_filled_by_a_person_who_does_not_fit():
 def test_priority_groups_are_the_first_matching_rule(tiny_scenario):
     grid, group, names = compile_priority(behaviour_file(), {}, 105, "x")
     assert names[0] == "policy_guaranteed" and names[-1] == "others"
-
 
     people = [
         person(age=85, econ="tekun_centralised"),  # 集中供养 → 0 even though also 80+
@@ -274,7 +275,9 @@ payers = { city = 1.0, assumption = "test" }
     text = tiny_behaviour.scenario.read_text(encoding="utf-8")
     head, tail = text.split("[[policy.schemes]]", 1)
     policy, population = tail.split("[population]", 1)
-    tiny_behaviour.scenario.write_text(head + "[population]" + population + "\n[[policy.schemes]]" + policy, encoding="utf-8")
+    tiny_behaviour.scenario.write_text(
+        head + "[population]" + population + "\n[[policy.schemes]]" + policy, encoding="utf-8"
+    )
     scenario = load_scenario(tiny_behaviour.scenario)
     model = AgingModel(scenario)
     model.step()
@@ -293,7 +296,9 @@ def test_uses_requires_payment_on_delivery(tiny_behaviour):
         "[population]",
         "[population]",
     )
-    text = tiny_behaviour.scenario.read_text(encoding="utf-8") + """
+    text = (
+        tiny_behaviour.scenario.read_text(encoding="utf-8")
+        + """
 [[policy.schemes]]
 id = "voucher"
 name = "券"
@@ -303,6 +308,7 @@ delivery_rate = { value = 0.5, assumption = "test" }
 amount = { value = 100, assumption = "test" }
 payers = { city = 1.0, assumption = "test" }
 """
+    )
     tiny_behaviour.scenario.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError) as err:
         load_scenario(tiny_behaviour.scenario)

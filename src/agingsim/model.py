@@ -148,9 +148,12 @@ class AgingModel(mesa.Model):
             self._new_year()
         n_before = self.people.n
         self._enter_cohort()
-        changed, died = self._transition()
+        changed = self._transition()
+        nxt = self.month + 1
+        if nxt < self.n_months:  # next month's draws are generated while the stages below run
+            self.streams.prefetch("ability", nxt, self.people.next_pid + int(self.entry.count[nxt]))
         if self.care is not None:
-            self.care.step(self.month, changed, n_before, died)
+            self.care.step(self.month, changed, n_before)
         if self.person_schemes is not None:
             if self.care is not None:
                 self.person_schemes.delivered = self.care.delivered
@@ -202,10 +205,10 @@ class AgingModel(mesa.Model):
         self.alive_people += self.month_entrants
         self.collector.add_flow(self.year, "entrants", cols["county"], cols["weight"])
 
-    def _transition(self) -> tuple[np.ndarray, np.ndarray]:
+    def _transition(self) -> np.ndarray:
         """Ability change and death for everyone alive, then everyone ages a month.
 
-        Returns masks of who changed level (incl. death) and who died this month."""
+        Returns the mask of who changed level (incl. death) this month."""
         p = self.people
         u = self.streams.uniforms("ability", self.month, p.pid, p.next_pid)
         before = p.ability
@@ -218,4 +221,4 @@ class AgingModel(mesa.Model):
         self.month_deaths = float(dead_w.sum(dtype=np.float64))
         self.alive_people -= self.month_deaths
         self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)
-        return changed, died
+        return changed

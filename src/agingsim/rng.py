@@ -13,10 +13,11 @@ Independent replications are spawned child seeds: ``SeedSequence(seed, spawn_key
 from __future__ import annotations
 
 import zlib
+from concurrent.futures import Future
 
 import numpy as np
 
-from agingsim.parallel import run_parallel
+from agingsim.parallel import run_parallel, start_background
 
 #: Person ids are drawn for in fixed blocks, each from its own stream, so blocks can be generated on
 #: separate threads and a person's number never depends on the thread count.
@@ -34,6 +35,8 @@ class RandomStreams:
     def __init__(self, seed: int, replication: int = 0) -> None:
         self.seed = int(seed)
         self.replication = int(replication)
+        #: (purpose, month) → (draws, one future per block): see :meth:`prefetch`.
+        self._ahead: dict[tuple[str, int], tuple[np.ndarray, list[Future[None]]]] = {}
 
     def seed_sequence(self, purpose: str, *keys: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(
@@ -44,20 +47,42 @@ class RandomStreams:
         """A generator for draws that are not per person (e.g. building the population)."""
         return np.random.default_rng(self.seed_sequence(purpose, *keys))
 
+    def _fill(self, purpose: str, month: int, draws: np.ndarray, b: int) -> None:
+        self.generator(purpose, month, b).random(out=draws[b * PID_BLOCK : (b + 1) * PID_BLOCK])
+
+    def prefetch(self, purpose: str, month: int, max_pid: int) -> None:
+        """Start drawing :meth:`uniforms` for ``(purpose, month)`` on a background thread now.
+
+        The model asks for next month's ability draws as soon as this month's transitions are done,
+        so they are generated on the second core while the single-threaded stages (care choice,
+        admissions, payments) run. The numbers are those :meth:`uniforms` would draw anyway; blocks
+        not yet drawn when they are needed are drawn then, on every thread.
+        """
+        n_blocks = -(-int(max_pid) // PID_BLOCK)
+        draws = np.empty(n_blocks * PID_BLOCK)
+        tasks = [lambda b=b: self._fill(purpose, month, draws, b) for b in range(n_blocks)]
+        futures = start_background(tasks)
+        if futures is not None:
+            self._ahead[(purpose, int(month))] = (draws, futures)
+
     def uniforms(self, purpose: str, month: int, pids: np.ndarray, max_pid: int) -> np.ndarray:
         """One U[0,1) float64 per person for ``purpose`` in ``month``, keyed by person id.
 
         Draws a number for every id below ``max_pid`` (in blocks of PID_BLOCK ids, one stream each)
         and picks each person's own, so person ``k`` gets the same number regardless of which other
-        people exist or how many threads ran.
+        people exist, how many threads ran or whether the draws were prefetched.
         """
         n_blocks = -(-int(max_pid) // PID_BLOCK)
-        draws = np.empty(n_blocks * PID_BLOCK)  # float64: generates faster than float32 here
-
-        def fill(b: int) -> None:
-            self.generator(purpose, month, b).random(out=draws[b * PID_BLOCK : (b + 1) * PID_BLOCK])
-
-        run_parallel([lambda b=b: fill(b) for b in range(n_blocks)])
+        draws, futures = self._ahead.pop((purpose, int(month)), (None, []))
+        todo = [b for b, f in enumerate(futures) if f.cancel()]  # not started: draw them here
+        for f in futures:
+            if not f.cancelled():
+                f.result()
+        if draws is None or len(draws) < n_blocks * PID_BLOCK:
+            more = np.empty(n_blocks * PID_BLOCK - (0 if draws is None else len(draws)))
+            todo += range(len(futures), n_blocks)
+            draws = more if draws is None else np.concatenate([draws, more])
+        run_parallel([lambda b=b: self._fill(purpose, month, draws, b) for b in todo])
         return draws[pids]
 
     def sparse_uniforms(self, purpose: str, month: int, pids: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ and is the reference alternative. Coefficients live in calibration/behaviour/*.t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -44,6 +45,12 @@ class CompiledChoice:
     distance_per_km: float
     stay: float
     review_every_months: int
+
+    @cached_property
+    def base(self) -> np.ndarray:
+        """(n_settings, n_levels × n_family): asc + family effect, one column per level × situation."""
+        both = self.asc[:, None, :] + self.family[None, :, :]
+        return np.ascontiguousarray(both.reshape(-1, N_SETTINGS).T)
 
     @classmethod
     def from_file(cls, b: BehaviourFile) -> CompiledChoice:
@@ -76,29 +83,40 @@ class ChoiceInputs:
 
 
 def utilities(model: CompiledChoice, x: ChoiceInputs) -> np.ndarray:
-    """(n_settings, n) systematic utilities: one row per setting, so the softmax below reduces
-    across five long rows (vectorised) rather than along n rows of five."""
-    net = x.net_price.T
-    v = model.asc.T[:, x.ability] + model.family.T[:, x.family]
-    v += (model.price[x.econ] / 1000.0) * net
+    """(n_settings, n) systematic utilities: one row per setting, so the softmax below works on five
+    long contiguous rows (vectorised) rather than along n rows of five."""
+    n = len(x.ability)
+    v = model.base.take(x.ability * model.family.shape[0] + x.family, axis=1)  # asc + family
+    v += (model.price[x.econ] / 1000.0) * x.net_price.T
     v[INSTITUTION] += model.wait_per_month * x.wait_months
     v[HOME] += model.shortage * x.unmet_share
     v[FAMILY_BED] += model.shortage * x.unmet_share
     v[DAY_CARE] += model.distance_per_km * x.distance_km
     if model.stay:
-        v[x.current, np.arange(v.shape[1])] += model.stay
+        v.reshape(-1)[x.current * n + np.arange(n)] += model.stay
     return v
+
+
+def _running(rows: np.ndarray, op: np.ufunc) -> np.ndarray:
+    """``op`` accumulated down the rows, in place, row by row (numpy's reductions along a short
+    first axis are several times slower than these elementwise passes, with the same result)."""
+    for j in range(1, rows.shape[0]):
+        op(rows[j - 1], rows[j], out=rows[j])
+    return rows
 
 
 def probabilities(v: np.ndarray) -> np.ndarray:
     """Logit choice probabilities from (n_settings, n) utilities: a stable softmax per column."""
-    e = v - np.maximum.reduce(v, axis=0)
+    top = v[0].copy()
+    for row in v[1:]:
+        np.maximum(top, row, out=top)
+    e = v - top
     np.exp(e, out=e)
-    e /= np.add.reduce(e, axis=0)
+    e /= _running(e.copy(), np.add)[-1]
     return e
 
 
 def choose(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     """The chosen setting per person: inverse CDF of their column at their uniform ``u``."""
-    cum = np.cumsum(p, axis=0)
+    cum = _running(p.copy(), np.add)
     return np.minimum((u >= cum).sum(axis=0), p.shape[0] - 1).astype(np.int8)

@@ -15,8 +15,9 @@ ABILITY_ZH: dict[str, str] = {
     "severe": "重度失能",
     "complete": "完全失能",
 }
+N_LEVELS: int = len(ABILITY_LEVELS)
 #: The absorbing state after the five levels.
-DEAD: int = len(ABILITY_LEVELS)
+DEAD: int = N_LEVELS
 #: Levels that count as "needing care" (moderate, severe, complete loss), as in issue 4's outputs.
 NEEDS_CARE_FROM: int = ABILITY_LEVELS.index("moderate")
 

@@ -202,22 +202,23 @@ LABELS.update(
         "app_uploaded": ("已上传：{name}", "Uploaded: {name}"),
         "app_levers": ("政策参数", "Policy levers"),
         "app_levers_help": (
-            "每项参数显示单位及默认值的来源或假设说明。", "Each lever shows its unit and the source or "
-            "assumption behind its default."
+            "每项参数显示单位及默认值的来源或假设说明。",
+            "Each lever shows its unit and the source or assumption behind its default.",
         ),
         "app_reset": ("恢复情景文件的数值", "Reset to the file's values"),
         "app_running": (
-            "正在模拟 {people} 位模拟老人，{months} 个月……", "Simulating {people} people for {months} months…"
+            "正在模拟 {people} 位模拟老人，{months} 个月……",
+            "Simulating {people} people for {months} months…",
         ),
         "app_ran": ("模拟用时 {s} 秒", "Simulated in {s} s"),
         "app_cached": ("此设置已运行过，直接显示结果", "This setting was run before: results shown at once"),
         "app_invalid": (
-            "输入有误，未运行。以下仍为上一次的结果。", "Invalid input: nothing was run. The results below "
-            "are still the previous ones."
+            "输入有误，未运行。以下仍为上一次的结果。",
+            "Invalid input: nothing was run. The results below are still the previous ones.",
         ),
         "app_failed": (
-            "运行出错，以下仍为上一次的结果：{error}", "The run failed; the results below are still the "
-            "previous ones: {error}"
+            "运行出错，以下仍为上一次的结果：{error}",
+            "The run failed; the results below are still the previous ones: {error}",
         ),
         "app_reduced": (
             "为加快响应，本次仅模拟 {n} 人（情景文件为 {full} 人）：每人代表更多老人，抽样误差更大。",

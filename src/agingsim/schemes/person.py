@@ -14,10 +14,9 @@ import numpy as np
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.dated import Dated, parse_dated
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
-from agingsim.population.attributes import ABILITY_LEVELS
+from agingsim.population.attributes import ABILITY_LEVELS, N_LEVELS
 from agingsim.scenario.schema import PersonScheme, PolicySection, check_payer_levels
 
-N_LEVELS = len(ABILITY_LEVELS)
 SHARE_EXACT = 1e-9
 
 

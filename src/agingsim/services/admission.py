@@ -14,6 +14,7 @@ and the waits of those admitted by priority group. A salabim component per waiti
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -74,22 +75,26 @@ def admit(
     where: list[int] = []
     lightest = float(weight.min()) if len(weight) else 0.0
     for providers, ranked in ((public_of, True), (private_of, False)):
-        cand = np.flatnonzero(remaining)
+        # counties with no provider able to take even the lightest person are skipped whole
+        open_ = np.array([any(room[k] >= lightest - EPS for k in ks) for ks in providers], dtype=bool)
+        cand = np.flatnonzero(remaining & open_[county])
         rank = priority[cand] if ranked else np.zeros(len(cand), dtype=np.int8)
         order = cand[np.lexsort((pid[cand], wait_since[cand], rank, county[cand]))]
-        full = {c for c, ks in enumerate(providers) if not ks}
-        for i, wi, c in zip(order.tolist(), weight[order].tolist(), county[order].tolist(), strict=True):
-            if c in full:
-                continue
-            ks = providers[c]
-            for k in ks:
-                if wi <= room[k] + EPS:
-                    room[k] -= wi
-                    got.append(i)
-                    where.append(k)
-                    break
-            else:
-                if max(room[k] for k in ks) < lightest - EPS:
-                    full.add(c)
+        seg = county[order]
+        starts = [*np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]]).tolist(), len(order)]
+        if not len(order):
+            continue
+        for a, b in itertools.pairwise(starts):
+            ks = providers[int(seg[a])]
+            for i, wi in zip(order[a:b].tolist(), weight[order[a:b]].tolist(), strict=True):
+                for k in ks:
+                    if wi <= room[k] + EPS:
+                        room[k] -= wi
+                        got.append(i)
+                        where.append(k)
+                        break
+                else:
+                    if max(room[k] for k in ks) < lightest - EPS:
+                        break  # this county's beds are full: the rest of its list waits
         remaining[got] = False
     return np.asarray(got, dtype=np.int64), np.asarray(where, dtype=np.int64)

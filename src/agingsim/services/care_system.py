@@ -35,7 +35,7 @@ from agingsim.choice.mnl import (
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.dated import month_key
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
-from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, DEAD, NEEDS_CARE_FROM
+from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, DEAD, N_LEVELS, NEEDS_CARE_FROM
 from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
@@ -191,8 +191,8 @@ class CareSystem:
             for c in range(self.n_c)
         ]
 
-        self._count_alive()
-        counts = self._counts()
+        self._recount()
+        counts = self.cells
         hours_needed = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
         s = behaviour.supply.initial_delivered_share
         self.agencies = [
@@ -211,6 +211,7 @@ class CareSystem:
         self._queue: np.ndarray | None = None
         self._holders: np.ndarray | None = None
         self._rota: list[np.ndarray] | None = None
+        self._rota_late: list[list[np.ndarray]] = []
         self._rota_n = 0
         self.stats: dict[int, YearStats] = {}
         self._month = 0
@@ -351,7 +352,7 @@ class CareSystem:
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
         occupancy and prices; the row indices kept from month to month are rebuilt."""
-        self._count_alive()
+        self._recount()
         self._queue = self._holders = None
         self._rota = None
         if sim_month == 0:
@@ -359,30 +360,46 @@ class CareSystem:
         for provider in self.providers:
             provider.decide(self.start_key + sim_month, self.b.investment)
 
-    def _rota_rows(self, residue: int) -> np.ndarray:
-        """Rows whose person id ≡ ``residue`` (mod the review period): this month's yearly reviews.
+    def _rota_rows(self, residue: int, moved: np.ndarray) -> np.ndarray:
+        """Rows due for their review this month: person id ≡ ``residue`` (mod the review period).
 
-        Built once a year (rows move only at the January compaction); entrants since are checked
-        on their own slice."""
+        Only rows that could pass the reviewers' filter are returned (with some extra, filtered
+        later). Built each January from the rows not cared for by family at intact ability or
+        waiting; an intact person at home can only become a reviewer by a change of level, so the
+        rows whose level changed since (``moved`` this month, kept by residue) are added, and so are
+        the entrants since January, checked on their own slice.
+        """
         p = self.people
         period = self.choice.review_every_months
         if self._rota is None:
-            res = (p.pid % period).astype(np.int8)  # small ints: numpy sorts them by radix
-            order = np.argsort(res, kind="stable")
-            bounds = np.searchsorted(res[order], np.arange(period + 1))
-            self._rota = [order[bounds[r] : bounds[r + 1]] for r in range(period)]
+            idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
+            self._rota = self._by_residue(np.flatnonzero(~idle))
+            self._rota_late = [[] for _ in range(period)]
             self._rota_n = p.n
+        for r, rows in enumerate(self._by_residue(moved)):
+            self._rota_late[r].append(rows)
         new = np.arange(self._rota_n, p.n)
-        return np.concatenate([self._rota[residue], new[p.pid[new] % period == residue]])
+        return np.concatenate(
+            [self._rota[residue], *self._rota_late[residue], new[p.pid[new] % period == residue]]
+        )
 
-    def step(self, sim_month: int, changed: np.ndarray, first_entrant: int, died: np.ndarray) -> None:
-        """One month, after transitions. ``changed``/``died`` are masks over people; rows from
-        ``first_entrant`` on turned 60 this month.
+    def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
+        """``rows`` split by person id modulo the review period."""
+        period = self.choice.review_every_months
+        res = (self.people.pid[rows] % period).astype(np.int8)  # small ints: numpy sorts them by radix
+        order = np.argsort(res, kind="stable")
+        bounds = np.searchsorted(res[order], np.arange(period + 1))
+        return [rows[order[bounds[r] : bounds[r + 1]]] for r in range(period)]
 
-        Full passes over the arrays are few (deaths, the reviewers, one selection for the
-        statistics); the people waiting and the holders of places are kept as row indices from month
-        to month (rebuilt each January), and everything else works on the small sets of people
-        reviewing, waiting or holding a place.
+    def step(self, sim_month: int, changed: np.ndarray, first_entrant: int) -> None:
+        """One month, after transitions. ``changed`` masks the people whose level changed (incl.
+        death); rows from ``first_entrant`` on turned 60 this month.
+
+        Full passes over the arrays are few (who changed, the reviewers, a copy of the levels); the
+        people waiting and the holders of places are kept as row indices from month to month
+        (rebuilt each January), the counts by setting and level are kept up to date from the rows
+        that changed, and everything else works on the small sets of people reviewing, waiting or
+        holding a place.
         """
         self._month = sim_month
         p = self.people
@@ -393,8 +410,14 @@ class CareSystem:
             self._holders = np.flatnonzero(p.provider >= 0)
         queue, holders = self._queue, self._holders
 
+        # entrants start at home and choose like anyone else; the counts follow the level changes
+        p.care_setting[first_entrant:] = FAMILY_CARE
+        moved = np.flatnonzero(changed[:first_entrant])
+        self._tally(moved, -1.0, level=self._level_was[moved])
+        self._tally(np.concatenate([moved, np.arange(first_entrant, p.n)]), +1.0)
+
         # the dead leave beds and queues
-        dead = np.flatnonzero(died)
+        dead = moved[p.ability[moved] == DEAD]
         gone = dead[p.wait_since[dead] >= 0]
         if len(gone):
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
@@ -402,12 +425,6 @@ class CareSystem:
             queue = queue[p.wait_since[queue] >= 0]
         p.provider[dead] = -1
         holders = holders[p.provider[holders] >= 0]
-        entrants = slice(first_entrant, p.n)
-        self.alive_c += np.bincount(p.county[entrants], weights=p.weight[entrants], minlength=self.n_c)
-        self.alive_c -= np.bincount(p.county[dead], weights=p.weight[dead], minlength=self.n_c)
-
-        # entrants start at home and choose like anyone else
-        p.care_setting[first_entrant:] = FAMILY_CARE
 
         # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota
         # (each person once every ``review_every_months``, staggered by person id). People with
@@ -417,17 +434,19 @@ class CareSystem:
         review = changed
         review[first_entrant:] = True
         review[queue] = True
-        review[self._rota_rows(sim_month % self.choice.review_every_months)] = True
+        review[self._rota_rows(sim_month % self.choice.review_every_months, moved)] = True
         reviewers = np.flatnonzero(review)
         lvl = p.ability[reviewers]
         keep = (lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE) | (p.wait_since[reviewers] >= 0)
         reviewers = reviewers[(lvl != DEAD) & keep]
+        setting_was = p.care_setting[reviewers]
 
         occupied = self._occupied(holders)
-        placed = self._choose(reviewers, sim_month, year, occupied) if len(reviewers) else np.zeros(0, int)
+        placed, prio = self._choose(reviewers, sim_month, year, occupied)
         holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
-        queue = reviewers[p.wait_since[reviewers] >= 0]  # everyone waiting reviewed this month
-        self._ctx = {"occupied": occupied, "queue": queue, "priority": self._priority(queue)}
+        waiting = p.wait_since[reviewers] >= 0  # everyone waiting reviewed this month
+        queue = reviewers[waiting]
+        self._ctx = {"occupied": occupied, "queue": queue, "priority": prio[waiting]}
         self.env.run(till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
         holders = np.concatenate([holders, self._ctx["new_holders"]])
         self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
@@ -435,7 +454,13 @@ class CareSystem:
         for k, provider in enumerate(self.providers):
             provider.observe(occupied[k], revenue[k])
 
-        counts = self._counts()  # (county, setting, level) real people
+        # the counts follow the reviewers who changed setting
+        switched = p.care_setting[reviewers] != setting_was
+        self._tally(reviewers[switched], -1.0, setting=setting_was[switched])
+        self._tally(reviewers[switched], +1.0)
+        self._level_was = p.ability[: p.n].copy()
+
+        counts = self.cells  # (county, setting, level) real people
         hours = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
         share = np.array([a.deliver(hours[c]) for c, a in enumerate(self.agencies)])
         for a in self.agencies:
@@ -444,10 +469,15 @@ class CareSystem:
         self.delivered[:, FAMILY_BED] = share
         self._record(year, occupied, counts, self._queue)
 
-    def _choose(self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray) -> np.ndarray:
+    def _choose(
+        self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Reviewers weigh the settings; queues, beds and places change accordingly (``occupied`` is
-        kept up to date as day-care places are taken). Returns the rows that took a day-care place."""
+        kept up to date as day-care places are taken). Returns the rows that took a day-care place
+        and the reviewers' priority groups."""
         p = self.people
+        if not len(idx):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
         lvl = p.ability[idx].astype(np.int64)
         county = p.county[idx].astype(np.int64)
         prio = self._priority(idx)
@@ -517,7 +547,7 @@ class CareSystem:
         cs = p.care_setting[idx]
         orphan = idx[(p.provider[idx] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
         p.care_setting[orphan] = FAMILY_CARE
-        return placed
+        return placed, prio
 
     def _occupied(self, holders: np.ndarray, with_revenue: bool = False):  # type: ignore[no-untyped-def]
         """Real people in each provider's places (and their monthly bill at list prices)."""
@@ -531,28 +561,32 @@ class CareSystem:
         rev = np.bincount(k, weights=w * self.price_of_provider[k, lvl], minlength=len(self.providers))
         return occ, rev
 
-    def _counts(self) -> np.ndarray:
-        """Living real people by (county, care setting, ability level).
-
-        Only people needing care or in a formal setting are counted row by row (about a tenth of
-        everyone); the rest, intact or mildly limited people cared for by family, are the county's
-        total minus those, and are shown under ``intact``: no output splits them further.
-        """
+    def _tally(
+        self,
+        rows: np.ndarray,
+        sign: float,
+        level: np.ndarray | None = None,
+        setting: np.ndarray | None = None,
+    ) -> None:
+        """Add (``sign`` +1) or take away (−1) ``rows`` in the counts by (county, setting, level),
+        at their current level and setting unless given; the dead are never counted."""
         p = self.people
-        n_l = len(ABILITY_LEVELS)
-        sel = np.flatnonzero((p.ability >= NEEDS_CARE_FROM) | (p.care_setting != FAMILY_CARE))
-        sel = sel[p.ability[sel] != DEAD]
-        key = (p.county[sel].astype(np.int64) * N_SETTINGS + p.care_setting[sel]) * n_l + p.ability[sel]
-        size = self.n_c * N_SETTINGS * n_l
-        counts = np.bincount(key, weights=p.weight[sel], minlength=size).reshape(self.n_c, N_SETTINGS, n_l)
-        counts[:, FAMILY_CARE, 0] = self.alive_c - counts.sum(axis=(1, 2))
-        return counts
+        level = p.ability[rows] if level is None else level
+        setting = p.care_setting[rows] if setting is None else setting
+        alive = level != DEAD
+        if not alive.all():
+            rows, level, setting = rows[alive], level[alive], setting[alive]
+        key = (p.county[rows].astype(np.int64) * N_SETTINGS + setting) * N_LEVELS + level
+        self.cells += sign * np.bincount(key, weights=p.weight[rows], minlength=self.cells.size).reshape(
+            self.cells.shape
+        )
 
-    def _count_alive(self) -> None:
-        """Living real people by county, recounted in full (at the start and each January)."""
-        p = self.people
-        alive = p.ability != DEAD
-        self.alive_c = np.bincount(p.county[alive], weights=p.weight[alive], minlength=self.n_c)
+    def _recount(self) -> None:
+        """Living real people by (county, setting, level), counted in full (at the start and each
+        January, after the dead are compacted out); kept up to date month by month in between."""
+        self.cells = np.zeros((self.n_c, N_SETTINGS, N_LEVELS))
+        self._tally(np.arange(self.people.n), +1.0)
+        self._level_was = self.people.ability[: self.people.n].copy()
 
     def _admit_all(self) -> None:
         """This month's admissions in every county (called by the salabim admission office)."""
