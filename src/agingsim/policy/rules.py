@@ -23,6 +23,8 @@ entitlement is then one table lookup.
 from __future__ import annotations
 
 import ast
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -116,6 +118,10 @@ def rule_names(tree: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
+def _numbers(tree: ast.AST) -> list[float]:
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """Definitions plus the rules of every scheme, checked together."""
@@ -162,13 +168,31 @@ class RuleSet:
 
 
 class RuleGrid:
-    """Every combination of age (60..age_max), ability level (and dead) and the referenced axes."""
+    """Every combination of age band, ability level (and dead) and the referenced axes.
 
-    def __init__(self, rules: RuleSet, axes: set[str], age_max: int) -> None:
+    Ages 60..age_max are grouped into bands on which every rule is constant: rules compare ``age``
+    only with numbers, so the bands split at each number the rules contain (``age >= 80`` splits
+    at 80, ``age > 79.5`` at 80 too). Given no rules, every year of age is a band. Fewer cells make
+    the monthly count of people into cells cheap."""
+
+    def __init__(
+        self, rules: RuleSet, axes: set[str], age_max: int, trees: Iterable[ast.AST] | None = None
+    ) -> None:
         self.rules = rules
         self.age_max = age_max
+        if trees is None:
+            cuts: set[int] = set(range(61, age_max + 1))
+        else:
+            numbers = [n for t in [*trees, *rules.definitions.values()] for n in _numbers(t)]
+            cuts = {b for c in numbers for b in (math.ceil(c), math.floor(c) + 1)}
+        #: first age of each band, and the band of each year of age from 60
+        self.age_starts = np.array([60, *sorted(b for b in cuts if 60 < b <= age_max)])
+        self.age_band = np.searchsorted(self.age_starts, np.arange(60, age_max + 1), side="right") - 1
+        #: band of every age in completed months an int16 can hold (one lookup a person)
+        months = np.arange(np.iinfo(np.int16).max + 1) // 12
+        self._band_of_month = self.age_band[np.clip(months, 60, age_max) - 60].astype(np.int32)
         self.axes: list[tuple[str, int]] = [
-            ("age", age_max - 60 + 1),
+            ("age", len(self.age_starts)),
             ("ability", len(ABILITY_LEVELS) + 1),  # + dead, never eligible
             *sorted((a, AXIS_SIZES[a]) for a in axes),
         ]
@@ -184,7 +208,7 @@ class RuleGrid:
     def variable(self, name: str) -> np.ndarray:
         codes = self.codes
         if name == "age":
-            return codes["age"] + 60
+            return self.age_starts[codes["age"]]
         if name == "ability":
             return codes["ability"]
         if name in LEVEL_CONSTANTS:
@@ -226,16 +250,14 @@ class RuleGrid:
                 fields.append(field)
         return fields
 
-    def cells(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Grid cell of each person from people arrays (age_m, ability, econ, family, flags, ...)."""
-        cell = np.zeros(len(columns["age_m"]), dtype=np.int32)
-        for name, size in self.axes:
-            if name == "age":
-                code = np.clip(columns["age_m"] // 12, 60, self.age_max) - 60
-            elif name in FLAGS:
-                code = (columns["flags"] >> FLAGS.index(name)) & 1
-            else:
-                code = columns[name]
+    def cells(self, columns: dict[str, np.ndarray], county: np.ndarray | None = None) -> np.ndarray:
+        """Grid cell of each person from people arrays (age_m, ability, econ, family, flags, ...);
+        with ``county``, the cell within the person's county (county × grid size + cell)."""
+        cell = self._band_of_month.take(columns["age_m"])
+        for name, size in self.axes[1:]:  # age first
+            code = (columns["flags"] >> FLAGS.index(name)) & 1 if name in FLAGS else columns[name]
             cell *= size
             cell += code
+        if county is not None:
+            cell += county.astype(np.int32) * np.int32(self.size)
         return cell

@@ -125,7 +125,7 @@ class PersonSchemes:
         year, cal_month = divmod(month, 12)
         cols = {n: getattr(people, n) for n in self.grid.people_fields()}
         n_cells, n_c = self.grid.size, len(self.county_ids)
-        key = people.county.astype(np.int64) * n_cells + self.grid.cells(cols)
+        key = self.grid.cells(cols, county=people.county)
         weight = np.bincount(key, weights=people.weight, minlength=n_c * n_cells)
         occupied = np.flatnonzero(weight)
         occupied = occupied[self.candidate_cells[occupied % n_cells]]

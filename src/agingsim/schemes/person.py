@@ -158,7 +158,7 @@ def compile_schemes(
         raise ScenarioErrors(errors)
     if any(s.uses for s in policy.schemes):
         axes.add("care_setting")  # paid only for people using the settings named
-    grid = RuleGrid(rules, axes, grid_age_max)
+    grid = RuleGrid(rules, axes, grid_age_max, trees.values())
     dead = grid.codes["ability"] == N_LEVELS
 
     ids = [s.id for s in policy.schemes]

@@ -73,7 +73,7 @@ def compile_priority(
             errors.append(ScenarioError(path, key, str(exc)))
     if errors:
         raise ScenarioErrors(errors)
-    grid = RuleGrid(rules, axes, age_max)
+    grid = RuleGrid(rules, axes, age_max, trees.values())
     n = len(adm.priority) + 1
     group = np.full(grid.size, n, dtype=np.int8)
     for g, key in reversed(list(enumerate(texts))):  # first matching group wins
@@ -192,6 +192,9 @@ class CareSystem:
         ]
 
         self._recount()
+        #: each row's level at the end of last month (rows from 0 to people.n)
+        self._level_was = np.empty(people.capacity, dtype=people.ability.dtype)
+        self._level_was[: people.n] = people.ability
         counts = self.cells
         hours_needed = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
         s = behaviour.supply.initial_delivered_share
@@ -217,6 +220,8 @@ class CareSystem:
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}
         self._beds = np.zeros(len(self.providers))  # each provider's beds this month
+        #: real people in each provider's places at the end of last month
+        self._occ = self._occupied(np.flatnonzero(people.provider >= 0))[0]
 
     # ------------------------------------------------------------------ supply
 
@@ -352,7 +357,7 @@ class CareSystem:
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
         occupancy and prices; the row indices kept from month to month are rebuilt."""
-        self._recount()
+        self._level_was[: self.people.n] = self.people.ability  # rows moved at the compaction
         self._queue = self._holders = None
         self._rota = None
         if sim_month == 0:
@@ -413,8 +418,8 @@ class CareSystem:
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
         moved = np.flatnonzero(changed[:first_entrant])
-        self._tally(moved, -1.0, level=self._level_was[moved])
-        self._tally(np.concatenate([moved, np.arange(first_entrant, p.n)]), +1.0)
+        self._shift(moved, level_was=self._level_was[moved])
+        self._shift(np.arange(first_entrant, p.n))
 
         # the dead leave beds and queues
         dead = moved[p.ability[moved] == DEAD]
@@ -423,6 +428,9 @@ class CareSystem:
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
             p.wait_since[gone] = -1
             queue = queue[p.wait_since[queue] >= 0]
+        held = p.provider[dead].astype(np.int64)
+        lost = held >= 0
+        occupied = self._occ - np.bincount(held[lost], weights=p.weight[dead[lost]], minlength=len(self._occ))
         p.provider[dead] = -1
         holders = holders[p.provider[holders] >= 0]
 
@@ -441,7 +449,6 @@ class CareSystem:
         reviewers = reviewers[(lvl != DEAD) & keep]
         setting_was = p.care_setting[reviewers]
 
-        occupied = self._occupied(holders)
         placed, prio = self._choose(reviewers, sim_month, year, occupied)
         holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
         waiting = p.wait_since[reviewers] >= 0  # everyone waiting reviewed this month
@@ -450,15 +457,16 @@ class CareSystem:
         self.env.run(till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
         holders = np.concatenate([holders, self._ctx["new_holders"]])
         self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
-        occupied, revenue = self._occupied(holders, with_revenue=True)
+        occupied, revenue = self._occupied(holders)
+        self._occ = occupied
         for k, provider in enumerate(self.providers):
             provider.observe(occupied[k], revenue[k])
 
         # the counts follow the reviewers who changed setting
         switched = p.care_setting[reviewers] != setting_was
-        self._tally(reviewers[switched], -1.0, setting=setting_was[switched])
-        self._tally(reviewers[switched], +1.0)
-        self._level_was = p.ability[: p.n].copy()
+        self._shift(reviewers[switched], setting_was=setting_was[switched])
+        self._level_was[moved] = p.ability[moved]
+        self._level_was[first_entrant : p.n] = p.ability[first_entrant:]
 
         counts = self.cells  # (county, setting, level) real people
         hours = (counts[:, HOME, :5] @ self.hours) + (counts[:, FAMILY_BED, :5] @ self.bed_hours)
@@ -549,44 +557,45 @@ class CareSystem:
         p.care_setting[orphan] = FAMILY_CARE
         return placed, prio
 
-    def _occupied(self, holders: np.ndarray, with_revenue: bool = False):  # type: ignore[no-untyped-def]
-        """Real people in each provider's places (and their monthly bill at list prices)."""
+    def _occupied(self, holders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Real people in each provider's places, and their monthly bill at list prices."""
         p = self.people
         k = p.provider[holders].astype(np.int64)
         w = p.weight[holders].astype(np.float64)
         occ = np.bincount(k, weights=w, minlength=len(self.providers))
-        if not with_revenue:
-            return occ
         lvl = np.minimum(p.ability[holders], 4).astype(np.int64)
         rev = np.bincount(k, weights=w * self.price_of_provider[k, lvl], minlength=len(self.providers))
         return occ, rev
 
-    def _tally(
-        self,
-        rows: np.ndarray,
-        sign: float,
-        level: np.ndarray | None = None,
-        setting: np.ndarray | None = None,
+    def _shift(
+        self, rows: np.ndarray, level_was: np.ndarray | None = None, setting_was: np.ndarray | None = None
     ) -> None:
-        """Add (``sign`` +1) or take away (−1) ``rows`` in the counts by (county, setting, level),
-        at their current level and setting unless given; the dead are never counted."""
+        """Move ``rows`` in the counts by (county, setting, level) from the level and setting they
+        had (where given; current otherwise) to their current ones; with neither given, add them.
+        The dead go to a level of their own that no output reads."""
         p = self.people
-        level = p.ability[rows] if level is None else level
-        setting = p.care_setting[rows] if setting is None else setting
-        alive = level != DEAD
-        if not alive.all():
-            rows, level, setting = rows[alive], level[alive], setting[alive]
-        key = (p.county[rows].astype(np.int64) * N_SETTINGS + setting) * N_LEVELS + level
-        self.cells += sign * np.bincount(key, weights=p.weight[rows], minlength=self.cells.size).reshape(
-            self.cells.shape
-        )
+        county = p.county[rows].astype(np.int64) * N_SETTINGS
+        level, setting = p.ability[rows], p.care_setting[rows]
+        key = (county + setting) * (N_LEVELS + 1) + level
+        w = p.weight[rows]
+        if level_was is not None or setting_was is not None:
+            level = level if level_was is None else level_was
+            setting = setting if setting_was is None else setting_was
+            key = np.concatenate([(county + setting) * (N_LEVELS + 1) + level, key])
+            w = np.concatenate([-w, w])
+        self._cells += np.bincount(key, weights=w, minlength=self._cells.size).reshape(self._cells.shape)
+
+    @property
+    def cells(self) -> np.ndarray:
+        """(county, setting, level) living real people now."""
+        return self._cells[:, :, :N_LEVELS]
 
     def _recount(self) -> None:
-        """Living real people by (county, setting, level), counted in full (at the start and each
-        January, after the dead are compacted out); kept up to date month by month in between."""
-        self.cells = np.zeros((self.n_c, N_SETTINGS, N_LEVELS))
-        self._tally(np.arange(self.people.n), +1.0)
-        self._level_was = self.people.ability[: self.people.n].copy()
+        """Count everyone by (county, setting, level) in full (at the start; kept up to date from the
+        rows that change after that)."""
+        self._cells = np.zeros((self.n_c, N_SETTINGS, N_LEVELS + 1))
+        alive = np.flatnonzero(self.people.ability != DEAD)
+        self._shift(alive)
 
     def _admit_all(self) -> None:
         """This month's admissions in every county (called by the salabim admission office)."""
