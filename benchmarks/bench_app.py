@@ -1,32 +1,59 @@
 """Re-run time of the app after moving one lever, measured in headless chromium (issue 6: ≤ 3 s).
 
-Starts `streamlit run app.py`, opens a city-scale scenario, changes one amount and times the moment
-the total-cost card shows a new number; then moves the lever back (a cached setting). Not a test:
-timings depend on the machine and its load. Usage:
+Starts `streamlit run app.py`, opens a city-scale scenario and times, from pressing Enter in a lever
+to the total-cost card showing a new number:
 
-    python benchmarks/bench_app.py [SCENARIO_FILE_NAME] [SIMULATED_PEOPLE]
+1. **a money lever** (the first scheme's first amount): only payment terms change, so the app
+   replays the payments on the people and care already simulated (simulate.replay_payments);
+2. **the start year** (one year later, same horizon): people, care and providers change, a full run;
+3. **back to the file's values**: a setting already run, from the cache.
+
+Each is repeated ``--repeats`` times with new values (so nothing comes from the cache but step 3);
+the browser polls the card every 50 ms. Not a test: timings depend on the machine and its load (the
+browser shares the same two cores). Writes ``benchmarks/results/app.json``. Usage::
+
+    python benchmarks/bench_app.py [--scenario FILE_NAME] [--people N] [--repeats 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from test_app_e2e import CHROMIUM, FLAGS, app_url  # noqa: E402
 
+CARD = '[data-testid="stMetricValue"]'
 
-def main() -> None:
+
+def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
-    scenario = sys.argv[1] if len(sys.argv) > 1 else "zhumadian_basic_services.toml"
-    people = sys.argv[2] if len(sys.argv) > 2 else ""
-    gen = app_url.__wrapped__()  # the test fixture's server, started the same way
+    import agingsim
+    from agingsim.app.runs import from_file
+    from agingsim.report.labels import fmt_number, label
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="zhumadian_basic_services.toml")
+    ap.add_argument("--people", type=int, default=None, help="simulated people (default: the page's)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "app.json")
+    args = ap.parse_args(argv)
+
+    gen = app_url.__wrapped__()  # the e2e test's server, started the same way
     url = next(gen)
+    times: dict[str, list[float]] = {"money_lever_replayed": [], "start_year_full_run": [], "back_cached": []}
     try:
         with sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(
@@ -38,44 +65,95 @@ def main() -> None:
             )
             page = ctx.new_page()
             page.goto(url)
-            card = page.locator('[data-testid="stMetricValue"]').first
+            card = page.locator(CARD).first
             card.wait_for(timeout=300_000)
-            page.locator('[data-testid="stSelectbox"]').first.click()
-            from agingsim.app.runs import from_file
 
-            title = from_file(ROOT / "scenarios" / scenario).title[0]
-            page.get_by_role("option", name=title).click()
-            page.get_by_text("测算期总支出").first.wait_for(timeout=300_000)
-            if people:
-                page.locator('[data-testid="stSelectbox"]').nth(1).click()
-                page.get_by_role("option", name=f"{int(people):,}").click()
-                time.sleep(1)
+            def settle() -> None:
+                time.sleep(0.5)
                 page.wait_for_function(
                     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=300_000
                 )
+
+            page.locator('[data-testid="stSelectbox"]').first.click()
+            title = from_file(ROOT / "scenarios" / args.scenario).title[0]
+            page.get_by_role("option", name=title).click()
+            page.get_by_text("测算期总支出").first.wait_for(timeout=300_000)
+            settle()
+            if args.people:
+                picker = page.locator('[data-testid="stSelectbox"]').filter(
+                    has_text=label("lever_sim_people", "zh")
+                )
+                picker.click()
+                page.get_by_role("option", name=fmt_number(args.people), exact=True).click()
+                settle()
+            people = page.locator('[data-testid="stSelectbox"]').filter(
+                has_text=label("lever_sim_people", "zh")
+            )
+            shown_people = people.inner_text().splitlines()[-1]
             before = card.inner_text()
-            scheme = page.locator('[data-testid="stExpander"]').nth(1)  # the first scheme's levers
-            scheme.locator("summary").click()
-            box = scheme.locator('[data-testid="stNumberInput"] input').nth(1)  # its first amount
-            old = box.input_value()
-            for label, value in (("new setting", str(int(float(old)) + 50)), ("back (cached)", old)):
+
+            def change(box: Any, value: str) -> float:
                 shown = card.inner_text()
                 box.fill(value)
                 t0 = time.perf_counter()
                 box.press("Enter")
                 page.wait_for_function(
-                    "s => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== s",
+                    f"s => document.querySelector('{CARD}').innerText !== s",
                     arg=shown,
+                    polling=50,
                     timeout=300_000,
                 )
-                print(
-                    f"{label}: total card {shown} -> {card.inner_text()} in {time.perf_counter() - t0:.2f} s"
-                )
+                seconds = time.perf_counter() - t0
+                settle()  # let the rest of the page finish before the next change
+                return seconds
+
+            scheme = page.locator('[data-testid="stExpander"]').nth(1)  # the first scheme's levers
+            scheme.locator("summary").click()
+            amount = scheme.locator('[data-testid="stNumberInput"] input').nth(1)  # its first amount
+            start = (
+                page.locator('[data-testid="stExpander"]')
+                .nth(0)
+                .locator('[data-testid="stNumberInput"] input')
+            )
+            old_amount, old_start = amount.input_value(), start.first.input_value()
+            for r in range(1, args.repeats + 1):
+                t = change(amount, str(int(float(old_amount)) + 50 * r))
+                times["money_lever_replayed"].append(t)
+                print(f"money lever, new amount: {t:.2f} s", flush=True)
+            change(amount, old_amount)
+            for r in range(1, args.repeats + 1):
+                t = change(start.first, str(int(old_start) + r))
+                times["start_year_full_run"].append(t)
+                print(f"start year +{r}, full run: {t:.2f} s", flush=True)
+            t = change(start.first, old_start)
+            times["back_cached"].append(t)
+            print(f"back to the file's values (cached): {t:.2f} s", flush=True)
             assert card.inner_text() == before
             ctx.close()
     finally:
         gen.close()
 
+    report = {
+        "what": "seconds from Enter in a lever to the new total-cost card (headless chromium, same machine)",
+        "scenario": args.scenario,
+        "simulated_people": shown_people,
+        "target_s": 3.0,
+        "seconds": times,
+        "best_s": {k: round(min(v), 2) for k, v in times.items() if v},
+        "median_s": {k: round(statistics.median(v), 2) for k, v in times.items() if v},
+        "agingsim": agingsim.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "date": dt.date.today().isoformat(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(args.out)
+    print(json.dumps({"best_s": report["best_s"], "median_s": report["median_s"]}))
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

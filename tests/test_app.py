@@ -173,6 +173,26 @@ def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:
     )
 
 
+def test_a_money_lever_replays_payments_and_the_cards_match_a_full_run() -> None:
+    """Zhumadian's allowances do not change anyone's care: moving an amount recomputes payments on the
+    people and care already simulated (simulate.replay_payments), and the page shows exactly what
+    a full run of the changed scenario gives."""
+    path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["scenario"] = path.name
+    at.session_state[f"people|{_digest(path)}"] = PEOPLE
+    at.run()
+    key = "policy.schemes[0].amount"
+    at.number_input(key=_lever_key(path, f"{key}#money")).set_value(160).run()
+    assert not at.exception and not at.error
+    assert any(c.value.startswith(label("app_replayed", "zh", s="")[:12]) for c in at.caption)
+    assert at.session_state["last_run"].result.replayed_from
+    full = _engine({key: 160}, path=path)
+    first, last = figures.fiscal_years(full)
+    total = full.headline()["cost_total_wan"]
+    assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(total)} 万元"
+
+
 def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) -> None:
     at = yuquan_app
     lever = _lever_key(YUQUAN, "policy.schemes[1].groups[5].amount#money")

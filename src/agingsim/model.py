@@ -59,7 +59,7 @@ class EntryPlan:
 class AgingModel(mesa.Model):
     """Synthetic older people ageing month by month through the five ability levels and death."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0) -> None:
+    def __init__(self, scenario: Scenario, replication: int = 0, record_payments: bool = False) -> None:
         run = scenario.run
         streams = RandomStreams(run.seed, replication)
         super().__init__(rng=streams.generator("mesa"))
@@ -96,6 +96,12 @@ class AgingModel(mesa.Model):
         self.care = self._care_system(plans) if scenario.behaviour is not None else None
         if self.care is None:  # supply is the build plan: its payments are known now
             book_facility_schemes(self.facility_schemes, self.ledger, run.start_year, run.years)
+        #: with ``record_payments``: each month's bins of people that person-level schemes pay from
+        #: (PersonSchemes.count), and how many ledger rows were booked before the months began, so
+        #: the payments can be replayed under other amounts (simulate.replay_payments)
+        self.payment_bins: list[tuple[np.ndarray, np.ndarray]] | None = [] if record_payments else None
+        self.rows_before_months = len(self.ledger.rows)
+        self.rows_after_months = 0
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",
@@ -157,7 +163,10 @@ class AgingModel(mesa.Model):
         if self.person_schemes is not None:
             if self.care is not None:
                 self.person_schemes.delivered = self.care.delivered
-            self.person_schemes.pay(self.month, self.scenario.run.start_year, self.people, self.ledger)
+            bins = self.person_schemes.count(self.people)
+            if self.payment_bins is not None:
+                self.payment_bins.append(bins)
+            self.person_schemes.pay_bins(self.month, self.scenario.run.start_year, *bins, self.ledger)
         self.datacollector.collect(self)
         self.month += 1
         if self.month == self.n_months:
@@ -167,6 +176,7 @@ class AgingModel(mesa.Model):
 
     def _finish(self) -> None:
         """End of the run: facilities that operators built join the facility payments."""
+        self.rows_after_months = len(self.ledger.rows)
         if self.care is None:
             return
         self.care.close_year(self.year - 1)

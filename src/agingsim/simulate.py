@@ -2,21 +2,77 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from agingsim import __version__
-from agingsim.fiscal.ledger import WAN, lottery_report, present_value, summarise
+from agingsim.fiscal.ledger import WAN, Ledger, lottery_report, present_value, summarise
 from agingsim.model import AgingModel
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.results.output import csv_writer, json_writer, write_outputs
 from agingsim.scenario import Scenario, project_root
+from agingsim.schemes.monthly import PersonSchemes
+
+#: What a person-level scheme says about money only: changing these changes no one's ability, care
+#: choice, queue or provider, so a run's payments can be replayed under new values.
+PAYMENT_TERMS = (
+    "name",
+    "name_en",
+    "clause",
+    "family",
+    "counties",
+    "active",
+    "payment",
+    "delivery_rate",
+    "amount",
+    "payers",
+    "lottery_share",
+    "budget_cap",
+    "exclude_recipients_of",
+)
+RATIONING_COLUMNS = ["year", "month", "line_item", "county", "people_waiting", "unpaid_cny"]
+
+
+def dynamics_key(scenario: Scenario, replication: int = 0) -> str | None:
+    """A hash of everything that shapes a run's people, care, providers and facility payments: the
+    whole scenario and its input files except the payment terms of person-level schemes. Two runs
+    with the same key differ only in what those schemes pay. None when a scheme's payments feed back
+    into behaviour (a scheme with ``uses`` under a behaviour model lowers prices in the care choice)."""
+    policy = scenario.file.policy
+    if policy is not None and scenario.behaviour is not None and any(s.uses for s in policy.schemes):
+        return None
+    data = scenario.file.model_dump(mode="json")
+    for scheme in (data.get("policy") or {}).get("schemes", []):
+        for term in PAYMENT_TERMS:
+            scheme.pop(term, None)
+        for group in scheme.get("groups", []):
+            group.pop("amount", None)
+    payload = {
+        "file": data,
+        "inputs": list(scenario.inputs.values())[1:],  # every file but the scenario's own (in `file`)
+        "replication": replication,
+        "version": __version__,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """What a run's person-level payments were made from (AgingModel ``record_payments``): each
+    month's bins of people, and the ledger rows booked before and after the months (facilities)."""
+
+    key: str
+    bins: list[tuple[np.ndarray, np.ndarray]]
+    rows_before: list[dict[str, object]]
+    rows_after: list[dict[str, object]]
 
 
 @dataclass
@@ -35,6 +91,10 @@ class RunResult:
     waiting: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: groups.csv: people entitled and served per scheme and eligible group (schemes with a policy)
     groups_served: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: set when the run recorded its payments (see replay_payments); never written out
+    payments: PaymentRecord | None = field(default=None, repr=False)
+    #: run key of the run whose people and care these payments were replayed on, if any
+    replayed_from: str | None = None
 
     def headline(self) -> dict[str, Any]:
         pop = self.population
@@ -154,6 +214,7 @@ class RunResult:
             "headline": self.headline(),
             "outputs": sorted([*(outputs if outputs is not None else self.files()), "summary.json"]),
             "run_time_s": round(self.run_time_s, 3),
+            **({"payments_replayed_on": self.replayed_from} if self.replayed_from else {}),
         }
 
     def assumptions(self) -> pd.DataFrame:
@@ -212,11 +273,25 @@ class RunResult:
         return write_outputs(out_dir, files)
 
 
-def run_scenario(scenario: Scenario, replication: int = 0, progress: object | None = None) -> RunResult:
+def run_scenario(
+    scenario: Scenario, replication: int = 0, progress: object | None = None, record_payments: bool = False
+) -> RunResult:
+    """Run a scenario; with ``record_payments`` the result can have its payments replayed under
+    other amounts (:func:`replay_payments`) when the scenario allows it (:func:`dynamics_key`)."""
     t0 = time.perf_counter()
-    model = AgingModel(scenario, replication=replication)
+    key = dynamics_key(scenario, replication) if record_payments else None
+    model = AgingModel(scenario, replication=replication, record_payments=key is not None)
     model.run(progress=progress)
     behaviour = model.care.frames() if model.care is not None else {}
+    record = None
+    if key is not None and model.payment_bins is not None:
+        rows = model.ledger.rows
+        record = PaymentRecord(
+            key,
+            model.payment_bins,
+            rows[: model.rows_before_months],
+            rows[model.rows_after_months :],
+        )
     return RunResult(
         scenario=scenario,
         replication=replication,
@@ -225,10 +300,43 @@ def run_scenario(scenario: Scenario, replication: int = 0, progress: object | No
         monthly=model.datacollector.get_model_vars_dataframe(),
         ledger=model.ledger.frame(),
         rationing=pd.DataFrame(
-            model.person_schemes.rationing if model.person_schemes else [],
-            columns=["year", "month", "line_item", "county", "people_waiting", "unpaid_cny"],
+            model.person_schemes.rationing if model.person_schemes else [], columns=RATIONING_COLUMNS
         ),
         run_time_s=time.perf_counter() - t0,
         groups_served=model.person_schemes.served_frame() if model.person_schemes else pd.DataFrame(),
+        payments=record,
         **behaviour,
+    )
+
+
+def replay_payments(base: RunResult, scenario: Scenario, base_key: str | None = None) -> RunResult:
+    """``scenario``'s result from ``base``, a recorded run of a scenario that differs from it only in
+    the payment terms of person-level schemes: the same people, care and providers, with the
+    payments made again from the recorded bins under the new terms. Identical to running
+    ``scenario`` in full (a test pins this), in a fraction of the time."""
+    t0 = time.perf_counter()
+    record = base.payments
+    if record is None or record.key != dynamics_key(scenario, base.replication):
+        raise ValueError("the scenario differs from the recorded run in more than payment terms")
+    region = scenario.region
+    ledger = Ledger(
+        region.city or region.id, region.province, [c.id for c in region.counties], region.units_are
+    )
+    ledger.rows.extend(record.rows_before)
+    rationing: list[dict[str, object]] = []
+    served = pd.DataFrame()
+    if scenario.file.policy is not None and scenario.file.policy.schemes:
+        schemes = PersonSchemes(scenario)
+        for month, (occupied, weight) in enumerate(record.bins):
+            schemes.pay_bins(month, scenario.run.start_year, occupied, weight, ledger)
+        rationing, served = schemes.rationing, schemes.served_frame()
+    ledger.rows.extend(record.rows_after)
+    return replace(
+        base,
+        scenario=scenario,
+        ledger=ledger.frame(),
+        rationing=pd.DataFrame(rationing, columns=RATIONING_COLUMNS),
+        groups_served=served,
+        run_time_s=time.perf_counter() - t0,
+        replayed_from=base_key,
     )

@@ -209,7 +209,7 @@ def _run_current(source: runs.Source, lang: Lang, status: Any) -> runs.Run | Non
 def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
     months = scenario.run.years * 12
     key = runs.run_key(scenario)
-    if runs.CACHE.get(key) is None:
+    if runs.CACHE.get(key) is None and not runs.CACHE.replays(scenario):
         text = label("app_running", lang, people=fmt_number(scenario.run.simulated_people), months=months)
         bar = status.progress(0.0, text=text)
         progress = runs.Progress(months, lambda f: bar.progress(f, text=text))
@@ -228,6 +228,8 @@ def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
             bar.empty()
     if cached:
         status.caption(label("app_cached", lang))
+    elif run.result.replayed_from:
+        status.caption(label("app_replayed", lang, s=f"{run.result.run_time_s:.2f}"))
     else:
         status.caption(label("app_ran", lang, s=f"{run.result.run_time_s:.1f}"))
     return run

@@ -27,11 +27,11 @@ from agingsim.report.labels import Lang
 from agingsim.results.output import csv_writer, json_writer, write_outputs
 from agingsim.scenario import Scenario, load_scenario, project_root
 from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
-from agingsim.simulate import RunResult, run_scenario
+from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scenario
 
 #: The label every value changed in the app carries in assumptions.csv.
 APP_LABEL = "changed in the agingsim app"
-#: Runs kept in memory; a city-scale run is a few MB of tables.
+#: Runs kept in memory; a city-scale run is a few MB of tables (and ~8 MB of recorded payment bins).
 CACHE_SIZE = 24
 #: DPI of the charts shown on the page (downloads are 300 dpi, from the report module).
 SCREEN_DPI = 90
@@ -176,6 +176,8 @@ class RunCache:
         # of the same version number) pick up comparisons written by an earlier one
         self.root = root or Path(tempfile.mkdtemp(prefix="agingsim-app-"))
         self._runs: OrderedDict[str, Run] = OrderedDict()
+        #: by dynamics key (simulate.dynamics_key): the latest full run with those people and care
+        self._recorded: OrderedDict[str, Run] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Run | None:
@@ -185,26 +187,45 @@ class RunCache:
                 self._runs.move_to_end(key)
             return run
 
+    def replays(self, scenario: Scenario, replication: int = 0) -> bool:
+        """Whether a new run of this scenario would replay the payments of a run already made."""
+        dkey = dynamics_key(scenario, replication)
+        return dkey is not None and dkey in self._recorded
+
     def run(
         self, scenario: Scenario, replication: int = 0, progress: object | None = None
     ) -> tuple[Run, bool]:
-        """The run of this scenario (from the cache if it was run before) and whether it was cached."""
+        """The run of this scenario and whether it was cached. A setting run before comes from the
+        cache; one that differs from a run already made only in what person-level schemes pay has
+        its payments replayed on that run's people and care (identical to a full run, see
+        simulate.replay_payments); anything else is run in full, recording its payments."""
         key = run_key(scenario, replication)
         hit = self.get(key)
         if hit is not None:
             return hit, True
-        result = run_scenario(scenario, replication=replication, progress=progress)
+        dkey = dynamics_key(scenario, replication)
+        with self._lock:
+            base = self._recorded.get(dkey) if dkey is not None else None
+        if base is not None:
+            result = replay_payments(base.result, scenario, base_key=base.key)
+        else:
+            result = run_scenario(scenario, replication=replication, progress=progress, record_payments=True)
         folder = result.write(self.root / key)
         run = Run(key, result, folder)
         with self._lock:
             self._runs[key] = run
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
+            if dkey is not None and base is None and result.payments is not None:
+                self._recorded[dkey] = run
+                while len(self._recorded) > self.size:
+                    self._recorded.popitem(last=False)
         return run, False
 
     def clear(self) -> None:
         with self._lock:
             self._runs.clear()
+            self._recorded.clear()
 
 
 #: The process-wide cache the page uses (Streamlit re-runs the script, not the imports).

@@ -67,6 +67,8 @@ AXIS_SIZES: dict[str, int] = {
     **{name: 2 for name in FLAGS},
 }
 VOCABULARY = frozenset([*NUMERIC_VARIABLES, *LEVEL_CONSTANTS, *BOOLEAN_VARIABLES])
+#: Axes whose code changes during a person's life; every other attribute is fixed from entry.
+MOVING_AXES = frozenset({"age", "ability", "care_setting"})
 
 _COMPARE = {
     ast.Lt: np.less,
@@ -188,9 +190,6 @@ class RuleGrid:
         #: first age of each band, and the band of each year of age from 60
         self.age_starts = np.array([60, *sorted(b for b in cuts if 60 < b <= age_max)])
         self.age_band = np.searchsorted(self.age_starts, np.arange(60, age_max + 1), side="right") - 1
-        #: band of every age in completed months an int16 can hold (one lookup a person)
-        months = np.arange(np.iinfo(np.int16).max + 1) // 12
-        self._band_of_month = self.age_band[np.clip(months, 60, age_max) - 60].astype(np.int32)
         self.axes: list[tuple[str, int]] = [
             ("age", len(self.age_starts)),
             ("ability", len(ABILITY_LEVELS) + 1),  # + dead, never eligible
@@ -253,11 +252,33 @@ class RuleGrid:
     def cells(self, columns: dict[str, np.ndarray], county: np.ndarray | None = None) -> np.ndarray:
         """Grid cell of each person from people arrays (age_m, ability, econ, family, flags, ...);
         with ``county``, the cell within the person's county (county × grid size + cell)."""
-        cell = self._band_of_month.take(columns["age_m"])
-        for name, size in self.axes[1:]:  # age first
-            code = (columns["flags"] >> FLAGS.index(name)) & 1 if name in FLAGS else columns[name]
-            cell *= size
-            cell += code
-        if county is not None:
-            cell += county.astype(np.int32) * np.int32(self.size)
+        return self.fixed_cells(columns, county) + self.moving_cells(columns)
+
+    @cached_property
+    def _strides(self) -> dict[str, int]:
+        sizes = [size for _, size in self.axes]
+        return {name: int(np.prod(sizes[i + 1 :])) for i, (name, _) in enumerate(self.axes)}
+
+    @cached_property
+    def _age_part(self) -> np.ndarray:
+        """Age band × its stride for every age in completed months an int16 can hold."""
+        months = np.arange(np.iinfo(np.int16).max + 1) // 12
+        return self.age_band[np.clip(months, 60, self.age_max) - 60] * self._strides["age"]
+
+    def fixed_cells(self, columns: dict[str, np.ndarray], county: np.ndarray | None = None) -> np.ndarray:
+        """The part of each person's cell from attributes fixed for life (and the county offset)."""
+        n = len(next(iter(columns.values())))
+        cell = np.zeros(n, dtype=np.int64) if county is None else county.astype(np.int64) * self.size
+        for name, _ in self.axes:
+            if name not in MOVING_AXES:
+                code = (columns["flags"] >> FLAGS.index(name)) & 1 if name in FLAGS else columns[name]
+                cell += code.astype(np.int64) * self._strides[name]
+        return cell
+
+    def moving_cells(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """The part of each person's cell from age band, ability and care setting."""
+        cell = self._age_part.take(columns["age_m"])
+        for name, _ in self.axes:
+            if name in MOVING_AXES and name != "age":
+                cell += columns[name].astype(np.int64) * self._strides[name]
         return cell

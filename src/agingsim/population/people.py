@@ -36,6 +36,8 @@ class People:
         self.capacity = int(capacity)
         self.n = 0
         self.next_pid = 0
+        #: bumped whenever rows move (compaction): anything kept by row index is stale after it
+        self.layout = 0
         self._data = {name: np.zeros(self.capacity, dtype=dt) for name, dt in FIELDS.items()}
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -70,6 +72,7 @@ class People:
         for arr in self._data.values():
             arr[:m] = arr[: self.n][keep]
         self.n = m
+        self.layout += 1
 
     def flag(self, k: int) -> np.ndarray:
         return (self.flags >> k) & 1 == 1

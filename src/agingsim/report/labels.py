@@ -212,6 +212,12 @@ LABELS.update(
         ),
         "app_ran": ("模拟用时 {s} 秒", "Simulated in {s} s"),
         "app_cached": ("此设置已运行过，直接显示结果", "This setting was run before: results shown at once"),
+        "app_replayed": (
+            "只改变了补贴金额等付款参数：在同一批老人、同样的照护与机构上重新计算付款，用时 {s} 秒"
+            "（结果与完整重算相同）",
+            "Only payment terms changed: payments recomputed on the same people, care and providers in "
+            "{s} s (the same result as a full run)",
+        ),
         "app_invalid": (
             "输入有误，未运行。以下仍为上一次的结果。",
             "Invalid input: nothing was run. The results below are still the previous ones.",

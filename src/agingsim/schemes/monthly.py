@@ -40,6 +40,11 @@ class PersonSchemes:
         self.delivered: np.ndarray | None = None
         #: (year, scheme, group) → [people entitled, people served] summed over months, for groups.csv
         self.served: dict[tuple[int, str, str], np.ndarray] = {}
+        #: by row: the part of the grid cell fixed for life (with the county) and the weight as
+        #: float64, kept from month to month until rows move (see :meth:`_rows`)
+        self._fixed = np.zeros(0, dtype=np.int64)
+        self._weight = np.zeros(0)
+        self._seen, self._layout = 0, -1
 
     def apply_caps(
         self,
@@ -117,19 +122,43 @@ class PersonSchemes:
         rows = [(y, s, g, e / 12, d / 12) for (y, s, g), (e, d) in sorted(self.served.items())]
         return pd.DataFrame(rows, columns=["year", "scheme", "group", "eligible", "served"])
 
-    def pay(self, sim_month: int, start_year: int, people: People, ledger: Ledger) -> None:
-        """Pay one month. People are first counted into occupied (county, grid cell) bins with one
-        weighted bincount; entitlement depends only on the bin, so every scheme then works on a few
-        thousand bins instead of a million people."""
+    def _rows(self, people: People) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's fixed part of its (county, grid cell) and its weight. Attributes other than age,
+        ability and care setting never change, so these are computed once per row: for new rows as
+        they join, for everyone again only when rows move (the yearly compaction)."""
+        if self._layout != people.layout:
+            self._fixed = np.empty(people.capacity, dtype=np.int64)
+            self._weight = np.empty(people.capacity)
+            self._seen, self._layout = 0, people.layout
+        n = people.n
+        if self._seen < n:
+            new = slice(self._seen, n)
+            cols = {f: getattr(people, f)[new] for f in self.grid.people_fields()}
+            self._fixed[new] = self.grid.fixed_cells(cols, people.county[new])
+            self._weight[new] = people.weight[new]
+            self._seen = n
+        return self._fixed[:n], self._weight[:n]
+
+    def count(self, people: People) -> tuple[np.ndarray, np.ndarray]:
+        """This month's occupied (county × grid cell) bins that could receive anything, and the real
+        people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
+        every scheme then works on a few thousand bins instead of a million people."""
+        fixed, w = self._rows(people)
+        key = self.grid.moving_cells({f: getattr(people, f) for f in ("age_m", "ability", "care_setting")})
+        key += fixed
+        weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
+        occupied = np.flatnonzero(weight)
+        occupied = occupied[self.candidate_cells[occupied % self.grid.size]]
+        return occupied, weight[occupied]
+
+    def pay_bins(
+        self, sim_month: int, start_year: int, occupied: np.ndarray, weight: np.ndarray, ledger: Ledger
+    ) -> None:
+        """Pay one month from its bins (:meth:`count`), and book it in the ledger."""
         month = month_key(start_year) + sim_month
         year, cal_month = divmod(month, 12)
-        cols = {n: getattr(people, n) for n in self.grid.people_fields()}
         n_cells, n_c = self.grid.size, len(self.county_ids)
-        key = self.grid.cells(cols, county=people.county)
-        weight = np.bincount(key, weights=people.weight, minlength=n_c * n_cells)
-        occupied = np.flatnonzero(weight)
-        occupied = occupied[self.candidate_cells[occupied % n_cells]]
-        county, cells, weight = occupied // n_cells, occupied % n_cells, weight[occupied]
+        county, cells = occupied // n_cells, occupied % n_cells
         received: dict[str, np.ndarray] = {}
         for scheme in self.schemes:
             a, rule = self.entitlements(scheme, month, cells, county, received)
