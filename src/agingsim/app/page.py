@@ -8,6 +8,7 @@ and keeps the previous results on the page.
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from typing import Any
 
@@ -36,10 +37,11 @@ VIEW_LABELS = {
 }
 #: Smaller simulated populations offered for speed (only those below the file's own count).
 FAST_PEOPLE = (100_000, 50_000, 20_000)
-#: The page starts at this many simulated people when the file asks for more, so that moving a lever
-#: answers within seconds (issue 6: ≤ 3 s at city scale); the file's own count is one click away and
-#: the page says the run is reduced.
-INTERACTIVE_PEOPLE = 100_000
+#: The page starts at this many simulated people when the file asks for more, so that a lever that
+#: needs a full run answers within seconds (issue 6: ≤ 3 s at city scale); the file's own count is
+#: one click away and the page says the run is reduced. A server with faster cores can start higher
+#: ($AGINGSIM_APP_PEOPLE).
+INTERACTIVE_PEOPLE = int(os.environ.get("AGINGSIM_APP_PEOPLE", "100000"))
 PROVENANCE_SHOWN = 110  # characters of a lever's source/assumption shown under it (all in the tooltip)
 
 
@@ -177,7 +179,7 @@ def _sim_people(source: runs.Source, lang: Lang) -> int | None:
     return st.sidebar.selectbox(
         label("lever_sim_people", lang),
         options,
-        index=options.index(INTERACTIVE_PEOPLE) if full > INTERACTIVE_PEOPLE else 0,
+        index=options.index(next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1])),
         format_func=fmt_number,
         key=f"people|{source.digest[:12]}",
     )

@@ -106,12 +106,23 @@ class Run:
 
     key: str
     result: RunResult
-    folder: Path
+    #: where the output folder is written, on first use (the cards need only ``result``, so the page
+    #: shows them before the folder is written)
+    path: Path
     _charts: dict[Lang, tuple[list[Chart], list[str]]] = field(default_factory=dict, repr=False)
     _screen: dict[tuple[Lang, str], bytes] = field(default_factory=dict, repr=False)
     _results: Results | None = field(default=None, repr=False)
     _bands: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def folder(self) -> Path:
+        """The run's output folder, as ``agingsim run`` writes it."""
+        with self._write_lock:
+            if not (self.path / "summary.json").is_file():
+                self.result.write(self.path)
+        return self.path
 
     @property
     def results(self) -> Results:
@@ -210,8 +221,7 @@ class RunCache:
             result = replay_payments(base.result, scenario, base_key=base.key)
         else:
             result = run_scenario(scenario, replication=replication, progress=progress, record_payments=True)
-        folder = result.write(self.root / key)
-        run = Run(key, result, folder)
+        run = Run(key, result, self.root / key)
         with self._lock:
             self._runs[key] = run
             while len(self._runs) > self.size:
