@@ -61,8 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from agingsim.compare import compare_results
-    from agingsim.results.output import csv_writer, json_writer, write_outputs
+    from agingsim.compare import write_comparison
     from agingsim.simulate import run_scenario
 
     a = load_scenario(args.a)
@@ -75,15 +74,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     ra, rb = run_scenario(a), run_scenario(b)
-    table = compare_results(ra, rb)
     out = Path(args.out) if args.out else Path("out") / f"compare_{a.path.stem}_vs_{b.path.stem}"
-    write_outputs(
-        out,
-        {
-            "comparison.csv": csv_writer(table, "%.4f"),
-            "summary.json": json_writer({"a": ra.summary(), "b": rb.summary(), "seed": seed}),
-        },
-    )
+    table = write_comparison(ra, rb, out)
     totals = table.groupby("measure")[["a", "b", "b_minus_a"]].sum()
     print(f"A: {a.name}\nB: {b.name}\nseed {seed} (same synthetic people in both)")
     for measure in [m for m in totals.index if m.startswith("cost_") and m.endswith("_wan")]:

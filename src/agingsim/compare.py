@@ -6,9 +6,12 @@ a reform that changes nothing shows exactly zero difference, and a real differen
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from agingsim.fiscal.ledger import WAN
+from agingsim.results.output import csv_writer, json_writer, write_outputs
 from agingsim.simulate import RunResult
 
 
@@ -68,4 +71,13 @@ def compare_results(a: RunResult, b: RunResult) -> pd.DataFrame:
         )
     table = pd.concat(out, ignore_index=True)
     table["b_minus_a"] = table["b"] - table["a"]
+    return table
+
+
+def write_comparison(a: RunResult, b: RunResult, out: Path) -> pd.DataFrame:
+    """The comparison folder (comparison.csv and both runs' summaries), as ``agingsim compare`` and the
+    app write it; returns the table."""
+    table = compare_results(a, b)
+    summary = {"a": a.summary(), "b": b.summary(), "seed": a.scenario.run.seed}
+    write_outputs(out, {"comparison.csv": csv_writer(table, "%.4f"), "summary.json": json_writer(summary)})
     return table

@@ -24,7 +24,6 @@ from agingsim import __version__
 from agingsim.report.data import Results, load_results
 from agingsim.report.exports import Chart, build_charts, make_report
 from agingsim.report.labels import Lang
-from agingsim.results.output import csv_writer, json_writer, write_outputs
 from agingsim.scenario import Scenario, load_scenario, project_root
 from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
 from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scenario
@@ -261,15 +260,11 @@ class Comparison:
 
 def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
     """A vs B from two finished runs, written like ``agingsim compare`` writes its folder."""
-    from agingsim.compare import compare_results
+    from agingsim.compare import write_comparison
 
     folder = (root or CACHE.root) / f"compare-{a.key}-{b.key}"
     if not (folder / "summary.json").is_file():
-        table = compare_results(a.result, b.result)
-        summary = {"a": a.result.summary(), "b": b.result.summary(), "seed": a.result.scenario.run.seed}
-        write_outputs(
-            folder, {"comparison.csv": csv_writer(table, "%.4f"), "summary.json": json_writer(summary)}
-        )
+        write_comparison(a.result, b.result, folder)
     same = a.result.scenario.inputs_population_key() == b.result.scenario.inputs_population_key() and (
         a.result.scenario.run.start_year == b.result.scenario.run.start_year
     )

@@ -81,7 +81,7 @@ def _years_of(g: Geography) -> list[int]:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from agingsim.geo.synthetic import SYNTHETIC_SOURCE, CountyTotals, SynthSpec, synthesize
-    from agingsim.scenario.loader import _resolve, _validate, load_labelled, project_root
+    from agingsim.scenario.loader import _validate, load_labelled, project_root, resolve_input
     from agingsim.scenario.schema import RegionFile
 
     path = resolve_geography(args.geography)
@@ -91,7 +91,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if not spec_file.region:
         raise ScenarioError(path, "region", "a synthetic geography needs the region whose elders it spreads")
     spec = _validate(SynthSpec, spec_file.synth, path, prefix="synth")
-    region, _ = load_labelled(_resolve(spec_file.region, "regions", path, "region"), RegionFile)
+    region, _ = load_labelled(resolve_input(spec_file.region, "regions", path, "region"), RegionFile)
     counties = [
         CountyTotals(c.id, region.pop_60plus * c.share_60plus, c.urban_share) for c in region.counties
     ]

@@ -567,10 +567,10 @@ def load_geography(path: str | Path, counties: tuple[str, ...] | None = None) ->
     path = resolve_geography(path)
     spec, _labels, _plain = read_geography_file(path)
     if counties is None and spec.region:
-        from agingsim.scenario.loader import _resolve, load_labelled
+        from agingsim.scenario.loader import load_labelled, resolve_input
         from agingsim.scenario.schema import RegionFile
 
-        region, _ = load_labelled(_resolve(spec.region, "regions", path, "region"), RegionFile)
+        region, _ = load_labelled(resolve_input(spec.region, "regions", path, "region"), RegionFile)
         counties = tuple(c.id for c in region.counties)
     base = path.parent
     comm_path = base / spec.communities

@@ -205,7 +205,9 @@ class Scenario:
         return replace(self, file=self.file.model_copy(update={"run": run}))
 
 
-def _resolve(name: str, kind: str, scenario_path: Path, key: str) -> Path:
+def resolve_input(name: str, kind: str, scenario_path: Path, key: str) -> Path:
+    """The input file a scenario names at ``key``: a path relative to the scenario (``*.toml``) or a
+    bare name in ``calibration/<kind>/``; a missing file is a ScenarioError naming the key."""
     if name.endswith(".toml"):
         path = (scenario_path.parent / name).resolve()
         if not path.is_file():
@@ -224,7 +226,8 @@ def _resolve(name: str, kind: str, scenario_path: Path, key: str) -> Path:
     return path
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """How outputs name a file: relative to the project root where possible."""
     try:
         return str(path.resolve().relative_to(project_root()))
     except ValueError:
@@ -264,9 +267,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     scenario_path = Path(path) if path is not None else default_scenario_path()
     file, labels, plain = load_labelled_plain(scenario_path, ScenarioFile)
     ref = file.population
-    region_path = _resolve(ref.region, "regions", scenario_path, "population.region")
-    margins_path = _resolve(ref.margins, "margins", scenario_path, "population.margins")
-    ability_path = _resolve(ref.ability_model, "ability", scenario_path, "population.ability_model")
+    region_path = resolve_input(ref.region, "regions", scenario_path, "population.region")
+    margins_path = resolve_input(ref.margins, "margins", scenario_path, "population.margins")
+    ability_path = resolve_input(ref.ability_model, "ability", scenario_path, "population.ability_model")
 
     region, region_labels, region_plain = load_labelled_plain(region_path, RegionFile)
     margins, margin_labels, margins_plain = load_labelled_plain(margins_path, MarginsFile)
@@ -293,7 +296,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
     behaviour, behaviour_labelled = None, []
     if ref.behaviour is not None:
-        behaviour_path = _resolve(ref.behaviour, "behaviour", scenario_path, "population.behaviour")
+        behaviour_path = resolve_input(ref.behaviour, "behaviour", scenario_path, "population.behaviour")
         behaviour, b_labels, b_plain = load_labelled_plain(behaviour_path, BehaviourFile)
         behaviour_labelled = [(behaviour_path, b_labels, b_plain)]
         check_delivery(file, scenario_path)
@@ -315,15 +318,15 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         *geo_labelled,
     ):
         provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
-        shown = _display(p)
+        shown = display_path(p)
         figures += [Figure(shown, k, value_at(data, k), v.kind, v.text) for k, v in lab.items()]
     inputs = {
-        _display(p): file_sha256(p)
+        display_path(p): file_sha256(p)
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
     }
-    inputs.update({_display(p): file_sha256(p) for p, _, _ in behaviour_labelled})
+    inputs.update({display_path(p): file_sha256(p) for p, _, _ in behaviour_labelled})
     if geography is not None:  # after the population files: inputs_population_key takes [1:5]
-        inputs.update({_display(p): file_sha256(p) for p in geography.files})
+        inputs.update({display_path(p): file_sha256(p) for p in geography.files})
     return Scenario(
         path=scenario_path,
         file=file,

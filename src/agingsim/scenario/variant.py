@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.loader import Scenario, _display, _resolve, load_scenario, read_toml
+from agingsim.scenario.loader import Scenario, display_path, load_scenario, read_toml, resolve_input
 from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, parse_key, set_value
 
 
@@ -51,7 +51,7 @@ def load_scenario_with(
     and, where a changed value caused them, the key and value.
     """
     path = Path(path).resolve()
-    shown = shown_as or _display(path)
+    shown = shown_as or display_path(path)
     overrides = dict(overrides or {})
     if not overrides and data is None:
         return load_scenario(path)
@@ -71,9 +71,9 @@ def load_scenario_with(
             if key.file not in files:
                 name = str(scenario.get("population", {}).get(FILE_REFS[key.file], ""))
                 ref = f"population.{FILE_REFS[key.file]}"
-                original = _resolve(name, FILE_FOLDERS[key.file], path, ref)
+                original = resolve_input(name, FILE_FOLDERS[key.file], path, ref)
                 files[key.file] = (original, read_toml(original))
-            target, where = files[key.file][1], _display(files[key.file][0])
+            target, where = files[key.file][1], display_path(files[key.file][0])
         try:
             if value is None:
                 _remove(target, key)
@@ -93,9 +93,9 @@ def load_scenario_with(
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
-    originals = {"scenario": shown} | {k: _display(p) for k, (p, _) in files.items()}
+    originals = {"scenario": shown} | {k: display_path(p) for k, (p, _) in files.items()}
     suffix = f" ({label})" if overrides else ""
-    names = {_display(temps[k]): f"{originals[k]}{suffix}" for k in temps}
+    names = {display_path(temps[k]): f"{originals[k]}{suffix}" for k in temps}
     figures = [replace(f, file=names.get(f.file, f.file)) for f in loaded.figures]
     inputs = {names.get(k, k): v for k, v in loaded.inputs.items()}
     return replace(loaded, path=path, figures=figures, inputs=inputs)
@@ -110,7 +110,7 @@ def _explain(
 ) -> ScenarioError:
     """The loader's errors, renamed from the temporary files to the originals, naming the value set."""
     kinds = {str(p): k for k, p in temps.items()}
-    originals = {"scenario": shown} | {k: _display(p) for k, (p, _) in files.items()}
+    originals = {"scenario": shown} | {k: display_path(p) for k, (p, _) in files.items()}
     out = []
     for e in exc.errors if isinstance(exc, ScenarioErrors) else [exc]:
         kind = kinds.get(e.path)

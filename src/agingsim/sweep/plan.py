@@ -19,7 +19,7 @@ from typing import Any
 from agingsim import __version__
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.scenario import Scenario, load_scenario
-from agingsim.scenario.loader import _display, _resolve, file_sha256, read_toml
+from agingsim.scenario.loader import display_path, file_sha256, read_toml, resolve_input
 from agingsim.scenario.provenance import is_wrapped_figure
 from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, set_value
 from agingsim.sweep.spec import Sweep
@@ -108,7 +108,7 @@ class Plan:
         name = scenario.get("population", {}).get(FILE_REFS[kind], "")
         try:
             key = f"population.{FILE_REFS[kind]}"
-            return _resolve(str(name), FILE_FOLDERS[kind], self.sweep.scenario_path, key)
+            return resolve_input(str(name), FILE_FOLDERS[kind], self.sweep.scenario_path, key)
         except ScenarioError as exc:
             if ov is None:
                 raise
@@ -123,13 +123,13 @@ class Plan:
         for ov in sorted(overrides, key=lambda o: o.key.file != "scenario"):
             label = f"set by sweep {sweep.name}, {ov.where}"
             if ov.key.file == "scenario":
-                data, shown = point.scenario, _display(sweep.scenario_path)
+                data, shown = point.scenario, display_path(sweep.scenario_path)
             else:
                 if ov.key.file not in point.files:
                     original = self._referenced(point.scenario, ov.key.file, ov)
                     point.files[ov.key.file] = (original, self._read(original))
                 original, data = point.files[ov.key.file]
-                shown = _display(original)
+                shown = display_path(original)
             try:
                 set_value(data, ov.key, ov.value, label)
             except ValueError as exc:
@@ -179,15 +179,16 @@ class Plan:
         # name the modified files after their originals in the run's provenance (assumptions.csv)
         originals = {"scenario": base_path} | {k: p for k, (p, _) in point.files.items()}
         names = {
-            _display(temps[k]): f"{_display(originals[k])} (as set by sweep {self.sweep.name})" for k in temps
+            display_path(temps[k]): f"{display_path(originals[k])} (as set by sweep {self.sweep.name})"
+            for k in temps
         }
         figures = [replace(f, file=names.get(f.file, f.file)) for f in loaded.figures]
         inputs = {names.get(k, k): v for k, v in loaded.inputs.items()}
         return replace(loaded, path=base_path, figures=figures, inputs=inputs)
 
     def _explain(self, point: Point, exc: ScenarioError, temps: dict[str, Path]) -> ScenarioError:
-        originals = {str(temps.get("scenario")): ("scenario", _display(self.sweep.scenario_path))}
-        originals |= {str(temps[k]): (k, _display(p)) for k, (p, _) in point.files.items() if k in temps}
+        originals = {str(temps.get("scenario")): ("scenario", display_path(self.sweep.scenario_path))}
+        originals |= {str(temps[k]): (k, display_path(p)) for k, (p, _) in point.files.items() if k in temps}
         errors = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
         out = []
         for e in errors:

@@ -27,7 +27,7 @@ from agingsim.errors import AgingsimError
 from agingsim.fiscal.ledger import WAN
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.scenario import Scenario
-from agingsim.scenario.loader import _display
+from agingsim.scenario.loader import display_path
 from agingsim.scenario.schema import PAYER_LEVELS
 from agingsim.simulate import run_scenario
 from agingsim.sweep.plan import Plan, RunSpec
@@ -194,7 +194,7 @@ class SweepReport:
         n_points = self.total // meta.replications
         out = [
             f"Sweep {meta.name}: {self.total} runs ({n_points} points × {meta.replications} replications, "
-            f"design {meta.design}) · base {_display(self.sweep.scenario_path)}",
+            f"design {meta.design}) · base {display_path(self.sweep.scenario_path)}",
             f"  already in the store {self.skipped} · ran {self.done} · failed {len(self.failures)} · "
             f"{self.seconds:.1f} s on {self.where}",
             f'  store: {self.store.dir}/ (agingsim query {self.store.root} "SELECT ... FROM runs")',
@@ -239,7 +239,7 @@ def run_sweep(
     try:
         # every design point that still has runs to do is validated before any run starts
         scenarios = {i: plan.load(plan.points[i]) for i in sorted({r.point for r in pending})}
-        shown = _display(sweep.scenario_path)
+        shown = display_path(sweep.scenario_path)
         tasks = [Task(r, sweep.name, shown, scenarios[r.point]) for r in pending]
         st.prepare()
         (st.dir / "sweep.toml").write_bytes(Path(sweep_file).read_bytes())

@@ -34,7 +34,7 @@ import numpy as np
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.rng import RandomStreams, purpose_key
 from agingsim.scenario import Scenario
-from agingsim.scenario.loader import _display, _resolve, read_toml
+from agingsim.scenario.loader import display_path, read_toml, resolve_input
 from agingsim.scenario.provenance import (
     PROVENANCE_KEYS,
     SPREAD_KEYS,
@@ -236,13 +236,15 @@ def stated_distributions(scenario: Scenario) -> Distributions:
     for kind, ref in FILE_REFS.items():
         name = str(raw_scenario.get("population", {}).get(ref, ""))
         if name:
-            sources.append((kind, _resolve(name, FILE_FOLDERS[kind], scenario.path, f"population.{ref}")))
+            sources.append(
+                (kind, resolve_input(name, FILE_FOLDERS[kind], scenario.path, f"population.{ref}"))
+            )
     figures: list[Stated] = []
     groups: list[Group] = []
     errors: list[ScenarioError] = []
     for kind, path in sources:
         data = raw_scenario if kind == "scenario" else read_toml(path)
-        shown = _display(path)
+        shown = display_path(path)
         found, errs = _stated(kind, shown, data)
         grp, errs2 = _groups(kind, shown, data, found)
         figures += found
