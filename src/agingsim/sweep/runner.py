@@ -119,7 +119,7 @@ def _serial(tasks: list[Task]) -> Iterator[Outcome]:
             yield task, None, _error_text(exc)
 
 
-def _start_pool(workers: int) -> ProcessPoolExecutor:
+def start_pool(workers: int) -> ProcessPoolExecutor:
     """Start the worker processes now, so they import agingsim while the sweep is being validated."""
     # spawn, as mesa sets: a forked child would inherit this process's threads and locks
     context = multiprocessing.get_context("spawn")
@@ -235,7 +235,7 @@ def run_sweep(
     pending = [r for r in plan.runs if r.key not in finished]
     report = SweepReport(sweep, st, total=len(plan.runs), skipped=len(plan.runs) - len(pending))
     local = min(workers, len(pending))
-    pool = _start_pool(local) if scheduler is None and local > 1 else None
+    pool = start_pool(local) if scheduler is None and local > 1 else None
     try:
         # every design point that still has runs to do is validated before any run starts
         scenarios = {i: plan.load(plan.points[i]) for i in sorted({r.point for r in pending})}

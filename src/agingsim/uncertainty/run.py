@@ -5,7 +5,7 @@ with parameter uncertainty, with the figures drawn for ``r`` (:mod:`.draws`). Bo
 (scenario, seed, r), so the results are identical whatever the worker count; the same ``r`` of two
 scenarios shares both the people's random numbers and the parameter draws (common random numbers).
 Scenarios are drawn and validated in this process before any run starts; workers only compute
-(the sweep runner's process pool, :func:`agingsim.sweep.runner._start_pool`).
+(the sweep runner's process pool, :func:`agingsim.sweep.runner.start_pool`).
 """
 
 from __future__ import annotations
@@ -163,9 +163,9 @@ def run_replications(
     else:
         from concurrent.futures import as_completed
 
-        from agingsim.sweep.runner import _start_pool
+        from agingsim.sweep.runner import start_pool
 
-        pool = _start_pool(local)
+        pool = start_pool(local)
         try:
             futures = {pool.submit(_replicate, sc, r, r == 0): r for r, sc in enumerate(scenarios)}
             for future in as_completed(futures):
