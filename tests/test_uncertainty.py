@@ -166,6 +166,7 @@ def test_run_replications_cli_writes_intervals_and_records_what_was_drawn(tmp_pa
     assert (iv["p05"] <= iv["p50"] + 1e-9).all() and (iv["p50"] <= iv["p95"] + 1e-9).all()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["uncertainty"]["replications"] == 3 and summary["seed"] == 7
+    assert summary["replication"] == 0  # the same type as a single run's record: the full tables' replication
     assert summary["uncertainty"]["parameter_uncertainty"] is True
     assert len(summary["uncertainty"]["figures_drawn"]) == 4
     assert (

@@ -69,11 +69,11 @@ class Replications:
     def summary(self, outputs: list[str]) -> dict[str, Any]:
         """Replication 0's run record, with what the replications were and their headline intervals."""
         record = self.first.summary(outputs=outputs)
-        record["replication"] = "0 (full tables); intervals over all replications"
         drawn = self.distributions if self.parameter_uncertainty else Distributions((), ())
         record["uncertainty"] = {
             "replications": self.n,
             "replication_indices": f"0..{self.n - 1}",
+            "full_tables": f"replication {record['replication']}; intervals over all replications",
             "parameter_uncertainty": self.parameter_uncertainty,
             "figures_drawn": [s.name for s in drawn.figures],
             "correlation_groups": [f"{g.kind}:{g.name}" for g in drawn.groups],
