@@ -134,6 +134,25 @@ def test_operating_subsidy_raises_investment_by_the_stated_rule():
     assert with_subsidy == pytest.approx(1000.0 * expected)
 
 
+def test_an_operator_counts_each_facility_subsidy_per_bed_in_the_units_the_ledger_pays():
+    """Seed 002 三(四) and 三(七) in Guiyang: a privately built street centre (30 beds, 10 carers) is paid
+    20,000 per new bed once, then each month 200 per bed and the carers' post subsidy (1,000 a
+    carer-year) spread over its beds; meals are paid by servings, not per bed."""
+    from agingsim.policy.dated import month_key
+    from agingsim.scenario.loader import project_root
+    from agingsim.schemes.facility import compile_facilities
+    from agingsim.services.care_system import _per_bed
+
+    sc = load_scenario(project_root() / "scenarios" / "guiyang_service_circle.toml")
+    shares = np.array([c.share_60plus for c in sc.region.counties])
+    plans, schemes = compile_facilities(sc.file.policy, [c.id for c in sc.region.counties], shares, sc.path)
+    plan = plans["centres_private_built"]
+    paying = [s for s in schemes if plan in s.plans]
+    month = month_key(2023, 7)
+    assert _per_bed(paying, plan, month, construction=True) == pytest.approx(20_000)
+    assert _per_bed(paying, plan, month, construction=False) == pytest.approx(200 + 1_000 * 10 / 12 / 30)
+
+
 def test_construction_subsidy_lowers_the_return_a_bed_must_earn():
     inv = behaviour_file().investment
     assert required_per_bed_year(inv, 20000.0) == pytest.approx(

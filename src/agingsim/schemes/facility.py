@@ -162,6 +162,23 @@ class _Due:
         slot[1] += units * share
 
 
+#: Bases paid once, when a facility opens; the others are paid for each year of operation.
+CONSTRUCTION_BASES = ("new_bed", "floor_m2")
+
+
+def basis_units(basis: str, plan: FacilityPlan) -> float:
+    """Units of ``basis`` one facility of ``plan`` counts: its beds or floor area (construction, paid
+    once), or per year of operation its bed-months, itself or its carers. Meal servings are tiered by
+    the servings of the month (:func:`meal_tier`), not counted here."""
+    return {
+        "new_bed": plan.beds,
+        "floor_m2": plan.floor_m2,
+        "bed_month": plan.beds * 12,
+        "facility_year": 1.0,
+        "carer_year": plan.carers,
+    }[basis]
+
+
 def book_facility_schemes(
     schemes: list[CompiledFacilityScheme], ledger: Ledger, start_year: int, years: int
 ) -> None:
@@ -172,8 +189,8 @@ def book_facility_schemes(
         due = _Due(len(ledger.county_ids))
         for plan in scheme.plans:
             p = plan.spec
-            if s.basis in ("new_bed", "floor_m2"):
-                size = p.beds if s.basis == "new_bed" else p.floor_m2
+            if s.basis in CONSTRUCTION_BASES:
+                size = basis_units(s.basis, p)
                 for opened, n in plan.openings.items():
                     rate = scheme.amount.at(opened) if scheme.amount else None
                     if n <= 0 or not rate or not scheme.active.at(opened):  # closures earn nothing
@@ -200,9 +217,7 @@ def book_facility_schemes(
                         continue
                     rate = scheme.amount.at(month) if scheme.amount else None
                     if rate:
-                        units = {"bed_month": p.beds * 12, "facility_year": 1.0, "carer_year": p.carers}[
-                            s.basis
-                        ]
+                        units = basis_units(s.basis, p)
                         due.add(pay, s.basis, stock * units * rate / 12, stock / 12, plan.county_share)
         for (pay, rule), (amount, units) in sorted(due.slots.items()):
             shares = scheme.payers.at(pay)

@@ -40,7 +40,7 @@ from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
 from agingsim.scenario.schema import RESIDENTIAL_TYPES, BehaviourFile
-from agingsim.schemes.facility import CompiledFacilityScheme, Plan
+from agingsim.schemes.facility import CONSTRUCTION_BASES, CompiledFacilityScheme, Plan, basis_units
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.services.admission import AdmissionOffice, admit, new_environment
 
@@ -758,21 +758,17 @@ class CareSystem:
 
 
 def _per_bed(schemes: list[CompiledFacilityScheme], plan: Plan, month: int, construction: bool) -> float:
-    """Subsidy per bed of ``plan`` in force in ``month``: construction (one-off) or operating (monthly)."""
+    """Subsidy per bed of ``plan`` in force in ``month``: construction (one-off) or operating (monthly),
+    in the units the facility payments are booked in (schemes.facility.basis_units)."""
     total, spec = 0.0, plan.spec
     for s in schemes:
-        if not s.active.at(month) or s.amount is None:
-            continue
-        rate = s.amount.at(month) or 0.0
         basis = s.spec.basis
-        if construction and basis == "new_bed":
-            total += rate
-        elif construction and basis == "floor_m2" and spec.beds:
-            total += rate * spec.floor_m2 / spec.beds
-        elif not construction and basis == "bed_month":
-            total += rate
-        elif not construction and basis == "facility_year" and spec.beds:
-            total += rate / (12 * spec.beds)
+        if not s.active.at(month) or s.amount is None or basis == "meal_servings" or not spec.beds:
+            continue
+        if construction != (basis in CONSTRUCTION_BASES):
+            continue
+        per_bed = (s.amount.at(month) or 0.0) * basis_units(basis, spec) / spec.beds
+        total += per_bed if construction else per_bed / 12
     return total
 
 
