@@ -13,6 +13,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -191,6 +192,34 @@ def test_a_money_lever_replays_payments_and_the_cards_match_a_full_run() -> None
     first, last = figures.fiscal_years(full)
     total = full.headline()["cost_total_wan"]
     assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(total)} 万元"
+
+
+def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
+    """Issue 8 in the app: for a scenario with a geography (Guiyang), the 15-minute service circle of
+    the chosen year is the map `agingsim geo coverage` draws and its shares within reach; scenarios
+    without a geography do not offer the view."""
+    from agingsim.geo.coverage import coverage_by_community, coverage_summary
+
+    path = ROOT / "scenarios" / "guiyang_service_circle.toml"
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["scenario"] = path.name
+    at.session_state[f"people|{_digest(path)}"] = PEOPLE
+    at.run()
+    assert label("tab_circle", "zh") in at.radio(key="view").options
+    at.radio(key="view").set_value("circle").run()
+    assert not at.exception and not at.error
+    run = at.session_state["last_run"]
+    g = run.result.scenario.geography
+    year = at.select_slider(key="circle_year").value
+    assert year == run.result.scenario.run.start_year + run.result.scenario.run.years - 1
+    want = coverage_summary(coverage_by_community(g, year), g.counties)
+    shown = at.dataframe[0].value
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), want)
+    assert len(at.get("image")) == 1 and run.map_png("zh", year)[:4] == b"\x89PNG"
+
+    at.session_state["scenario"] = YUQUAN.name  # no geography: no such view
+    at.run()
+    assert label("tab_circle", "zh") not in at.radio(key="view").options
 
 
 def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) -> None:

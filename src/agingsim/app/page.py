@@ -24,11 +24,22 @@ from agingsim.report.data import compare_rows
 from agingsim.report.exports import Chart, build_charts
 from agingsim.report.labels import Lang, fmt_number, label, provenance_label
 
-VIEWS = ("costs", "coverage", "capacity", "groups", "population", "compare", "downloads", "assumptions")
+VIEWS = (
+    "costs",
+    "coverage",
+    "capacity",
+    "circle",
+    "groups",
+    "population",
+    "compare",
+    "downloads",
+    "assumptions",
+)
 VIEW_LABELS = {
     "costs": "tab_costs",
     "coverage": "tab_coverage",
     "capacity": "tab_capacity",
+    "circle": "tab_circle",
     "groups": "tab_groups",
     "population": "tab_population",
     "compare": "tab_compare",
@@ -69,9 +80,10 @@ def main() -> None:
         return
     comparison = _run_comparison(source, shown, lang, status) if source is not None else None
     _cards(shown, lang)
+    geography = shown.result.scenario.geography is not None
     view = st.radio(
         label("tab_costs", lang),
-        VIEWS,
+        [v for v in VIEWS if v != "circle" or geography],
         format_func=lambda v: label(VIEW_LABELS[v], lang),
         horizontal=True,
         key="view",
@@ -81,6 +93,7 @@ def main() -> None:
         "costs": _view_costs,
         "coverage": _view_coverage,
         "capacity": _view_capacity,
+        "circle": _view_circle,
         "groups": _view_groups,
         "population": _view_population,
         "compare": partial(_view_compare, comparison),
@@ -386,6 +399,31 @@ def _view_groups(run: runs.Run, lang: Lang) -> None:
         return
     if getattr(run.result, "groups_served", None) is None:
         st.caption(label("card_paid_for", lang))
+    st.dataframe(table, width="stretch", hide_index=True)
+
+
+def _view_circle(run: runs.Run, lang: Lang) -> None:
+    """The 15-minute service circle (issue 8) in a year of the run: the map and the shares within reach."""
+    from agingsim.geo.coverage import coverage_by_community, coverage_summary
+
+    g = run.result.scenario.geography
+    if g is None:
+        return
+    sc = run.result.scenario
+    years = list(range(sc.run.start_year, sc.run.start_year + sc.run.years))
+    year = st.select_slider(label("circle_year", lang), years, value=years[-1], key="circle_year")
+    st.caption(label("circle_caption", lang, minutes=f"{g.walk.minutes:g}"))
+    if g.synthetic:
+        st.caption(f":orange[{label('map_synthetic', lang)}]")
+    st.image(run.map_png(lang, year), width="stretch")
+    st.download_button(
+        "PNG 300 dpi",
+        partial(run.map_png, lang, year, 300),
+        file_name=f"service_circle_{year}.png",
+        mime="image/png",
+        key="png|circle",
+    )
+    table = coverage_summary(coverage_by_community(g, year), g.counties)
     st.dataframe(table, width="stretch", hide_index=True)
 
 

@@ -146,6 +146,21 @@ class Run:
                 self._screen[key] = buf.getvalue()
         return self._screen[key]
 
+    def map_png(self, lang: Lang, year: int, dpi: int = SCREEN_DPI) -> bytes:
+        """The 15-minute service circle in ``year`` (scenarios with a geography), drawn by
+        :func:`agingsim.geo.maps.coverage_map` as ``agingsim geo coverage`` draws it; cached."""
+        from agingsim.geo.maps import coverage_map, map_footer
+
+        key = (lang, f"map|{year}|{dpi}")
+        if key not in self._screen:
+            g = self.result.scenario.geography
+            assert g is not None, "the scenario has no geography"
+            with self._lock:
+                buf = io.BytesIO()
+                coverage_map(g, year, lang, footer=map_footer(g)).savefig(buf, format="png", dpi=dpi)
+                self._screen[key] = buf.getvalue()
+        return self._screen[key]
+
     def chart_file(self, chart: Chart, fmt: str) -> bytes:
         """The chart as the report writes it: PNG at 300 dpi or SVG (matplotlib is not thread-safe)."""
         with self._lock:

@@ -49,14 +49,6 @@ def _png_writer(fig: Any) -> Writer:
     return write
 
 
-def _footer(g: Geography) -> str:
-    w = g.walk
-    return (
-        f"{g.name_en or g.name} · {w.minutes:g} min × {w.speed_kmh:g} km/h ÷ detour {w.detour_factor:g} "
-        f"= {w.radius_km * 1000:.0f} m straight line · agingsim {__version__}"
-    )
-
-
 def _walk_summary(g: Geography) -> dict[str, Any]:
     w = g.walk
     return {
@@ -167,11 +159,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     }
     writers[MARKER] = json_writer(result)
     if not args.no_map:
-        from agingsim.geo.maps import core_extent, coverage_map
+        from agingsim.geo.maps import core_extent, coverage_map, map_footer
 
-        writers["coverage_map.png"] = _png_writer(coverage_map(g, year, args.lang, footer=_footer(g)))
+        writers["coverage_map.png"] = _png_writer(coverage_map(g, year, args.lang, footer=map_footer(g)))
         writers["coverage_map_core.png"] = _png_writer(
-            coverage_map(g, year, args.lang, extent=core_extent(g), footer=_footer(g))
+            coverage_map(g, year, args.lang, extent=core_extent(g), footer=map_footer(g))
         )
     out = Path(args.out) if args.out else Path("out") / "geo_coverage"
     write_outputs(out, writers, marker=MARKER, what="an agingsim geo output folder")
@@ -228,12 +220,12 @@ def cmd_site(args: argparse.Namespace) -> int:
             compare_with_targets(g, weight, args.method, args.time_limit), "%.4f"
         )
     if not args.no_map:
-        from agingsim.geo.maps import core_extent, coverage_map
+        from agingsim.geo.maps import core_extent, coverage_map, map_footer
 
         sites = result.sites.assign(name="", community="", beds=0.0, floor_m2=0.0)
         writers["siting_map.png"] = _png_writer(
             coverage_map(
-                g, args.existing_year, args.lang, extent=core_extent(g), new_sites=sites, footer=_footer(g)
+                g, args.existing_year, args.lang, extent=core_extent(g), new_sites=sites, footer=map_footer(g)
             )
         )
     s["seconds_total"] = round(time.perf_counter() - t0, 3)

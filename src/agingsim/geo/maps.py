@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
+from agingsim import __version__
 from agingsim.geo.coverage import nearest_facility, open_facilities
 from agingsim.geo.geography import Geography
 from agingsim.report.fonts import use_cjk_font
@@ -26,6 +27,15 @@ from agingsim.report.labels import Lang, label
 COVERED = "#1b5e7a"  # dark blue-teal: dark in greyscale
 UNCOVERED = "#e07b39"  # orange: light in greyscale, and drawn hollow
 MARKERS = {"street_centre": ("s", 42.0), "community_station": ("^", 26.0)}
+
+
+def map_footer(g: Geography) -> str:
+    """The map's footer: the geography and the walk behind the circles, and the version."""
+    w = g.walk
+    return (
+        f"{g.name_en or g.name} · {w.minutes:g} min × {w.speed_kmh:g} km/h ÷ detour {w.detour_factor:g} "
+        f"= {w.radius_km * 1000:.0f} m straight line · agingsim {__version__}"
+    )
 
 
 def core_extent(geography: Geography, half_width_km: float = 8.0) -> tuple[float, float, float, float]:

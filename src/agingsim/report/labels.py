@@ -264,6 +264,15 @@ LABELS.update(
         "tab_capacity": ("床位与轮候", "Beds and waiting"),
         "tab_groups": ("资格组受益", "Groups served"),
         "tab_population": ("人口", "Population"),
+        "tab_circle": ("15分钟养老服务圈", "15-minute service circle"),
+        "circle_year": ("年份", "Year"),
+        "circle_caption": (
+            "社区圆点按老年人数大小绘制，实心表示步行{minutes}分钟内有开放的街道中心或社区站；浅蓝圆为各设施的步行范围。"
+            "下表为各区县及全域在范围内的老年人占比。",
+            "Communities sized by their elders, filled where an open street centre or community station is "
+            "within a {minutes}-minute walk; pale circles are each facility's reach. The table gives the "
+            "shares of elders within reach by county and for the region.",
+        ),
         "tab_compare": ("方案对比", "Compare"),
         "tab_downloads": ("下载", "Downloads"),
         "tab_assumptions": ("参数与来源", "Assumptions"),
