@@ -51,16 +51,21 @@ def _lever_key(path: Path, lever: str) -> str:
     return f"lv|{_digest(path)}|{lever}"
 
 
+def _app_on(path: Path) -> AppTest:
+    """The app opened straight on a bundled scenario at 20,000 simulated people: one run, not three."""
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["scenario"] = path.name
+    at.session_state[f"people|{_digest(path)}"] = PEOPLE
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="scenario").value == path.name
+    return at
+
+
 @pytest.fixture
 def yuquan_app() -> AppTest:
     """The app on Yuquan's purchased home services at 20,000 simulated people."""
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["scenario"] = YUQUAN.name  # straight to Yuquan at 20,000 people: one run, not three
-    at.session_state[f"people|{_digest(YUQUAN)}"] = PEOPLE
-    at.run()
-    assert not at.exception, at.exception
-    assert at.selectbox(key="scenario").value == YUQUAN.name
-    return at
+    return _app_on(YUQUAN)
 
 
 def _card(at: AppTest, title_key: str, lang: str = "zh", **fields) -> str:
@@ -179,10 +184,7 @@ def test_a_money_lever_replays_payments_and_the_cards_match_a_full_run() -> None
     people and care already simulated (simulate.replay_payments), and the page shows exactly what
     a full run of the changed scenario gives."""
     path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["scenario"] = path.name
-    at.session_state[f"people|{_digest(path)}"] = PEOPLE
-    at.run()
+    at = _app_on(path)
     key = "policy.schemes[0].amount"
     at.number_input(key=_lever_key(path, f"{key}#money")).set_value(160).run()
     assert not at.exception and not at.error
@@ -201,10 +203,7 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
     from agingsim.geo.coverage import coverage_by_community, coverage_summary
 
     path = ROOT / "scenarios" / "guiyang_service_circle.toml"
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["scenario"] = path.name
-    at.session_state[f"people|{_digest(path)}"] = PEOPLE
-    at.run()
+    at = _app_on(path)
     assert label("tab_circle", "zh") in at.radio(key="view").options
     at.radio(key="view").set_value("circle").run()
     assert not at.exception and not at.error
