@@ -82,9 +82,7 @@ class AgingModel(mesa.Model):
         self.month_deaths = 0.0
         self.month_entrants = 0.0
         region = scenario.region
-        self.ledger = Ledger(
-            region.city or region.id, region.province, [c.id for c in region.counties], region.units_are
-        )
+        self.ledger = Ledger.for_region(region)
         policy = scenario.file.policy
         self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
         plans, self.facility_schemes = {}, []

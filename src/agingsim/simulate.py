@@ -318,10 +318,7 @@ def replay_payments(base: RunResult, scenario: Scenario, base_key: str | None = 
     record = base.payments
     if record is None or record.key != dynamics_key(scenario, base.replication):
         raise ValueError("the scenario differs from the recorded run in more than payment terms")
-    region = scenario.region
-    ledger = Ledger(
-        region.city or region.id, region.province, [c.id for c in region.counties], region.units_are
-    )
+    ledger = Ledger.for_region(scenario.region)
     ledger.rows.extend(record.rows_before)
     rationing: list[dict[str, object]] = []
     served = pd.DataFrame()

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
+
 from agingsim import __version__
 from agingsim.report.data import Results, load_results
 from agingsim.report.exports import Chart, build_charts, make_report
@@ -136,30 +138,29 @@ class Run:
             self._charts[lang] = build_charts(self.results, lang)
         return self._charts[lang]
 
-    def screen_png(self, chart: Chart, lang: Lang) -> bytes:
-        """The chart at screen resolution, rendered once per language."""
-        key = (lang, chart.id)
+    def _png(self, key: tuple[Lang, str], figure: Callable[[], Figure], dpi: int = SCREEN_DPI) -> bytes:
+        """``figure()`` as PNG, rendered once per key (matplotlib is not thread-safe)."""
         if key not in self._screen:
             with self._lock:
                 buf = io.BytesIO()
-                chart.figure.savefig(buf, format="png", dpi=SCREEN_DPI)
+                figure().savefig(buf, format="png", dpi=dpi)
                 self._screen[key] = buf.getvalue()
         return self._screen[key]
+
+    def screen_png(self, chart: Chart, lang: Lang) -> bytes:
+        """The chart at screen resolution, rendered once per language."""
+        return self._png((lang, chart.id), lambda: chart.figure)
 
     def map_png(self, lang: Lang, year: int, dpi: int = SCREEN_DPI) -> bytes:
         """The 15-minute service circle in ``year`` (scenarios with a geography), drawn by
         :func:`agingsim.geo.maps.coverage_map` as ``agingsim geo coverage`` draws it; cached."""
         from agingsim.geo.maps import coverage_map, map_footer
 
-        key = (lang, f"map|{year}|{dpi}")
-        if key not in self._screen:
-            g = self.result.scenario.geography
-            assert g is not None, "the scenario has no geography"
-            with self._lock:
-                buf = io.BytesIO()
-                coverage_map(g, year, lang, footer=map_footer(g)).savefig(buf, format="png", dpi=dpi)
-                self._screen[key] = buf.getvalue()
-        return self._screen[key]
+        g = self.result.scenario.geography
+        assert g is not None, "the scenario has no geography"
+        return self._png(
+            (lang, f"map|{year}|{dpi}"), lambda: coverage_map(g, year, lang, footer=map_footer(g)), dpi
+        )
 
     def chart_file(self, chart: Chart, fmt: str) -> bytes:
         """The chart as the report writes it: PNG at 300 dpi or SVG (matplotlib is not thread-safe)."""

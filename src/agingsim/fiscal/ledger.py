@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from agingsim.scenario.schema import PAYER_LEVELS
+from agingsim.scenario.schema import PAYER_LEVELS, RegionFile
 
 WAN = 10_000.0
 LEDGER_COLUMNS = [
@@ -40,6 +40,13 @@ class Ledger:
     #: whose own county governments are then booked together as "<city>/counties".
     units_are: str = "county"
     rows: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def for_region(cls, region: RegionFile) -> Ledger:
+        """The empty ledger of a scenario's region (its city, province, counties and their kind)."""
+        return cls(
+            region.city or region.id, region.province, [c.id for c in region.counties], region.units_are
+        )
 
     def payer_region(self, level: str, unit: str) -> str:
         if self.units_are == "city":

@@ -423,19 +423,31 @@ def read_communities(path: Path, counties: tuple[str, ...] | None = None) -> tup
     return frame, proj
 
 
-def read_facilities(
-    path: Path, projection: _Projection, communities: pd.DataFrame, counties: tuple[str, ...] | None = None
-) -> pd.DataFrame:
-    """Existing or planned facilities: type, place, beds, floor area and the year each opens."""
+def _read_sites(
+    path: Path, projection: _Projection
+) -> tuple[_Checker, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """What facility and candidate files share: a checker over the table, the unique ids, the
+    facility type and the place on the km grid (None for an empty file)."""
     t = _read_table(Path(path))
     chk = _Checker(t)
     if len(t.frame) == 0:
-        return _empty_facilities()
+        return None
     if not chk.require("id", "type"):
         chk.raise_if_any()
     ids = chk.unique_ids()
     ftype = chk.text("type", required=True, allowed=FACILITY_TYPES)
     x, y, _ = _coordinates(chk, projection)
+    return chk, ids, ftype, x, y
+
+
+def read_facilities(
+    path: Path, projection: _Projection, communities: pd.DataFrame, counties: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Existing or planned facilities: type, place, beds, floor area and the year each opens."""
+    read = _read_sites(path, projection)
+    if read is None:
+        return _empty_facilities()
+    chk, ids, ftype, x, y = read
     community = chk.text("community")
     unknown = (community != "") & ~np.isin(community, communities["id"].to_numpy(str))
     chk.add(unknown, "community", [f"no community with id '{c}'" for c in community[unknown]])
@@ -461,15 +473,10 @@ def read_candidates(
     path: Path, projection: _Projection, costs: dict[str, CostRule], counties: tuple[str, ...] | None = None
 ) -> pd.DataFrame:
     """Candidate sites with their construction subsidy (``cost_cny``, else the type's cost rule)."""
-    t = _read_table(Path(path))
-    chk = _Checker(t)
-    if len(t.frame) == 0:
+    read = _read_sites(path, projection)
+    if read is None:
         return _empty_candidates()
-    if not chk.require("id", "type"):
-        chk.raise_if_any()
-    ids = chk.unique_ids()
-    ftype = chk.text("type", required=True, allowed=FACILITY_TYPES)
-    x, y, _ = _coordinates(chk, projection)
+    chk, ids, ftype, x, y = read
     beds, floor = chk.number("beds", ge=0), chk.number("floor_m2", ge=0)
     cost = chk.number("cost_cny", ge=0)
     for i in np.flatnonzero(~np.isfinite(cost)):

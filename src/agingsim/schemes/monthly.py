@@ -144,7 +144,7 @@ class PersonSchemes:
         people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
         every scheme then works on a few thousand bins instead of a million people."""
         fixed, w = self._rows(people)
-        key = self.grid.moving_cells({f: getattr(people, f) for f in ("age_m", "ability", "care_setting")})
+        key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
         key += fixed
         weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
         occupied = np.flatnonzero(weight)

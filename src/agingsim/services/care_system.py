@@ -400,11 +400,10 @@ class CareSystem:
         """One month, after transitions. ``changed`` masks the people whose level changed (incl.
         death); rows from ``first_entrant`` on turned 60 this month.
 
-        Full passes over the arrays are few (who changed, the reviewers, a copy of the levels); the
-        people waiting and the holders of places are kept as row indices from month to month
-        (rebuilt each January), the counts by setting and level are kept up to date from the rows
-        that changed, and everything else works on the small sets of people reviewing, waiting or
-        holding a place.
+        Full passes over the arrays are few (who changed, the reviewers); the people waiting and the
+        holders of places are kept as row indices from month to month (rebuilt each January), the
+        counts by setting and level are kept up to date from the rows that changed, and everything
+        else works on the small sets of people reviewing, waiting or holding a place.
         """
         self._month = sim_month
         p = self.people
@@ -594,8 +593,7 @@ class CareSystem:
         """Count everyone by (county, setting, level) in full (at the start; kept up to date from the
         rows that change after that)."""
         self._cells = np.zeros((self.n_c, N_SETTINGS, N_LEVELS + 1))
-        alive = np.flatnonzero(self.people.ability != DEAD)
-        self._shift(alive)
+        self._shift(np.arange(self.people.n))  # the dead, if any, go to their own level
 
     def _admit_all(self) -> None:
         """This month's admissions in every county (called by the salabim admission office)."""
