@@ -69,6 +69,8 @@ class AgingModel(mesa.Model):
         self.n_months = run.years * MONTHS_PER_YEAR
         self.month = 0
         self.ability_model = build_ability_model(scenario)
+        #: the ability model's tables for the current calendar year (set each 1 January)
+        self.year_ability = self.ability_model.for_year(run.start_year)
         self.synth = Synthesiser.from_scenario(scenario)
 
         n0 = run.simulated_people
@@ -195,6 +197,7 @@ class AgingModel(mesa.Model):
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)
         self.people.compact(self.people.ability != DEAD)
+        self.year_ability = self.ability_model.for_year(self.year)
         if self.care is not None:
             self.care.close_year(self.year - 1)
             self.care.new_year(self.month)
@@ -220,7 +223,7 @@ class AgingModel(mesa.Model):
         p = self.people
         u = self.streams.uniforms("ability", self.month, p.pid, p.next_pid)
         before = p.ability
-        after = next_state(self.ability_model, p.age_m // MONTHS_PER_YEAR, p.sex, before, u)
+        after = next_state(self.year_ability, p.age_m // MONTHS_PER_YEAR, p.sex, before, u)
         died = (after == DEAD) & (before != DEAD)
         changed = after != before
         before[:] = after

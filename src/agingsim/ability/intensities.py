@@ -47,6 +47,13 @@ class AbilityModel:
     def age_index(self, age_years: np.ndarray) -> np.ndarray:
         return np.clip(age_years, self.age_min, self.age_max) - self.age_min
 
+    def for_year(self, year: int) -> AbilityModel:
+        """The tables in force in calendar ``year``.
+
+        The model asks for them each 1 January, so mortality that changes with calendar time only
+        has to return another year's tables here; a fixed life table returns itself."""
+        return self
+
 
 def interpolate_mx(life_table: LifeTable, ages: np.ndarray) -> np.ndarray:
     """Single-year m(x) at ``ages + 0.5`` by sex, log-linear between 5-year group midpoints.
