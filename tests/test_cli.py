@@ -79,3 +79,46 @@ def test_every_bundled_scenario_runs_from_the_cli(path, tmp_path, capsys):
         assert not led.empty
         by_payer = pd.read_csv(out / "ledger_by_payer.csv")
         assert by_payer["total"].sum() * 10_000 == pytest.approx(led["amount_cny"].sum(), rel=1e-6)
+
+
+def test_each_external_command_module_registers_exactly_its_commands():
+    """cli.EXTERNAL lists the sub-commands other modules define; the table must match what each
+    module registers, or `agingsim --help` would list a command that does not exist (or miss one)."""
+    import argparse
+    import importlib
+
+    from agingsim.cli import EXTERNAL
+
+    for module in {m for m, _ in EXTERNAL.values()}:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).add_parser(sub)
+        assert set(sub.choices) == {c for c, (m, _) in EXTERNAL.items() if m == module}, module
+
+
+@pytest.mark.parametrize("command", ["report", "geo", "sweep", "calibrate"])
+def test_external_commands_parse_with_their_own_module(command):
+    from agingsim.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser([command, "--help"]).parse_args([command, "--help"])
+    assert exc.value.code == 0
+
+
+def test_help_and_run_import_no_charting_siting_sweep_or_calibration_code():
+    """Fast start (issue 17): `agingsim --help` imports neither pandas nor any sub-command module;
+    `run` imports what a run needs and none of matplotlib, the sweep, calibration or report code."""
+    probe = (
+        "import sys; from agingsim.cli import build_parser; argv = sys.argv[1:]; build_parser(argv)\n"
+        "if argv[0] == 'run':\n"
+        "    import agingsim.simulate\n"
+        "heavy = ['matplotlib', 'agingsim.sweep', 'agingsim.calibration', 'agingsim.report', 'dask',\n"
+        "         'agingsim.geo.siting', 'duckdb', 'SALib', 'streamlit']\n"
+        "heavy += ['pandas', 'agingsim.model'] if argv[0] == '--help' else []\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    for argv in (["--help"], ["run", "tests/data/tiny.toml"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "[]", (argv, proc.stdout)

@@ -1,30 +1,65 @@
-"""Command line: ``agingsim run``, ``agingsim validate``.
+"""Command line: ``agingsim run``, ``agingsim validate``, and the sub-commands of other modules.
 
 Exit codes: 0 success; 2 invalid input (the message names file, key and problem); 1 anything else.
+
+Start-up is kept short: this module imports only argparse at the top, each command imports what it
+needs when it runs, and the sub-commands defined elsewhere (:data:`EXTERNAL`) are imported only when
+they are the command given, so ``agingsim --help`` and ``agingsim run`` load no charting, siting,
+sweep or calibration code.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 from agingsim import __version__
 from agingsim.errors import AgingsimError, ScenarioError
-from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import default_scenario_path
+
+#: Sub-commands registered by another module's ``add_parser(subparsers)``: command → (module,
+#: one-line help shown by ``agingsim --help``). A module is imported only when one of its commands
+#: is the one given; tests/test_cli.py checks that each module registers exactly its commands.
+EXTERNAL: dict[str, tuple[str, str]] = {
+    "report": (
+        "agingsim.report.cli",
+        "charts (PNG/SVG), an XLSX workbook and a PPTX briefing deck from a run or compare folder",
+    ),
+    "calibrate": (
+        "agingsim.calibration.cli",
+        "fit the ability model to published prevalence and the life table",
+    ),
+    "validate-model": (
+        "agingsim.calibration.cli",
+        "report how well an ability model reproduces published figures (markdown + charts)",
+    ),
+    "sweep": ("agingsim.sweep.cli", "run a scenario over axes × replications into a results store"),
+    "query": ("agingsim.sweep.cli", "DuckDB SQL over a results store (view: runs, failures)"),
+    "geo": (
+        "agingsim.geo.cli",
+        "15-minute service circle: coverage, space standards, facility siting, synthetic geographies",
+    ),
+}
 
 
 def _fmt(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _default_scenario() -> str:
+    from agingsim.scenario.loader import default_scenario_path
+
+    return str(default_scenario_path())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from agingsim.scenario import load_scenario
     from agingsim.simulate import run_scenario
 
-    scenario = load_scenario(args.scenario).with_run(seed=args.seed, years=args.years)
+    scenario = load_scenario(args.scenario or _default_scenario()).with_run(seed=args.seed, years=args.years)
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
     if args.replications is not None:
         from agingsim.uncertainty.cli import run_replicated
@@ -62,6 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from agingsim.compare import write_comparison
+    from agingsim.scenario import load_scenario
     from agingsim.simulate import run_scenario
 
     a = load_scenario(args.a)
@@ -86,13 +122,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from agingsim.scenario import load_scenario
+
     for path in args.scenarios:
         sc = load_scenario(path)
         print(f"OK {path}: {sc.name} · region {sc.region.id} · {len(sc.provenance)} figures with provenance")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv`` (default: sys.argv): an :data:`EXTERNAL` command's module is imported
+    only when ``argv`` names that command; the others are listed by name and help."""
     parser = argparse.ArgumentParser(
         prog="agingsim",
         description="Elderly-care subsidy costing model (养老服务补贴测算模型).",
@@ -104,7 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "scenario",
         nargs="?",
-        default=str(default_scenario_path()),
         help="scenario TOML (default: the bundled scenarios/default.toml)",
     )
     run.add_argument("--out", help="output folder (default: out/<scenario name>)")
@@ -134,15 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", help="output folder (default: out/compare_A_vs_B)")
     cmp_.set_defaults(func=cmd_compare)
 
-    from agingsim.calibration.cli import add_parser as add_calibration
-    from agingsim.geo.cli import add_parser as add_geo
-    from agingsim.report.cli import add_parser as add_report
-    from agingsim.sweep.cli import add_parser as add_sweep
-
-    add_report(sub)
-    add_calibration(sub)
-    add_sweep(sub)
-    add_geo(sub)
+    command = _command(sys.argv[1:] if argv is None else argv)
+    if command in EXTERNAL:
+        importlib.import_module(EXTERNAL[command][0]).add_parser(sub)
+    for name, (_, help_) in EXTERNAL.items():
+        if name not in sub.choices:  # listed for --help; its module loads when it is the command
+            sub.add_parser(name, help=help_, add_help=False)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")
@@ -167,7 +208,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return dispatch(build_parser().parse_args(argv))
+    argv = sys.argv[1:] if argv is None else argv
+    return dispatch(build_parser(argv).parse_args(argv))
 
 
 if __name__ == "__main__":
