@@ -100,3 +100,56 @@ def test_same_uniform_same_outcome_and_dead_stay_dead(ability):
 def test_ages_beyond_age_max_use_the_last_cell(ability):
     idx = ability.age_index(np.array([59, 60, ability.age_max, ability.age_max + 7]))
     np.testing.assert_array_equal(idx, [0, 0, ability.n_ages - 1, ability.n_ages - 1])
+
+
+def _packed_people(ability, n, seed):
+    from agingsim.ability.transitions import AGE0_M
+
+    rng = np.random.default_rng(seed)
+    age_m = rng.integers(AGE0_M, (ability.age_max + 3) * 12, n).astype(np.int16)  # some past age_max
+    sex = rng.integers(0, 2, n).astype(np.int8)
+    state = rng.integers(0, N_STATES, n).astype(np.int8)
+    return age_m, sex, state
+
+
+def test_packed_code_is_the_row_of_age_sex_and_state(ability):
+    """Issue 17: the packed code indexes the same sampling-table cell as (age year, sex, state)."""
+    from agingsim.ability.transitions import PackedTables, code_span, state_code, transition_cells
+
+    span = code_span(ability.age_max, 240)
+    tables = PackedTables.build(ability, span)
+    age_m, sex, state = _packed_people(ability, 50_000, 3)
+    code = state_code(span, age_m, sex, state)
+    np.testing.assert_array_equal(tables.cell[code], transition_cells(ability, age_m // 12, sex, state))
+
+
+def test_packed_transition_equals_the_inverse_cdf_on_the_same_uniforms(ability):
+    """month_transition on 32-bit draws d gives exactly next_state's states on u = (d + 0.5) / 2**32,
+    dead included (absorbing), so the packed engine samples P = expm(Q/12) row by row."""
+    from agingsim.ability.transitions import (
+        PackedTables,
+        apply_moves,
+        code_span,
+        month_transition,
+        state_code,
+    )
+
+    span = code_span(ability.age_max, 240)
+    tables = PackedTables.build(ability, span)
+    n = 400_000
+    age_m, sex, state = _packed_people(ability, n, 4)
+    draws = np.random.default_rng(5).integers(0, 2**32, n, dtype=np.uint32)
+    draws[:4] = [0, 2**32 - 1, 2**32 - 1, 0]
+    state[:2] = DEAD
+    expected = next_state(ability, age_m // 12, sex, state, (draws + 0.5) / 2**32)
+    code = state_code(span, age_m, sex, state)
+    scratch = (np.empty(n, np.uint32), np.empty(n, bool))
+    rows, new = month_transition(ability, tables, code, draws, scratch)
+    assert (new != state[rows]).all() and np.all(np.diff(rows) > 0)
+    got = state.copy()
+    died = apply_moves(code, got, rows, new, span)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(code, state_code(span, age_m, sex, got))
+    np.testing.assert_array_equal(died, np.flatnonzero((got == DEAD) & (state != DEAD)))
+    assert got[0] == got[1] == DEAD
+    assert 0.01 < len(rows) / n < 0.2  # a few percent move in a month (not none, not all)

@@ -54,22 +54,21 @@ def test_replications_are_spawned_seed_streams():
 def test_a_persons_draw_does_not_depend_on_who_else_exists():
     """Common random numbers: person 7's number is the same whether or not 0–6 and 8+ exist."""
     s = RandomStreams(5)
-    everyone = s.uniforms("ability", 12, np.arange(100), 100)
-    alone = s.uniforms("ability", 12, np.array([7]), 100)
-    later = s.uniforms("ability", 12, np.array([7, 150]), 200)  # more people entered since
-    assert alone[0] == everyone[7] == later[0]
-    assert s.uniforms("ability", 13, np.array([7]), 100)[0] != alone[0]  # next month: new draw
-    assert s.uniforms("choice", 12, np.array([7]), 100)[0] != alone[0]  # other purpose: new draw
+    everyone = s.draws("ability", 12, np.arange(100, dtype=np.int32))
+    alone = s.draws("ability", 12, np.array([7], dtype=np.int32))
+    later = s.draws("ability", 12, np.array([150, 7], dtype=np.int32))  # more people, other order
+    assert alone[0] == everyone[7] == later[1]
+    assert s.draws("ability", 13, np.array([7], dtype=np.int32))[0] != alone[0]  # next month: new draw
+    assert s.draws("choice", 12, np.array([7], dtype=np.int32))[0] != alone[0]  # other purpose: new draw
+    assert RandomStreams(5, 1).draws("ability", 12, np.array([7], dtype=np.int32))[0] != alone[0]
 
 
 def test_results_do_not_depend_on_the_number_of_threads(tmp_path, monkeypatch):
-    """Non-negotiable 6: identical output with 1 or 2 threads, with chunks and id blocks small enough
-    that the tiny world really is split across threads."""
+    """Non-negotiable 6: identical output with 1 or 2 threads, with chunks small enough that the tiny
+    world's draws and transitions really are split across threads."""
     import agingsim.parallel
-    import agingsim.rng
 
     monkeypatch.setattr(agingsim.parallel, "MIN_CHUNK", 1000)
-    monkeypatch.setattr(agingsim.rng, "PID_BLOCK", 4096)
     outputs = []
     for threads in ("1", "2"):
         monkeypatch.setenv("AGINGSIM_THREADS", threads)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from agingsim.ability import build_ability_model, next_state
+from agingsim.ability import build_ability_model
+from agingsim.ability.transitions import PackedTables, apply_moves, code_span, month_transition, state_code
 from agingsim.fiscal.ledger import Ledger
 from agingsim.population.attributes import DEAD
 from agingsim.population.people import People
@@ -78,8 +79,15 @@ class AgingModel(mesa.Model):
         self.entry = EntryPlan.from_scenario(scenario, self.weight0)
         self.people = People(capacity=n0 + int(self.entry.count.sum()))
         self.people.add(self.synth.initial(streams.generator("population"), n0, self.weight0))
+        #: packed transition tables of ``year_ability``, rebuilt when the year's tables change
+        self.code_span = code_span(scenario.ability.age_max, self.n_months)
+        self.tables = PackedTables.build(self.year_ability, self.code_span)
+        self._set_codes(0)
+        cap = self.people.capacity
+        self._draws = np.empty(cap, np.uint32)
+        self._scratch = (np.empty(cap, np.uint32), np.empty(cap, bool))
 
-        self.collector = PopulationCollector([c.id for c in scenario.region.counties])
+        self.collector = PopulationCollector([c.id for c in scenario.region.counties], self.code_span)
         self.alive_people = float(self.people.weight.sum(dtype=np.float64))
         self.month_deaths = 0.0
         self.month_entrants = 0.0
@@ -155,9 +163,6 @@ class AgingModel(mesa.Model):
         n_before = self.people.n
         self._enter_cohort()
         changed = self._transition()
-        nxt = self.month + 1
-        if nxt < self.n_months:  # next month's draws are generated while the stages below run
-            self.streams.prefetch("ability", nxt, self.people.next_pid + int(self.entry.count[nxt]))
         if self.care is not None:
             self.care.step(self.month, changed, n_before)
         if self.person_schemes is not None:
@@ -197,7 +202,10 @@ class AgingModel(mesa.Model):
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)
         self.people.compact(self.people.ability != DEAD)
-        self.year_ability = self.ability_model.for_year(self.year)
+        year_ability = self.ability_model.for_year(self.year)
+        if year_ability is not self.year_ability:
+            self.year_ability = year_ability
+            self.tables = PackedTables.build(year_ability, self.code_span)
         if self.care is not None:
             self.care.close_year(self.year - 1)
             self.care.new_year(self.month)
@@ -212,22 +220,31 @@ class AgingModel(mesa.Model):
         rng = self.streams.generator("entry", self.month)
         cols = self.synth.entrants(rng, n, self.scenario.region.entry.male_share, w)
         self.people.add(cols)
+        self._set_codes(self.people.n - n)
         self.month_entrants = n * w
         self.alive_people += self.month_entrants
         self.collector.add_flow(self.year, "entrants", cols["county"], cols["weight"])
 
-    def _transition(self) -> np.ndarray:
-        """Ability change and death for everyone alive, then everyone ages a month.
+    def _set_codes(self, first: int) -> None:
+        """Packed state codes of the rows from ``first`` on (new people)."""
+        p = self.people
+        p.code[first:] = state_code(self.code_span, p.age_m[first:], p.sex[first:], p.ability[first:])
 
+    def _transition(self) -> np.ndarray:
+        """Ability change and death for everyone alive, then everyone alive ages a month.
+
+        Each person's 32-bit draw is keyed by id and month (rng.RandomStreams.draws); only the rows
+        that change level or die are touched after the comparison with their row's threshold.
         Returns the mask of who changed level (incl. death) this month."""
         p = self.people
-        u = self.streams.uniforms("ability", self.month, p.pid, p.next_pid)
-        before = p.ability
-        after = next_state(self.year_ability, p.age_m // MONTHS_PER_YEAR, p.sex, before, u)
-        died = (after == DEAD) & (before != DEAD)
-        changed = after != before
-        before[:] = after
-        p.age_m[:] += after != DEAD
+        u = self.streams.draws("ability", self.month, p.pid, out=self._draws)
+        rows, new = month_transition(self.year_ability, self.tables, p.code, u, self._scratch)
+        died = apply_moves(p.code, p.ability, rows, new, self.code_span)
+        alive = np.not_equal(p.ability, DEAD, out=self._scratch[1][: p.n])
+        np.add(p.age_m, alive, out=p.age_m, casting="unsafe")
+        np.add(p.code, alive, out=p.code, casting="unsafe")
+        changed = np.zeros(p.n, dtype=bool)
+        changed[rows] = True
         dead_w = p.weight[died]
         self.month_deaths = float(dead_w.sum(dtype=np.float64))
         self.alive_people -= self.month_deaths

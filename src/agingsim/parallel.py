@@ -3,7 +3,7 @@
 numpy releases the GIL in random generation, ``take`` and ufuncs, so splitting a million-person
 operation into contiguous chunks uses every core. Results never depend on the number of threads:
 each element is computed the same way whichever chunk it falls in, and random numbers are keyed by
-fixed blocks of person ids (rng.py), not by thread.
+person id (rng.py), not by thread.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 #: Below this many elements a chunk is not worth a thread hand-off.
@@ -38,20 +38,6 @@ def run_parallel(tasks: list[Callable[[], None]]) -> None:
         return
     for future in [_pool(workers).submit(task) for task in tasks]:
         future.result()
-
-
-@cache
-def _background() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="agingsim-ahead")
-
-
-def start_background(tasks: list[Callable[[], None]]) -> list[Future[None]] | None:
-    """Queue tasks on one background thread and return at once, so the calling thread keeps a core
-    for itself (``None`` with one thread: the caller runs the tasks when it needs them). A task not
-    yet started can be taken back with ``Future.cancel()`` and run in parallel by the caller."""
-    if n_threads() <= 1:
-        return None
-    return [_background().submit(task) for task in tasks]
 
 
 def chunks(n: int) -> list[slice]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Field → dtype. 23 bytes per person; ``pid`` keys the common random numbers (see rng.py).
+#: Field → dtype. 25 bytes per person; ``pid`` keys the common random numbers (see rng.py).
 FIELDS: dict[str, type[np.generic]] = {
     "pid": np.int32,  # person id, stable for life
     "age_m": np.int16,  # age in completed months
     "sex": np.int8,  # index into SEXES
     "ability": np.int8,  # 0–4 GB/T 42195 level, 5 dead
+    "code": np.int16,  # packed (sex, ability, age in months) row of the transition tables (ability/)
     "county": np.int16,  # index into the region's counties
     "residence": np.int8,  # 0 urban, 1 rural
     "econ": np.int8,  # index into ECON_STATUSES
@@ -26,7 +27,7 @@ FIELDS: dict[str, type[np.generic]] = {
     "wait_since": np.int16,  # simulated month the person joined a bed queue, -1 not waiting
 }
 #: Fields new people may omit: they start with these values (the care system sets them).
-DEFAULTS: dict[str, int] = {"provider": -1, "wait_since": -1}
+DEFAULTS: dict[str, int] = {"provider": -1, "wait_since": -1, "code": 0}
 
 
 class People:
@@ -67,10 +68,18 @@ class People:
         return pids
 
     def compact(self, keep: np.ndarray) -> None:
-        """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order."""
-        m = int(keep.sum())
-        for arr in self._data.values():
-            arr[:m] = arr[: self.n][keep]
+        """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order.
+
+        Rows before the first one dropped stay where they are; only the live rows after it move
+        (one gather per field of the row indices kept, computed once)."""
+        rows = np.flatnonzero(keep)
+        m = len(rows)
+        # rows[i] == i for the leading run of kept rows; rows[i] > i from the first gap on
+        first = int(np.searchsorted(rows - np.arange(m), 0, side="right")) if m else 0
+        if m < self.n:
+            tail = rows[first:]
+            for arr in self._data.values():
+                arr[first:m] = arr.take(tail)
         self.n = m
         self.layout += 1
 

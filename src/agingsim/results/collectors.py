@@ -1,7 +1,9 @@
 """Yearly tables from the people arrays: stock by age band × sex × ability, and flows.
 
 Counts are weighted (real people, never simulated ones) and computed with one ``np.bincount`` over a
-mixed-radix key, so a snapshot of a million people costs milliseconds.
+small-integer key: the county and the packed state code (ability/transitions.py), which already holds
+sex, level and age in months. Age months are then summed into the output's bands on the small table,
+so a snapshot of a million people reads two int16 columns and the weights, and costs milliseconds.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from agingsim.ability.transitions import AGE0_M
 from agingsim.population.attributes import ABILITY_LEVELS, DEAD, SEXES
-from agingsim.population.margins import band_index
 from agingsim.population.people import People
 from agingsim.scenario.schema import age_band_labels
 
@@ -22,19 +24,28 @@ OUTPUT_AGE_BANDS: tuple[str, ...] = age_band_labels(OUTPUT_AGE_EDGES)
 class PopulationCollector:
     """Collects the population as at 1 January of each year, and entrants and deaths per year."""
 
-    def __init__(self, county_ids: list[str]) -> None:
+    def __init__(self, county_ids: list[str], code_span: int) -> None:
         self.county_ids = county_ids
+        self.code_span = code_span
         self.shape = (len(county_ids), len(SEXES), len(OUTPUT_AGE_BANDS), len(ABILITY_LEVELS) + 1)
+        #: first age month (past 60) of each output band, for np.add.reduceat over the age axis
+        starts = [e * 12 - AGE0_M for e in OUTPUT_AGE_EDGES]
+        self._band_starts = np.array([a for a in starts if a < code_span])
         self.stock: dict[int, np.ndarray] = {}
         self.entrants: dict[int, np.ndarray] = {}
         self.deaths: dict[int, np.ndarray] = {}
 
     def snapshot(self, year: int, people: People) -> None:
-        band = band_index(people.age_m // 12, OUTPUT_AGE_EDGES).astype(np.int64)
         c, s, b, a = self.shape
-        key = ((people.county.astype(np.int64) * s + people.sex) * b + band) * a + people.ability
-        counts = np.bincount(key, weights=people.weight, minlength=c * s * b * a)
-        self.stock[year] = counts.reshape(self.shape)[..., :DEAD]
+        n_codes = s * a * self.code_span
+        key = people.county.astype(np.int32)
+        key *= n_codes
+        key += people.code
+        counts = np.bincount(key, weights=people.weight, minlength=c * n_codes)
+        by_month = counts.reshape(c, s, a, self.code_span)
+        by_band = np.zeros((c, s, a, b))
+        by_band[..., : len(self._band_starts)] = np.add.reduceat(by_month, self._band_starts, axis=-1)
+        self.stock[year] = by_band.transpose(0, 1, 3, 2)[..., :DEAD]
         n = len(self.county_ids)
         self.entrants.setdefault(year, np.zeros(n))
         self.deaths.setdefault(year, np.zeros(n))
