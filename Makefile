@@ -32,9 +32,12 @@ test: install browser
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
-## Speed and memory benchmark (not part of the tests).
+## Speed benchmarks (not part of the tests): agingsim against its peers on the same dynamics, then
+## behaviour against population only. Installs the peers (the `bench` extra) first.
 bench: install
-	$(BIN)/python benchmarks/bench_population.py
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench_peers.py
+	$(BIN)/python benchmarks/bench_behaviour.py --repeats 3
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
