@@ -235,7 +235,7 @@ class AgingModel(mesa.Model):
 
         Each person's 32-bit draw is keyed by id and month (rng.RandomStreams.draws); only the rows
         that change level or die are touched after the comparison with their row's threshold.
-        Returns the mask of who changed level (incl. death) this month."""
+        Returns the rows that changed level (incl. death) this month, in row order."""
         p = self.people
         u = self.streams.draws("ability", self.month, p.pid, out=self._draws)
         rows, new = month_transition(self.year_ability, self.tables, p.code, u, self._scratch)
@@ -243,10 +243,8 @@ class AgingModel(mesa.Model):
         alive = np.not_equal(p.ability, DEAD, out=self._scratch[1][: p.n])
         np.add(p.age_m, alive, out=p.age_m, casting="unsafe")
         np.add(p.code, alive, out=p.code, casting="unsafe")
-        changed = np.zeros(p.n, dtype=bool)
-        changed[rows] = True
         dead_w = p.weight[died]
         self.month_deaths = float(dead_w.sum(dtype=np.float64))
         self.alive_people -= self.month_deaths
         self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)
-        return changed
+        return rows

@@ -397,13 +397,13 @@ class CareSystem:
         return [rows[order[bounds[r] : bounds[r + 1]]] for r in range(period)]
 
     def step(self, sim_month: int, changed: np.ndarray, first_entrant: int) -> None:
-        """One month, after transitions. ``changed`` masks the people whose level changed (incl.
-        death); rows from ``first_entrant`` on turned 60 this month.
+        """One month, after transitions. ``changed`` holds the rows whose level changed (incl.
+        death), in row order; rows from ``first_entrant`` on turned 60 this month.
 
-        Full passes over the arrays are few (who changed, the reviewers); the people waiting and the
-        holders of places are kept as row indices from month to month (rebuilt each January), the
-        counts by setting and level are kept up to date from the rows that changed, and everything
-        else works on the small sets of people reviewing, waiting or holding a place.
+        No pass over all the people: the people waiting and the holders of places are kept as row
+        indices from month to month (rebuilt each January), the counts by setting and level are kept
+        up to date from the rows that changed, and everything else works on the small sets of people
+        reviewing, waiting or holding a place.
         """
         self._month = sim_month
         p = self.people
@@ -416,7 +416,7 @@ class CareSystem:
 
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
-        moved = np.flatnonzero(changed[:first_entrant])
+        moved = changed[: np.searchsorted(changed, first_entrant)]
         self._shift(moved, level_was=self._level_was[moved])
         self._shift(np.arange(first_entrant, p.n))
 
@@ -437,12 +437,10 @@ class CareSystem:
         # (each person once every ``review_every_months``, staggered by person id). People with
         # intact ability cared for by family and not waiting do not review: their logit probability
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
-        # leaving them out keeps the month cheap. ``changed`` is this month's scratch mask.
-        review = changed
-        review[first_entrant:] = True
-        review[queue] = True
-        review[self._rota_rows(sim_month % self.choice.review_every_months, moved)] = True
-        reviewers = np.flatnonzero(review)
+        # leaving them out keeps the month cheap. Each reviewer once, in row order.
+        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved)
+        entrants = np.arange(first_entrant, p.n)
+        reviewers = np.unique(np.concatenate([moved, queue, rota, entrants]))
         lvl = p.ability[reviewers]
         keep = (lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE) | (p.wait_since[reviewers] >= 0)
         reviewers = reviewers[(lvl != DEAD) & keep]
