@@ -1,0 +1,173 @@
+"""Review and choice: who reviews their care this month (the yearly rota by person id) and what
+they choose (choice.mnl), with the queues, places and settings that follow from the choice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agingsim.choice.mnl import (
+    DAY_CARE,
+    FAMILY_BED,
+    FAMILY_CARE,
+    HOME,
+    INSTITUTION,
+    N_SETTINGS,
+    ChoiceInputs,
+    choose,
+    probabilities,
+    utilities,
+)
+from agingsim.population.attributes import CARE_SETTINGS
+from agingsim.population.people import People
+from agingsim.schemes.monthly import PersonSchemes
+from agingsim.services.admission import admit
+from agingsim.services.statistics import MONTHS, YearStats
+
+
+class Review:
+    """The review rota (row indices kept from January, by person id modulo the review period) and the
+    reviewers' choice; works on the reviewers' rows only."""
+
+    def _rota_rows(self, residue: int, moved: np.ndarray) -> np.ndarray:
+        """Rows due for their review this month: person id ≡ ``residue`` (mod the review period).
+
+        Only rows that could pass the reviewers' filter are returned (with some extra, filtered
+        later). Built each January from the rows not cared for by family at intact ability or
+        waiting; an intact person at home can only become a reviewer by a change of level, so the
+        rows whose level changed since (``moved`` this month, kept by residue) are added, and so are
+        the entrants since January, checked on their own slice.
+        """
+        p = self.people
+        period = self.choice.review_every_months
+        if self._rota is None:
+            idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
+            self._rota = self._by_residue(np.flatnonzero(~idle))
+            self._rota_late = [[] for _ in range(period)]
+            self._rota_n = p.n
+        for r, rows in enumerate(self._by_residue(moved)):
+            self._rota_late[r].append(rows)
+        new = np.arange(self._rota_n, p.n)
+        return np.concatenate(
+            [self._rota[residue], *self._rota_late[residue], new[p.pid[new] % period == residue]]
+        )
+
+    def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
+        """``rows`` split by person id modulo the review period."""
+        period = self.choice.review_every_months
+        res = (self.people.pid[rows] % period).astype(np.int8)  # small ints: numpy sorts them by radix
+        order = np.argsort(res, kind="stable")
+        bounds = np.searchsorted(res[order], np.arange(period + 1))
+        return [rows[order[bounds[r] : bounds[r + 1]]] for r in range(period)]
+
+    def _choose(
+        self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Reviewers weigh the settings; queues, beds and places change accordingly (``occupied`` is
+        kept up to date as day-care places are taken). Returns the rows that took a day-care place
+        and the reviewers' priority groups."""
+        p = self.people
+        if not len(idx):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
+        lvl = p.ability[idx].astype(np.int64)
+        county = p.county[idx].astype(np.int64)
+        prio = self._priority(idx)
+        priority_person = prio < self.n_g - 1
+        net = np.zeros((len(idx), N_SETTINGS))
+        net[:, INSTITUTION] = np.where(priority_person, self.price_public[lvl], self.price_private[lvl])
+        net[:, HOME] = self.price_home[lvl]
+        net[:, FAMILY_BED] = self.price_family_bed[lvl]
+        net[:, DAY_CARE] = self.b.prices.day_care
+        if self.vouchers is not None:
+            net -= self.vouchers.values(self.start_key + sim_month, p, idx)
+            np.maximum(net, 0.0, out=net)
+        dist = np.zeros(len(idx))
+        if self.distance_km is not None:
+            dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1), county]
+        x = ChoiceInputs(
+            ability=lvl,
+            family=p.family[idx].astype(np.int64),
+            econ=p.econ[idx].astype(np.int64),
+            current=p.care_setting[idx].astype(np.int64),
+            net_price=net,
+            wait_months=self.expected_wait[county],
+            unmet_share=1.0 - self.delivered[county, HOME],
+            distance_km=dist,
+        )
+        u = self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx])
+        chosen = choose(probabilities(utilities(self.choice, x)), u)
+        chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
+
+        cur = p.care_setting[idx]
+        was_waiting = p.wait_since[idx] >= 0
+        w = p.weight[idx].astype(np.float64)
+        # leave the queue
+        leave = was_waiting & (chosen != INSTITUTION)
+        np.add.at(year.left, (county[leave], prio[leave]), w[leave])
+        p.wait_since[idx[leave]] = -1
+        # join the queue (keeping the current setting while waiting)
+        join = ~was_waiting & (chosen == INSTITUTION) & (cur != INSTITUTION)
+        np.add.at(year.arrivals, (county[join], prio[join]), w[join])
+        p.wait_since[idx[join]] = sim_month
+        # leave a bed or a day-care place
+        move = (chosen != cur) & (chosen != INSTITUTION)
+        release = idx[move & ((cur == INSTITUTION) | (cur == DAY_CARE))]
+        held = p.provider[release].astype(np.int64)
+        np.subtract.at(occupied, held[held >= 0], p.weight[release][held >= 0])
+        p.provider[release] = -1
+        # home-based settings need no place
+        home_based = move & (chosen != DAY_CARE)
+        p.care_setting[idx[home_based]] = chosen[home_based]
+        # day care needs a place: first come (by person id) while places last, else stay put
+        want = idx[move & (chosen == DAY_CARE)]
+        placed = np.zeros(0, dtype=np.int64)
+        if len(want):
+            free = self._beds - occupied
+            n = len(want)
+            none = [[] for _ in range(self.n_c)]
+            got, where = admit(
+                p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
+                np.zeros(n, dtype=np.int8),
+                np.zeros(n), p.pid[want], none, self.day_care_providers, free,
+            )  # fmt: skip
+            placed = want[got]
+            p.provider[placed] = where
+            p.care_setting[placed] = DAY_CARE
+            np.add.at(occupied, where, p.weight[placed])
+        # anyone who left a place without taking another is cared for by family
+        cs = p.care_setting[idx]
+        orphan = idx[(p.provider[idx] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
+        p.care_setting[orphan] = FAMILY_CARE
+        return placed, prio
+
+
+class VoucherTable:
+    """Monthly value, per care setting, of the vouchers and purchased services a person is entitled to.
+
+    The person schemes that name the settings they pay for (``uses``) count; entitlements come from
+    the schemes' own :meth:`PersonSchemes.entitlements` (exclusions of other schemes' recipients
+    included), and the choice model subtracts them from list prices, so a voucher makes the settings
+    it pays for cheaper.
+    """
+
+    def __init__(self, schemes: PersonSchemes) -> None:
+        self.schemes = schemes
+        self.uses = {
+            s.id: np.isin(np.arange(N_SETTINGS), [CARE_SETTINGS.index(u) for u in s.spec.uses])
+            for s in schemes.schemes
+            if s.spec.uses
+        }
+
+    def values(self, month: int, people: People, idx: np.ndarray) -> np.ndarray:
+        ps = self.schemes
+        cols = {f: getattr(people, f)[idx] for f in ps.grid.people_fields()}
+        cells = ps.grid.cells(cols)
+        county = people.county[idx]
+        out = np.zeros((len(idx), N_SETTINGS))
+        received: dict[str, np.ndarray] = {}
+        for s in ps.schemes:  # in order: a scheme may exclude the recipients of those before it
+            a, _ = ps.entitlements(s, month, cells, county, received)
+            received[s.id] = a > 0
+            if s.id in self.uses:
+                out[:, self.uses[s.id]] += a[:, None]
+        return out
