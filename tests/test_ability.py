@@ -14,6 +14,7 @@ from agingsim.ability.intensities import (
     interpolate_mx,
     transition_matrices,
 )
+from agingsim.rng import RandomStreams
 
 
 @pytest.fixture
@@ -124,8 +125,9 @@ def test_packed_code_is_the_row_of_age_sex_and_state(ability):
 
 
 def test_packed_transition_equals_the_inverse_cdf_on_the_same_uniforms(ability):
-    """month_transition on 32-bit draws d gives exactly next_state's states on u = (d + 0.5) / 2**32,
-    dead included (absorbing), so the packed engine samples P = expm(Q/12) row by row."""
+    """month_transition on the ids' 32-bit draws d (RandomStreams.draws) gives exactly next_state's
+    states on u = (d + 0.5) / 2**32, dead included (absorbing), so the packed engine samples
+    P = expm(Q/12) row by row."""
     from agingsim.ability.transitions import (
         PackedTables,
         apply_moves,
@@ -138,13 +140,13 @@ def test_packed_transition_equals_the_inverse_cdf_on_the_same_uniforms(ability):
     tables = PackedTables.build(ability, span)
     n = 400_000
     age_m, sex, state = _packed_people(ability, n, 4)
-    draws = np.random.default_rng(5).integers(0, 2**32, n, dtype=np.uint32)
-    draws[:4] = [0, 2**32 - 1, 2**32 - 1, 0]
+    pids = np.arange(n, dtype=np.int32)
+    keys = RandomStreams(5).keys("ability", 3)
+    draws = RandomStreams(5).draws("ability", 3, pids)
     state[:2] = DEAD
     expected = next_state(ability, age_m // 12, sex, state, (draws + 0.5) / 2**32)
     code = state_code(span, age_m, sex, state)
-    scratch = (np.empty(n, np.uint32), np.empty(n, bool))
-    rows, new = month_transition(ability, tables, code, draws, scratch)
+    rows, new = month_transition(ability, tables, code, pids, keys)
     assert (new != state[rows]).all() and np.all(np.diff(rows) > 0)
     got = state.copy()
     died = apply_moves(code, got, rows, new, span)

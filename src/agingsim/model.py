@@ -83,9 +83,7 @@ class AgingModel(mesa.Model):
         self.code_span = code_span(scenario.ability.age_max, self.n_months)
         self.tables = PackedTables.build(self.year_ability, self.code_span)
         self._set_codes(0)
-        cap = self.people.capacity
-        self._draws = np.empty(cap, np.uint32)
-        self._scratch = (np.empty(cap, np.uint32), np.empty(cap, bool))
+        self._alive = np.empty(self.people.capacity, bool)  # scratch: who is alive after the month
 
         self.collector = PopulationCollector([c.id for c in scenario.region.counties], self.code_span)
         self.alive_people = float(self.people.weight.sum(dtype=np.float64))
@@ -237,10 +235,10 @@ class AgingModel(mesa.Model):
         that change level or die are touched after the comparison with their row's threshold.
         Returns the rows that changed level (incl. death) this month, in row order."""
         p = self.people
-        u = self.streams.draws("ability", self.month, p.pid, out=self._draws)
-        rows, new = month_transition(self.year_ability, self.tables, p.code, u, self._scratch)
+        keys = self.streams.keys("ability", self.month)
+        rows, new = month_transition(self.year_ability, self.tables, p.code, p.pid, keys)
         died = apply_moves(p.code, p.ability, rows, new, self.code_span)
-        alive = np.not_equal(p.ability, DEAD, out=self._scratch[1][: p.n])
+        alive = np.not_equal(p.ability, DEAD, out=self._alive[: p.n])
         np.add(p.age_m, alive, out=p.age_m, casting="unsafe")
         np.add(p.code, alive, out=p.code, casting="unsafe")
         dead_w = p.weight[died]

@@ -20,8 +20,6 @@ import zlib
 
 import numpy as np
 
-from agingsim.parallel import chunks, run_parallel
-
 # Chris Wellons' "triple32" integer hash (hash-prospector; bias 0.021, near the ideal 0.0): three
 # xorshift-multiply rounds, a bijection of 32-bit words. The month's second key word is mixed in
 # after the first round, so two months (or purposes) give unrelated numbers to the same id.
@@ -60,7 +58,6 @@ class RandomStreams:
     def __init__(self, seed: int, replication: int = 0) -> None:
         self.seed = int(seed)
         self.replication = int(replication)
-        self._tmp = np.empty(0, np.uint32)
 
     def seed_sequence(self, purpose: str, *keys: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(
@@ -71,27 +68,28 @@ class RandomStreams:
         """A generator for draws that are not per person (e.g. building the population)."""
         return np.random.default_rng(self.seed_sequence(purpose, *keys))
 
+    def keys(self, purpose: str, month: int) -> tuple[np.uint32, np.uint32]:
+        """The two 32-bit key words of ``purpose`` in ``month`` for :func:`hash32`."""
+        k1, k2 = self.seed_sequence(purpose, month).generate_state(2, dtype=np.uint32)
+        return k1, k2
+
     def draws(self, purpose: str, month: int, pids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """One uniform 32-bit word per person for ``purpose`` in ``month``, from the id alone.
+        """One uniform 32-bit word per person for ``purpose`` in ``month``, from the id alone:
+        ``hash32(pid, *keys(purpose, month))``.
 
         ``U = (word + 0.5) / 2**32`` is uniform on (0, 1). Person ``k`` gets the same word whoever
         else is drawn for, in whatever order and on however many threads, which is what common
         random numbers need; only the people passed are drawn for (never every id ever issued).
-        ``out`` (uint32, ``len(pids)``) is filled when given, so a monthly caller allocates nothing.
+        ``out`` (uint32, ``len(pids)``) is filled when given. The monthly ability transition computes
+        the same words block by block inside its own pass (ability.transitions.month_transition).
         """
-        k1, k2 = self.seed_sequence(purpose, month).generate_state(2, dtype=np.uint32)
+        k1, k2 = self.keys(purpose, month)
         n = len(pids)
         out = np.empty(n, np.uint32) if out is None else out[:n]
-        if len(self._tmp) < n:
-            self._tmp = np.empty(max(n, len(self._tmp) * 5 // 4), np.uint32)
-        tmp = self._tmp
-
-        def task(sl: slice) -> None:
-            for a in range(sl.start, sl.stop, HASH_BLOCK):
-                b = min(a + HASH_BLOCK, sl.stop)
-                hash32(pids[a:b], k1, k2, out[a:b], tmp[a:b])
-
-        run_parallel([lambda sl=sl: task(sl) for sl in chunks(n)])
+        tmp = np.empty(min(n, HASH_BLOCK), np.uint32)
+        for a in range(0, n, HASH_BLOCK):
+            b = min(a + HASH_BLOCK, n)
+            hash32(pids[a:b], k1, k2, out[a:b], tmp[: b - a])
         return out
 
     def sparse_uniforms(self, purpose: str, month: int, pids: np.ndarray) -> np.ndarray:

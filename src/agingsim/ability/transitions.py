@@ -17,6 +17,7 @@ import numpy as np
 from agingsim.ability.intensities import N_STATES, AbilityModel
 from agingsim.parallel import chunks, run_parallel
 from agingsim.population.attributes import DEAD
+from agingsim.rng import HASH_BLOCK, hash32
 
 MONTHS_PER_YEAR = 12
 #: Age in months at which the tables start (everyone simulated is 60 or over).
@@ -118,27 +119,43 @@ def month_transition(
     model: AbilityModel,
     tables: PackedTables,
     code: np.ndarray,
-    draws: np.ndarray,
-    scratch: tuple[np.ndarray, np.ndarray],
+    pids: np.ndarray,
+    keys: tuple[np.uint32, np.uint32],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Who moves this month and to which state, from each person's packed ``code`` and 32-bit draw.
+    """Who moves this month and to which state, from each person's packed ``code`` and the 32-bit
+    draw ``rng.hash32(pid, *keys)`` of their id under this month's keys.
 
-    ``scratch`` is a uint32 and a bool buffer at least as long as ``code``, reused month to month so
-    that no large array is allocated. Returns the rows that change state (in row order) and their
-    new states; nothing else is touched: updating the movers' codes and state is the caller's.
+    One pass in cache-sized blocks: hash the block's ids, gather its thresholds, compare, keep the
+    movers and their draws; the draws of everyone else are never stored. Blocks are split across
+    threads; each person's draw and outcome depend only on their id and code, never on the split.
+    Returns the rows that change state (in row order) and their new states; nothing else is
+    touched: updating the movers' codes and state is the caller's (:func:`apply_moves`).
     """
-    thr_buf, mask_buf = scratch
+    k1, k2 = keys
     parts = chunks(len(code))
-    found: list[np.ndarray] = [np.empty(0, np.intp)] * len(parts)
+    found: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0, np.intp), np.empty(0, np.uint32))] * len(parts)
 
     def run(i: int, sl: slice) -> None:
-        thr = tables.threshold.take(code[sl], out=thr_buf[sl])
-        found[i] = np.flatnonzero(np.greater(draws[sl], thr, out=mask_buf[sl])) + sl.start
+        size = min(HASH_BLOCK, sl.stop - sl.start)
+        u, tmp, thr = (np.empty(size, np.uint32) for _ in range(3))
+        mask = np.empty(size, bool)
+        rows, words = [], []
+        for a in range(sl.start, sl.stop, HASH_BLOCK):
+            b = min(a + HASH_BLOCK, sl.stop)
+            m = b - a
+            hash32(pids[a:b], k1, k2, u[:m], tmp[:m])
+            tables.threshold.take(code[a:b], out=thr[:m])
+            hit = np.flatnonzero(np.greater(u[:m], thr[:m], out=mask[:m]))
+            rows.append(hit + a)
+            words.append(u[hit])
+        if rows:
+            found[i] = (np.concatenate(rows), np.concatenate(words))
 
     run_parallel([lambda i=i, sl=sl: run(i, sl) for i, sl in enumerate(parts)])
-    rows = np.concatenate(found) if len(found) > 1 else found[0]
+    rows = np.concatenate([r for r, _ in found])
+    draws = np.concatenate([w for _, w in found])
     cell = tables.cell[code[rows]]
-    u = (draws[rows] + 0.5) * (1.0 / U32)
+    u = (draws + 0.5) * (1.0 / U32)
     k = (u[:, None] >= model.cumulative[cell]).sum(axis=1)
     new = model.order[cell, k]
     moved = k > 0  # a draw past the threshold whose float32 CDF still says "stay" stays
