@@ -1,0 +1,43 @@
+"""Issue 17: the packed engine state. Each person carries at most 32 bytes, and the packed state
+code that the monthly transition looks up stays equal to (sex, level, months past 60) through
+entry, transitions, ageing and the yearly compaction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agingsim.ability.transitions import state_code
+from agingsim.model import AgingModel
+from agingsim.population.attributes import DEAD
+from agingsim.population.people import People
+
+
+def test_state_is_at_most_32_bytes_per_person():
+    assert People.bytes_per_person() <= 32
+
+
+def test_packed_codes_follow_age_sex_and_level_through_a_run(tiny_scenario):
+    model = AgingModel(tiny_scenario.with_run(years=2))
+    seen_dead = False
+    for _ in range(model.n_months):
+        model.step()
+        p = model.people
+        np.testing.assert_array_equal(p.code, state_code(model.code_span, p.age_m, p.sex, p.ability))
+        seen_dead |= bool((p.ability == DEAD).any())
+    assert seen_dead and model.people.layout >= 1  # deaths happened and rows were compacted
+
+
+def test_the_dead_do_not_age_and_the_living_do(tiny_scenario):
+    model = AgingModel(tiny_scenario.with_run(years=1))
+    model.step()
+    p = model.people
+    pid, age, dead = p.pid.copy(), p.age_m.copy(), p.ability == DEAD
+    model.step()
+    q = model.people
+    same = q.pid[: len(pid)] == pid
+    assert same.all()
+    after = q.age_m[: len(pid)]
+    still_dead = dead & (q.ability[: len(pid)] == DEAD)
+    np.testing.assert_array_equal(after[still_dead], age[still_dead])
+    alive = q.ability[: len(pid)] != DEAD
+    np.testing.assert_array_equal(after[alive], age[alive] + 1)
