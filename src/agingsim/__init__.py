@@ -5,7 +5,15 @@ The package is laid out as the monthly pipeline it simulates: ``population`` (th
 provenance), ``model`` (the mesa.Model that wires a month) and ``results`` (atomic output files).
 """
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# One OpenBLAS thread unless the user asks for more (set before numpy loads). agingsim's matrices are
+# tiny (6×6 transition matrices, county × level tables) and its own threads split the arrays of
+# people (parallel.py); OpenBLAS's per-core threads only contend for the cores. Measured on the
+# project's shared 2-core machine: building the ability model (92 expm) took 0.5–1.2 s with them and
+# 10–30 ms without.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 try:
     __version__ = version("agingsim")

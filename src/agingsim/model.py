@@ -12,6 +12,7 @@ Data flows one way; nothing downstream reaches back except through next month's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -27,7 +28,9 @@ from agingsim.rng import RandomStreams
 from agingsim.scenario import Scenario
 from agingsim.schemes.facility import book_facility_schemes, compile_facilities
 from agingsim.schemes.monthly import PersonSchemes
-from agingsim.services.care_system import CareSystem, VoucherTable
+
+if TYPE_CHECKING:
+    from agingsim.services.care_system import CareSystem
 
 MONTHS_PER_YEAR = 12
 #: Distance assumed to a day-care facility where the geography has none open (beyond any walk).
@@ -118,7 +121,10 @@ class AgingModel(mesa.Model):
         )
 
     def _care_system(self, plans: dict) -> CareSystem:
-        """Providers, queues and care choice (the behaviour model of calibration/behaviour/)."""
+        """Providers, queues and care choice (the behaviour model of calibration/behaviour/); imported
+        here so that runs without behaviour do not load salabim and the care stages."""
+        from agingsim.services.care_system import CareSystem, VoucherTable
+
         sc = self.scenario
         policy = sc.file.policy
         ps = self.person_schemes
