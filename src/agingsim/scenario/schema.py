@@ -7,6 +7,7 @@ rather than a silently ignored one); the validators below add the domain checks:
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from typing import Annotated, Any, Literal, get_args
 
@@ -109,6 +110,24 @@ class Entry(Strict):
     male_share: Probability
 
 
+class PopulationBase(Strict):
+    """Where the region's people by age × sex come from: a table at a stated reference date.
+
+    ``file`` is a CSV next to the region file (format: :mod:`agingsim.population.base`), at
+    ``reference_date`` (the 2020 census counts people at 0:00 on 1 November 2020). The people 60+ at
+    the start and those turning 60 each year are the table's own cohorts, survived forward with the
+    model's mortality; ``net_migration_rate`` (per year, share of the cohort) adds or removes movers
+    aged 40–59. For years when cohorts younger than the table's youngest age would be needed,
+    ``projection`` names a projection CSV (``year, sex, age, people``: 5-year groups at 1 July, as
+    UN WPP 2024's calibration/data/wpp2024_china_pop5.csv) scaled to the region.
+    """
+
+    file: str = Field(min_length=1, pattern=r"\.csv$")
+    reference_date: datetime.date
+    net_migration_rate: float = Field(0.0, ge=-0.1, le=0.1)
+    projection: str | None = Field(default=None, min_length=1, pattern=r"\.csv$")
+
+
 class RegionFile(Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -120,9 +139,29 @@ class RegionFile(Strict):
         pattern=r"^(county|city)$",
         description="what the sub-units below are: counties/districts (default) or a province's cities",
     )
-    pop_60plus: Annotated[float, Field(gt=0)]
-    entry: Entry
+    #: people 60+ at the start; with a population base it is the table's 60+ at its reference date
+    #: (filled in by the loader when absent, checked against the table when given)
+    pop_60plus: Annotated[float, Field(gt=0)] | None = None
+    #: flat inflow at 60, for regions without a population base
+    entry: Entry | None = None
+    population_base: PopulationBase | None = None
     counties: list[County] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _entry_or_base(self) -> RegionFile:
+        if self.population_base is None:
+            if self.entry is None:
+                raise ValueError(
+                    "needs [entry] (a flat inflow at 60) or [population_base] (a table by age × sex)"
+                )
+            if self.pop_60plus is None:
+                raise ValueError("pop_60plus: field required without [population_base]")
+        elif self.entry is not None:
+            raise ValueError(
+                "give either [entry] or [population_base], not both: with a base table, people turning 60 "
+                "come from its cohorts"
+            )
+        return self
 
     @field_validator("counties")
     @classmethod
