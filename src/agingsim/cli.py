@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_calibration(sub)
     add_sweep(sub)
     add_geo(sub)
+    from agingsim.region.cli import add_parser as add_region  # light: the commands import lazily
+
+    add_region(sub)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")

@@ -1,0 +1,331 @@
+"""``agingsim region import FILLED.xlsx --id NAME``: a filled workbook → region files the model reads.
+
+Writes, into one folder (default ``calibration/regions/``):
+
+* ``NAME.toml``: the region (names, ``[population_base]`` at the workbook's reference date, counties);
+* ``NAME_population.csv``: people by age × sex in the population-base format
+  (:mod:`agingsim.population.base`, calibration/regions/README.md), each row with the user's source;
+* ``NAME_margins.toml``: the attribute margins for the region: the base margins (``china_2020``) with
+  the age–sex rows of the region's own table (ages 60+, split to single years as the base table is)
+  and, when the economic-status sheet is filled, 特困/低保/低保边缘 shares scaled to the user's counts.
+
+Every figure carries the source the user wrote in the row's source column (``assumption: ...`` in that
+column becomes an ``assumption`` label); a figure with an empty source is an error, not a silent
+assumption. Nothing is written unless every check passes: the files are staged in a hidden folder,
+read back with the scenario loader, then renamed into place together (and rolled back if a rename
+fails), so the folder ends with all three files or none of them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.population.base import COLUMNS, PopulationTable, read_population_table
+from agingsim.region import tomlwrite
+from agingsim.region.reader import FilledWorkbook, Label, read_workbook
+from agingsim.region.workbook import ECON, ECON_ROWS, POPULATION
+from agingsim.scenario.loader import load_labelled_plain, load_population_base, project_root
+from agingsim.scenario.schema import MarginsFile, RegionFile, age_band_labels, validate_attribute_margin
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: The national margins a region's file starts from (ability, family, care setting stay national).
+BASE_MARGINS = "china_2020"
+
+
+@dataclass(frozen=True)
+class ImportedRegion:
+    """Paths of the files written by :func:`import_workbook`."""
+
+    region: Path
+    population: Path
+    margins: Path
+
+    def all(self) -> tuple[Path, Path, Path]:
+        return (self.region, self.population, self.margins)
+
+
+def default_out_dir() -> Path:
+    return project_root() / "calibration" / "regions"
+
+
+def _csv_cell(v: object) -> str:
+    s = str(v)
+    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n\r') else s
+
+
+def _people_text(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def population_csv(wb: FilledWorkbook) -> tuple[str, list[int]]:
+    """The population-base CSV text and, for each CSV data row, its workbook row."""
+    lines = [",".join(COLUMNS)]
+    rows = []
+    for rec in wb.population:
+        v = rec.values
+        upper = "" if v.get("age_upper") is None else str(v["age_upper"])
+        assert rec.label is not None
+        cells = (v["age_lower"], upper, v["sex"], _people_text(v["people"]), rec.label.csv_text())
+        lines.append(",".join(_csv_cell(c) for c in cells))
+        rows.append(rec.row)
+    return "\n".join(lines) + "\n", rows
+
+
+_CSV_KEY = re.compile(r"^row (\d+), column (\w+)$")
+
+
+def _remap(exc: ScenarioError, wb: FilledWorkbook, csv_rows: list[int]) -> ScenarioError:
+    """A population-table error about the CSV, restated for the workbook's sheet, row and column."""
+    m = _CSV_KEY.match(exc.key)
+    if m and 2 <= int(m.group(1)) < len(csv_rows) + 2:
+        rec = wb.population[int(m.group(1)) - 2]
+        row, key = csv_rows[int(m.group(1)) - 2], m.group(2)
+        from openpyxl.utils import get_column_letter
+
+        where = f"{POPULATION.name} row {row}, column {get_column_letter(rec.col(key))} ({key})"
+        problem = re.sub(r"\brow (\d+)\b", lambda k: f"row {csv_rows[int(k.group(1)) - 2]}", exc.problem)
+        return ScenarioError(wb.path, where, problem)
+    key = exc.key if exc.key != "(top level)" else ""
+    return ScenarioError(wb.path, f"{POPULATION.name} {key}".strip(), exc.problem)
+
+
+def check_table(wb: FilledWorkbook, csv_path: Path, csv_rows: list[int]) -> PopulationTable:
+    """The population table read by the model's own reader, errors restated for the workbook."""
+    try:
+        table = read_population_table(csv_path, wb.region["reference_date"], csv_path, "population_base.file")
+    except ScenarioErrors as exc:
+        raise ScenarioErrors([_remap(e, wb, csv_rows) for e in exc.errors]) from None
+    except ScenarioError as exc:
+        raise ScenarioErrors([_remap(exc, wb, csv_rows)]) from None
+    if table.people(60) <= 0:
+        raise ScenarioError(wb.path, f"{POPULATION.name} column people", "nobody aged 60 or over")
+    return table
+
+
+def _label_toml(label: Label) -> str:
+    return f"{label.kind} = {tomlwrite.string(label.text)}"
+
+
+def _figure(value: float, label: Label) -> dict[str, Any]:
+    return {"value": value, label.kind: label.text}
+
+
+def region_toml(wb: FilledWorkbook, region_id: str, csv_name: str) -> str:
+    r = wb.region
+    out = [
+        f"# Written by `agingsim region import` from {Path(wb.path).name}: edit the workbook and import it",
+        "# again rather than editing this file. Format: calibration/regions/README.md.",
+        f"id = {tomlwrite.string(region_id)}",
+    ]
+    for k in ("name", "name_en", "province", "city", "units_are"):
+        if k in r:
+            out.append(f"{k} = {tomlwrite.string(r[k])}")
+    labels = {rec.label.csv_text() for rec in wb.population if rec.label is not None}
+    pop_label = (
+        Label.parse(labels.pop())
+        if len(labels) == 1
+        else Label("source", f"by row: the source column of {csv_name} (workbook sheet {POPULATION.name})")
+    )
+    out += [
+        "",
+        "[population_base]",
+        _label_toml(pop_label),
+        f"file = {tomlwrite.string(csv_name)}",
+        f"reference_date = {r['reference_date'].isoformat()}",
+    ]
+    if "net_migration_rate" in r:
+        fig = _figure(r["net_migration_rate"], wb.region_labels["net_migration_rate"])
+        out.append(f"net_migration_rate = {tomlwrite.value(fig)}")
+    for rec in wb.counties:
+        v = rec.values
+        assert rec.label is not None
+        out += ["", "[[counties]]", _label_toml(rec.label)]
+        for k in ("id", "name", "name_en"):
+            if k in v:
+                out.append(f"{k} = {tomlwrite.string(v[k])}")
+        for k in ("share_60plus", "urban_share", "ltc_insured_share"):
+            if k in v:
+                out.append(f"{k} = {tomlwrite.value(float(v[k]))}")
+    return "\n".join(out) + "\n"
+
+
+def _band_weights(table: PopulationTable, edges: list[int]) -> np.ndarray:
+    ages = table.ages
+    total = table.counts[ages >= 60].sum()
+    bounds = [*edges, 10_000]
+    return np.array(
+        [table.counts[(ages >= lo) & (ages < hi)].sum() / total for lo, hi in itertools.pairwise(bounds)]
+    )
+
+
+def econ_margin(
+    wb: FilledWorkbook, table: PopulationTable, base: dict[str, Any], edges: list[int]
+) -> dict[str, Any]:
+    """P(economic status | age band) with the base margin's age gradient, scaled to the user's counts.
+
+    Why scale rather than replace: a county knows its recipients 60+ but rarely by age band; the base
+    margin's gradient (shares rising with age) is kept and each category is multiplied so that the
+    region's 60+ (weighted by its own age mix) has exactly the user's count.
+    """
+    old = base["attributes"]["econ"]
+    if old.get("by") != ["age_band"]:
+        raise ScenarioError(
+            BASE_MARGINS, "attributes.econ.by", "expected the economic margin by age_band only"
+        )
+    labels = age_band_labels(edges)
+    p = np.array([next(r["p"] for r in old["rows"] if r["age_band"] == b) for b in labels], float)
+    w = _band_weights(table, edges)
+    total60 = table.people(60)
+    keys = [k for k, _, _ in ECON_ROWS]
+    target = np.array([wb.econ[k][0] / total60 for k in keys])
+    national = w @ p[:, : len(keys)]
+    scaled = np.where(
+        national > 0, p[:, : len(keys)] * (target / np.where(national > 0, national, 1)), target
+    )
+    scaled = np.round(scaled, 6)
+    ordinary = 1.0 - scaled.sum(axis=1)
+    if (ordinary < 0).any():
+        b = labels[int(np.argmin(ordinary))]
+        raise ScenarioError(
+            wb.path,
+            f"{ECON.name} column C",
+            f"the counts exceed the people 60+: with the base age gradient, ages {b} would be "
+            f"{1 - ordinary.min():.0%} recipients (60+ in the population sheet: {total60:,.0f})",
+        )
+    cited = "; ".join(f"{zh} {wb.econ[k][0]:,.0f} ({wb.econ[k][1].csv_text()})" for k, zh, _ in ECON_ROWS)
+    return {
+        "assumption": (
+            f"people 60+ by economic status from the region workbook ({Path(wb.path).name}, sheet "
+            f"{ECON.name}): {cited}; out of {total60:,.0f} people 60+ in its population sheet. The region "
+            f"gives no split by age, so the age gradient of {BASE_MARGINS}'s economic margin is kept and "
+            "each category scaled to these totals (agingsim.region.importer.econ_margin)"
+        ),
+        "by": ["age_band"],
+        "rows": [
+            {"age_band": b, "p": [*map(float, scaled[i]), round(float(ordinary[i]), 6)]}
+            for i, b in enumerate(labels)
+        ],
+    }
+
+
+def margins_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str, csv_name: str) -> str:
+    base_path = project_root() / "calibration" / "margins" / f"{BASE_MARGINS}.toml"
+    with base_path.open("rb") as fh:
+        base = tomllib.load(fh)
+    src = f"{csv_name} (sources by row), split to single years by PCHIP as in agingsim.population.base"
+    rows = []
+    for i, age in enumerate(table.ages):
+        if age < 60:
+            continue
+        label = f"{age}+" if table.open_top and i == len(table.ages) - 1 else str(age)
+        m, f = (round(float(x), 3) for x in table.counts[i])
+        rows.append({"age": label, "M": m, "F": f, "source": src})
+    data = dict(base)
+    data["age_sex"] = rows
+    if wb.econ:
+        attrs = dict(base["attributes"])
+        attrs["econ"] = econ_margin(wb, table, base, base["age_bands"])
+        data["attributes"] = attrs
+    header = (
+        f"Margins of region {region_id}: written by `agingsim region import` from {Path(wb.path).name}.\n"
+        f"Age–sex rows from the region's own population table; "
+        f"{'economic status from the workbook; ' if wb.econ else ''}"
+        f"every other attribute as calibration/margins/{BASE_MARGINS}.toml (national)."
+    )
+    return tomlwrite.dumps(data, header)
+
+
+def _verify(region_path: Path, margins_path: Path) -> None:
+    """Read the staged files back exactly as a scenario would."""
+    region, _, _ = load_labelled_plain(region_path, RegionFile)
+    load_population_base(region, region_path)
+    margins, _, _ = load_labelled_plain(margins_path, MarginsFile)
+    problems = [
+        ScenarioError(margins_path, f"attributes.{name}.{key}", problem)
+        for name, margin in margins.attributes.items()
+        for key, problem in validate_attribute_margin(name, margin, margins.band_labels())
+    ]
+    if problems:
+        raise ScenarioErrors(problems)
+
+
+def _commit(staged: dict[Path, Path]) -> None:
+    """Rename staged files into place together; on any failure restore what was there."""
+    backups: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    try:
+        for tmp, final in staged.items():
+            if final.exists():
+                bak = tmp.with_name(tmp.name + ".old")
+                os.replace(final, bak)
+                backups.append((bak, final))
+            os.replace(tmp, final)
+            placed.append(final)
+    except BaseException:
+        for p in placed:
+            p.unlink(missing_ok=True)
+        for bak, final in backups:
+            os.replace(bak, final)
+        raise
+
+
+def import_workbook(
+    source: str | Path | bytes,
+    region_id: str,
+    out_dir: str | Path | None = None,
+    *,
+    name: str | None = None,
+    force: bool = False,
+) -> ImportedRegion:
+    """Check a filled workbook and write the region's files; raise :class:`ScenarioError` on any problem.
+
+    ``source`` is a path or the workbook's bytes (an upload); ``name`` is how errors name it (default:
+    the path, or ``workbook.xlsx`` for bytes). Existing files of the same id are replaced only with
+    ``force``. Returns the paths written.
+    """
+    label = name or (str(source) if isinstance(source, str | Path) else "workbook.xlsx")
+    if not ID_PATTERN.match(region_id):
+        raise ScenarioError(
+            label,
+            "--id",
+            f"region id must be a-z, 0-9 and _, starting with a letter, ≤ 40 characters (got {region_id!r})",
+        )
+    out = Path(out_dir) if out_dir is not None else default_out_dir()
+    if not out.is_dir():
+        raise ScenarioError(out, "--out-dir", "folder does not exist")
+    csv_name = f"{region_id}_population.csv"
+    finals = ImportedRegion(out / f"{region_id}.toml", out / csv_name, out / f"{region_id}_margins.toml")
+    existing = [p for p in finals.all() if p.exists()]
+    if existing and not force:
+        raise ScenarioError(
+            existing[0],
+            "--id",
+            f"region '{region_id}' already has files here; choose another --id or pass --force",
+        )
+    wb = read_workbook(source, label)
+    stage = Path(tempfile.mkdtemp(prefix=f".{region_id}.import-", dir=out))
+    try:
+        csv_text, csv_rows = population_csv(wb)
+        staged_csv = stage / csv_name
+        staged_csv.write_text(csv_text, encoding="utf-8")
+        table = check_table(wb, staged_csv, csv_rows)
+        staged_region = stage / finals.region.name
+        staged_region.write_text(region_toml(wb, region_id, csv_name), encoding="utf-8")
+        staged_margins = stage / finals.margins.name
+        staged_margins.write_text(margins_toml(wb, table, region_id, csv_name), encoding="utf-8")
+        _verify(staged_region, staged_margins)
+        _commit({staged_csv: finals.population, staged_region: finals.region, staged_margins: finals.margins})
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return finals
