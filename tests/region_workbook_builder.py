@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from agingsim.region.template import template_bytes
-from agingsim.region.workbook import COUNTIES, ECON, FIRST_DATA_ROW, POPULATION, REGION
+from agingsim.region.workbook import BEDS, COUNTIES, ECON, FIRST_DATA_ROW, POPULATION, REGION
 
 SRC = "assumption: test county, hand-built round numbers"
 #: people by 5-year group (40-44 … 95-99, then 100+) for M and F: a hand-built county
@@ -56,6 +56,7 @@ COUNTY_ROWS = [
     },
 ]
 ECON_COUNTS = {"tekun_centralised": 200, "tekun_dispersed": 500, "dibao": 3000, "near_dibao": 1500}
+BEDS_COUNTS = {"institution_beds": 800, "public_beds": 300, "nursing_beds": 400, "day_care_places": 200}
 
 
 def population_rows() -> list[dict[str, Any]]:
@@ -76,6 +77,7 @@ def fill(
     counties: list[dict[str, Any]] | None = None,
     region: dict[str, Any] | None = None,
     econ: dict[str, Any] | None = None,
+    beds: dict[str, Any] | None = None,
     region_sources: dict[str, str] | None = None,
 ) -> Path:
     """Write a filled template to ``path``; ``None`` arguments take the hand-built county's values."""
@@ -92,6 +94,7 @@ def fill(
     for sheet, values, sources in (
         (REGION, region if region is not None else REGION_FIELDS, region_sources or {}),
         (ECON, econ if econ is not None else ECON_COUNTS, {}),
+        (BEDS, beds if beds is not None else BEDS_COUNTS, {}),
     ):
         ws = wb[sheet.name]
         rows = {ws[f"B{r}"].value: r for r in range(3, ws.max_row + 1)}

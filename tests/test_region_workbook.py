@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 from region_workbook_builder import (
+    BEDS_COUNTS,
     COUNTY_ROWS,
     ECON_COUNTS,
     GROUPS,
@@ -119,6 +120,16 @@ def test_import_writes_region_population_csv_and_margins_with_the_users_sources(
     p = np.array([next(r["p"] for r in econ.rows if r["age_band"] == b) for b in bands])
     implied = (w @ p) / w.sum() * total60
     assert implied[:4] == pytest.approx(list(ECON_COUNTS.values()), rel=1e-3)
+    # the beds sheet becomes the behaviour model's starting supply, per 1,000 people 60+
+    assert paths.behaviour is not None
+    with paths.behaviour.open("rb") as fh:
+        supply = tomllib.load(fh)["supply"]
+    beds = supply["institution_beds_per_1000"]
+    assert beds["value"] * total60 / 1000 == pytest.approx(BEDS_COUNTS["institution_beds"], rel=1e-5)
+    assert supply["public_bed_share"]["value"] == pytest.approx(300 / 800)
+    assert supply["nursing_bed_share"]["value"] == pytest.approx(400 / 800)
+    assert supply["day_care_places_per_1000"]["value"] * total60 / 1000 == pytest.approx(200, rel=1e-5)
+    assert beds["assumption"].endswith(SRC.removeprefix("assumption: "))
 
 
 def _start_people(tmp_path: Path, n: int) -> pd.DataFrame:
@@ -166,8 +177,12 @@ def test_existing_region_is_not_replaced_without_force(tmp_path):
     with pytest.raises(ScenarioError, match="already has files here"):
         import_workbook(fill(tmp_path / "g.xlsx", counties=rows), "twice", out)
     assert first.region.read_bytes() == before
-    import_workbook(fill(tmp_path / "g.xlsx", counties=rows), "twice", out, force=True)
+    assert first.behaviour is not None and first.behaviour.is_file()
+    again = import_workbook(fill(tmp_path / "g.xlsx", counties=rows, beds={}), "twice", out, force=True)
     assert "share_60plus = 0.5" in first.region.read_text(encoding="utf-8")
+    # the new workbook has no beds: the earlier import's behaviour file goes too, not left stale
+    assert again.behaviour is None and not first.behaviour.exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in again.all())
 
 
 def test_import_accepts_workbook_bytes_for_an_upload(tmp_path):
@@ -211,6 +226,12 @@ def _clear_header(sheet, key):
         wb.save(path)
 
     return edit
+
+
+def _example_row_deleted(path: Path) -> None:
+    wb = load_workbook(path)
+    wb[POPULATION.name].delete_rows(4)
+    wb.save(path)
 
 
 def _empty_workbook(path: Path) -> None:
@@ -304,9 +325,17 @@ MALFORMED = {
         {"econ": {"dibao": 3000}},
         "经济状况 Economic status column C: fill all four categories or none; missing: tekun_centralised",
     ),
+    "beds_public_above_total": (
+        {"beds": {"institution_beds": 100, "public_beds": 150}},
+        "床位 Beds row 4, column C (public_beds): 150 exceeds the institution beds 100",
+    ),
     "economic_status_above_the_60plus": (
         {"econ": dict(ECON_COUNTS, dibao=60000)},
         "经济状况 Economic status column C: the counts exceed the people 60+",
+    ),
+    "example_row_deleted": (
+        {"edit": _example_row_deleted},
+        "人口 Population row 4, column A (age_lower): row 4 is the example row and is ignored on import, but it was changed (got 40",
     ),
     "empty_workbook": (
         {"edit": _empty_workbook},

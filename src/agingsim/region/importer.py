@@ -7,17 +7,20 @@ Writes, into one folder (default ``calibration/regions/``):
   (:mod:`agingsim.population.base`, calibration/regions/README.md), each row with the user's source;
 * ``NAME_margins.toml``: the attribute margins for the region: the base margins (``china_2020``) with
   the age–sex rows of the region's own table (ages 60+, split to single years as the base table is)
-  and, when the economic-status sheet is filled, 特困/低保/低保边缘 shares scaled to the user's counts.
+  and, when the economic-status sheet is filled, 特困/低保/低保边缘 shares scaled to the user's counts;
+* ``NAME_behaviour.toml`` (only when the beds sheet is filled): the behaviour model (``default``) with
+  its starting supply (institution beds, public and nursing shares, day-care places) from the beds.
 
 Every figure carries the source the user wrote in the row's source column (``assumption: ...`` in that
 column becomes an ``assumption`` label); a figure with an empty source is an error, not a silent
 assumption. Nothing is written unless every check passes: the files are staged in a hidden folder,
 read back with the scenario loader, then renamed into place together (and rolled back if a rename
-fails), so the folder ends with all three files or none of them.
+fails), so the folder ends with all of this import's files or none of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -36,23 +39,34 @@ from agingsim.region import tomlwrite
 from agingsim.region.reader import FilledWorkbook, Label, read_workbook
 from agingsim.region.workbook import ECON, ECON_ROWS, POPULATION
 from agingsim.scenario.loader import load_labelled_plain, load_population_base, project_root
-from agingsim.scenario.schema import MarginsFile, RegionFile, age_band_labels, validate_attribute_margin
+from agingsim.scenario.schema import (
+    BehaviourFile,
+    MarginsFile,
+    RegionFile,
+    age_band_labels,
+    validate_attribute_margin,
+)
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: The national margins a region's file starts from (ability, family, care setting stay national).
 BASE_MARGINS = "china_2020"
 
 
+#: The behaviour model a region's beds replace the national supply of.
+BASE_BEHAVIOUR = "default"
+
+
 @dataclass(frozen=True)
 class ImportedRegion:
-    """Paths of the files written by :func:`import_workbook`."""
+    """Paths of the files written by :func:`import_workbook` (``behaviour`` only with a beds sheet)."""
 
     region: Path
     population: Path
     margins: Path
+    behaviour: Path | None = None
 
-    def all(self) -> tuple[Path, Path, Path]:
-        return (self.region, self.population, self.margins)
+    def all(self) -> tuple[Path, ...]:
+        return (self.region, self.population, self.margins, *([self.behaviour] if self.behaviour else []))
 
 
 def default_out_dir() -> Path:
@@ -246,8 +260,57 @@ def margins_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str, csv
     return tomlwrite.dumps(data, header)
 
 
-def _verify(region_path: Path, margins_path: Path) -> None:
+def behaviour_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str) -> str | None:
+    """The behaviour model with the region's beds and places as its starting supply, or None.
+
+    The model holds supply per 1,000 people 60+ (``[supply]``); dividing the user's counts by the
+    population sheet's 60+ gives back exactly those counts at the start, whose 60+ is the same table.
+    """
+    if not wb.beds:
+        return None
+    path = project_root() / "calibration" / "behaviour" / f"{BASE_BEHAVIOUR}.toml"
+    with path.open("rb") as fh:
+        base = tomllib.load(fh)
+    pop60 = table.people(60)
+    supply = dict(base["supply"])
+
+    def put(key: str, value: float, item: str, how: str) -> None:
+        label = wb.beds[item][1]
+        supply[key] = {"value": round(value, 6), label.kind: f"{how}; {label.kind}: {label.text}"}
+
+    beds = wb.beds.get("institution_beds")
+    if beds is not None:
+        put(
+            "institution_beds_per_1000",
+            beds[0] / pop60 * 1000,
+            "institution_beds",
+            f"{beds[0]:,.0f} institution beds (region workbook) per 1,000 of {pop60:,.0f} people 60+",
+        )
+        for item, key in (("public_beds", "public_bed_share"), ("nursing_beds", "nursing_bed_share")):
+            if item in wb.beds and beds[0] > 0:
+                put(key, wb.beds[item][0] / beds[0], item, f"{wb.beds[item][0]:,.0f} of {beds[0]:,.0f} beds")
+    if "day_care_places" in wb.beds:
+        n = wb.beds["day_care_places"][0]
+        put(
+            "day_care_places_per_1000",
+            n / pop60 * 1000,
+            "day_care_places",
+            f"{n:,.0f} community places (region workbook) per 1,000 of {pop60:,.0f} people 60+",
+        )
+    data = dict(base)
+    data["supply"] = supply
+    header = (
+        f"Behaviour model of region {region_id}: written by `agingsim region import` from "
+        f"{Path(wb.path).name}.\n[supply] from the workbook's beds sheet (items left blank stay national); "
+        f"every other section copied from calibration/behaviour/{BASE_BEHAVIOUR}.toml."
+    )
+    return tomlwrite.dumps(data, header)
+
+
+def _verify(region_path: Path, margins_path: Path, behaviour_path: Path | None) -> None:
     """Read the staged files back exactly as a scenario would."""
+    if behaviour_path is not None:
+        load_labelled_plain(behaviour_path, BehaviourFile)
     region, _, _ = load_labelled_plain(region_path, RegionFile)
     load_population_base(region, region_path)
     margins, _, _ = load_labelled_plain(margins_path, MarginsFile)
@@ -260,11 +323,16 @@ def _verify(region_path: Path, margins_path: Path) -> None:
         raise ScenarioErrors(problems)
 
 
-def _commit(staged: dict[Path, Path]) -> None:
-    """Rename staged files into place together; on any failure restore what was there."""
+def _commit(staged: dict[Path, Path], stale: list[Path], stage: Path) -> None:
+    """Rename staged files into place together and remove ``stale`` ones (an earlier import's file
+    this one does not write); on any failure restore what was there."""
     backups: list[tuple[Path, Path]] = []
     placed: list[Path] = []
     try:
+        for final in stale:
+            bak = stage / (final.name + ".old")
+            os.replace(final, bak)
+            backups.append((bak, final))
         for tmp, final in staged.items():
             if final.exists():
                 bak = tmp.with_name(tmp.name + ".old")
@@ -305,7 +373,12 @@ def import_workbook(
     if not out.is_dir():
         raise ScenarioError(out, "--out-dir", "folder does not exist")
     csv_name = f"{region_id}_population.csv"
-    finals = ImportedRegion(out / f"{region_id}.toml", out / csv_name, out / f"{region_id}_margins.toml")
+    finals = ImportedRegion(
+        out / f"{region_id}.toml",
+        out / csv_name,
+        out / f"{region_id}_margins.toml",
+        out / f"{region_id}_behaviour.toml",
+    )
     existing = [p for p in finals.all() if p.exists()]
     if existing and not force:
         raise ScenarioError(
@@ -324,8 +397,19 @@ def import_workbook(
         staged_region.write_text(region_toml(wb, region_id, csv_name), encoding="utf-8")
         staged_margins = stage / finals.margins.name
         staged_margins.write_text(margins_toml(wb, table, region_id, csv_name), encoding="utf-8")
-        _verify(staged_region, staged_margins)
-        _commit({staged_csv: finals.population, staged_region: finals.region, staged_margins: finals.margins})
+        staged = {staged_csv: finals.population, staged_region: finals.region, staged_margins: finals.margins}
+        behaviour = behaviour_toml(wb, table, region_id)
+        staged_behaviour = None
+        if behaviour is not None:
+            assert finals.behaviour is not None
+            staged_behaviour = stage / finals.behaviour.name
+            staged_behaviour.write_text(behaviour, encoding="utf-8")
+            staged[staged_behaviour] = finals.behaviour
+        _verify(staged_region, staged_margins, staged_behaviour)
+        stale = (
+            [finals.behaviour] if behaviour is None and finals.behaviour and finals.behaviour.exists() else []
+        )
+        _commit(staged, stale, stage)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return finals
+    return finals if behaviour is not None else dataclasses.replace(finals, behaviour=None)

@@ -21,11 +21,13 @@ from openpyxl.utils import get_column_letter
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.region.workbook import (
     ASSUMPTION_PREFIXES,
+    BEDS,
     COUNTIES,
     ECON,
     FIELD_COLUMNS,
     FIELD_HEADER_ROWS,
     FIRST_DATA_ROW,
+    HEADER_ROWS,
     POPULATION,
     REGION,
     SEX_INPUT,
@@ -82,6 +84,8 @@ class FilledWorkbook:
     counties: list[Record] = field(default_factory=list)
     #: econ key → (people 60+, label), or empty when the sheet is left blank
     econ: dict[str, tuple[float, Label]] = field(default_factory=dict)
+    #: beds key → (count, label, row) for the items given
+    beds: dict[str, tuple[float, Label, int]] = field(default_factory=dict)
 
 
 class _Errors:
@@ -214,6 +218,29 @@ def _label(errors: _Errors, sheet: Sheet, row: int, col: int, v: Any) -> Label |
     return Label.parse(str(v).strip())
 
 
+def _check_example_row(
+    errors: _Errors, sheet: Sheet, rows: list[tuple[Any, ...]], where: dict[str, int]
+) -> None:
+    """Row 4 is skipped on import: refuse it if it holds anything but the example (or nothing), so a
+    user who deleted the example row or typed data over it does not lose a row silently."""
+    raw = rows[HEADER_ROWS - 1] if len(rows) >= HEADER_ROWS else ()
+    for c in sheet.columns:
+        j = where.get(c.key)
+        v = raw[j] if j is not None and j < len(raw) else None
+        if _blank(v) or v == c.example:
+            continue
+        errors.cell(
+            sheet.name,
+            HEADER_ROWS,
+            j + 1,
+            c.key,
+            f"row {HEADER_ROWS} is the example row and is ignored on import, but it was changed "
+            f"(got {v!r}, example {c.example!r}): put data from row {FIRST_DATA_ROW} on and restore or "
+            f"clear row {HEADER_ROWS}",
+        )
+        return
+
+
 def _read_table(errors: _Errors, sheet: Sheet, rows: list[tuple[Any, ...]]) -> list[Record]:
     header = rows[1] if len(rows) > 1 else ()
     where: dict[str, int] = {}
@@ -239,6 +266,7 @@ def _read_table(errors: _Errors, sheet: Sheet, rows: list[tuple[Any, ...]]) -> l
             errors.sheet(sheet.name, "row 2", f"missing column '{c.key}' ({c.zh} {c.en})")
     if any(c.key not in where and c.required for c in sheet.columns):
         return []
+    _check_example_row(errors, sheet, rows, where)
     records = []
     for i, raw in enumerate(rows[FIRST_DATA_ROW - 1 :], start=FIRST_DATA_ROW):
         cells = {k: raw[j] if j < len(raw) else None for k, j in where.items()}
@@ -350,6 +378,21 @@ def read_workbook(source: str | Path | bytes, name: str | None = None) -> Filled
             )
         elif given:
             out.econ = {k: (r.values[k], r.label) for k, r in given.items() if r.label is not None}
+    if BEDS.name in content:
+        beds = _read_fields(errors, BEDS, content[BEDS.name])
+        out.beds = {k: (r.values[k], r.label, r.row) for k, r in beds.items() if k in r.values and r.label}
+        total = out.beds.get("institution_beds")
+        for k in ("public_beds", "nursing_beds"):
+            if k in out.beds and (total is None or out.beds[k][0] > total[0]):
+                errors.cell(
+                    BEDS.name,
+                    out.beds[k][2],
+                    ord(FIELD_COLUMNS["value"]) - ord("A") + 1,
+                    k,
+                    "must not exceed the institution beds (give institution_beds too)"
+                    if total is None
+                    else f"{out.beds[k][0]:,.0f} exceeds the institution beds {total[0]:,.0f}",
+                )
     _check_population(errors, out)
     _check_counties(errors, out)
     errors.raise_if_any()

@@ -232,5 +232,58 @@ ECON = Sheet(
     ),
 )
 
-SHEETS: tuple[Sheet, ...] = (REGION, POPULATION, COUNTIES, ECON)
+BEDS = Sheet(
+    "床位 Beds",
+    "fields",
+    (
+        Column(
+            "institution_beds",
+            "养老机构床位数",
+            "Beds in elderly-care institutions",
+            "张 beds",
+            1200,
+            "number",
+            required=False,
+            lo=0,
+            note="注册养老机构(含特困供养机构) / registered institutions incl. 特困 homes",
+        ),
+        Column(
+            "public_beds",
+            "其中公办床位",
+            "of which publicly run",
+            "张 beds (≤ 机构床位 institution beds)",
+            500,
+            "number",
+            required=False,
+            lo=0,
+        ),
+        Column(
+            "nursing_beds",
+            "其中护理型床位",
+            "of which nursing-type",
+            "张 beds (≤ 机构床位 institution beds)",
+            700,
+            "number",
+            required=False,
+            lo=0,
+        ),
+        Column(
+            "day_care_places",
+            "社区养老服务设施床位(日间照料)",
+            "Places in community (day-care) facilities",
+            "张/个 places",
+            300,
+            "number",
+            required=False,
+            lo=0,
+        ),
+    ),
+    required=False,
+    purpose=(
+        "可选: 床位数(填了的项替换全国人均水平) / optional: beds and places (each one given replaces "
+        "the national per-1,000 figure of the behaviour model)"
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (REGION, POPULATION, COUNTIES, ECON, BEDS)
 README_SHEET = "说明 README"
