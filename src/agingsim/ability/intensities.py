@@ -9,7 +9,7 @@ ability prevalence π(x) dies at exactly the life-table rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg import expm
@@ -39,6 +39,9 @@ class AbilityModel:
     stay: np.ndarray
     cumulative: np.ndarray
     order: np.ndarray
+    #: calendar year → that year's tables, precomputed for the run's years when mortality changes
+    #: with calendar time (a scenario's ``[mortality]``); empty for a fixed life table.
+    by_year: dict[int, AbilityModel] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_ages(self) -> int:
@@ -50,9 +53,15 @@ class AbilityModel:
     def for_year(self, year: int) -> AbilityModel:
         """The tables in force in calendar ``year``.
 
-        The model asks for them each 1 January, so mortality that changes with calendar time only
-        has to return another year's tables here; a fixed life table returns itself."""
-        return self
+        The model asks for them each 1 January. With calendar-time mortality each year has its own
+        death intensities (so its own ``monthly``/``stay``/``cumulative``/``order``, same meaning);
+        years outside the precomputed run take the nearest one. A fixed life table returns itself."""
+        if not self.by_year:
+            return self
+        if year in self.by_year:
+            return self.by_year[year]
+        years = sorted(self.by_year)
+        return self.by_year[years[0] if year < years[0] else years[-1]]
 
 
 def interpolate_mx(life_table: LifeTable, ages: np.ndarray) -> np.ndarray:
@@ -128,16 +137,33 @@ def monthly_matrices(q: np.ndarray) -> np.ndarray:
 
 
 def build_ability_model(scenario: Scenario) -> AbilityModel:
-    """The scenario's ability model: intensities, monthly matrices and sampling tables."""
+    """The scenario's ability model: intensities, monthly matrices and sampling tables.
+
+    With calendar-time mortality (``scenario.mortality``) the tables of every run year are built
+    here once (about 100 small matrix exponentials a year), and :meth:`AbilityModel.for_year`
+    hands them out; the returned model itself holds the start year's tables."""
     params = scenario.ability
     ages = np.arange(60, params.age_max + 1)
     urban = sum(c.share_60plus * c.urban_share for c in scenario.region.counties)
     prevalence = ability_prevalence(scenario.margins, ages, urban)
-    mx = interpolate_mx(scenario.life_table, ages)
-    q = intensity_matrices(params, mx, prevalence, ages)
-    p = monthly_matrices(q)
-    stay, cum, order = sampling_tables(p)
-    return AbilityModel(60, params.age_max, q, p, stay, cum, order)
+
+    def tables(life_table: LifeTable) -> AbilityModel:
+        mx = interpolate_mx(life_table, ages)
+        q = intensity_matrices(params, mx, prevalence, ages)
+        p = monthly_matrices(q)
+        stay, cum, order = sampling_tables(p)
+        return AbilityModel(60, params.age_max, q, p, stay, cum, order)
+
+    if scenario.mortality is None:
+        return tables(scenario.life_table)
+    run = scenario.run
+    years = range(run.start_year, run.start_year + run.years)
+    by_year = {y: tables(scenario.life_table_for(y)) for y in years}
+    first = by_year[run.start_year]
+    return AbilityModel(
+        first.age_min, first.age_max, first.intensities, first.monthly, first.stay,
+        first.cumulative, first.order, by_year=by_year,
+    )  # fmt: skip
 
 
 def sampling_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

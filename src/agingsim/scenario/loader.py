@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.base import PopulationTable, read_population_table
+from agingsim.population.cohorts import read_projection
 from agingsim.scenario.provenance import (
     Provenance,
     strict_provenance_errors,
@@ -186,9 +187,20 @@ class Scenario:
     #: the region's population base by single age × sex (``[population_base]``), or None: then the
     #: people come from the margins' age–sex rows and entrants from the flat ``[entry]`` rate.
     population_base: PopulationTable | None = None
+    #: the base's projection for cohorts younger than the table (year, sex, age, people), or None
+    population_projection: pd.DataFrame | None = None
     #: display paths (keys of ``inputs``) of further files that build the people: the population
     #: base, its projection and a calendar-time mortality table.
     population_files: tuple[str, ...] = ()
+    #: calendar-time mortality (agingsim.ability.mortality.MortalityPath) of a scenario with a
+    #: ``[mortality]`` section; None: the ability model's fixed life table every year.
+    mortality: Any = None
+
+    def life_table_for(self, year: int) -> LifeTable:
+        """The all-cause life table in force in calendar ``year``."""
+        if self.mortality is None:
+            return self.life_table
+        return LifeTable(self.mortality.path, str(year), self.mortality.rates(year))
 
     @property
     def name(self) -> str:
@@ -280,6 +292,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
     region, region_labels, region_plain = load_labelled_plain(region_path, RegionFile)
     region, population_base, base_paths = load_population_base(region, region_path)
+    projection = read_projection(base_paths[1]) if len(base_paths) > 1 else None
     margins, margin_labels, margins_plain = load_labelled_plain(margins_path, MarginsFile)
     problems = []
     for name, margin in margins.attributes.items():
@@ -290,6 +303,13 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     ability, ability_labels, ability_plain = load_labelled_plain(ability_path, AbilityModelFile)
     table_path = (ability_path.parent / ability.mortality.life_table).resolve()
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
+
+    mortality = None
+    if file.mortality is not None:
+        from agingsim.ability.mortality import load_mortality_path  # late: ability imports this module
+
+        mortality = load_mortality_path(file.mortality, scenario_path)
+        base_paths.append(mortality.path)
 
     if file.policy is not None:
         import numpy as np
@@ -349,7 +369,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         geography=geography,
         behaviour=behaviour,
         population_base=population_base,
+        population_projection=projection,
         population_files=tuple(display_path(p) for p in base_paths),
+        mortality=mortality,
     )
 
 

@@ -81,12 +81,46 @@ class GeographyRef(Strict):
     detour_factor: Annotated[float, Field(ge=1, le=3)] | None = None
 
 
+class CalendarMortality(Strict):
+    """Death rates that change with calendar time (issue 14 item 2), overriding the ability model's
+    fixed life-table period for this scenario.
+
+    * ``path = "wpp"``: m(x) by age, sex and calendar year, log-linear between the mid-years of the
+      published 5-year periods of ``table`` (UN WPP 2024 estimates to 2023, medium variant after),
+      held at the first/last period outside them. COVID: WPP's 2020–2025 period rate includes the
+      2022–23 excess deaths as published; it is not re-spread into a shock year, so 2020–2024 get a
+      blend of the 2015–2020 and 2020–2025 rates and no single year carries the excess.
+    * ``path = "fixed"``: the ``period`` column of ``table`` every year.
+    * ``path = "improvement"``: ``period`` at its mid-year, falling by ``annual_improvement`` a year
+      (m(x, t) = m(x) × (1 − i)^(t − mid)), a stated assumption.
+
+    ``table`` is a CSV (relative to the scenario) with columns ``period, mid_year, sex, age, mx,
+    source`` (``age`` = lower edge of a 5-year group; last group open), as
+    calibration/data/wpp2024_china_mx5_by_year.csv. Rates are split by ability level as before.
+    """
+
+    path: Literal["wpp", "fixed", "improvement"]
+    table: str = Field(min_length=1, pattern=r"\.csv$")
+    period: str | None = None
+    annual_improvement: float = Field(0.0, ge=-0.05, le=0.05)
+
+    @model_validator(mode="after")
+    def _period_given(self) -> CalendarMortality:
+        if self.path != "wpp" and self.period is None:
+            raise ValueError(f'path = "{self.path}" needs a period (e.g. "2015-2020")')
+        if self.path != "improvement" and self.annual_improvement != 0.0:
+            raise ValueError('annual_improvement applies only with path = "improvement"')
+        return self
+
+
 class ScenarioFile(Strict):
     scenario: ScenarioMeta
     run: RunSettings
     population: PopulationRef
     policy: PolicySection | None = None
     geography: GeographyRef | None = None
+    #: calendar-time mortality; without it the ability model's fixed life-table period applies
+    mortality: CalendarMortality | None = None
 
 
 # --------------------------------------------------------------------------- region
