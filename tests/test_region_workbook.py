@@ -30,7 +30,6 @@ from region_workbook_builder import (
 
 from agingsim.cli import main
 from agingsim.errors import ScenarioError
-from agingsim.population.synth import Synthesiser
 from agingsim.region import import_workbook, template_bytes
 from agingsim.region.workbook import COUNTIES, POPULATION, REGION, SHEETS
 from agingsim.scenario import load_scenario
@@ -132,41 +131,40 @@ def test_import_writes_region_population_csv_and_margins_with_the_users_sources(
     assert beds["assumption"].endswith(SRC.removeprefix("assumption: "))
 
 
-def _start_people(tmp_path: Path, n: int) -> pd.DataFrame:
-    """People by sex × 5-year band at the start, drawn by the model's synthesiser (weighted)."""
-    sc = load_scenario(_scenario(tmp_path, "rt", 2021, n))
-    synth = Synthesiser.from_scenario(sc)
-    cols = synth.initial(np.random.default_rng(5), n, sc.region.pop_60plus / n)
-    band = np.minimum((cols["age_m"] // 12 - 60) // 5, 8)
-    return (
-        pd.DataFrame({"sex": cols["sex"], "band": band, "w": cols["weight"]})
-        .groupby(["sex", "band"])["w"]
-        .sum()
-    )
+def test_round_trip_run_people_by_age_and_sex_match_the_workbook(tmp_path):
+    """Fill → import → `agingsim run` → people 60+ by sex × 5-year band on 1 January of the first year.
 
-
-def test_round_trip_start_people_by_age_and_sex_match_the_workbook(tmp_path):
-    """People 60+ by sex × 5-year band at the start against the workbook's rows.
-
-    Each simulated person stands for pop60/n real people, so a cell's count is multinomial: its
-    standard error is pop60·sqrt(p(1−p)/n). The test allows 4 standard errors per cell (18 cells: a
-    false alarm about once in 900 runs at most; the seed is fixed, so the result is deterministic)."""
+    The workbook's reference date is 1 January of the start year, so the model starts from the table
+    itself (no projection step). Each simulated person stands for pop60/n real people and is drawn
+    from the table's age × sex cells, so a band's count is multinomial: its standard error is
+    pop60·sqrt(p(1−p)/n). The test allows 4 standard errors per cell (18 cells); the 60+ total is
+    exact (the weights sum to it). With a fixed seed the outcome is deterministic."""
     fields = dict(REGION_FIELDS, reference_date="2021-01-01")
     import_workbook(fill(tmp_path / "f.xlsx", region=fields), "rt", _out(tmp_path))
     n = 20_000
-    got = _start_people(tmp_path, n)
-    want = {}
-    for s, sex in enumerate(("M", "F")):
+    out = tmp_path / "out"
+    assert main(["run", str(_scenario(tmp_path, "rt", 2021, n)), "--out", str(out)]) == 0
+    pop = pd.read_csv(out / "population.csv")
+    first = pop[pop["year"] == 2021]
+    got = first.groupby(["sex", "age_band"])["people"].sum()
+    want: dict[tuple[str, str], float] = {}
+    for sex in ("M", "F"):
         for (lo, _), people in zip(GROUPS, PEOPLE[sex], strict=True):
             if lo >= 60:
-                b = min((lo - 60) // 5, 8)
-                want[(s, b)] = want.get((s, b), 0) + people
+                band = f"{lo}+" if lo == 100 else f"{lo}-{lo + 4}"
+                want[(sex, band)] = people
     total = sum(want.values())
-    assert got.sum() == pytest.approx(total, rel=1e-6)
+    assert got.sum() == pytest.approx(total, rel=1e-5)
+    assert set(got[got > 0].index) == set(want)
     for cell, expected in want.items():
         p = expected / total
         se = total * np.sqrt(p * (1 - p) / n)
-        assert abs(got.get(cell, 0.0) - expected) <= 4 * se, (cell, got.get(cell, 0.0), expected, se)
+        assert abs(got[cell] - expected) <= 4 * se, (cell, got[cell], expected, se)
+    # and the counties take the workbook's shares of the 60+ (binomial, 4 standard errors)
+    by_county = first.groupby("county")["people"].sum()
+    for row in COUNTY_ROWS:
+        p = row["share_60plus"]
+        assert abs(by_county[row["id"]] - p * total) <= 4 * total * np.sqrt(p * (1 - p) / n)
 
 
 def test_existing_region_is_not_replaced_without_force(tmp_path):

@@ -16,16 +16,20 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from agingsim.region.importer import import_workbook
+    from agingsim.region.importer import default_out_dir, import_workbook
     from agingsim.scenario.loader import display_path
 
     paths = import_workbook(args.workbook, args.id, args.out_dir, force=args.force)
     print(f"已导入 Imported region '{args.id}':")
     for p in paths.all():
         print(f"  {display_path(p)}")
-    print("情景中使用 Use it in a scenario ([population], paths relative to the scenario file):")
-    print(f'  region = "{paths.region.resolve()}"')
-    print(f'  margins = "{paths.margins.resolve()}"')
+    print("情景中使用 Use it in a scenario:")
+    print("  [population]")
+    bundled = paths.region.parent.resolve() == default_out_dir().resolve()
+    print(f'  region = "{args.id if bundled else paths.region.resolve()}"')
+    for key, path in (("margins", paths.margins), ("behaviour", paths.behaviour)):
+        if path is not None:
+            print(f'  {key} = "{path.resolve()}"')
     return 0
 
 

@@ -52,6 +52,8 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 BASE_MARGINS = "china_2020"
 
 
+#: UN WPP 2024 medium variant, China, 5-year groups (calibration/data): entrants beyond the table.
+WPP_PROJECTION = "wpp2024_china_pop5.csv"
 #: The behaviour model a region's beds replace the national supply of.
 BASE_BEHAVIOUR = "default"
 
@@ -135,7 +137,18 @@ def _figure(value: float, label: Label) -> dict[str, Any]:
     return {"value": value, label.kind: label.text}
 
 
-def region_toml(wb: FilledWorkbook, region_id: str, csv_name: str) -> str:
+def projection_for(out_dir: Path) -> str | None:
+    """The WPP projection (for entrants beyond the table's youngest cohort), relative to ``out_dir``,
+    when the folder is inside the project (a file elsewhere would point outside its own folder tree)."""
+    wpp = project_root() / "calibration" / "data" / WPP_PROJECTION
+    try:
+        out_dir.resolve().relative_to(project_root().resolve())
+    except ValueError:
+        return None
+    return Path(os.path.relpath(wpp.resolve(), out_dir.resolve())).as_posix() if wpp.is_file() else None
+
+
+def region_toml(wb: FilledWorkbook, region_id: str, csv_name: str, projection: str | None = None) -> str:
     r = wb.region
     out = [
         f"# Written by `agingsim region import` from {Path(wb.path).name}: edit the workbook and import it",
@@ -158,6 +171,8 @@ def region_toml(wb: FilledWorkbook, region_id: str, csv_name: str) -> str:
         f"file = {tomlwrite.string(csv_name)}",
         f"reference_date = {r['reference_date'].isoformat()}",
     ]
+    if projection is not None:
+        out.append(f"projection = {tomlwrite.string(projection)}")
     if "net_migration_rate" in r:
         fig = _figure(r["net_migration_rate"], wb.region_labels["net_migration_rate"])
         out.append(f"net_migration_rate = {tomlwrite.value(fig)}")
@@ -394,7 +409,10 @@ def import_workbook(
         staged_csv.write_text(csv_text, encoding="utf-8")
         table = check_table(wb, staged_csv, csv_rows)
         staged_region = stage / finals.region.name
-        staged_region.write_text(region_toml(wb, region_id, csv_name), encoding="utf-8")
+        # read back from the staging folder, one level down: the projection path is relative to it
+        staged_region.write_text(
+            region_toml(wb, region_id, csv_name, projection_for(stage)), encoding="utf-8"
+        )
         staged_margins = stage / finals.margins.name
         staged_margins.write_text(margins_toml(wb, table, region_id, csv_name), encoding="utf-8")
         staged = {staged_csv: finals.population, staged_region: finals.region, staged_margins: finals.margins}
@@ -406,6 +424,7 @@ def import_workbook(
             staged_behaviour.write_text(behaviour, encoding="utf-8")
             staged[staged_behaviour] = finals.behaviour
         _verify(staged_region, staged_margins, staged_behaviour)
+        staged_region.write_text(region_toml(wb, region_id, csv_name, projection_for(out)), encoding="utf-8")
         stale = (
             [finals.behaviour] if behaviour is None and finals.behaviour and finals.behaviour.exists() else []
         )
