@@ -7,6 +7,7 @@ row, column and problem, nothing is written on error) and writes the region, its
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 import tomllib
@@ -79,6 +80,16 @@ def test_template_has_every_sheet_with_bilingual_headers_units_and_an_example(tm
             assert ws.cell(3, j).value == col.unit and ws.cell(4, j).value == col.example
     ws = wb[REGION.name]
     assert [ws[f"B{r}"].value for r in range(3, 3 + len(REGION.columns))] == [c.key for c in REGION.columns]
+
+
+def test_template_does_not_overwrite_a_file_without_force(tmp_path, capsys):
+    path = fill(tmp_path / "filled.xlsx")
+    before = path.read_bytes()
+    assert main(["region", "template", str(path)]) == 2
+    assert f"{path}: (top level): file exists" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert main(["region", "template", str(path), "--force"]) == 0
+    assert path.read_bytes() != before
 
 
 def test_template_alone_does_not_import_its_example_rows(tmp_path):
@@ -165,6 +176,21 @@ def test_round_trip_run_people_by_age_and_sex_match_the_workbook(tmp_path):
     for row in COUNTY_ROWS:
         p = row["share_60plus"]
         assert abs(by_county[row["id"]] - p * total) <= 4 * total * np.sqrt(p * (1 - p) / n)
+
+
+def test_excel_date_cell_and_migration_rate_with_its_own_source(tmp_path):
+    """A reference date typed as an Excel date works like the text form; a figure in the Region sheet
+    (net migration) carries the source of its own row."""
+    fields = dict(REGION_FIELDS, reference_date=datetime.date(2020, 11, 1), net_migration_rate=-0.004)
+    cite = "某县统计年鉴 2021 表2-5 迁移人口"
+    paths = import_workbook(
+        fill(tmp_path / "f.xlsx", region=fields, region_sources={"net_migration_rate": cite}),
+        "dated",
+        _out(tmp_path),
+    )
+    region = tomllib.loads(paths.region.read_text(encoding="utf-8"))["population_base"]
+    assert region["reference_date"] == datetime.date(2020, 11, 1)
+    assert region["net_migration_rate"] == {"value": -0.004, "source": cite}
 
 
 def test_existing_region_is_not_replaced_without_force(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 def cmd_template(args: argparse.Namespace) -> int:
     from agingsim.region.template import write_template
 
-    out = write_template(args.out)
+    out = write_template(args.out, force=args.force)
     print(f"模板已写入 Template written: {out}")
     print(f"填写后 When filled: agingsim region import {out} --id NAME")
     return 0
@@ -38,6 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = region.add_subparsers(dest="region_command", required=True)
     tpl = sub.add_parser("template", help="write the empty region workbook (Chinese and English headers)")
     tpl.add_argument("out", help="the .xlsx file to write")
+    tpl.add_argument("--force", action="store_true", help="replace an existing file")
     tpl.set_defaults(func=cmd_template)
     imp = sub.add_parser("import", help="check a filled workbook and write the region's files")
     imp.add_argument("workbook", help="the filled .xlsx")

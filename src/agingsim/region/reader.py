@@ -38,6 +38,8 @@ from agingsim.region.workbook import (
 
 #: More rows than any county's table needs; a sheet beyond this is refused, not read for minutes.
 MAX_ROWS = 5000
+#: Blank rows after which a sheet is taken to have ended.
+BLANK_RUN = 1000
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -197,12 +199,21 @@ def _open(source: str | Path | bytes, name: str):
 
 
 def _rows(ws) -> list[tuple[Any, ...]]:
-    rows = []
+    """The sheet's rows up to its last non-blank one (formatting can make a sheet look a million rows
+    long; a long blank run ends the read)."""
+    rows: list[tuple[Any, ...]] = []
+    last = 0
     for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        if i > MAX_ROWS:
-            raise ScenarioError("", ws.title, f"more than {MAX_ROWS} rows")
+        if any(not _blank(v) for v in row):
+            if i > MAX_ROWS:
+                raise ScenarioError(
+                    "", f"{ws.title} row {i}", f"more than {MAX_ROWS} rows: is this the right sheet?"
+                )
+            last = i
+        elif i - last > BLANK_RUN:
+            break
         rows.append(tuple(row))
-    return rows
+    return rows[:last]
 
 
 def _label(errors: _Errors, sheet: Sheet, row: int, col: int, v: Any) -> Label | None:

@@ -138,9 +138,12 @@ def template_bytes() -> bytes:
     return buf.getvalue()
 
 
-def write_template(path: str | Path) -> Path:
-    """Write the template to ``path`` (.xlsx) atomically: a temporary file, then a rename."""
+def write_template(path: str | Path, force: bool = False) -> Path:
+    """Write the template to ``path`` (.xlsx) atomically: a temporary file, then a rename. An existing
+    file (perhaps a filled workbook) is replaced only with ``force``."""
     out = Path(path)
+    if out.exists() and not force:
+        raise ScenarioError(out, "", "file exists (a filled workbook?); choose another name or pass --force")
     if out.suffix.lower() != ".xlsx":
         raise ScenarioError(out, "", "the template is an Excel workbook: give a file name ending in .xlsx")
     if not out.parent.is_dir():
