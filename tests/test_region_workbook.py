@@ -193,6 +193,31 @@ def test_excel_date_cell_and_migration_rate_with_its_own_source(tmp_path):
     assert region["net_migration_rate"] == {"value": -0.004, "source": cite}
 
 
+def test_single_years_and_chinese_sex_codes_are_accepted(tmp_path):
+    """Single-year rows (age_upper = age_lower) mix with groups; 男/女 are read as M/F."""
+    rows = []
+    for sex, zh in (("M", "男"), ("F", "女")):
+        for (lo, hi), n in zip(GROUPS, PEOPLE[sex], strict=True):
+            if (lo, hi) == (60, 64):
+                rows += [
+                    {"age_lower": a, "age_upper": a, "sex": zh, "people": n / 5, "source": SRC}
+                    for a in range(60, 65)
+                ]
+            else:
+                rows.append({"age_lower": lo, "age_upper": hi, "sex": zh, "people": n, "source": SRC})
+    paths = import_workbook(fill(tmp_path / "f.xlsx", population=rows), "single", _out(tmp_path))
+    csv = pd.read_csv(paths.population, keep_default_na=False)
+    assert set(csv["sex"]) == {"M", "F"}
+    one = csv[(csv["age_lower"] == 62) & (csv["sex"] == "F")]
+    assert one["age_upper"].tolist() == ["62"] and one["people"].tolist() == [7200 / 5]
+
+
+def test_uploaded_bytes_that_are_not_a_workbook_are_refused(tmp_path):
+    with pytest.raises(ScenarioError, match=r"上传\.xlsx: \(top level\): not an Excel \.xlsx workbook"):
+        import_workbook(b"age,sex\n60,M\n", "x", _out(tmp_path), name="上传.xlsx")
+    assert list(_out(tmp_path).iterdir()) == []
+
+
 def test_existing_region_is_not_replaced_without_force(tmp_path):
     out = _out(tmp_path)
     first = import_workbook(fill(tmp_path / "f.xlsx"), "twice", out)

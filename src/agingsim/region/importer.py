@@ -101,6 +101,11 @@ def population_csv(wb: FilledWorkbook) -> tuple[str, list[int]]:
 _CSV_KEY = re.compile(r"^row (\d+), column (\w+)$")
 
 
+def _sheet_row(csv_rows: list[int], csv_row: str) -> str:
+    i = int(csv_row) - 2
+    return str(csv_rows[i]) if 0 <= i < len(csv_rows) else f"{csv_row} of the CSV"
+
+
 def _remap(exc: ScenarioError, wb: FilledWorkbook, csv_rows: list[int]) -> ScenarioError:
     """A population-table error about the CSV, restated for the workbook's sheet, row and column."""
     m = _CSV_KEY.match(exc.key)
@@ -110,7 +115,7 @@ def _remap(exc: ScenarioError, wb: FilledWorkbook, csv_rows: list[int]) -> Scena
         from openpyxl.utils import get_column_letter
 
         where = f"{POPULATION.name} row {row}, column {get_column_letter(rec.col(key))} ({key})"
-        problem = re.sub(r"\brow (\d+)\b", lambda k: f"row {csv_rows[int(k.group(1)) - 2]}", exc.problem)
+        problem = re.sub(r"\brow (\d+)\b", lambda k: f"row {_sheet_row(csv_rows, k.group(1))}", exc.problem)
         return ScenarioError(wb.path, where, problem)
     key = exc.key if exc.key != "(top level)" else ""
     return ScenarioError(wb.path, f"{POPULATION.name} {key}".strip(), exc.problem)
