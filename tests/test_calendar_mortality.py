@@ -90,7 +90,9 @@ def test_scenarios_without_a_mortality_section_keep_the_fixed_life_table(tiny_sc
     model = build_ability_model(tiny_scenario)
     assert model.for_year(2030) is model and model.by_year == {}
     urban = sum(c.share_60plus * c.urban_share for c in tiny_scenario.region.counties)
-    np.testing.assert_allclose(model.mix, ability_prevalence(tiny_scenario.margins, np.arange(60, 106), urban))
+    np.testing.assert_allclose(
+        model.mix, ability_prevalence(tiny_scenario.margins, np.arange(60, 106), urban)
+    )
 
 
 def test_the_death_split_follows_the_projected_ability_mix(china):
