@@ -42,6 +42,9 @@ class AbilityModel:
     #: calendar year → that year's tables, precomputed for the run's years when mortality changes
     #: with calendar time (a scenario's ``[mortality]``); empty for a fixed life table.
     by_year: dict[int, AbilityModel] = field(default_factory=dict, repr=False, compare=False)
+    #: (n_ages, 2, 5) ability mix by age and sex that the death split uses: Σ_level mix × death
+    #: intensity = the life table's m(x) (the margins' mix, or the year's projected mix)
+    mix: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_ages(self) -> int:
@@ -141,29 +144,59 @@ def build_ability_model(scenario: Scenario) -> AbilityModel:
 
     With calendar-time mortality (``scenario.mortality``) the tables of every run year are built
     here once (about 100 small matrix exponentials a year), and :meth:`AbilityModel.for_year`
-    hands them out; the returned model itself holds the start year's tables."""
+    hands them out; the returned model itself holds the start year's tables. Each year's split of
+    m(x, year) across levels uses the ability mix the model itself expects at each age and sex during
+    that year (the mean of its 1 January mixes of that year and the next, :func:`next_year_mix`,
+    starting from the margins' mix, which is how the people are drawn), so that the population keeps
+    dying at the year's life-table rate as falling mortality shifts its mix; with a fixed life table
+    the margins' mix is used, as before."""
     params = scenario.ability
     ages = np.arange(60, params.age_max + 1)
     urban = sum(c.share_60plus * c.urban_share for c in scenario.region.counties)
     prevalence = ability_prevalence(scenario.margins, ages, urban)
 
-    def tables(life_table: LifeTable) -> AbilityModel:
+    def tables(life_table: LifeTable, mix: np.ndarray) -> AbilityModel:
         mx = interpolate_mx(life_table, ages)
-        q = intensity_matrices(params, mx, prevalence, ages)
+        q = intensity_matrices(params, mx, mix, ages)
         p = monthly_matrices(q)
         stay, cum, order = sampling_tables(p)
-        return AbilityModel(60, params.age_max, q, p, stay, cum, order)
+        return AbilityModel(60, params.age_max, q, p, stay, cum, order, mix=mix)
 
     if scenario.mortality is None:
-        return tables(scenario.life_table)
+        return tables(scenario.life_table, prevalence)
     run = scenario.run
-    years = range(run.start_year, run.start_year + run.years)
-    by_year = {y: tables(scenario.life_table_for(y)) for y in years}
+    by_year: dict[int, AbilityModel] = {}
+    mix = prevalence
+    for y in range(run.start_year, run.start_year + run.years):
+        life_table = scenario.life_table_for(y)
+        # people in an age cell during the year are, on average, between its 1 January mix and the
+        # next: split with the mean of the two (one correction step)
+        first_pass = tables(life_table, mix)
+        mid = (mix + next_year_mix(mix, first_pass.monthly, prevalence[0])) / 2
+        by_year[y] = tables(life_table, mid)
+        mix = next_year_mix(mix, by_year[y].monthly, prevalence[0])
     first = by_year[run.start_year]
     return AbilityModel(
         first.age_min, first.age_max, first.intensities, first.monthly, first.stay,
-        first.cumulative, first.order, by_year=by_year,
+        first.cumulative, first.order, by_year=by_year, mix=first.mix,
     )  # fmt: skip
+
+
+def next_year_mix(mix: np.ndarray, monthly: np.ndarray, entry_mix: np.ndarray) -> np.ndarray:
+    """Expected ability mix (n_ages, 2, 5) by single age a year on: each age's survivors after 12
+    months move up one year (the top age keeps its own); the new 60-year-olds enter with the margins'
+    mix at 60 (``entry_mix``, (2, 5)) and have spent half a year there on average."""
+    n_ages = mix.shape[0]
+    state = np.concatenate([mix, np.zeros((*mix.shape[:-1], 1))], axis=-1)
+    year = np.linalg.matrix_power(monthly, MONTHS_PER_YEAR)
+    alive = np.einsum("asi,asij->asj", state, year)[..., :DEAD]
+    out = np.empty_like(mix)
+    out[1:] = alive[: n_ages - 1]
+    out[-1] = alive[-1] + alive[-2]
+    half = np.linalg.matrix_power(monthly[0], MONTHS_PER_YEAR // 2)
+    entry = np.concatenate([entry_mix, np.zeros((entry_mix.shape[0], 1))], axis=-1)
+    out[0] = np.einsum("si,sij->sj", entry, half)[:, :DEAD]
+    return out / out.sum(axis=-1, keepdims=True)
 
 
 def sampling_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
