@@ -78,6 +78,13 @@ def test_template_has_every_sheet_with_bilingual_headers_units_and_an_example(tm
         for j, col in enumerate(sheet.columns, start=1):
             assert col.zh in ws.cell(1, j).value and ws.cell(2, j).value == col.key
             assert ws.cell(3, j).value == col.unit and ws.cell(4, j).value == col.example
+    checks = {
+        str(d.sqref): (d.type, d.formula1, d.formula2)
+        for d in wb[COUNTIES.name].data_validations.dataValidation
+    }
+    assert checks["E5:E2000"] == ("decimal", "0", "1")  # urban_share: Excel flags a share above 1 as typed
+    sex = [d for d in wb[POPULATION.name].data_validations.dataValidation if d.type == "list"]
+    assert [str(d.sqref) for d in sex] == ["C5:C2000"]
     ws = wb[REGION.name]
     assert [ws[f"B{r}"].value for r in range(3, 3 + len(REGION.columns))] == [c.key for c in REGION.columns]
 

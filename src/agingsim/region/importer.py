@@ -273,7 +273,8 @@ def margins_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str, csv
         data["attributes"] = attrs
     header = (
         f"Margins of region {region_id}: written by `agingsim region import` from {Path(wb.path).name}.\n"
-        f"Age–sex rows from the region's own population table; "
+        "Age–sex rows from the region's own population table (the model draws the start from the\n"
+        "region file's [population_base]; these rows keep the margins consistent with it); "
         f"{'economic status from the workbook; ' if wb.econ else ''}"
         f"every other attribute as calibration/margins/{BASE_MARGINS}.toml (national)."
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from agingsim.errors import ScenarioError
 from agingsim.region.workbook import (
@@ -21,6 +22,7 @@ from agingsim.region.workbook import (
     HEADER_ROWS,
     README_SHEET,
     SHEETS,
+    Column,
     Sheet,
 )
 
@@ -67,6 +69,31 @@ README_LINES = (
 )
 
 
+#: Rows that get Excel's input checks (dropdown for sex, ranges for numbers); the importer checks all.
+VALIDATED_ROWS = 2000
+
+
+def _validation(col: Column) -> DataValidation | None:
+    """Excel's own input check for a column, so a mistyped cell is flagged while typing."""
+    if col.kind == "sex":
+        dv = DataValidation(type="list", formula1='"M,F,男,女"', allow_blank=True)
+    elif col.kind in ("int", "number", "share"):
+        kind = "whole" if col.kind == "int" else "decimal"
+        if col.lo is not None and col.hi is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=f"{col.lo:g}", formula2=f"{col.hi:g}")
+        elif col.lo is not None:
+            dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=f"{col.lo:g}")
+        else:
+            return None
+        dv.allow_blank = True
+    else:
+        return None
+    dv.error = f"{col.zh} {col.en}: {col.unit}"
+    dv.errorTitle = "输入无效 Invalid entry"
+    dv.showErrorMessage = True
+    return dv
+
+
 def _table_sheet(ws, sheet: Sheet) -> None:
     for j, col in enumerate(sheet.columns, start=1):
         cells = (col.zh + ("" if col.required else " (可选)"), col.key, col.unit, col.example)
@@ -83,6 +110,12 @@ def _table_sheet(ws, sheet: Sheet) -> None:
         row=HEADER_ROWS, column=len(sheet.columns) + 1, value="← 示例, 导入时忽略 example, ignored"
     ).font = GREY
     ws.freeze_panes = ws.cell(row=HEADER_ROWS + 1, column=1)
+    for j, col in enumerate(sheet.columns, start=1):
+        dv = _validation(col)
+        if dv is not None:
+            letter = get_column_letter(j)
+            dv.add(f"{letter}{HEADER_ROWS + 1}:{letter}{VALIDATED_ROWS}")
+            ws.add_data_validation(dv)
 
 
 def _fields_sheet(ws, sheet: Sheet) -> None:
@@ -110,6 +143,10 @@ def _fields_sheet(ws, sheet: Sheet) -> None:
         for letter in "ADE":
             ws[f"{letter}{i}"].alignment = WRAP
         ws[f"E{i}"].font = GREY
+        dv = _validation(col)
+        if dv is not None:
+            dv.add(f"C{i}")
+            ws.add_data_validation(dv)
     ws.freeze_panes = "C3"
 
 
