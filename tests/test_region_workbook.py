@@ -146,7 +146,7 @@ def test_import_writes_region_population_csv_and_margins_with_the_users_sources(
     assert supply["public_bed_share"]["value"] == pytest.approx(300 / 800)
     assert supply["nursing_bed_share"]["value"] == pytest.approx(400 / 800)
     assert supply["day_care_places_per_1000"]["value"] * total60 / 1000 == pytest.approx(200, rel=1e-5)
-    assert beds["assumption"].endswith(SRC.removeprefix("assumption: "))
+    assert beds["assumption"].endswith(f"(workbook: {SRC.removeprefix('assumption: ')})")
 
 
 def test_round_trip_run_people_by_age_and_sex_match_the_workbook(tmp_path):
@@ -392,6 +392,10 @@ MALFORMED = {
     "example_row_deleted": (
         {"edit": _example_row_deleted},
         "人口 Population row 4, column A (age_lower): row 4 is the example row and is ignored on import, but it was changed (got 40",
+    ),
+    "control_character_in_text": (
+        {"counties": [dict(COUNTY_ROWS[0], name="城关\x7f镇"), COUNTY_ROWS[1]]},
+        "区县 Counties row 5, column B (name): contains control character(s) U+007F",
     ),
     "empty_workbook": (
         {"edit": _empty_workbook},

@@ -35,7 +35,6 @@ import numpy as np
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.base import COLUMNS, PopulationTable, read_population_table
-from agingsim.region import tomlwrite
 from agingsim.region.reader import FilledWorkbook, Label, read_workbook
 from agingsim.region.workbook import ECON, ECON_ROWS, POPULATION
 from agingsim.scenario.loader import load_labelled_plain, load_population_base, project_root
@@ -46,6 +45,7 @@ from agingsim.scenario.schema import (
     age_band_labels,
     validate_attribute_margin,
 )
+from agingsim.sweep.overrides import dumps
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: The national margins a region's file starts from (ability, family, care setting stay national).
@@ -134,12 +134,8 @@ def check_table(wb: FilledWorkbook, csv_path: Path, csv_rows: list[int]) -> Popu
     return table
 
 
-def _label_toml(label: Label) -> str:
-    return f"{label.kind} = {tomlwrite.string(label.text)}"
-
-
-def _figure(value: float, label: Label) -> dict[str, Any]:
-    return {"value": value, label.kind: label.text}
+def _labelled(label: Label) -> dict[str, str]:
+    return {label.kind: label.text}
 
 
 def projection_for(out_dir: Path) -> str | None:
@@ -155,43 +151,42 @@ def projection_for(out_dir: Path) -> str | None:
 
 def region_toml(wb: FilledWorkbook, region_id: str, csv_name: str, projection: str | None = None) -> str:
     r = wb.region
-    out = [
-        f"# Written by `agingsim region import` from {Path(wb.path).name}: edit the workbook and import it",
-        "# again rather than editing this file. Format: calibration/regions/README.md.",
-        f"id = {tomlwrite.string(region_id)}",
-    ]
-    for k in ("name", "name_en", "province", "city", "units_are"):
-        if k in r:
-            out.append(f"{k} = {tomlwrite.string(r[k])}")
+    head = {
+        "id": region_id,
+        **{k: r[k] for k in ("name", "name_en", "province", "city", "units_are") if k in r},
+    }
     labels = {rec.label.csv_text() for rec in wb.population if rec.label is not None}
     pop_label = (
         Label.parse(labels.pop())
         if len(labels) == 1
         else Label("source", f"by row: the source column of {csv_name} (workbook sheet {POPULATION.name})")
     )
-    out += [
-        "",
-        "[population_base]",
-        _label_toml(pop_label),
-        f"file = {tomlwrite.string(csv_name)}",
-        f"reference_date = {r['reference_date'].isoformat()}",
-    ]
+    base: dict[str, Any] = {**_labelled(pop_label), "file": csv_name, "reference_date": r["reference_date"]}
     if projection is not None:
-        out.append(f"projection = {tomlwrite.string(projection)}")
+        base["projection"] = projection
     if "net_migration_rate" in r:
-        fig = _figure(r["net_migration_rate"], wb.region_labels["net_migration_rate"])
-        out.append(f"net_migration_rate = {tomlwrite.value(fig)}")
+        base["net_migration_rate"] = {
+            "value": r["net_migration_rate"],
+            **_labelled(wb.region_labels["net_migration_rate"]),
+        }
+    counties = []
     for rec in wb.counties:
-        v = rec.values
         assert rec.label is not None
-        out += ["", "[[counties]]", _label_toml(rec.label)]
-        for k in ("id", "name", "name_en"):
-            if k in v:
-                out.append(f"{k} = {tomlwrite.string(v[k])}")
-        for k in ("share_60plus", "urban_share", "ltc_insured_share"):
-            if k in v:
-                out.append(f"{k} = {tomlwrite.value(float(v[k]))}")
-    return "\n".join(out) + "\n"
+        keys = ("id", "name", "name_en", "share_60plus", "urban_share", "ltc_insured_share")
+        counties.append({**_labelled(rec.label), **{k: rec.values[k] for k in keys if k in rec.values}})
+    return (
+        f"# Written by `agingsim region import` from {Path(wb.path).name}: edit the workbook and import it\n"
+        "# again rather than editing this file. Format: calibration/regions/README.md.\n"
+        + dumps(head)
+        + "\n[population_base]\n"
+        + dumps(base)
+        + "\n"
+        + dumps({"counties": counties})
+    )
+
+
+def _header(text: str) -> str:
+    return "".join(f"# {line}\n" for line in text.splitlines())
 
 
 def _band_weights(table: PopulationTable, edges: list[int]) -> np.ndarray:
@@ -274,11 +269,11 @@ def margins_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str, csv
     header = (
         f"Margins of region {region_id}: written by `agingsim region import` from {Path(wb.path).name}.\n"
         "Age–sex rows from the region's own population table (the model draws the start from the\n"
-        "region file's [population_base]; these rows keep the margins consistent with it); "
+        "region file's [population_base]; these rows keep the margins consistent with it);\n"
         f"{'economic status from the workbook; ' if wb.econ else ''}"
         f"every other attribute as calibration/margins/{BASE_MARGINS}.toml (national)."
     )
-    return tomlwrite.dumps(data, header)
+    return _header(header) + dumps(data)
 
 
 def behaviour_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str) -> str | None:
@@ -297,7 +292,7 @@ def behaviour_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str) -
 
     def put(key: str, value: float, item: str, how: str) -> None:
         label = wb.beds[item][1]
-        supply[key] = {"value": round(value, 6), label.kind: f"{how}; {label.kind}: {label.text}"}
+        supply[key] = {"value": round(value, 6), label.kind: f"{how} (workbook: {label.text})"}
 
     beds = wb.beds.get("institution_beds")
     if beds is not None:
@@ -325,7 +320,7 @@ def behaviour_toml(wb: FilledWorkbook, table: PopulationTable, region_id: str) -
         f"{Path(wb.path).name}.\n[supply] from the workbook's beds sheet (items left blank stay national); "
         f"every other section copied from calibration/behaviour/{BASE_BEHAVIOUR}.toml."
     )
-    return tomlwrite.dumps(data, header)
+    return _header(header) + dumps(data)
 
 
 def _verify(region_path: Path, margins_path: Path, behaviour_path: Path | None) -> None:

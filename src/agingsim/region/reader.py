@@ -138,6 +138,9 @@ def check_value(col: Column, v: Any) -> tuple[Any, str | None]:
         if not isinstance(v, str | int) or isinstance(v, bool):
             return None, f"text is needed (got {v!r})"
         s = str(v).strip()
+        bad = sorted({f"U+{ord(ch):04X}" for ch in s if (ord(ch) < 32 and ch != "\t") or ord(ch) == 127})
+        if bad:
+            return None, f"contains control character(s) {', '.join(bad)}: retype the text"
         if col.kind == "id" and not (set(s) <= ID_CHARS):
             return None, f"use lower-case letters a-z, digits and _ only (got {s!r})"
         if col.kind == "choice" and s not in col.choices:
