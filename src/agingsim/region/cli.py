@@ -23,13 +23,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"已导入 Imported region '{args.id}':")
     for p in paths.all():
         print(f"  {display_path(p)}")
-    print("情景中使用 Use it in a scenario:")
+    files = {"margins": paths.margins, "behaviour": paths.behaviour}
+    if paths.region.parent.resolve() == default_out_dir().resolve():
+        print("情景中使用 Use it in a scenario:")
+        names = {"region": args.id, **{k: str(p.resolve()) for k, p in files.items() if p is not None}}
+    else:  # a scenario reads only calibration/, scenarios/ and its own folder (and below)
+        print(f"情景文件放在 {paths.region.parent} 中使用 With the scenario file in that folder:")
+        names = {"region": paths.region.name, **{k: p.name for k, p in files.items() if p is not None}}
     print("  [population]")
-    bundled = paths.region.parent.resolve() == default_out_dir().resolve()
-    print(f'  region = "{args.id if bundled else paths.region.resolve()}"')
-    for key, path in (("margins", paths.margins), ("behaviour", paths.behaviour)):
-        if path is not None:
-            print(f'  {key} = "{path.resolve()}"')
+    for key, value in names.items():
+        print(f'  {key} = "{value}"')
     return 0
 
 
