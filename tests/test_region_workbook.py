@@ -8,6 +8,7 @@ row, column and problem, nothing is written on error) and writes the region, its
 from __future__ import annotations
 
 import datetime
+import os
 import subprocess
 import sys
 import tomllib
@@ -239,6 +240,28 @@ def test_existing_region_is_not_replaced_without_force(tmp_path):
     # the new workbook has no beds: the earlier import's behaviour file goes too, not left stale
     assert again.behaviour is None and not first.behaviour.exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in again.all())
+
+
+def test_a_failed_rename_rolls_back_to_the_earlier_files(tmp_path, monkeypatch):
+    """All of an import's files or none: if a rename fails midway, the files placed are removed and
+    the earlier import's files restored byte for byte."""
+    out = _out(tmp_path)
+    first = import_workbook(fill(tmp_path / "f.xlsx"), "roll", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 6:  # (backup, place) per file: two files placed, the third fails
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr("agingsim.region.importer.os.replace", flaky)
+    rows = [dict(r, share_60plus=0.5) for r in COUNTY_ROWS]
+    with pytest.raises(OSError, match="disk full"):
+        import_workbook(fill(tmp_path / "g.xlsx", counties=rows), "roll", out, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert first.region.is_file()
 
 
 def test_import_accepts_workbook_bytes_for_an_upload(tmp_path):
