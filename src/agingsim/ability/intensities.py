@@ -139,6 +139,14 @@ def monthly_matrices(q: np.ndarray) -> np.ndarray:
     return transition_matrices(q, 1.0 / MONTHS_PER_YEAR)
 
 
+def monthly_matrices_stacked(q: np.ndarray) -> np.ndarray:
+    """P = expm(Q / 12) in one stacked scipy call: the calendar-time path builds ~40 sets of tables, and
+    the per-cell loop of :func:`transition_matrices` would cost seconds. Equal to it to round-off
+    (~1e-16), not bit for bit, so the fixed-table path keeps the loop and its outputs stay the same."""
+    p = np.clip(expm(q / MONTHS_PER_YEAR), 0.0, 1.0)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 def build_ability_model(scenario: Scenario) -> AbilityModel:
     """The scenario's ability model: intensities, monthly matrices and sampling tables.
 
@@ -155,26 +163,27 @@ def build_ability_model(scenario: Scenario) -> AbilityModel:
     urban = sum(c.share_60plus * c.urban_share for c in scenario.region.counties)
     prevalence = ability_prevalence(scenario.margins, ages, urban)
 
-    def tables(life_table: LifeTable, mix: np.ndarray) -> AbilityModel:
+    def tables(life_table: LifeTable, mix: np.ndarray, stacked: bool = True) -> AbilityModel:
         mx = interpolate_mx(life_table, ages)
         q = intensity_matrices(params, mx, mix, ages)
-        p = monthly_matrices(q)
+        p = monthly_matrices_stacked(q) if stacked else monthly_matrices(q)
         stay, cum, order = sampling_tables(p)
         return AbilityModel(60, params.age_max, q, p, stay, cum, order, mix=mix)
 
     if scenario.mortality is None:
-        return tables(scenario.life_table, prevalence)
+        return tables(scenario.life_table, prevalence, stacked=False)
     run = scenario.run
     by_year: dict[int, AbilityModel] = {}
     mix = prevalence
+    # people in an age cell during a year are, on average, between its 1 January mix and the next
+    # one: the split uses the mean of the two, the next one predicted with the previous year's
+    # matrices (for the first year, those of the margins' mix)
+    previous = tables(scenario.life_table_for(run.start_year), mix).monthly
     for y in range(run.start_year, run.start_year + run.years):
-        life_table = scenario.life_table_for(y)
-        # people in an age cell during the year are, on average, between its 1 January mix and the
-        # next: split with the mean of the two (one correction step)
-        first_pass = tables(life_table, mix)
-        mid = (mix + next_year_mix(mix, first_pass.monthly, prevalence[0])) / 2
-        by_year[y] = tables(life_table, mid)
-        mix = next_year_mix(mix, by_year[y].monthly, prevalence[0])
+        mid = (mix + next_year_mix(mix, previous, prevalence[0])) / 2
+        by_year[y] = tables(scenario.life_table_for(y), mid)
+        previous = by_year[y].monthly
+        mix = next_year_mix(mix, previous, prevalence[0])
     first = by_year[run.start_year]
     return AbilityModel(
         first.age_min, first.age_max, first.intensities, first.monthly, first.stay,
