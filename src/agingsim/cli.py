@@ -36,6 +36,7 @@ EXTERNAL: dict[str, tuple[str, str]] = {
     ),
     "sweep": ("agingsim.sweep.cli", "run a scenario over axes × replications into a results store"),
     "query": ("agingsim.sweep.cli", "DuckDB SQL over a results store (view: runs, failures)"),
+    "region": ("agingsim.region.cli", "bring your own region: Excel template and import"),
     "geo": (
         "agingsim.geo.cli",
         "15-minute service circle: coverage, space standards, facility siting, synthetic geographies",

@@ -11,7 +11,7 @@ Data flows one way; nothing downstream reaches back except through next month's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import mesa
@@ -43,21 +43,44 @@ class EntryPlan:
 
     count: np.ndarray  # (n_months,) simulated entrants
     weight: np.ndarray  # (n_months,) real people per simulated entrant
+    male_share: np.ndarray  # (n_months,) probability that an entrant is a man
+    #: real people turning 60 in each run year, and where they come from ("flat", "base", "projection")
+    real_per_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fed_by: tuple[str, ...] = ()
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, weight0: float) -> EntryPlan:
-        run, entry = scenario.run, scenario.region.entry
-        counts, weights = [], []
+    def from_scenario(cls, scenario: Scenario, weight0: float, synth: Synthesiser | None = None) -> EntryPlan:
+        """Entrants from the population base's cohorts (``synth.cohorts``) or the flat ``[entry]``."""
+        run = scenario.run
+        cohorts = synth.cohorts if synth is not None else None
+        counts, weights, male, reals = [], [], [], []
         for y in range(run.years):
             year = run.start_year + y
-            real = entry.entrants_per_year * (1.0 + entry.annual_growth) ** (year - entry.base_year)
+            if cohorts is not None:
+                by_sex = cohorts.entrants[y]
+                real = float(by_sex.sum())
+                p_male = float(by_sex[0] / real) if real > 0 else 0.5
+            else:
+                entry = scenario.region.entry
+                assert entry is not None  # the schema requires [entry] without a population base
+                real = entry.entrants_per_year * (1.0 + entry.annual_growth) ** (year - entry.base_year)
+                p_male = entry.male_share
+            reals.append(real)
             n_year = round(real / weight0)
             w = real / n_year if n_year else 0.0
             base, extra = divmod(n_year, MONTHS_PER_YEAR)
             for m in range(MONTHS_PER_YEAR):
                 counts.append(base + (m < extra))
                 weights.append(w)
-        return cls(np.asarray(counts, dtype=np.int64), np.asarray(weights))
+                male.append(p_male)
+        fed_by = cohorts.fed_by if cohorts is not None else ("flat",) * run.years
+        return cls(
+            np.asarray(counts, dtype=np.int64),
+            np.asarray(weights),
+            np.asarray(male),
+            np.asarray(reals),
+            fed_by,
+        )
 
 
 class AgingModel(mesa.Model):
@@ -78,8 +101,8 @@ class AgingModel(mesa.Model):
         self.synth = Synthesiser.from_scenario(scenario)
 
         n0 = run.simulated_people
-        self.weight0 = scenario.region.pop_60plus / n0
-        self.entry = EntryPlan.from_scenario(scenario, self.weight0)
+        self.weight0 = self.synth.start_60plus / n0
+        self.entry = EntryPlan.from_scenario(scenario, self.weight0, self.synth)
         self.people = People(capacity=n0 + int(self.entry.count.sum()))
         self.people.add(self.synth.initial(streams.generator("population"), n0, self.weight0))
         #: packed transition tables of ``year_ability``, rebuilt when the year's tables change
@@ -222,7 +245,7 @@ class AgingModel(mesa.Model):
             return
         w = float(self.entry.weight[self.month])
         rng = self.streams.generator("entry", self.month)
-        cols = self.synth.entrants(rng, n, self.scenario.region.entry.male_share, w)
+        cols = self.synth.entrants(rng, n, float(self.entry.male_share[self.month]), w)
         self.people.add(cols)
         self._set_codes(self.people.n - n)
         self.month_entrants = n * w

@@ -9,7 +9,7 @@ ability prevalence π(x) dies at exactly the life-table rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg import expm
@@ -39,6 +39,12 @@ class AbilityModel:
     stay: np.ndarray
     cumulative: np.ndarray
     order: np.ndarray
+    #: calendar year → that year's tables, precomputed for the run's years when mortality changes
+    #: with calendar time (a scenario's ``[mortality]``); empty for a fixed life table.
+    by_year: dict[int, AbilityModel] = field(default_factory=dict, repr=False, compare=False)
+    #: (n_ages, 2, 5) ability mix by age and sex that the death split uses: Σ_level mix × death
+    #: intensity = the life table's m(x) (the margins' mix, or the year's projected mix)
+    mix: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_ages(self) -> int:
@@ -50,9 +56,15 @@ class AbilityModel:
     def for_year(self, year: int) -> AbilityModel:
         """The tables in force in calendar ``year``.
 
-        The model asks for them each 1 January, so mortality that changes with calendar time only
-        has to return another year's tables here; a fixed life table returns itself."""
-        return self
+        The model asks for them each 1 January. With calendar-time mortality each year has its own
+        death intensities (so its own ``monthly``/``stay``/``cumulative``/``order``, same meaning);
+        years outside the precomputed run take the nearest one. A fixed life table returns itself."""
+        if not self.by_year:
+            return self
+        if year in self.by_year:
+            return self.by_year[year]
+        years = sorted(self.by_year)
+        return self.by_year[years[0] if year < years[0] else years[-1]]
 
 
 def interpolate_mx(life_table: LifeTable, ages: np.ndarray) -> np.ndarray:
@@ -127,17 +139,73 @@ def monthly_matrices(q: np.ndarray) -> np.ndarray:
     return transition_matrices(q, 1.0 / MONTHS_PER_YEAR)
 
 
+def monthly_matrices_stacked(q: np.ndarray) -> np.ndarray:
+    """P = expm(Q / 12) in one stacked scipy call: the calendar-time path builds ~40 sets of tables, and
+    the per-cell loop of :func:`transition_matrices` would cost seconds. Equal to it to round-off
+    (~1e-16), not bit for bit, so the fixed-table path keeps the loop and its outputs stay the same."""
+    p = np.clip(expm(q / MONTHS_PER_YEAR), 0.0, 1.0)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 def build_ability_model(scenario: Scenario) -> AbilityModel:
-    """The scenario's ability model: intensities, monthly matrices and sampling tables."""
+    """The scenario's ability model: intensities, monthly matrices and sampling tables.
+
+    With calendar-time mortality (``scenario.mortality``) the tables of every run year are built
+    here once (about 100 small matrix exponentials a year), and :meth:`AbilityModel.for_year`
+    hands them out; the returned model itself holds the start year's tables. Each year's split of
+    m(x, year) across levels uses the ability mix the model itself expects at each age and sex during
+    that year (the mean of its 1 January mixes of that year and the next, :func:`next_year_mix`,
+    starting from the margins' mix, which is how the people are drawn), so that the population keeps
+    dying at the year's life-table rate as falling mortality shifts its mix; with a fixed life table
+    the margins' mix is used, as before."""
     params = scenario.ability
     ages = np.arange(60, params.age_max + 1)
     urban = sum(c.share_60plus * c.urban_share for c in scenario.region.counties)
     prevalence = ability_prevalence(scenario.margins, ages, urban)
-    mx = interpolate_mx(scenario.life_table, ages)
-    q = intensity_matrices(params, mx, prevalence, ages)
-    p = monthly_matrices(q)
-    stay, cum, order = sampling_tables(p)
-    return AbilityModel(60, params.age_max, q, p, stay, cum, order)
+
+    def tables(life_table: LifeTable, mix: np.ndarray, stacked: bool = True) -> AbilityModel:
+        mx = interpolate_mx(life_table, ages)
+        q = intensity_matrices(params, mx, mix, ages)
+        p = monthly_matrices_stacked(q) if stacked else monthly_matrices(q)
+        stay, cum, order = sampling_tables(p)
+        return AbilityModel(60, params.age_max, q, p, stay, cum, order, mix=mix)
+
+    if scenario.mortality is None:
+        return tables(scenario.life_table, prevalence, stacked=False)
+    run = scenario.run
+    by_year: dict[int, AbilityModel] = {}
+    mix = prevalence
+    # people in an age cell during a year are, on average, between its 1 January mix and the next
+    # one: the split uses the mean of the two, the next one predicted with the previous year's
+    # matrices (for the first year, those of the margins' mix)
+    previous = tables(scenario.life_table_for(run.start_year), mix).monthly
+    for y in range(run.start_year, run.start_year + run.years):
+        mid = (mix + next_year_mix(mix, previous, prevalence[0])) / 2
+        by_year[y] = tables(scenario.life_table_for(y), mid)
+        previous = by_year[y].monthly
+        mix = next_year_mix(mix, previous, prevalence[0])
+    first = by_year[run.start_year]
+    return AbilityModel(
+        first.age_min, first.age_max, first.intensities, first.monthly, first.stay,
+        first.cumulative, first.order, by_year=by_year, mix=first.mix,
+    )  # fmt: skip
+
+
+def next_year_mix(mix: np.ndarray, monthly: np.ndarray, entry_mix: np.ndarray) -> np.ndarray:
+    """Expected ability mix (n_ages, 2, 5) by single age a year on: each age's survivors after 12
+    months move up one year (the top age keeps its own); the new 60-year-olds enter with the margins'
+    mix at 60 (``entry_mix``, (2, 5)) and have spent half a year there on average."""
+    n_ages = mix.shape[0]
+    state = np.concatenate([mix, np.zeros((*mix.shape[:-1], 1))], axis=-1)
+    year = np.linalg.matrix_power(monthly, MONTHS_PER_YEAR)
+    alive = np.einsum("asi,asij->asj", state, year)[..., :DEAD]
+    out = np.empty_like(mix)
+    out[1:] = alive[: n_ages - 1]
+    out[-1] = alive[-1] + alive[-2]
+    half = np.linalg.matrix_power(monthly[0], MONTHS_PER_YEAR // 2)
+    entry = np.concatenate([entry_mix, np.zeros((entry_mix.shape[0], 1))], axis=-1)
+    out[0] = np.einsum("si,sij->sj", entry, half)[:, :DEAD]
+    return out / out.sum(axis=-1, keepdims=True)
 
 
 def sampling_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -113,7 +113,12 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     compare = resolve_ability(args.compare) if args.compare else None
     out = Path(args.out) if args.out else default_report_dir()
     mapping = Path(args.mapping) if args.mapping else None
-    summary = validate_model(scenario, model, out, compare, mapping_path=mapping)
+    backtest = None
+    if args.demography:
+        from agingsim.calibration.demography import run_backtest
+
+        backtest = run_backtest(Path(args.demography))
+    summary = validate_model(scenario, model, out, compare, mapping_path=mapping, demography=backtest)
     print(f"模型验证 Validated {summary['model']}")
     print("Done-when conditions (issue 9):")
     for line in summary["conditions_text"]:
@@ -127,6 +132,14 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
             f"  {check['figure']}: published {check['published']:.1f}, model {check['model'][name]:.1f} "
             f"(error {check['error'][name]:+.1f})"
         )
+    if backtest is not None:
+        demo = summary["demography"]
+        within = f"{demo['within']} of {demo['total']} checks within tolerance"
+        print(f"人口回测 Demographic backtest ({demo['scenario']}): {within}")
+        for c in demo["checks"]:
+            if not c["within"]:
+                tol = c["tolerance"]
+                print(f"  miss: {c['what']} {c['year']}: error {c['error']:+.4f} (tolerance {tol})")
     print(f"输出 Output: {out}/ (report.md and charts)")
     return 0
 
@@ -178,5 +191,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     val.add_argument(
         "--mapping",
         help="GB/T → census self-care mapping (default: calibration/mappings/census2020_selfcare.toml)",
+    )
+    val.add_argument(
+        "--demography",
+        default=str(project_root() / "scenarios" / "validation" / "china_2020.toml"),
+        help="scenario of the demographic backtest from the 2020 census (default: "
+        "scenarios/validation/china_2020.toml; '' for none)",
     )
     val.set_defaults(func=cmd_validate_model)

@@ -484,10 +484,12 @@ def validate_model(
     compare_path: Path | None = None,
     date: dt.date | None = None,
     mapping_path: Path | None = None,
+    demography: Any | None = None,
 ) -> dict[str, Any]:
     """Write the validation report for the model at ``model_path`` into ``out_dir`` (atomically).
 
     ``mapping_path``: the GB/T → census self-care mapping (default: the bundled one).
+    ``demography``: a :class:`agingsim.calibration.demography.Backtest` to report as its own section.
     """
     from agingsim.calibration.conditions import check, report_lines
     from agingsim.calibration.fit import CENSUS_MAPPING_PATH, load_census_mapping
@@ -547,6 +549,12 @@ def validate_model(
             for c in checks
         ],
     }
+    if demography is not None:  # issue 14: the demographic backtest (agingsim.calibration.demography)
+        from agingsim.calibration import demography as demo
+
+        rows = demo.checks(demography)
+        report += "\n" + "\n".join(demo.report_lines(demography, rows))
+        summary["demography"] = demo.summary(demography, rows)
     write_outputs(
         out_dir,
         {

@@ -1,7 +1,8 @@
-"""Build synthetic older people from a region's margins.
+"""Build synthetic older people from a region's margins (and population base, if it has one).
 
-Age (single year) and sex come from the margins' age–sex table (spread within bands by life-table
-survivorship), scaled to the region's 60+ count;
+Age (single year) and sex come from the region's population base projected to the start
+(:mod:`agingsim.population.cohorts`) or, for a region without one, from the margins' age–sex table
+(spread within bands by life-table survivorship), scaled to the region's 60+ count;
 county and urban/rural from the region file; then each attribute from its conditional margin in
 draw order (ability | age band, sex, residence; economic status and family situation may condition on
 age and on attributes drawn before them). Correlations therefore come from the margins the scenario
@@ -16,6 +17,7 @@ import numpy as np
 
 from agingsim.ability.intensities import interpolate_mx
 from agingsim.population.attributes import ATTRIBUTE_ORDER, FLAGS, SEXES
+from agingsim.population.cohorts import CohortPlan, project_cohorts
 from agingsim.population.margins import CompiledMargin, band_index, compile_margins
 from agingsim.scenario.loader import Scenario
 from agingsim.scenario.schema import MarginsFile
@@ -35,22 +37,35 @@ class Synthesiser:
     county_shares: np.ndarray
     urban_shares: np.ndarray
     ltc_shares: np.ndarray
+    #: people 60+ on 1 January of the start year (real people)
+    start_60plus: float = 0.0
+    #: the population base's projection (start ages and entrants by year), or None (flat [entry])
+    cohorts: CohortPlan | None = None
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Synthesiser:
         counties = scenario.region.counties
         shares = np.array([c.share_60plus for c in counties])
+        age_max = scenario.ability.age_max
+        cohorts = cohort_plan(scenario)
+        if cohorts is None:
+            probs = age_sex_distribution(
+                scenario.margins, interpolate_mx(scenario.life_table, np.arange(60, age_max + 1))
+            )
+            start = float(scenario.region.pop_60plus or 0.0)
+        else:
+            start = float(cohorts.start_counts.sum())
+            probs = cohorts.start_counts / start
         return cls(
             margins=scenario.margins,
             compiled=compile_margins(scenario.margins),
-            age_max=scenario.ability.age_max,
-            age_sex_probs=age_sex_distribution(
-                scenario.margins,
-                interpolate_mx(scenario.life_table, np.arange(60, scenario.ability.age_max + 1)),
-            ),
+            age_max=age_max,
+            age_sex_probs=probs,
             county_shares=shares / shares.sum(),
             urban_shares=np.array([c.urban_share for c in counties]),
             ltc_shares=np.array([c.ltc_insured_share for c in counties]),
+            start_60plus=start,
+            cohorts=cohorts,
         )
 
     def attributes(
@@ -107,6 +122,30 @@ class Synthesiser:
         cols["age_m"] = np.full(n, 60 * MONTHS_PER_YEAR, dtype=np.int16)
         cols["weight"] = np.full(n, weight, dtype=np.float32)
         return cols
+
+
+def cohort_plan(scenario: Scenario) -> CohortPlan | None:
+    """The region's population base projected over the run with the model's own mortality."""
+    base = scenario.population_base
+    if base is None:
+        return None
+    setting = scenario.region.population_base
+    assert setting is not None
+
+    def mx_for_year(year: int, ages: np.ndarray) -> np.ndarray:
+        return interpolate_mx(scenario.life_table_for(year), ages)
+
+    run = scenario.run
+    return project_cohorts(
+        base,
+        run.start_year,
+        run.years,
+        scenario.ability.age_max,
+        mx_for_year,
+        setting.net_migration_rate,
+        scenario.population_projection,
+        referrer=scenario.path,
+    )
 
 
 def survivorship(mx: np.ndarray) -> np.ndarray:

@@ -17,6 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.population.base import PopulationTable, read_population_table
+from agingsim.population.cohorts import read_projection
 from agingsim.scenario.provenance import (
     Provenance,
     strict_provenance_errors,
@@ -182,6 +184,23 @@ class Scenario:
     #: the care-choice, provider and queue model (calibration/behaviour/*.toml), or None: then care
     #: settings stay as drawn and schemes pay at their stated delivery rates.
     behaviour: BehaviourFile | None = None
+    #: the region's population base by single age × sex (``[population_base]``), or None: then the
+    #: people come from the margins' age–sex rows and entrants from the flat ``[entry]`` rate.
+    population_base: PopulationTable | None = None
+    #: the base's projection for cohorts younger than the table (year, sex, age, people), or None
+    population_projection: pd.DataFrame | None = None
+    #: display paths (keys of ``inputs``) of further files that build the people: the population
+    #: base, its projection and a calendar-time mortality table.
+    population_files: tuple[str, ...] = ()
+    #: calendar-time mortality (agingsim.ability.mortality.MortalityPath) of a scenario with a
+    #: ``[mortality]`` section; None: the ability model's fixed life table every year.
+    mortality: Any = None
+
+    def life_table_for(self, year: int) -> LifeTable:
+        """The all-cause life table in force in calendar ``year``."""
+        if self.mortality is None:
+            return self.life_table
+        return LifeTable(self.mortality.path, str(year), self.mortality.rates(year))
 
     @property
     def name(self) -> str:
@@ -193,7 +212,7 @@ class Scenario:
 
     def inputs_population_key(self) -> tuple[str, ...]:
         """Hashes of the files that build the people (region, margins, ability, life table)."""
-        return tuple(list(self.inputs.values())[1:5])
+        return tuple(list(self.inputs.values())[1:5]) + tuple(self.inputs[k] for k in self.population_files)
 
     def with_run(self, **changes: int | None) -> Scenario:
         """A copy with run settings overridden (``--seed``, ``--years``), validated again."""
@@ -272,6 +291,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     ability_path = resolve_input(ref.ability_model, "ability", scenario_path, "population.ability_model")
 
     region, region_labels, region_plain = load_labelled_plain(region_path, RegionFile)
+    region, population_base, base_paths = load_population_base(region, region_path)
+    projection = read_projection(base_paths[1]) if len(base_paths) > 1 else None
     margins, margin_labels, margins_plain = load_labelled_plain(margins_path, MarginsFile)
     problems = []
     for name, margin in margins.attributes.items():
@@ -282,6 +303,13 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     ability, ability_labels, ability_plain = load_labelled_plain(ability_path, AbilityModelFile)
     table_path = (ability_path.parent / ability.mortality.life_table).resolve()
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
+
+    mortality = None
+    if file.mortality is not None:
+        from agingsim.ability.mortality import load_mortality_path  # late: ability imports this module
+
+        mortality = load_mortality_path(file.mortality, scenario_path)
+        base_paths.append(mortality.path)
 
     if file.policy is not None:
         import numpy as np
@@ -325,6 +353,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
     }
     inputs.update({display_path(p): file_sha256(p) for p, _, _ in behaviour_labelled})
+    inputs.update({display_path(p): file_sha256(p) for p in base_paths})
     if geography is not None:  # after the population files: inputs_population_key takes [1:5]
         inputs.update({display_path(p): file_sha256(p) for p in geography.files})
     return Scenario(
@@ -339,4 +368,41 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         figures=figures,
         geography=geography,
         behaviour=behaviour,
+        population_base=population_base,
+        population_projection=projection,
+        population_files=tuple(display_path(p) for p in base_paths),
+        mortality=mortality,
     )
+
+
+#: With a population base, a stated pop_60plus may differ from the table's 60+ by this share.
+POP_60PLUS_TOLERANCE = 0.005
+
+
+def load_population_base(
+    region: RegionFile, region_path: Path
+) -> tuple[RegionFile, PopulationTable | None, list[Path]]:
+    """The region's ``[population_base]`` table (validated), the region with ``pop_60plus`` set to the
+    table's 60+ at its reference date, and the files read."""
+    base = region.population_base
+    if base is None:
+        return region, None, []
+    path = (region_path.parent / base.file).resolve()
+    table = read_population_table(path, base.reference_date, region_path, "population_base.file")
+    files = [path]
+    if base.projection is not None:
+        proj = (region_path.parent / base.projection).resolve()
+        if not proj.is_file():
+            raise ScenarioError(region_path, "population_base.projection", f"file not found: {proj}")
+        files.append(proj)
+    total = table.people(60)
+    if total <= 0:
+        raise ScenarioError(path, "people", "the table has nobody aged 60 or over")
+    if region.pop_60plus is not None and abs(region.pop_60plus / total - 1) > POP_60PLUS_TOLERANCE:
+        raise ScenarioError(
+            region_path,
+            "pop_60plus",
+            f"{region.pop_60plus:,.0f} differs from the population base's 60+ ({total:,.0f} at "
+            f"{base.reference_date}); remove pop_60plus or correct it",
+        )
+    return region.model_copy(update={"pop_60plus": total}), table, files

@@ -7,6 +7,7 @@ rather than a silently ignored one); the validators below add the domain checks:
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from typing import Annotated, Any, Literal, get_args
 
@@ -80,12 +81,46 @@ class GeographyRef(Strict):
     detour_factor: Annotated[float, Field(ge=1, le=3)] | None = None
 
 
+class CalendarMortality(Strict):
+    """Death rates that change with calendar time (issue 14 item 2), overriding the ability model's
+    fixed life-table period for this scenario.
+
+    * ``path = "wpp"``: m(x) by age, sex and calendar year, log-linear between the mid-years of the
+      published 5-year periods of ``table`` (UN WPP 2024 estimates to 2023, medium variant after),
+      held at the first/last period outside them. COVID: WPP's 2020–2025 period rate includes the
+      2022–23 excess deaths as published; it is not re-spread into a shock year, so 2020–2024 get a
+      blend of the 2015–2020 and 2020–2025 rates and no single year carries the excess.
+    * ``path = "fixed"``: the ``period`` column of ``table`` every year.
+    * ``path = "improvement"``: ``period`` at its mid-year, falling by ``annual_improvement`` a year
+      (m(x, t) = m(x) × (1 − i)^(t − mid)), a stated assumption.
+
+    ``table`` is a CSV (relative to the scenario) with columns ``period, mid_year, sex, age, mx,
+    source`` (``age`` = lower edge of a 5-year group; last group open), as
+    calibration/data/wpp2024_china_mx5_by_year.csv. Rates are split by ability level as before.
+    """
+
+    path: Literal["wpp", "fixed", "improvement"]
+    table: str = Field(min_length=1, pattern=r"\.csv$")
+    period: str | None = None
+    annual_improvement: float = Field(0.0, ge=-0.05, le=0.05)
+
+    @model_validator(mode="after")
+    def _period_given(self) -> CalendarMortality:
+        if self.path != "wpp" and self.period is None:
+            raise ValueError(f'path = "{self.path}" needs a period (e.g. "2015-2020")')
+        if self.path != "improvement" and self.annual_improvement != 0.0:
+            raise ValueError('annual_improvement applies only with path = "improvement"')
+        return self
+
+
 class ScenarioFile(Strict):
     scenario: ScenarioMeta
     run: RunSettings
     population: PopulationRef
     policy: PolicySection | None = None
     geography: GeographyRef | None = None
+    #: calendar-time mortality; without it the ability model's fixed life-table period applies
+    mortality: CalendarMortality | None = None
 
 
 # --------------------------------------------------------------------------- region
@@ -109,6 +144,24 @@ class Entry(Strict):
     male_share: Probability
 
 
+class PopulationBase(Strict):
+    """Where the region's people by age × sex come from: a table at a stated reference date.
+
+    ``file`` is a CSV next to the region file (format: :mod:`agingsim.population.base`), at
+    ``reference_date`` (the 2020 census counts people at 0:00 on 1 November 2020). The people 60+ at
+    the start and those turning 60 each year are the table's own cohorts, survived forward with the
+    model's mortality; ``net_migration_rate`` (per year, share of the cohort) adds or removes movers
+    aged 40–59. For years when cohorts younger than the table's youngest age would be needed,
+    ``projection`` names a projection CSV (``year, sex, age, people``: 5-year groups at 1 July, as
+    UN WPP 2024's calibration/data/wpp2024_china_pop5.csv) scaled to the region.
+    """
+
+    file: str = Field(min_length=1, pattern=r"\.csv$")
+    reference_date: datetime.date
+    net_migration_rate: float = Field(0.0, ge=-0.1, le=0.1)
+    projection: str | None = Field(default=None, min_length=1, pattern=r"\.csv$")
+
+
 class RegionFile(Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -120,9 +173,29 @@ class RegionFile(Strict):
         pattern=r"^(county|city)$",
         description="what the sub-units below are: counties/districts (default) or a province's cities",
     )
-    pop_60plus: Annotated[float, Field(gt=0)]
-    entry: Entry
+    #: people 60+ at the start; with a population base it is the table's 60+ at its reference date
+    #: (filled in by the loader when absent, checked against the table when given)
+    pop_60plus: Annotated[float, Field(gt=0)] | None = None
+    #: flat inflow at 60, for regions without a population base
+    entry: Entry | None = None
+    population_base: PopulationBase | None = None
     counties: list[County] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _entry_or_base(self) -> RegionFile:
+        if self.population_base is None:
+            if self.entry is None:
+                raise ValueError(
+                    "needs [entry] (a flat inflow at 60) or [population_base] (a table by age × sex)"
+                )
+            if self.pop_60plus is None:
+                raise ValueError("pop_60plus: field required without [population_base]")
+        elif self.entry is not None:
+            raise ValueError(
+                "give either [entry] or [population_base], not both: with a base table, people turning 60 "
+                "come from its cohorts"
+            )
+        return self
 
     @field_validator("counties")
     @classmethod

@@ -1,0 +1,123 @@
+"""Issue 14 item 1: the people 60+ at the start and those turning 60 come from the region's own cohorts
+(population base, survived forward with the model's mortality), not from a flat rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agingsim.errors import ScenarioError
+from agingsim.model import AgingModel, EntryPlan
+from agingsim.population.synth import Synthesiser
+from agingsim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+CHINA = ROOT / "scenarios" / "validation" / "china_2020.toml"
+
+
+@pytest.fixture(scope="module")
+def china():
+    scenario = load_scenario(CHINA)
+    synth = Synthesiser.from_scenario(scenario)
+    return scenario, synth, EntryPlan.from_scenario(scenario, 1000.0, synth)
+
+
+def test_entry_at_60_follows_the_census_cohorts_aged_40_to_59(china):
+    """Entrants of year Y are the census cohort aged 59 − (Y − 2021) on 1 Nov 2020 (and a sixth of the one
+    a year younger: two months pass before 1 Jan 2021), less its deaths before 60 at WPP rates."""
+    scenario, _synth, plan = china
+    base = scenario.population_base
+    by_age = base.counts.sum(axis=1)
+    h = 2 / 12  # 1 Nov 2020 → 1 Jan 2021
+    for k, year in enumerate(range(2021, 2036)):
+        a = 59 - k - base.age_min
+        cohort = (1 - h) * by_age[a] + h * by_age[a - 1]
+        survival = plan.real_per_year[k] / cohort
+        # 0.5 (age 59, half a year) to 15.5 years of deaths at ages 44-59: 0.999 down to ≈ 0.93
+        assert 0.90 < survival < 1.0, (year, survival)
+    assert plan.fed_by == ("base",) * 15
+
+
+def test_entry_at_60_shows_the_famine_trough_and_the_boom(china):
+    """The 1959–61 famine cohorts (turning 60 in 2019–21) are the smallest; the 1962–75 boom makes
+    entrants rise through the 2020s (≥ 25% above 2021 at the 2028 peak of the 1966-70 cohorts)."""
+    _, _, plan = china
+    real = dict(zip(range(2021, 2036), plan.real_per_year, strict=True))
+    assert min(real, key=real.get) == 2021
+    assert all(real[y + 1] > real[y] for y in range(2021, 2027))
+    assert real[2028] > 1.25 * real[2021]
+    assert 16e6 < real[2021] < 19e6 and 21e6 < real[2028] < 25e6
+
+
+def test_initial_people_are_the_base_table_projected_to_1_january(china):
+    """60+ on 1 Jan 2021 = census 60+ (264.0 M on 1 Nov 2020) + two months of entrants − deaths; the
+    65+ part is the census 65+ aged two months."""
+    scenario, synth, _plan = china
+    start = synth.cohorts.start_counts
+    assert synth.start_60plus == pytest.approx(start.sum())
+    assert 264.0e6 < start.sum() < 265.5e6
+    assert start[5:].sum() == pytest.approx(190.6e6, rel=0.01)
+    # people drawn by the model follow the table's age shape
+    model = AgingModel(scenario.with_run(simulated_people=100_000, years=1))
+    age = model.people.age_m // 12
+    share_6064 = float(model.people.weight[age < 65].sum() / model.people.weight.sum())
+    assert share_6064 == pytest.approx(start[:5].sum() / start.sum(), abs=0.005)
+
+
+def test_entrants_sex_split_comes_from_the_table(china):
+    _, synth, plan = china
+    expected = synth.cohorts.entrants[0, 0] / synth.cohorts.entrants[0].sum()
+    assert plan.male_share[0] == pytest.approx(expected)
+    assert 0.49 < expected < 0.52
+
+
+def test_years_beyond_the_youngest_cohort_come_from_the_labelled_projection():
+    """A table from age 40 on 1 Nov 2020 feeds entrants to 2039; 2040 on come from WPP 2024 scaled."""
+    scenario = load_scenario(DATA / "tiny_base.toml").with_run(years=20)  # 2024–2043
+    synth = Synthesiser.from_scenario(scenario)
+    plan = EntryPlan.from_scenario(scenario, 1.0, synth)
+    years = list(range(2024, 2044))
+    fed = dict(zip(years, plan.fed_by, strict=True))
+    assert fed[2039] == "base" and fed[2040] == "projection" and fed[2043] == "projection"
+    real = dict(zip(years, plan.real_per_year, strict=True))
+    # the tiny table has ≈ 1,700-1,900 people per year of age at 40-44: same order from the projection
+    assert 0.5 < real[2040] / real[2039] < 1.5
+
+
+def test_a_run_past_the_base_without_a_projection_is_an_error(tmp_path):
+    text = (DATA / "tiny_base_region.toml").read_text(encoding="utf-8")
+    text = text.replace('projection = "../../calibration/data/wpp2024_china_pop5.csv"\n', "")
+    (tmp_path / "tiny_base_region.toml").write_text(text, encoding="utf-8")
+    for name in ("tiny_margins.toml", "tiny_population.csv"):
+        (tmp_path / name).write_bytes((DATA / name).read_bytes())
+    sc = (DATA / "tiny_base.toml").read_text(encoding="utf-8").replace("../../", f"{ROOT}/")
+    (tmp_path / "tiny_base.toml").write_text(sc, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "tiny_base.toml").with_run(years=20)
+    with pytest.raises(ScenarioError, match=r"population_base\.projection: the run reaches 2040"):
+        Synthesiser.from_scenario(scenario)
+
+
+def test_a_run_starting_before_the_census_date_is_an_error():
+    scenario = load_scenario(CHINA).with_run(start_year=2020)
+    with pytest.raises(ScenarioError, match=r"run.start_year: .*before the population base's reference date"):
+        Synthesiser.from_scenario(scenario)
+
+
+def test_flat_entry_regions_keep_their_entry_rate(tiny_scenario):
+    """Regions without a base keep [entry]: one male share, labelled 'flat'."""
+    plan = EntryPlan.from_scenario(tiny_scenario, 5.0, Synthesiser.from_scenario(tiny_scenario))
+    assert plan.fed_by == ("flat",) * 3
+    assert np.all(plan.male_share == tiny_scenario.region.entry.male_share)
+    assert plan.real_per_year[1] == pytest.approx(6000 * 1.02)
+
+
+def test_people_are_conserved_with_a_population_base():
+    """people(1 Jan y+1) = people(1 Jan y) + entrants − deaths with cohort entry and WPP-path mortality."""
+    model = AgingModel(load_scenario(CHINA).with_run(simulated_people=20_000, years=3))
+    model.run()
+    d = model.collector.demography_frame().set_index("year")
+    flow = d["people_1_jan"] + d["entrants"] - d["deaths"]
+    np.testing.assert_allclose(d["people_1_jan"].to_numpy()[1:], flow.to_numpy()[:-1], rtol=1e-9)

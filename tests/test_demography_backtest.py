@@ -1,0 +1,78 @@
+"""Issue 14 item 5: the demographic backtest of ``agingsim validate-model`` (start at the 2020 census,
+project, compare with NBS year-end figures and with what the WPP rates imply)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agingsim.calibration.demography import (
+    TOL_DEATHS,
+    TOL_E60,
+    checks,
+    e60,
+    read_bulletins,
+    report_lines,
+    run_backtest,
+)
+
+
+def test_e60_of_a_constant_rate_is_its_inverse():
+    mx = np.full((46, 2), 0.05)
+    assert e60(mx) == pytest.approx([20.0, 20.0], rel=1e-12)
+
+
+def test_bulletin_figures_are_the_published_ones_with_sources():
+    b = read_bulletins().set_index(["year", "measure"])["value"]
+    assert b[(2021, "pop_60plus")] == 267_360_000 and b[(2024, "pop_65plus")] == 220_230_000
+    assert b[(2023, "pop_60plus")] == 296_970_000 and b[(2022, "pop_65plus")] == 209_780_000
+    assert not read_bulletins()["source"].str.strip().eq("").any()
+
+
+@pytest.fixture(scope="module")
+def backtest():
+    """The validation scenario at its own size (1,000,000 simulated people, 2021-2035)."""
+    bt = run_backtest()
+    return bt, checks(bt)
+
+
+def test_backtest_compares_year_end_counts_with_the_next_1_january(backtest):
+    bt, rows = backtest
+    row = next(r for r in rows if r.what == "people 60+" and r.year == 2022)
+    assert row.reference == 280_040_000
+    assert row.model == pytest.approx(float(bt.stock[2023].sum()))
+    assert row.error == pytest.approx(row.model / row.reference - 1)
+    years = sorted({r.year for r in rows if r.what == "people 65+"})
+    assert years == [2021, 2022, 2023, 2024]
+
+
+def test_deaths_60plus_within_5pct_of_what_the_wpp_rates_imply(backtest):
+    """Issue 14 done-when: simulated deaths of people 60+ vs Σ person-years × WPP m(age, sex, year)."""
+    bt, rows = backtest
+    deaths = [r for r in rows if r.what == "deaths 60+"]
+    assert [r.year for r in deaths] == list(range(2021, 2036))
+    for r in deaths:
+        assert r.reference == pytest.approx(float((bt.exposure[r.year] * bt.wpp_mx(r.year)).sum()))
+        assert abs(r.error) <= TOL_DEATHS, (r.year, r.error)
+
+
+def test_e60_follows_the_wpp_path_within_0_3_years(backtest):
+    """Issue 14 done-when: e60 of the simulated death rates vs e60 of the WPP path, each year and sex;
+    and the WPP path itself rises (about +2 years for men 2021→2035)."""
+    _, rows = backtest
+    e = [r for r in rows if r.what.startswith("e60")]
+    assert len(e) == 30
+    for r in e:
+        assert abs(r.error) <= TOL_E60, (r.what, r.year, r.error)
+    men = {r.year: r.reference for r in e if r.what == "e60 M"}
+    assert 1.5 < men[2035] - men[2021] < 3.0
+
+
+def test_report_section_states_every_check_and_its_error(backtest):
+    bt, rows = backtest
+    text = "\n".join(report_lines(bt, rows))
+    assert "## Demography: backtest from the 2020 census" in text
+    assert text.count("| people 60+ |") == 4 and "Nothing is fitted to the years below" in text
+    assert f"**{sum(r.ok for r in rows)} of {len(rows)} checks within tolerance.**" in text
+    table = [line for line in text.splitlines() if line.startswith("| people 65+ | 2023")]
+    assert len(table) == 1 and ("| yes |" in table[0] or "| **no** |" in table[0])
