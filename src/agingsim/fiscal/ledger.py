@@ -16,6 +16,16 @@ import pandas as pd
 from agingsim.scenario.schema import PAYER_LEVELS, RegionFile
 
 WAN = 10_000.0
+#: CNY per fen (分), the smallest unit money is paid in: amounts are compared to the fen, so a float
+#: sum's last bits (1,000,000.0000000001 vs 1,000,000) never decide a rule.
+FEN = 0.01
+
+
+def in_fen(amount_cny: float) -> int:
+    """An amount in whole fen (rounded half to even, as Python's round)."""
+    return round(amount_cny / FEN)
+
+
 LEDGER_COLUMNS = [
     "year",
     "month",
@@ -129,6 +139,7 @@ def lottery_report(
 
     Seeds 000 二(一)8 and 001 二(三)9: at least 55% of welfare-lottery funds for social welfare go to
     elderly services; 001 二(三)9: at least 70% of the provincial civil-affairs department's.
+    Spending is compared with funds (and with the minimum share of them) in whole fen.
     """
     spent = ledger[ledger["funding"] == "lottery"].groupby(["year", "payer_level"])["amount_cny"].sum()
     rows = []
@@ -145,8 +156,8 @@ def lottery_report(
                     "spent_on_elderly_cny": used,
                     "share": share,
                     "required_min_share": required,
-                    "meets_rule": bool(amount and share >= required),
-                    "overspent": bool(used > amount),
+                    "meets_rule": bool(amount and in_fen(used) >= in_fen(required * amount)),
+                    "overspent": in_fen(used) > in_fen(amount),
                 }
             )
     return pd.DataFrame(rows)
