@@ -17,6 +17,7 @@ Payments falling outside the simulated years are not booked.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,15 +41,18 @@ def parse_servings(raw: object) -> float:
     return float(raw)
 
 
-def meal_tier(tiers: list[MealTier], servings: float) -> tuple[int, float]:
+def meal_tier(tiers: list[MealTier], servings: float, fractional: str = "floor") -> tuple[int, float]:
     """(tier index, yearly amount) for average daily servings; (-1, 0) below the first tier.
 
-    Servings are whole 人次 per day on average; a tier applies from its ``min_servings`` up to the
-    next tier's minimum (seed 002: 10–30, 31–60, 61–100 inclusive, over 100, 200 and over).
+    A tier applies from its ``min_servings`` up to the next tier's minimum (seed 002: 10–30, 31–60,
+    61–100 inclusive, over 100, 200 and over). The seed writes whole 人次; an average that is not
+    whole is first made whole by the scheme's stated ``fractional_servings`` rule ("floor": 30.5 → 30;
+    "round_half_up": 30.5 → 31).
     """
+    whole = math.floor(servings + 0.5) if fractional == "round_half_up" else math.floor(servings)
     index = -1
     for i, tier in enumerate(tiers):
-        if servings >= tier.min_servings:
+        if whole >= tier.min_servings:
             index = i
     return index, (tiers[index].amount if index >= 0 else 0.0)
 
@@ -142,7 +146,9 @@ def compile_facilities(
         lottery = dated(s.lottery_share, parse_rate, f"{key}.lottery_share")
         if None in (active, payers, lottery) or (amount is None and s.basis != "meal_servings"):
             continue
-        plans_used = [plans[p] for p in s.applies_to]
+        plans_used = [
+            plans[p] for p in s.applies_to if s.operators is None or plans[p].spec.operator in s.operators
+        ]
         compiled.append(CompiledFacilityScheme(s, plans_used, amount, active, payers, lottery))
     if errors:
         raise ScenarioErrors(errors)
@@ -210,7 +216,8 @@ def book_facility_schemes(
                     if stock == 0 or not scheme.active.at(month):
                         continue
                     if s.basis == "meal_servings":
-                        tier, yearly = meal_tier(s.tiers, plan.servings.at(month) or 0.0)
+                        servings = plan.servings.at(month) or 0.0
+                        tier, yearly = meal_tier(s.tiers, servings, s.fractional_servings or "floor")
                         if tier >= 0:
                             rule = tier_label(s.tiers, tier)
                             due.add(pay, rule, stock * yearly / 12, stock / 12, plan.county_share)
