@@ -208,3 +208,26 @@ payers = { city = 0.6, county = 0.4, source = "test" }
     assert (
         "policy.facility_schemes[0].applies_to: unknown facility plan(s) ['centers']; known: centres" in err
     )
+
+
+def test_payments_due_after_the_horizon_are_liabilities_not_dropped():
+    """三(四)-4 (补贴资金分3年拨付) and 三(四)-6 (次年考核合格后拨付): a run ending in 2023 has paid only part of
+    what it committed. The later instalments of the 2022-2023 centres and the 2023 operating subsidy
+    (paid June 2024) are liabilities at the horizon: paid + owed = every new bed's 20,000 CNY."""
+    scenario = load_scenario(ROOT / "scenarios/guiyang_service_circle.toml").with_run(
+        simulated_people=5000, years=3
+    )
+    result = run_scenario(replace(scenario, behaviour=None))
+    owed = result.liabilities
+    assert set(owed["year_due"]) == {2024, 2025}
+    beds = owed[owed.line_item == "construction_per_bed"]
+    assert beds["amount_cny"].sum() + cost(result, "construction_per_bed") == pytest.approx(30 * 30 * 20_000)
+    assert beds[beds.year_due == 2025]["amount_cny"].sum() == pytest.approx(10 * 30 * 20_000 * 0.3333)
+    # 2023: 40 centres all year, 20 from July → (40 × 12 + 20 × 6) bed-months × 30 beds × 200, due 2024-06
+    operating = owed[owed.line_item == "operating_per_bed"]
+    assert set(operating["month_due"]) == {6}
+    assert operating["amount_cny"].sum() == pytest.approx((40 * 12 + 20 * 6) * 30 * 200)
+    assert (owed.groupby("payer_level")["amount_cny"].sum() > 0).all()
+    headline = result.headline()
+    assert headline["liabilities_at_horizon_wan"] == pytest.approx(owed["amount_cny"].sum() / WAN, abs=0.01)
+    assert "not included in cost_total_wan" in headline["liabilities_note"]

@@ -50,6 +50,10 @@ class Ledger:
     #: whose own county governments are then booked together as "<city>/counties".
     units_are: str = "county"
     rows: list[dict[str, object]] = field(default_factory=list)
+    #: payments committed within the simulated years but falling due after them (a later construction
+    #: instalment, the last year's operating subsidy paid the year after): not spent in the run, owed
+    #: at its end (liabilities.csv)
+    liabilities: list[dict[str, object]] = field(default_factory=list)
 
     @classmethod
     def for_region(cls, region: RegionFile) -> Ledger:
@@ -74,11 +78,14 @@ class Ledger:
         beneficiaries: np.ndarray,
         shares: dict[str, float],
         lottery_share: float = 0.0,
+        after_horizon: bool = False,
     ) -> None:
         """Book one scheme-month: ``amount`` and ``beneficiaries`` are (n_counties, n_rules).
 
         Each payer's part is split into its general budget and, for ``lottery_share`` of it, its
-        welfare-lottery funds (``funding`` column)."""
+        welfare-lottery funds (``funding`` column). ``after_horizon``: the payment falls due after the
+        simulated years, so it is a liability at the horizon, not spending."""
+        into = self.liabilities if after_horizon else self.rows
         counties, groups = np.nonzero(amount)
         for c, g in zip(counties, groups, strict=True):
             for level in PAYER_LEVELS:
@@ -89,7 +96,7 @@ class Ledger:
                 for funding, part in (("budget", 1.0 - lottery_share), ("lottery", lottery_share)):
                     if part == 0.0:
                         continue
-                    self.rows.append(
+                    into.append(
                         {
                             "year": year,
                             "month": month,
@@ -109,6 +116,27 @@ class Ledger:
         """All rows in time order (facility payments are booked up front, people's monthly)."""
         frame = pd.DataFrame(self.rows, columns=LEDGER_COLUMNS)
         return frame.sort_values(["year", "month"], kind="stable").reset_index(drop=True)
+
+    def liabilities_frame(self) -> pd.DataFrame:
+        """liabilities.csv: what the run committed but had not paid at its horizon, by date due."""
+        frame = pd.DataFrame(self.liabilities, columns=LEDGER_COLUMNS)
+        frame = frame.sort_values(["year", "month"], kind="stable").reset_index(drop=True)
+        return frame.rename(columns={"year": "year_due", "month": "month_due"})[LIABILITY_COLUMNS]
+
+
+#: liabilities.csv: the ledger's columns with the date a payment falls due (and no beneficiaries).
+LIABILITY_COLUMNS = [
+    "year_due",
+    "month_due",
+    "line_item",
+    "rule",
+    "scheme_family",
+    "payer_level",
+    "payer_region",
+    "county",
+    "funding",
+    "amount_cny",
+]
 
 
 def summarise(ledger: pd.DataFrame, by: str) -> pd.DataFrame:

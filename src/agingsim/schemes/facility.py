@@ -12,7 +12,10 @@ subsidies (the behaviour issue). Payments are fixed by the plan, so they are boo
   三(四): 日均10至30人次 … 200人次及以上);
 * carers (``carer_year``): per carer-year in post (seed 002 三(七)).
 
-Payments falling outside the simulated years are not booked.
+Payments falling due before the first simulated year are not booked (made before the run). Those
+committed within the simulated years (a facility opened, a year operated) but falling due after the
+last one are booked as liabilities at the horizon (``Ledger.liabilities``, liabilities.csv), not as
+spending.
 """
 
 from __future__ import annotations
@@ -188,7 +191,8 @@ def basis_units(basis: str, plan: FacilityPlan) -> float:
 def book_facility_schemes(
     schemes: list[CompiledFacilityScheme], ledger: Ledger, start_year: int, years: int
 ) -> None:
-    """Book every facility payment that falls within the simulated years."""
+    """Book every facility payment that falls within the simulated years; those committed within
+    them but due later become liabilities at the horizon."""
     first, last = month_key(start_year), month_key(start_year + years) - 1
     for scheme in schemes:
         s = scheme.spec
@@ -200,6 +204,8 @@ def book_facility_schemes(
                 for opened, n in plan.openings.items():
                     rate = scheme.amount.at(opened) if scheme.amount else None
                     if n <= 0 or not rate or not scheme.active.at(opened):  # closures earn nothing
+                        continue
+                    if opened > last:  # not yet opened at the horizon: nothing committed
                         continue
                     for k, fraction in enumerate(s.instalments):
                         pay = month_key(opened // 12 + k, s.payment_month)
@@ -228,10 +234,11 @@ def book_facility_schemes(
                         due.add(pay, s.basis, stock * units * rate / 12, stock / 12, plan.county_share)
         for (pay, rule), (amount, units) in sorted(due.slots.items()):
             shares = scheme.payers.at(pay)
-            if not first <= pay <= last or shares is None:
+            if pay < first or shares is None:
                 continue
             year, cal = divmod(pay, 12)
             lottery = scheme.lottery.at(pay) or 0.0
             ledger.record(
-                year, cal + 1, s.id, s.family, [rule], amount[:, None], units[:, None], shares, lottery
-            )
+                year, cal + 1, s.id, s.family, [rule], amount[:, None], units[:, None], shares, lottery,
+                after_horizon=pay > last,
+            )  # fmt: skip
