@@ -68,6 +68,9 @@ class PopulationRef(Strict):
     #: calibration/behaviour/<name>.toml: care choice, providers, queues. Without it care settings
     #: stay as drawn and delivery follows the schemes' stated rates.
     behaviour: str | None = Field(default=None, min_length=1)
+    #: calibration/behaviour/admission/<name>.toml: the public-bed admission list of the scenario's
+    #: seed, replacing the behaviour file's [admission] (needs a behaviour model).
+    admission: str | None = Field(default=None, min_length=1)
 
 
 class GeographyRef(Strict):
@@ -628,10 +631,15 @@ class PriorityGroup(Strict):
 
 
 class Admission(Strict):
-    """Who gets a public bed first (seed 000 §15, 001 §13, 003 §12): groups in order, FIFO within."""
+    """Who gets a public bed first (seed 000 §15, 001 §13, 003 §12): groups in order; within a group
+    the tie-break rules in order (001 §16 同等条件下优先), then first come, first served. Rules may
+    use ``definitions`` (the scenario's [policy.definitions] override them). The same shape is a
+    whole file in calibration/behaviour/admission/ (a scenario's ``population.admission``)."""
 
     priority: list[PriorityGroup] = Field(min_length=1)
     policy_guaranteed: str = Field(min_length=1)
+    tie_break: list[PriorityGroup] = Field(default_factory=list)
+    definitions: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("priority")
     @classmethod

@@ -32,9 +32,8 @@ from agingsim.choice.mnl import (
     probabilities,
     utilities,
 )
-from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.dated import month_key
-from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
+from agingsim.policy.rules import RuleGrid
 from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, DEAD, N_LEVELS, NEEDS_CARE_FROM
 from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
@@ -42,7 +41,7 @@ from agingsim.rng import RandomStreams
 from agingsim.scenario.schema import RESIDENTIAL_TYPES, BehaviourFile
 from agingsim.schemes.facility import CONSTRUCTION_BASES, CompiledFacilityScheme, Plan, basis_units
 from agingsim.schemes.monthly import PersonSchemes
-from agingsim.services.admission import AdmissionOffice, admit, new_environment
+from agingsim.services.admission import AdmissionOffice, admit, compile_admission, new_environment
 
 MONTHS = 12
 #: Street centres (≥ 30 beds, seed 002 三(二)) and institutions hold residential beds; community
@@ -57,29 +56,8 @@ def compile_priority(
     behaviour: BehaviourFile, definitions: dict[str, str], age_max: int, path: object
 ) -> tuple[RuleGrid, np.ndarray, list[str]]:
     """Priority group per rule-grid cell: 0 = policy-guaranteed, then the listed groups, last = others."""
-    adm = behaviour.admission
-    texts = {"admission.policy_guaranteed": adm.policy_guaranteed}
-    texts |= {f"admission.priority[{i}].when": g.when for i, g in enumerate(adm.priority)}
-    try:
-        rules = RuleSet.from_texts(definitions)
-    except RuleError as exc:
-        raise ScenarioError(path, "policy.definitions", str(exc)) from None
-    trees, axes, errors = {}, set(), []
-    for key, text in texts.items():
-        try:
-            trees[key] = rules.compile(text)
-            axes |= rules.axes_of(trees[key])
-        except RuleError as exc:
-            errors.append(ScenarioError(path, key, str(exc)))
-    if errors:
-        raise ScenarioErrors(errors)
-    grid = RuleGrid(rules, axes, age_max, trees.values())
-    n = len(adm.priority) + 1
-    group = np.full(grid.size, n, dtype=np.int8)
-    for g, key in reversed(list(enumerate(texts))):  # first matching group wins
-        group[grid.evaluate(trees[key]).astype(bool)] = g
-    names = ["policy_guaranteed", *(g.id for g in adm.priority), "others"]
-    return grid, group, names
+    rules = compile_admission(behaviour.admission, definitions, age_max, path)
+    return rules.grid, rules.group_of_cell, rules.names
 
 
 @dataclass
@@ -150,9 +128,10 @@ class CareSystem:
         self.start_key = month_key(start_year)
         self.start_year = start_year
         self.choice = CompiledChoice.from_file(behaviour)
-        self.grid, self.group_of_cell, self.group_names = compile_priority(
-            behaviour, definitions, age_max, path
-        )
+        self.admission = compile_admission(behaviour.admission, definitions, age_max, path)
+        self.grid, self.group_of_cell, self.group_names = (
+            self.admission.grid, self.admission.group_of_cell, self.admission.names
+        )  # fmt: skip
         self.n_g = len(self.group_names)
         self.vouchers = vouchers
         self.distance_km = distance_km
@@ -345,6 +324,14 @@ class CareSystem:
         p = self.people
         cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
         return self.group_of_cell[self.grid.cells(cols)]
+
+    def _tie(self, idx: np.ndarray) -> np.ndarray | None:
+        """Tie-break rank within a priority group (001 §16: 同等条件下优先); None without tie-breaks."""
+        if len(self.admission.tie_names) == 1:
+            return None
+        p = self.people
+        cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
+        return self.admission.tie_of_cell[self.grid.cells(cols)]
 
     def _year(self) -> YearStats:
         y = self.start_year + self._month // MONTHS
@@ -616,7 +603,7 @@ class CareSystem:
             order = [sorted(ks, key=lambda k: ratio[k]) for pair in self.bed_providers for ks in pair]
             got, where = admit(
                 w_all, county, prio, p.wait_since[queue], p.pid[queue],
-                order[0::2], order[1::2], beds - occupied,
+                order[0::2], order[1::2], beds - occupied, self._tie(queue),
             )  # fmt: skip
             who = queue[got]
             waited = (month - p.wait_since[who]).astype(np.float64)
