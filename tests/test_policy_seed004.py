@@ -124,7 +124,9 @@ payers = { city = 0.5, county = 0.5, source = "test" }
         (person(60, flags=("lost_only_child", "fp_special")), "m5_lost_only_child"),  # 三(二)5
         (person(100), "m6_age_100"),  # 三(二)6
         (person(99), None),
-        (person(75, family="alone"), None),  # living alone is not a meal-service group
+        # 三(二)4 空巢(留守): living alone (独居) is the one-person form of an empty nest (issue 16)
+        (person(75, family="alone"), "m4_empty_nest"),
+        (person(60, family="with_family"), None),
     ],
 )
 def test_meal_service_groups(yuquan, who, rule):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from agingsim.fiscal.ledger import lottery_report
+from agingsim.scenario import load_scenario
+from agingsim.simulate import RunResult
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------- 000 二(一)8, 001 二(三)9: lottery
 
@@ -33,3 +40,40 @@ def test_lottery_minimum_share_is_met_to_the_fen_000_8():
     assert ok["meets_rule"].item()
     short = lottery_report(_lottery_ledger(54_999.99), {"city": 100_000.0}, 0.55, 0.7, [2025])
     assert not short["meets_rule"].item()
+
+
+# ---------------------------------------------------------------- assumptions inside rules
+
+
+@pytest.mark.parametrize(
+    ("scenario_file", "key", "rule", "says"),
+    [
+        # 004-三(一)-9: 享受长期护理保险的人员 read as insured and severe+
+        (
+            "yuquan_home_services.toml",
+            "policy.schemes[0].exclude",
+            "ltc_insured and ability >= severe",
+            "LTC",
+        ),
+        ("yuquan_home_services.toml", "policy.definitions.disabled_or_semi", "ability >= mild", "半失能"),
+        # 000-14-1 高龄 without an age → 80+; 000-7-2 失能 → mild+; 经济困难 → the means-tested groups
+        ("zhumadian_basic_services.toml", "policy.definitions.very_old", "age >= 80", "80"),
+        ("zhumadian_basic_services.toml", "policy.definitions.disabled", "ability >= mild", "GB/T 42195"),
+        ("zhumadian_basic_services.toml", "policy.definitions.econ_hardship", "dibao", "经济困难"),
+        ("ninghe_allowances.toml", "policy.definitions.econ_hardship", "dibao", "困难老年人"),
+        ("ninghe_allowances.toml", "policy.definitions.disabled", "ability >= mild", "失能"),
+        ("shanxi_beds_to_vouchers.toml", "policy.definitions.economically_difficult", "dibao", "经济困难"),
+        # the admission lists' own readings (高龄 in 001-13-3 has no age)
+        ("shanxi_beds_to_vouchers.toml", "definitions.very_old", "age >= 80", "高龄"),
+    ],
+)
+def test_assumptions_inside_rules_reach_the_assumptions_table(scenario_file, key, rule, says):
+    """Issue 16 defect 9: a reading of the seed built into a rule (LTC recipient = insured and severe+,
+    高龄 = 80, 失能 = mild+, the 经济困难 categories) is a labelled figure of assumptions.csv."""
+    sc = load_scenario(ROOT / "scenarios" / scenario_file)
+    result = RunResult(sc, 0, *(pd.DataFrame(),) * 5, run_time_s=0.0)
+    table = result.assumptions()
+    row = table[table["key"] == key]
+    assert len(row) == 1, f"{key} missing from assumptions.csv"
+    assert row["provenance"].item() == "assumption"
+    assert rule in row["value"].item() and says in row["text"].item()
