@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -77,3 +78,37 @@ def test_assumptions_inside_rules_reach_the_assumptions_table(scenario_file, key
     assert len(row) == 1, f"{key} missing from assumptions.csv"
     assert row["provenance"].item() == "assumption"
     assert rule in row["value"].item() and says in row["text"].item()
+
+
+# ---------------------------------------------------------------- no citation outside the repository
+
+#: Files outside the repository a label might cite: the reference folder beside it (shared/…, its
+#: DOMAIN.md / TOOLING.md), a parent folder, or an absolute path of the machine it was written on.
+OUTSIDE = re.compile(r"(?:\.\./)+|\bshared/|\bDOMAIN\.md\b|\bTOOLING\.md\b|/work/|/home/|/tmp/")
+
+
+def test_no_file_in_scenarios_or_calibration_cites_a_file_outside_the_repository():
+    """Non-negotiable 3 (issue 16 defect 8): every figure's citation is a publication or a file of the
+    repository (calibration/data/…), never a file beside it that a user does not have."""
+    hits = []
+    for folder in ("scenarios", "calibration"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if not path.is_file() or path.suffix.lower() in {".png", ".jpg", ".pdf", ".parquet"}:
+                continue
+            text = path.read_text(encoding="utf-8")
+            for n, line in enumerate(text.splitlines(), 1):
+                if OUTSIDE.search(line):
+                    hits.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:120]}")
+    assert not hits, "outside citations:\n" + "\n".join(hits)
+
+
+def test_the_tianjin_2017_figures_the_scenarios_borrow_are_in_calibration_data():
+    """The Tianjin 2017 home-care subsidy (200/400/600, city : district 1 : 1) that four scenarios use
+    is copied into calibration/data with its publication."""
+    table = pd.read_csv(ROOT / "calibration/data/tianjin_subsidy_standards.csv").set_index("indicator")
+    assert table.loc[
+        ["home_care_subsidy_mild", "home_care_subsidy_moderate", "home_care_subsidy_severe"], "value"
+    ].tolist() == [200, 400, 600]
+    assert table.loc["home_care_subsidy_city_share", "value"] == 0.5
+    assert table["source"].str.len().gt(40).all()
+    assert "关于调整我市居家养老服务(护理)补贴标准的通知" in table.loc["home_care_subsidy_mild", "source"]
