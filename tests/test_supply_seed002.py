@@ -231,3 +231,49 @@ def test_payments_due_after_the_horizon_are_liabilities_not_dropped():
     headline = result.headline()
     assert headline["liabilities_at_horizon_wan"] == pytest.approx(owed["amount_cny"].sum() / WAN, abs=0.01)
     assert "not included in cost_total_wan" in headline["liabilities_note"]
+
+
+def test_meal_tiers_without_a_stated_fractional_rule_are_an_error(tiny_copy, capsys):
+    """三(四)-8: how a daily average that is not whole meets whole-serving tiers must be stated in the
+    scenario, not left to the code."""
+    from agingsim.cli import main
+
+    path = tiny_copy.scenario
+    path.write_text(
+        path.read_text()
+        + """
+[[policy.facilities]]
+id = "canteens"
+type = "canteen"
+name = "食堂"
+opens = { "2024-07" = 2, assumption = "test" }
+servings_per_day = { value = 30.5, assumption = "test" }
+
+[[policy.facility_schemes]]
+id = "meals"
+name = "助餐补贴"
+applies_to = ["canteens"]
+basis = "meal_servings"
+payers = { city = 0.6, county = 0.4, source = "test" }
+  [[policy.facility_schemes.tiers]]
+  source = "test"
+  min_servings = 10
+  amount = 10000
+  [[policy.facility_schemes.tiers]]
+  source = "test"
+  min_servings = 31
+  amount = 20000
+"""
+    )
+    assert main(["validate", str(path)]) == 2
+    assert "policy.facility_schemes[0]: meal tiers need fractional_servings" in capsys.readouterr().err
+    path.write_text(
+        path.read_text().replace(
+            'basis = "meal_servings"',
+            'basis = "meal_servings"\nfractional_servings = { value = "round_half_up", assumption = "test" }',
+        )
+    )
+    result = run_scenario(replace(load_scenario(path), behaviour=None))
+    # 30.5 a day counts as 31: 20,000 a year for each of the 2 canteens (paid the same year), half in 2024
+    assert cost(result, "meals", 2024) == pytest.approx(2 * 20_000 * 6 / 12)
+    assert cost(result, "meals", 2025) == pytest.approx(2 * 20_000)
