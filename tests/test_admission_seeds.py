@@ -105,3 +105,18 @@ def test_an_admission_list_without_a_behaviour_model_is_an_error(tiny_copy, caps
     path.write_text(text.replace("[population]\n", '[population]\nadmission = "seed001"\n', 1))
     assert main(["validate", str(path)]) == 2
     assert "population.admission: an admission list needs a behaviour model" in capsys.readouterr().err
+
+
+def test_a_tie_break_ranks_within_a_group_never_across_groups():
+    """001-16-1 同等条件下优先: the tie-break orders people of one priority group (before first come,
+    first served) but never lifts anyone above a higher group; private beds ignore it."""
+    group = np.array([1, 1, 0, 2, 2], dtype=np.int8)
+    tie = np.array([1, 0, 1, 0, 1], dtype=np.int8)  # 0 = veteran's family
+    joined = np.array([0, 5, 9, 8, 1])
+    n = len(group)
+    got, where = admit(
+        np.ones(n), np.zeros(n, dtype=np.int64), group, joined, np.arange(n), [[0]], [[1]],
+        np.array([3.0, 2.0]), tie,
+    )  # fmt: skip
+    assert got[where == 0].tolist() == [2, 1, 0]  # group 0, then group 1 with the veteran (1) first
+    assert got[where == 1].tolist() == [4, 3]  # private: first come (month 1 before 8), tie ignored
