@@ -268,9 +268,9 @@ class RunResult:
         }
         if self.scenario.file.policy is not None:
             files["ledger.csv"] = csv_writer(self.ledger)
+            files["liabilities.csv"] = csv_writer(self.liabilities)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
-            files["liabilities.csv"] = csv_writer(self.liabilities)
             if any(s.budget_cap is not None for s in self.scenario.file.policy.schemes):
                 files["rationing.csv"] = csv_writer(self.rationing)
             lottery = self.lottery()
@@ -316,12 +316,12 @@ def run_scenario(
         demography=model.collector.demography_frame(),
         monthly=model.datacollector.get_model_vars_dataframe(),
         ledger=model.ledger.frame(),
-        liabilities=model.ledger.liabilities_frame(),
         rationing=pd.DataFrame(
             model.person_schemes.rationing if model.person_schemes else [], columns=RATIONING_COLUMNS
         ),
         run_time_s=time.perf_counter() - t0,
         groups_served=model.person_schemes.served_frame() if model.person_schemes else pd.DataFrame(),
+        liabilities=model.ledger.liabilities_frame(),
         payments=record,
         **behaviour,
     )
