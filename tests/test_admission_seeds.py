@@ -83,6 +83,9 @@ def test_seed_003_section_12_poor_list_then_family_planning_then_servicemen():
     ("scenario_file", "first_group"),
     [
         ("zhumadian_basic_services.toml", "difficult_disabled_alone"),
+        ("default.toml", "difficult_disabled_alone"),  # Zhumadian too
+        ("headline/supply_beds.toml", "difficult_disabled_alone"),
+        ("headline/demand_vouchers.toml", "difficult_disabled_alone"),
         ("shanxi_beds_to_vouchers.toml", "difficult_focus_groups"),
         ("ninghe_allowances.toml", "difficult_groups"),
     ],
