@@ -62,3 +62,22 @@ def test_same_people_in_both_arms(arms, tmp_path, capsys):
     county = table.loc["cost_county_wan"]  # the county pays 40% of it plus all of the nursing subsidy
     nursing = county["a"] - city["a"] * 0.4 / 0.6
     assert county["b"].to_numpy() == pytest.approx((nursing + 2 * city["a"] * 0.4 / 0.6).to_numpy())
+
+
+def test_arms_covering_different_years_are_compared_over_the_union(arms, tmp_path, capsys):
+    """Issue 16 defect 10: A 2024-2026 against B 2025-2027 (e.g. scenarios/default.toml against
+    scenarios/guiyang_service_circle.toml) compares over 2024-2027; a year one arm does not cover is an
+    empty cell, not zero, and summary.json says which years each arm covers."""
+    import json
+
+    a, b = arms
+    b.write_text(b.read_text().replace("start_year = 2024", "start_year = 2025"))
+    out = tmp_path / "cmp"
+    table = run_compare(a, b, out, capsys)
+    assert sorted(table["year"].unique()) == [2024, 2025, 2026, 2027]
+    cost = table[table["measure"] == "cost_total_wan"].set_index("year")
+    assert pd.isna(cost.loc[2024, "b"]) and pd.isna(cost.loc[2024, "b_minus_a"]) and cost.loc[2024, "a"] > 0
+    assert pd.isna(cost.loc[2027, "a"]) and cost.loc[2027, "b"] > 0
+    assert cost.loc[[2025, 2026], "b_minus_a"].notna().all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["years_only_a"] == [2024] and summary["years_only_b"] == [2027]

@@ -143,12 +143,13 @@ def test_000_has_no_advanced_age_allowance(zmd):
         (89, 100, "age_80_89"),
         (90, 200, "age_90_99"),
         (99, 200, "age_90_99"),
-        (100, 300, "age_100_plus"),
-        (104, 300, "age_100_plus"),
+        (100, 0, None),  # centenarians: Tianjin's one published payment, booked as 003-6-6 below
+        (104, 0, None),
     ],
 )
 def test_003_6_5_advanced_age_allowance_tiers_at_each_boundary(nh, age, expected, rule):
-    """003-6-5: 为80周岁及以上老年人发放高龄津贴 (tiers 80/90/100 are the scenario's assumption)."""
+    """003-6-5: 为80周岁及以上老年人发放高龄津贴 (tiers 80/90 are the scenario's assumption; 100+ get the
+    centenarian payment instead, so one published figure is not booked twice)."""
     [(got, got_rule)] = entitle(nh, "advanced_age_allowance", [person(age)])
     assert (got, got_rule) == (expected, rule)
 
@@ -163,8 +164,8 @@ def test_003_6_5_advanced_age_allowance_has_no_income_or_ability_condition(nh):
 
 
 def test_003_6_5_one_tier_once_not_the_sum(nh):
-    """A centenarian gets the 100+ standard once, not 100 + 200 + 300."""
-    assert amount(nh, "advanced_age_allowance", person(100)) == 300
+    """A 95-year-old gets the 90-99 standard once, not 100 + 200."""
+    assert amount(nh, "advanced_age_allowance", person(95)) == 200
 
 
 @pytest.mark.parametrize(("age", "expected"), [(99, 0), (100, 500), (105, 500)])
@@ -173,10 +174,12 @@ def test_003_6_6_centenarian_nutrition_subsidy(nh, age, expected):
     assert amount(nh, "centenarian_nutrition", person(age, "severe", econ="ordinary")) == expected
 
 
-def test_003_6_5_and_6_6_a_centenarian_receives_both(nh):
-    """003-6-5 and 003-6-6 are separate benefits: 300 + 500 a month at 100."""
+def test_003_6_5_and_6_6_the_centenarian_500_yuan_is_booked_once(nh):
+    """Issue 16 defect 8: Tianjin's one published payment to people 100+ (500 CNY a month,
+    calibration/data/tianjin_subsidy_standards.csv) was booked both as the nutrition subsidy (003-6-6)
+    and beside a 300 CNY 高龄津贴 tier (003-6-5): a centenarian now costs 500 a month, not 800."""
     who = person(100)
-    assert amount(nh, "advanced_age_allowance", who) + amount(nh, "centenarian_nutrition", who) == 800
+    assert amount(nh, "advanced_age_allowance", who) + amount(nh, "centenarian_nutrition", who) == 500
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,9 @@ payers = { city = 0.5, county = 0.5, source = "test" }
         (person(60, flags=("lost_only_child", "fp_special")), "m5_lost_only_child"),  # 三(二)5
         (person(100), "m6_age_100"),  # 三(二)6
         (person(99), None),
-        (person(75, family="alone"), None),  # living alone is not a meal-service group
+        # 三(二)4 空巢(留守): living alone (独居) is the one-person form of an empty nest (issue 16)
+        (person(75, family="alone"), "m4_empty_nest"),
+        (person(60, family="with_family"), None),
     ],
 )
 def test_meal_service_groups(yuquan, who, rule):
@@ -139,3 +141,10 @@ def test_nothing_is_paid_before_the_start_date(yuquan):
     who = [person(90, "severe"), person(60, family="empty_nest")]
     assert all(a == 0 for a, _ in entitle(yuquan, "home_services", who, month_key(2024, 6)))
     assert all(a == 0 for a, _ in entitle(yuquan, "meal_service", who, month_key(2024, 6)))
+
+
+def test_004_san_er_4_a_75_year_old_living_alone_gets_the_meal_service(yuquan):
+    """三(二)4 60周岁以上空巢(留守)老人: an elder living alone (独居) is in an empty nest (issue 16
+    defect 6: the rule had read 空巢 as couples only, so a 75-year-old living alone got nothing)."""
+    [(amount, rule)] = entitle(yuquan, "meal_service", [person(75, family="alone")])
+    assert (amount, rule) == (90.0, "m4_empty_nest")

@@ -53,16 +53,21 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
 
 
 def compare_results(a: RunResult, b: RunResult) -> pd.DataFrame:
-    """Long table: year, measure, A, B, B − A."""
+    """Long table: year, measure, A, B, B − A, over the union of both runs' years.
+
+    A year one run does not cover (different start years or horizons) has an empty (NaN) cell for that
+    run and for B − A: a missing year is marked missing, never read as zero spending."""
     fa, fb = yearly_figures(a), yearly_figures(b)
     measures = sorted(set(fa.columns) | set(fb.columns))
-    fa, fb = fa.reindex(columns=measures, fill_value=0.0), fb.reindex(columns=measures, fill_value=0.0)
+    years = sorted(set(fa.index) | set(fb.index))
+    fa = fa.reindex(columns=measures, fill_value=0.0).reindex(index=years)
+    fb = fb.reindex(columns=measures, fill_value=0.0).reindex(index=years)
     out = []
     for measure in measures:
         out.append(
             pd.DataFrame(
                 {
-                    "year": fa.index,
+                    "year": years,
                     "measure": measure,
                     "a": fa[measure].to_numpy(),
                     "b": fb[measure].to_numpy(),
@@ -74,10 +79,21 @@ def compare_results(a: RunResult, b: RunResult) -> pd.DataFrame:
     return table
 
 
+def years_covered(a: RunResult, b: RunResult) -> dict[str, list[int]]:
+    """The years each arm covers and those only one does (summary.json of a comparison)."""
+    ya, yb = set(yearly_figures(a).index), set(yearly_figures(b).index)
+    return {
+        "years_a": sorted(int(y) for y in ya),
+        "years_b": sorted(int(y) for y in yb),
+        "years_only_a": sorted(int(y) for y in ya - yb),
+        "years_only_b": sorted(int(y) for y in yb - ya),
+    }
+
+
 def write_comparison(a: RunResult, b: RunResult, out: Path) -> pd.DataFrame:
     """The comparison folder (comparison.csv and both runs' summaries), as ``agingsim compare`` and the
     app write it; returns the table."""
     table = compare_results(a, b)
-    summary = {"a": a.summary(), "b": b.summary(), "seed": a.scenario.run.seed}
+    summary = {"a": a.summary(), "b": b.summary(), "seed": a.scenario.run.seed, **years_covered(a, b)}
     write_outputs(out, {"comparison.csv": csv_writer(table, "%.4f"), "summary.json": json_writer(summary)})
     return table

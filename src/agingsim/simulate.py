@@ -91,6 +91,8 @@ class RunResult:
     waiting: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: groups.csv: people entitled and served per scheme and eligible group (schemes with a policy)
     groups_served: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: liabilities.csv: facility payments committed within the run but due after its last year
+    liabilities: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: set when the run recorded its payments (see replay_payments); never written out
     payments: PaymentRecord | None = field(default=None, repr=False)
     #: run key of the run whose people and care these payments were replayed on, if any
@@ -162,6 +164,20 @@ class RunResult:
             "discount_rate": rate,
             **self.lottery_headline(),
             **self.rationing_headline(),
+            **self.liabilities_headline(),
+        }
+
+    def liabilities_headline(self) -> dict[str, Any]:
+        """What the scenario owes at its horizon (liabilities.csv); not part of cost_total_wan."""
+        owed = self.liabilities
+        if owed.empty:
+            return {}
+        by_payer = owed.groupby("payer_level")["amount_cny"].sum() / WAN
+        return {
+            "liabilities_at_horizon_wan": round(float(owed["amount_cny"].sum() / WAN), 2),
+            "liabilities_by_payer_wan": {k: round(float(v), 2) for k, v in by_payer.items()},
+            "liabilities_note": "committed within the simulated years but due after the last one "
+            "(liabilities.csv); not included in cost_total_wan",
         }
 
     def rationing_headline(self) -> dict[str, Any]:
@@ -252,6 +268,7 @@ class RunResult:
         }
         if self.scenario.file.policy is not None:
             files["ledger.csv"] = csv_writer(self.ledger)
+            files["liabilities.csv"] = csv_writer(self.liabilities)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
             if any(s.budget_cap is not None for s in self.scenario.file.policy.schemes):
@@ -304,6 +321,7 @@ def run_scenario(
         ),
         run_time_s=time.perf_counter() - t0,
         groups_served=model.person_schemes.served_frame() if model.person_schemes else pd.DataFrame(),
+        liabilities=model.ledger.liabilities_frame(),
         payments=record,
         **behaviour,
     )

@@ -16,6 +16,16 @@ import pandas as pd
 from agingsim.scenario.schema import PAYER_LEVELS, RegionFile
 
 WAN = 10_000.0
+#: CNY per fen (分), the smallest unit money is paid in: amounts are compared to the fen, so a float
+#: sum's last bits (1,000,000.0000000001 vs 1,000,000) never decide a rule.
+FEN = 0.01
+
+
+def in_fen(amount_cny: float) -> int:
+    """An amount in whole fen (rounded half to even, as Python's round)."""
+    return round(amount_cny / FEN)
+
+
 LEDGER_COLUMNS = [
     "year",
     "month",
@@ -40,6 +50,10 @@ class Ledger:
     #: whose own county governments are then booked together as "<city>/counties".
     units_are: str = "county"
     rows: list[dict[str, object]] = field(default_factory=list)
+    #: payments committed within the simulated years but falling due after them (a later construction
+    #: instalment, the last year's operating subsidy paid the year after): not spent in the run, owed
+    #: at its end (liabilities.csv)
+    liabilities: list[dict[str, object]] = field(default_factory=list)
 
     @classmethod
     def for_region(cls, region: RegionFile) -> Ledger:
@@ -64,11 +78,14 @@ class Ledger:
         beneficiaries: np.ndarray,
         shares: dict[str, float],
         lottery_share: float = 0.0,
+        after_horizon: bool = False,
     ) -> None:
         """Book one scheme-month: ``amount`` and ``beneficiaries`` are (n_counties, n_rules).
 
         Each payer's part is split into its general budget and, for ``lottery_share`` of it, its
-        welfare-lottery funds (``funding`` column)."""
+        welfare-lottery funds (``funding`` column). ``after_horizon``: the payment falls due after the
+        simulated years, so it is a liability at the horizon, not spending."""
+        into = self.liabilities if after_horizon else self.rows
         counties, groups = np.nonzero(amount)
         for c, g in zip(counties, groups, strict=True):
             for level in PAYER_LEVELS:
@@ -79,7 +96,7 @@ class Ledger:
                 for funding, part in (("budget", 1.0 - lottery_share), ("lottery", lottery_share)):
                     if part == 0.0:
                         continue
-                    self.rows.append(
+                    into.append(
                         {
                             "year": year,
                             "month": month,
@@ -99,6 +116,27 @@ class Ledger:
         """All rows in time order (facility payments are booked up front, people's monthly)."""
         frame = pd.DataFrame(self.rows, columns=LEDGER_COLUMNS)
         return frame.sort_values(["year", "month"], kind="stable").reset_index(drop=True)
+
+    def liabilities_frame(self) -> pd.DataFrame:
+        """liabilities.csv: what the run committed but had not paid at its horizon, by date due."""
+        frame = pd.DataFrame(self.liabilities, columns=LEDGER_COLUMNS)
+        frame = frame.sort_values(["year", "month"], kind="stable").reset_index(drop=True)
+        return frame.rename(columns={"year": "year_due", "month": "month_due"})[LIABILITY_COLUMNS]
+
+
+#: liabilities.csv: the ledger's columns with the date a payment falls due (and no beneficiaries).
+LIABILITY_COLUMNS = [
+    "year_due",
+    "month_due",
+    "line_item",
+    "rule",
+    "scheme_family",
+    "payer_level",
+    "payer_region",
+    "county",
+    "funding",
+    "amount_cny",
+]
 
 
 def summarise(ledger: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -129,6 +167,7 @@ def lottery_report(
 
     Seeds 000 二(一)8 and 001 二(三)9: at least 55% of welfare-lottery funds for social welfare go to
     elderly services; 001 二(三)9: at least 70% of the provincial civil-affairs department's.
+    Spending is compared with funds (and with the minimum share of them) in whole fen.
     """
     spent = ledger[ledger["funding"] == "lottery"].groupby(["year", "payer_level"])["amount_cny"].sum()
     rows = []
@@ -145,8 +184,8 @@ def lottery_report(
                     "spent_on_elderly_cny": used,
                     "share": share,
                     "required_min_share": required,
-                    "meets_rule": bool(amount and share >= required),
-                    "overspent": bool(used > amount),
+                    "meets_rule": bool(amount and in_fen(used) >= in_fen(required * amount)),
+                    "overspent": in_fen(used) > in_fen(amount),
                 }
             )
     return pd.DataFrame(rows)

@@ -27,6 +27,7 @@ from agingsim.scenario.provenance import (
 )
 from agingsim.scenario.schema import (
     AbilityModelFile,
+    Admission,
     BehaviourFile,
     MarginsFile,
     RegionFile,
@@ -328,6 +329,17 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         behaviour, b_labels, b_plain = load_labelled_plain(behaviour_path, BehaviourFile)
         behaviour_labelled = [(behaviour_path, b_labels, b_plain)]
         check_delivery(file, scenario_path)
+        if ref.admission is not None:  # the seed's own admission list replaces the behaviour file's
+            adm_path = resolve_input(
+                ref.admission, "behaviour/admission", scenario_path, "population.admission"
+            )
+            admission, a_labels, a_plain = load_labelled_plain(adm_path, Admission)
+            behaviour = behaviour.model_copy(update={"admission": admission})
+            behaviour_labelled.append((adm_path, a_labels, a_plain))
+    elif ref.admission is not None:
+        raise ScenarioError(
+            scenario_path, "population.admission", "an admission list needs a behaviour model"
+        )
 
     geography, geo_labelled = None, []
     if file.geography is not None:

@@ -69,6 +69,9 @@ class PopulationRef(Strict):
     #: calibration/behaviour/<name>.toml: care choice, providers, queues. Without it care settings
     #: stay as drawn and delivery follows the schemes' stated rates.
     behaviour: str | None = Field(default=None, min_length=1)
+    #: calibration/behaviour/admission/<name>.toml: the public-bed admission list of the scenario's
+    #: seed, replacing the behaviour file's [admission] (needs a behaviour model).
+    admission: str | None = Field(default=None, min_length=1)
 
 
 class GeographyRef(Strict):
@@ -459,6 +462,11 @@ RESIDENTIAL_TYPES = frozenset({"institution", "nursing_home", "street_centre"})
 FacilityBasis = Literal["new_bed", "floor_m2", "bed_month", "facility_year", "meal_servings", "carer_year"]
 
 
+#: Who built and runs a plan's facilities: 公办, 社会力量 (private), 公建民营 (government-built,
+#: privately run).
+Operator = Literal["public", "private", "public_built_private_run"]
+
+
 class FacilityPlan(Strict):
     """Facilities opening over time (a build plan): until providers respond to subsidies (the
     behaviour issue), supply is this plan. ``opens`` maps a month to how many open then."""
@@ -467,7 +475,7 @@ class FacilityPlan(Strict):
     type: FacilityType
     name: str = Field(min_length=1)
     clause: str = ""
-    operator: Literal["public", "private", "public_built_private_run"] = "private"
+    operator: Operator = "private"
     county: str | None = None
     opens: dict[str, Annotated[float, Field(ge=0)]]
     beds: NonNegative = 0.0
@@ -507,9 +515,17 @@ class FacilityScheme(Strict):
     family: SchemeFamily = "supply"
     clause: str = ""
     applies_to: list[str] = Field(min_length=1)
+    #: The operators the subsidy is paid to (default: all): a plan in ``applies_to`` run by another
+    #: operator earns nothing from it (seed 002 三(四): construction subsidies only for facilities
+    #: social forces invest in, 对其投资建设的, not for government-built 公建民营 ones).
+    operators: list[Operator] | None = None
     basis: FacilityBasis
     amount: Any = None
     tiers: list[MealTier] = Field(default_factory=list)
+    #: meal_servings only: how an average of daily servings that is not whole (30.5) meets tiers that
+    #: the seed writes in whole 人次 (10至30, 31至60): "floor" (30.5 counts as 30) or "round_half_up"
+    #: (30.5 counts as 31). Required for meal tiers, so the reading is stated (and labelled) in the file.
+    fractional_servings: Literal["floor", "round_half_up"] | None = None
     instalments: list[Probability] = Field(default_factory=lambda: [1.0])
     paid: Literal["same_year", "following_year"] = "same_year"
     payment_month: int = Field(12, ge=1, le=12)
@@ -524,6 +540,17 @@ class FacilityScheme(Strict):
             raise ValueError("needs at least one instalment")
         check_sums_to_one(v, "instalments")
         return v
+
+    @model_validator(mode="after")
+    def _fractional_servings(self) -> FacilityScheme:
+        if self.basis == "meal_servings" and self.fractional_servings is None:
+            raise ValueError(
+                'meal tiers need fractional_servings = "floor" or "round_half_up": how a daily average '
+                "such as 30.5 meets tiers written in whole servings"
+            )
+        if self.basis != "meal_servings" and self.fractional_servings is not None:
+            raise ValueError(f"fractional_servings applies to meal_servings only, not {self.basis}")
+        return self
 
     @field_validator("tiers")
     @classmethod
@@ -677,10 +704,15 @@ class PriorityGroup(Strict):
 
 
 class Admission(Strict):
-    """Who gets a public bed first (seed 000 §15, 001 §13, 003 §12): groups in order, FIFO within."""
+    """Who gets a public bed first (seed 000 §15, 001 §13, 003 §12): groups in order; within a group
+    the tie-break rules in order (001 §16 同等条件下优先), then first come, first served. Rules may
+    use ``definitions`` (the scenario's [policy.definitions] override them). The same shape is a
+    whole file in calibration/behaviour/admission/ (a scenario's ``population.admission``)."""
 
     priority: list[PriorityGroup] = Field(min_length=1)
     policy_guaranteed: str = Field(min_length=1)
+    tie_break: list[PriorityGroup] = Field(default_factory=list)
+    definitions: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("priority")
     @classmethod

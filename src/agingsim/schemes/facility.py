@@ -12,11 +12,15 @@ subsidies (the behaviour issue). Payments are fixed by the plan, so they are boo
   三(四): 日均10至30人次 … 200人次及以上);
 * carers (``carer_year``): per carer-year in post (seed 002 三(七)).
 
-Payments falling outside the simulated years are not booked.
+Payments falling due before the first simulated year are not booked (made before the run). Those
+committed within the simulated years (a facility opened, a year operated) but falling due after the
+last one are booked as liabilities at the horizon (``Ledger.liabilities``, liabilities.csv), not as
+spending.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,15 +44,18 @@ def parse_servings(raw: object) -> float:
     return float(raw)
 
 
-def meal_tier(tiers: list[MealTier], servings: float) -> tuple[int, float]:
+def meal_tier(tiers: list[MealTier], servings: float, fractional: str = "floor") -> tuple[int, float]:
     """(tier index, yearly amount) for average daily servings; (-1, 0) below the first tier.
 
-    Servings are whole 人次 per day on average; a tier applies from its ``min_servings`` up to the
-    next tier's minimum (seed 002: 10–30, 31–60, 61–100 inclusive, over 100, 200 and over).
+    A tier applies from its ``min_servings`` up to the next tier's minimum (seed 002: 10–30, 31–60,
+    61–100 inclusive, over 100, 200 and over). The seed writes whole 人次; an average that is not
+    whole is first made whole by the scheme's stated ``fractional_servings`` rule ("floor": 30.5 → 30;
+    "round_half_up": 30.5 → 31).
     """
+    whole = math.floor(servings + 0.5) if fractional == "round_half_up" else math.floor(servings)
     index = -1
     for i, tier in enumerate(tiers):
-        if servings >= tier.min_servings:
+        if whole >= tier.min_servings:
             index = i
     return index, (tiers[index].amount if index >= 0 else 0.0)
 
@@ -142,7 +149,9 @@ def compile_facilities(
         lottery = dated(s.lottery_share, parse_rate, f"{key}.lottery_share")
         if None in (active, payers, lottery) or (amount is None and s.basis != "meal_servings"):
             continue
-        plans_used = [plans[p] for p in s.applies_to]
+        plans_used = [
+            plans[p] for p in s.applies_to if s.operators is None or plans[p].spec.operator in s.operators
+        ]
         compiled.append(CompiledFacilityScheme(s, plans_used, amount, active, payers, lottery))
     if errors:
         raise ScenarioErrors(errors)
@@ -182,7 +191,8 @@ def basis_units(basis: str, plan: FacilityPlan) -> float:
 def book_facility_schemes(
     schemes: list[CompiledFacilityScheme], ledger: Ledger, start_year: int, years: int
 ) -> None:
-    """Book every facility payment that falls within the simulated years."""
+    """Book every facility payment that falls within the simulated years; those committed within
+    them but due later become liabilities at the horizon."""
     first, last = month_key(start_year), month_key(start_year + years) - 1
     for scheme in schemes:
         s = scheme.spec
@@ -194,6 +204,8 @@ def book_facility_schemes(
                 for opened, n in plan.openings.items():
                     rate = scheme.amount.at(opened) if scheme.amount else None
                     if n <= 0 or not rate or not scheme.active.at(opened):  # closures earn nothing
+                        continue
+                    if opened > last:  # not yet opened at the horizon: nothing committed
                         continue
                     for k, fraction in enumerate(s.instalments):
                         pay = month_key(opened // 12 + k, s.payment_month)
@@ -210,7 +222,8 @@ def book_facility_schemes(
                     if stock == 0 or not scheme.active.at(month):
                         continue
                     if s.basis == "meal_servings":
-                        tier, yearly = meal_tier(s.tiers, plan.servings.at(month) or 0.0)
+                        servings = plan.servings.at(month) or 0.0
+                        tier, yearly = meal_tier(s.tiers, servings, s.fractional_servings or "floor")
                         if tier >= 0:
                             rule = tier_label(s.tiers, tier)
                             due.add(pay, rule, stock * yearly / 12, stock / 12, plan.county_share)
@@ -221,10 +234,11 @@ def book_facility_schemes(
                         due.add(pay, s.basis, stock * units * rate / 12, stock / 12, plan.county_share)
         for (pay, rule), (amount, units) in sorted(due.slots.items()):
             shares = scheme.payers.at(pay)
-            if not first <= pay <= last or shares is None:
+            if pay < first or shares is None:
                 continue
             year, cal = divmod(pay, 12)
             lottery = scheme.lottery.at(pay) or 0.0
             ledger.record(
-                year, cal + 1, s.id, s.family, [rule], amount[:, None], units[:, None], shares, lottery
-            )
+                year, cal + 1, s.id, s.family, [rule], amount[:, None], units[:, None], shares, lottery,
+                after_horizon=pay > last,
+            )  # fmt: skip

@@ -1,10 +1,17 @@
 """Admission to beds: who is placed, in what order, and how long they waited.
 
-Public beds (公办) go in the priority order of seed 000 §15 (and 001 §13, 003 §12): policy-guaranteed
-people first (centralised special hardship, 集中供养, all of whom are to be placed), then the groups
-the behaviour file lists in order; first come, first served within a group. Beds left free after the
-public queue are filled first come, first served by privately run providers. A bed is never filled
-beyond its capacity: a person who does not fit whole into a provider's free beds goes to the next.
+Public beds (公办) go in the priority order of the seed the scenario follows (000 §15, 001 §13 and
+§16, 003 §12; calibration/behaviour/admission/seedNNN.toml, or the behaviour file's own
+``[admission]``): policy-guaranteed people first (centralised special hardship, 集中供养, all of
+whom are to be placed), then the listed groups in order. Within a group a tie-break list can rank
+some people first (001 §16: veterans' families "同等条件下优先安排", on equal terms, not a class of
+their own); then first come, first served. Beds left free after the public queue are filled first
+come, first served by privately run providers. A bed is never filled beyond its capacity: a person
+who does not fit whole into a provider's free beds goes to the next.
+
+The groups' rules may use names the admission file defines (``[definitions]``, e.g. 高龄 = 80+);
+the scenario's ``[policy.definitions]`` override them, so one scenario has one reading of 失能 or
+经济困难 for its schemes and its queues alike.
 
 The queue discipline is a lexsort and one pass over the people waiting; salabim runs the admission
 office as a process that wakes every month, and its monitors keep each county's waiting-list length
@@ -16,12 +23,68 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import salabim as sim
 
+from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
+from agingsim.scenario.schema import Admission
+
 #: Beds are real people's beds; simulated people carry float weights. Slack for rounding only.
 EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class AdmissionRules:
+    """An admission list compiled on the rule grid: per cell, the priority group (0 =
+    policy-guaranteed, then the listed groups, last = others) and the tie-break rank within a group
+    (0 = the first tie-break rule met, …, last = none)."""
+
+    grid: RuleGrid
+    group_of_cell: np.ndarray
+    tie_of_cell: np.ndarray
+    names: list[str]
+    tie_names: list[str]
+
+    def of(self, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(priority group, tie-break rank) of people given their attribute columns."""
+        cells = self.grid.cells(cols)
+        return self.group_of_cell[cells], self.tie_of_cell[cells]
+
+
+def compile_admission(
+    adm: Admission, definitions: dict[str, str], age_max: int, path: object
+) -> AdmissionRules:
+    """Compile an admission list; the scenario's ``definitions`` override the list's own."""
+    texts = {"admission.policy_guaranteed": adm.policy_guaranteed}
+    texts |= {f"admission.priority[{i}].when": g.when for i, g in enumerate(adm.priority)}
+    ties = {f"admission.tie_break[{i}].when": g.when for i, g in enumerate(adm.tie_break)}
+    try:
+        rules = RuleSet.from_texts({**adm.definitions, **definitions})
+    except RuleError as exc:
+        raise ScenarioError(path, "policy.definitions", str(exc)) from None
+    trees, axes, errors = {}, set(), []
+    for key, text in (texts | ties).items():
+        try:
+            trees[key] = rules.compile(text)
+            axes |= rules.axes_of(trees[key])
+        except RuleError as exc:
+            errors.append(ScenarioError(path, key, str(exc)))
+    if errors:
+        raise ScenarioErrors(errors)
+    grid = RuleGrid(rules, axes, age_max, trees.values())
+
+    def first_match(keys: list[str]) -> np.ndarray:
+        out = np.full(grid.size, len(keys), dtype=np.int8)
+        for g, key in reversed(list(enumerate(keys))):  # the first matching rule wins
+            out[grid.evaluate(trees[key]).astype(bool)] = g
+        return out
+
+    names = ["policy_guaranteed", *(g.id for g in adm.priority), "others"]
+    tie_names = [*(g.id for g in adm.tie_break), "none"]
+    return AdmissionRules(grid, first_match(list(texts)), first_match(list(ties)), names, tie_names)
 
 
 class AdmissionOffice(sim.Component):
@@ -59,11 +122,13 @@ def admit(
     public_of: list[list[int]],
     private_of: list[list[int]],
     free: np.ndarray,
+    tie: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A month's admissions from the waiting lists of every county (arrays over the people waiting).
 
     In each county the public beds (providers ``public_of[c]``, in the order to fill them) take people
-    in priority order (group, then who joined first, then id); the privately run beds
+    in priority order (group, then the tie-break rank ``tie`` within it if given, then who joined
+    first, then id); the privately run beds
     (``private_of[c]``) then take the rest first come, first served. ``free`` is the free beds of
     every provider. Returns (positions admitted, provider of each). Each person takes a place at the
     first provider of their county whose free beds hold their whole weight; nobody is placed twice,
@@ -79,7 +144,8 @@ def admit(
         open_ = np.array([any(room[k] >= lightest - EPS for k in ks) for ks in providers], dtype=bool)
         cand = np.flatnonzero(remaining & open_[county])
         rank = priority[cand] if ranked else np.zeros(len(cand), dtype=np.int8)
-        order = cand[np.lexsort((pid[cand], wait_since[cand], rank, county[cand]))]
+        within = tie[cand] if ranked and tie is not None else np.zeros(len(cand), dtype=np.int8)
+        order = cand[np.lexsort((pid[cand], wait_since[cand], within, rank, county[cand]))]
         seg = county[order]
         starts = [*np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]]).tolist(), len(order)]
         if not len(order):

@@ -38,7 +38,7 @@ class Admitting:
             order = [sorted(ks, key=lambda k: ratio[k]) for pair in self.bed_providers for ks in pair]
             got, where = admit(
                 w_all, county, prio, p.wait_since[queue], p.pid[queue],
-                order[0::2], order[1::2], beds - occupied,
+                order[0::2], order[1::2], beds - occupied, self._tie(queue),
             )  # fmt: skip
             who = queue[got]
             waited = (month - p.wait_since[who]).astype(np.float64)

@@ -30,16 +30,15 @@ from agingsim.choice.mnl import (
     N_SETTINGS,
     CompiledChoice,
 )
-from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.dated import month_key
-from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
+from agingsim.policy.rules import RuleGrid
 from agingsim.population.attributes import ABILITY_LEVELS, DEAD
 from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
 from agingsim.scenario.schema import BehaviourFile
 from agingsim.schemes.facility import CompiledFacilityScheme, Plan
-from agingsim.services.admission import AdmissionOffice, new_environment
+from agingsim.services.admission import AdmissionOffice, compile_admission, new_environment
 from agingsim.services.admitting import Admitting
 from agingsim.services.delivery import Delivery
 from agingsim.services.review import Review, VoucherTable
@@ -51,29 +50,8 @@ def compile_priority(
     behaviour: BehaviourFile, definitions: dict[str, str], age_max: int, path: object
 ) -> tuple[RuleGrid, np.ndarray, list[str]]:
     """Priority group per rule-grid cell: 0 = policy-guaranteed, then the listed groups, last = others."""
-    adm = behaviour.admission
-    texts = {"admission.policy_guaranteed": adm.policy_guaranteed}
-    texts |= {f"admission.priority[{i}].when": g.when for i, g in enumerate(adm.priority)}
-    try:
-        rules = RuleSet.from_texts(definitions)
-    except RuleError as exc:
-        raise ScenarioError(path, "policy.definitions", str(exc)) from None
-    trees, axes, errors = {}, set(), []
-    for key, text in texts.items():
-        try:
-            trees[key] = rules.compile(text)
-            axes |= rules.axes_of(trees[key])
-        except RuleError as exc:
-            errors.append(ScenarioError(path, key, str(exc)))
-    if errors:
-        raise ScenarioErrors(errors)
-    grid = RuleGrid(rules, axes, age_max, trees.values())
-    n = len(adm.priority) + 1
-    group = np.full(grid.size, n, dtype=np.int8)
-    for g, key in reversed(list(enumerate(texts))):  # first matching group wins
-        group[grid.evaluate(trees[key]).astype(bool)] = g
-    names = ["policy_guaranteed", *(g.id for g in adm.priority), "others"]
-    return grid, group, names
+    rules = compile_admission(behaviour.admission, definitions, age_max, path)
+    return rules.grid, rules.group_of_cell, rules.names
 
 
 class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
@@ -104,9 +82,10 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self.start_key = month_key(start_year)
         self.start_year = start_year
         self.choice = CompiledChoice.from_file(behaviour)
-        self.grid, self.group_of_cell, self.group_names = compile_priority(
-            behaviour, definitions, age_max, path
-        )
+        self.admission = compile_admission(behaviour.admission, definitions, age_max, path)
+        self.grid, self.group_of_cell, self.group_names = (
+            self.admission.grid, self.admission.group_of_cell, self.admission.names
+        )  # fmt: skip
         self.n_g = len(self.group_names)
         self.vouchers = vouchers
         self.distance_km = distance_km
@@ -181,6 +160,14 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         p = self.people
         cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
         return self.group_of_cell[self.grid.cells(cols)]
+
+    def _tie(self, idx: np.ndarray) -> np.ndarray | None:
+        """Tie-break rank within a priority group (001 §16: 同等条件下优先); None without tie-breaks."""
+        if len(self.admission.tie_names) == 1:
+            return None
+        p = self.people
+        cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
+        return self.admission.tie_of_cell[self.grid.cells(cols)]
 
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
