@@ -113,8 +113,8 @@ def test_000_4_1_monthly_visit_for_each_named_group(zmd, who, paid):
 )
 def test_000_14_1_home_adaptation_for_dispersed_tekun_households(zmd, who, paid):
     """000-14-1: 纳入分散特困供养范围的失能、高龄、残疾老年人家庭实施居家适老化改造 (one-off 3,000
-    spread as 50 a month)."""
-    assert amount(zmd, "home_adaptation", who) == (50 if paid else 0)
+    per household, paid once and within a yearly quota: tests/test_oneoff_quota.py)."""
+    assert amount(zmd, "home_adaptation", who) == (3000 if paid else 0)
 
 
 def test_000_schemes_are_in_force_from_january_2024(zmd):

@@ -26,6 +26,7 @@ from agingsim.rng import RandomStreams
 from agingsim.scenario import Scenario
 from agingsim.schemes.facility import book_facility_schemes, compile_facilities
 from agingsim.schemes.monthly import PersonSchemes
+from agingsim.schemes.oneoff import OneOffSchemes
 from agingsim.services.care_system import CareSystem, VoucherTable
 
 MONTHS_PER_YEAR = 12
@@ -87,6 +88,8 @@ class AgingModel(mesa.Model):
         self.ledger = Ledger.for_region(region)
         policy = scenario.file.policy
         self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
+        ps = self.person_schemes
+        self.one_off = OneOffSchemes(ps, self.people.capacity) if ps is not None else None
         plans, self.facility_schemes = {}, []
         if policy and (policy.facilities or policy.facility_schemes):
             shares = np.array([c.share_60plus for c in region.counties])
@@ -100,6 +103,8 @@ class AgingModel(mesa.Model):
         #: (PersonSchemes.count), and how many ledger rows were booked before the months began, so
         #: the payments can be replayed under other amounts (simulate.replay_payments)
         self.payment_bins: list[tuple[np.ndarray, np.ndarray]] | None = [] if record_payments else None
+        #: and each month's rows that one-off schemes look at (OneOffSchemes.rows)
+        self.payment_rows: list[tuple[np.ndarray, ...]] | None = [] if record_payments else None
         self.rows_before_months = len(self.ledger.rows)
         self.rows_after_months = 0
         self.datacollector = mesa.DataCollector(
@@ -167,6 +172,11 @@ class AgingModel(mesa.Model):
             if self.payment_bins is not None:
                 self.payment_bins.append(bins)
             self.person_schemes.pay_bins(self.month, self.scenario.run.start_year, *bins, self.ledger)
+            if self.one_off:  # paid per person, once (schemes.oneoff)
+                rows = self.one_off.rows(self.people)
+                if self.payment_rows is not None:
+                    self.payment_rows.append(rows)
+                self.one_off.pay(rows, self.month, self.scenario.run.start_year, self.ledger)
         self.datacollector.collect(self)
         self.month += 1
         if self.month == self.n_months:

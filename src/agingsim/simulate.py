@@ -20,6 +20,7 @@ from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.results.output import csv_writer, json_writer, write_outputs
 from agingsim.scenario import Scenario, project_root
 from agingsim.schemes.monthly import PersonSchemes
+from agingsim.schemes.oneoff import OneOffSchemes
 
 #: What a person-level scheme says about money only: changing these changes no one's ability, care
 #: choice, queue or provider, so a run's payments can be replayed under new values.
@@ -37,6 +38,8 @@ PAYMENT_TERMS = (
     "lottery_share",
     "budget_cap",
     "exclude_recipients_of",
+    "people_per_household",
+    "quota",
 )
 RATIONING_COLUMNS = ["year", "month", "line_item", "county", "people_waiting", "unpaid_cny"]
 
@@ -73,6 +76,8 @@ class PaymentRecord:
     bins: list[tuple[np.ndarray, np.ndarray]]
     rows_before: list[dict[str, object]]
     rows_after: list[dict[str, object]]
+    #: each month's rows that one-off schemes looked at (schemes.oneoff.OneOffSchemes.rows)
+    once_rows: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -254,7 +259,8 @@ class RunResult:
             files["ledger.csv"] = csv_writer(self.ledger)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
-            if any(s.budget_cap is not None for s in self.scenario.file.policy.schemes):
+            schemes = self.scenario.file.policy.schemes
+            if any(s.budget_cap is not None or s.quota is not None for s in schemes):
                 files["rationing.csv"] = csv_writer(self.rationing)
             lottery = self.lottery()
             if lottery is not None:
@@ -291,6 +297,7 @@ def run_scenario(
             model.payment_bins,
             rows[: model.rows_before_months],
             rows[model.rows_after_months :],
+            model.payment_rows or [],
         )
     return RunResult(
         scenario=scenario,
@@ -324,8 +331,14 @@ def replay_payments(base: RunResult, scenario: Scenario, base_key: str | None = 
     served = pd.DataFrame()
     if scenario.file.policy is not None and scenario.file.policy.schemes:
         schemes = PersonSchemes(scenario)
+        one_off = None
+        if record.once_rows:  # one-off payments: the recorded rows, paid once per person again
+            capacity = 1 + max((int(r[0].max()) for r in record.once_rows if r[0].size), default=0)
+            one_off = OneOffSchemes(schemes, capacity)
         for month, (occupied, weight) in enumerate(record.bins):
             schemes.pay_bins(month, scenario.run.start_year, occupied, weight, ledger)
+            if one_off is not None:
+                one_off.pay(record.once_rows[month], month, scenario.run.start_year, ledger)
         rationing, served = schemes.rationing, schemes.served_frame()
     ledger.rows.extend(record.rows_after)
     return replace(

@@ -341,6 +341,12 @@ class BenefitGroup(Strict):
     amount: Any = None
 
 
+class PriorityGroup(Strict):
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    when: str = Field(min_length=1)
+    clause: str = ""
+
+
 #: Care settings a voucher or purchased service can pay for (CARE_SETTINGS without family care).
 ServiceSetting = Literal["home_services", "family_bed", "day_care", "institution"]
 
@@ -372,6 +378,33 @@ class PersonScheme(Strict):
     #: CNY per year each payer level may spend on this line (county: each county's own budget);
     #: when it runs out eligible people wait until the next year. Dated like any parameter.
     budget_cap: Any = None
+    #: One-off payment (schemes.oneoff): ``amount`` is then CNY paid once per "person" or per
+    #: "household", the first month the person is eligible and within the quota, never again.
+    once: Literal["person", "household"] | None = None
+    #: Eligible elders per household (household payments: a household is paid once for them all).
+    people_per_household: Any = 1.0
+    #: Beneficiaries (people, or households for ``once = "household"``) each payer level may pay for
+    #: per year (county: each county's own quota; city/province: the whole region's). Dated.
+    quota: Any = None
+    #: Who is served first when the quota binds: these classes in order, then first come (the month
+    #: first eligible), then person id (the application order within a month is not known).
+    ration_order: list[PriorityGroup] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_off_terms(self) -> PersonScheme:
+        if self.once is None:
+            for name in ("quota", "ration_order"):
+                if getattr(self, name):
+                    raise ValueError(f'{name} applies to one-off schemes (once = "person"/"household")')
+            return self
+        for name, default in (("uses", []), ("exclude_recipients_of", []), ("budget_cap", None)):
+            if getattr(self, name) != default:
+                raise ValueError(f"{name} does not apply to a one-off scheme; ration with quota")
+        if self.payment != "entitled" or self.delivery_rate != 1.0:
+            raise ValueError(
+                "a one-off scheme pays all eligible within its quota: leave payment, delivery_rate unset"
+            )
+        return self
 
 
 FacilityType = Literal[
@@ -595,12 +628,6 @@ class Carers(Strict):
     hours_per_carer_month: Annotated[float, Field(gt=0)]
     hiring_share: Probability
     attrition_per_month: Probability
-
-
-class PriorityGroup(Strict):
-    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
-    when: str = Field(min_length=1)
-    clause: str = ""
 
 
 class Admission(Strict):

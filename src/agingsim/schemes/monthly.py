@@ -29,7 +29,8 @@ class PersonSchemes:
         # anyone who could ever receive anything: the only rows worth looking at each month
         self.candidate_cells = np.zeros(self.grid.size, dtype=bool)
         for s in self.schemes:
-            self.candidate_cells |= s.eligible
+            if s.spec.once is None:  # one-off schemes pay people, not bins (schemes.oneoff)
+                self.candidate_cells |= s.eligible
         #: (scheme, payer level, year) → CNY spent per county, for budget caps
         self.spent: dict[tuple[str, str, int], np.ndarray] = {}
         #: months in which a capped budget ran out: who waited and what went unpaid
@@ -139,13 +140,18 @@ class PersonSchemes:
             self._seen = n
         return self._fixed[:n], self._weight[:n]
 
+    def row_keys(self, people: People) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's (county × grid size + grid cell) this month, and its weight."""
+        fixed, w = self._rows(people)
+        key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
+        key += fixed
+        return key, w
+
     def count(self, people: People) -> tuple[np.ndarray, np.ndarray]:
         """This month's occupied (county × grid cell) bins that could receive anything, and the real
         people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
         every scheme then works on a few thousand bins instead of a million people."""
-        fixed, w = self._rows(people)
-        key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
-        key += fixed
+        key, w = self.row_keys(people)
         weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
         occupied = np.flatnonzero(weight)
         occupied = occupied[self.candidate_cells[occupied % self.grid.size]]
@@ -161,6 +167,8 @@ class PersonSchemes:
         county, cells = occupied // n_cells, occupied % n_cells
         received: dict[str, np.ndarray] = {}
         for scheme in self.schemes:
+            if scheme.spec.once is not None:
+                continue
             a, rule = self.entitlements(scheme, month, cells, county, received)
             paid = a > 0
             received[scheme.id] = paid
