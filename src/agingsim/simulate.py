@@ -18,6 +18,7 @@ from agingsim.fiscal.ledger import WAN, Ledger, lottery_report, present_value, s
 from agingsim.model import AgingModel
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.results.output import csv_writer, json_writer, write_outputs
+from agingsim.results.targets import targets_frame
 from agingsim.scenario import Scenario, project_root
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.schemes.oneoff import OneOffSchemes
@@ -249,6 +250,10 @@ class RunResult:
         years = list(range(run.start_year, run.start_year + run.years))
         return lottery_report(self.ledger, lot.retained, lot.min_share, lot.min_share_province, years)
 
+    def targets(self) -> pd.DataFrame:
+        """targets.csv: the seed targets the scenario lists, checked each year (results.targets)."""
+        return targets_frame(self)
+
     def files(self) -> dict[str, Any]:
         files: dict[str, Any] = {
             "population.csv": csv_writer(self.population),
@@ -267,6 +272,8 @@ class RunResult:
                 files["lottery.csv"] = csv_writer(lottery, "%.4f")
             if not self.groups_served.empty:
                 files["groups.csv"] = csv_writer(self.groups_served, "%.4f")
+        if self.scenario.file.targets:
+            files["targets.csv"] = csv_writer(self.targets(), "%.4f")
         if not self.coverage.empty:
             files["coverage.csv"] = csv_writer(self.coverage, "%.4f")
             files["capacity.csv"] = csv_writer(self.capacity, "%.4f")

@@ -80,12 +80,6 @@ class GeographyRef(Strict):
     detour_factor: Annotated[float, Field(ge=1, le=3)] | None = None
 
 
-class ScenarioFile(Strict):
-    scenario: ScenarioMeta
-    run: RunSettings
-    population: PopulationRef
-    policy: PolicySection | None = None
-    geography: GeographyRef | None = None
 
 
 # --------------------------------------------------------------------------- region
@@ -526,6 +520,75 @@ class PolicySection(Strict):
     def _unique_ids(cls, schemes: list[PersonScheme]) -> list[PersonScheme]:
         check_unique([s.id for s in schemes], "scheme id(s)")
         return schemes
+
+
+TargetMeasure = Literal[
+    "facility_count",  # facilities of the build plan open at the end of the year
+    "nursing_bed_share",  # nursing-type share of institutional beds (behaviour model, capacity.csv)
+    "coverage_share",  # share of communities within the walk of a centre or station (geography)
+    "floor_m2_per_resident",  # community elderly-service floor per resident (geography)
+    "served_share",  # people served ÷ people eligible of a person-level scheme (groups.csv)
+    "not_modelled",  # the model cannot compute it: the row says so, with the reason
+]
+
+
+class Target(Strict):
+    """A quantitative target a seed sets (targets.csv checks it each year of a run).
+
+    Label ``required`` and ``by`` with the seed's clause (``source = "..."`` on the table)."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    target: str = Field(min_length=1)
+    target_en: str = ""
+    clause: str = Field(min_length=1)
+    measure: TargetMeasure
+    required: float | None = None
+    unit: str = ""
+    compare: Literal[">=", "<="] = ">="
+    #: the year the target is due (rows of earlier years show progress; ``due`` says which)
+    by: int | None = Field(default=None, ge=2000, le=2100)
+    facility_types: list[FacilityType] = Field(default_factory=list)
+    plans: list[str] = Field(default_factory=list)
+    scheme: str | None = None
+    community_type: Literal["urban", "rural"] | None = None
+    #: why the model cannot compute it (not_modelled), shown in the report
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _measure_terms(self) -> Target:
+        if self.measure == "not_modelled":
+            if not self.reason:
+                raise ValueError("a not_modelled target needs a reason")
+            return self
+        if self.required is None:
+            raise ValueError(f"a {self.measure} target needs the required value")
+        if self.measure == "facility_count" and not (self.facility_types or self.plans):
+            raise ValueError("a facility_count target needs facility_types or plans")
+        if self.measure == "served_share" and not self.scheme:
+            raise ValueError("a served_share target needs the scheme")
+        return self
+
+
+class ScenarioFile(Strict):
+    scenario: ScenarioMeta
+    run: RunSettings
+    population: PopulationRef
+    policy: PolicySection | None = None
+    geography: GeographyRef | None = None
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _targets_refer(self) -> ScenarioFile:
+        check_unique([t.id for t in self.targets], "target id(s)")
+        plans = {f.id for f in self.policy.facilities} if self.policy else set()
+        schemes = {s.id for s in self.policy.schemes} if self.policy else set()
+        for t in self.targets:
+            unknown = [p for p in t.plans if p not in plans]
+            if unknown:
+                raise ValueError(f"target {t.id}: unknown facility plan(s) {unknown}")
+            if t.scheme is not None and t.scheme not in schemes:
+                raise ValueError(f"target {t.id}: unknown scheme '{t.scheme}'")
+        return self
 
 
 ScenarioFile.model_rebuild()
