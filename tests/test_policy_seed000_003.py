@@ -119,8 +119,10 @@ def test_000_14_1_home_adaptation_for_dispersed_tekun_households(zmd, who, paid)
 
 def test_000_schemes_are_in_force_from_january_2024(zmd):
     """000-1-1: county lists due by end-December 2023 → schemes assumed in force from 2024-01."""
-    who = person(85, "severe", econ="tekun_dispersed", family="alone")
+    dispersed = person(85, "severe", econ="tekun_dispersed", family="alone")
+    centralised = person(85, "severe", econ="tekun_centralised", family="alone")
     for sid in scheme_ids(ZHUMADIAN):
+        who = centralised if sid == "public_home_running_costs" else dispersed
         assert amount(zmd, sid, who, month_key(2023, 12)) == 0, sid
         assert amount(zmd, sid, who, month_key(2024, 1)) > 0, sid
 

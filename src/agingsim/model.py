@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from agingsim.ability import build_ability_model, next_state
+from agingsim.fiscal.funding import compile_funding
 from agingsim.fiscal.ledger import Ledger
 from agingsim.population.attributes import DEAD
 from agingsim.population.people import People
@@ -27,6 +28,7 @@ from agingsim.scenario import Scenario
 from agingsim.schemes.facility import book_facility_schemes, compile_facilities
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.schemes.oneoff import OneOffSchemes
+from agingsim.schemes.programme import book_programmes, compile_programmes
 from agingsim.services.care_system import CareSystem, VoucherTable
 
 MONTHS_PER_YEAR = 12
@@ -99,6 +101,12 @@ class AgingModel(mesa.Model):
         self.care = self._care_system(plans) if scenario.behaviour is not None else None
         if self.care is None:  # supply is the build plan: its payments are known now
             book_facility_schemes(self.facility_schemes, self.ledger, run.start_year, run.years)
+        if policy and policy.programmes:  # fixed programme lines: known from the start
+            shares = np.array([c.share_60plus for c in region.counties])
+            programmes = compile_programmes(policy, self.ledger.county_ids, shares, scenario.path)
+            book_programmes(programmes, self.ledger, run.start_year, run.years)
+        #: funding sources beside the budget, by line (applied to the ledger frame: fiscal.funding)
+        self.funding = compile_funding(policy, scenario.path) if policy and policy.funding else {}
         #: with ``record_payments``: each month's bins of people that person-level schemes pay from
         #: (PersonSchemes.count), and how many ledger rows were booked before the months began, so
         #: the payments can be replayed under other amounts (simulate.replay_payments)

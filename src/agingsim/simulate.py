@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from agingsim import __version__
+from agingsim.fiscal.funding import apply_funding, compile_funding
 from agingsim.fiscal.ledger import WAN, Ledger, lottery_report, present_value, summarise
 from agingsim.model import AgingModel
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
@@ -264,6 +265,7 @@ class RunResult:
             files["ledger.csv"] = csv_writer(self.ledger)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
+            files["ledger_by_funding.csv"] = csv_writer(summarise(self.ledger, "funding"), "%.4f")
             schemes = self.scenario.file.policy.schemes
             if any(s.budget_cap is not None or s.quota is not None for s in schemes):
                 files["rationing.csv"] = csv_writer(self.rationing)
@@ -312,7 +314,7 @@ def run_scenario(
         population=model.collector.population_frame(),
         demography=model.collector.demography_frame(),
         monthly=model.datacollector.get_model_vars_dataframe(),
-        ledger=model.ledger.frame(),
+        ledger=apply_funding(model.ledger.frame(), model.funding),
         rationing=pd.DataFrame(
             model.person_schemes.rationing if model.person_schemes else [], columns=RATIONING_COLUMNS
         ),
@@ -348,10 +350,12 @@ def replay_payments(base: RunResult, scenario: Scenario, base_key: str | None = 
                 one_off.pay(record.once_rows[month], month, scenario.run.start_year, ledger)
         rationing, served = schemes.rationing, schemes.served_frame()
     ledger.rows.extend(record.rows_after)
+    policy = scenario.file.policy
+    funding = compile_funding(policy, scenario.path) if policy and policy.funding else {}
     return replace(
         base,
         scenario=scenario,
-        ledger=ledger.frame(),
+        ledger=apply_funding(ledger.frame(), funding),
         rationing=pd.DataFrame(rationing, columns=RATIONING_COLUMNS),
         groups_served=served,
         run_time_s=time.perf_counter() - t0,

@@ -507,11 +507,48 @@ class LotteryFunds(Strict):
         return v
 
 
+#: Where a line's money comes from (the ledger's ``funding`` column): the general budget, welfare-lottery
+#: funds (福彩公益金), sports-lottery funds (体彩公益金), the long-term-care insurance fund, special-purpose
+#: bonds (专项债), central transfers and budget investment (中央预算内投资/转移支付), World Bank loans.
+FUNDING_SOURCES = (
+    "budget",
+    "lottery",
+    "sports_lottery",
+    "ltc_fund",
+    "special_bonds",
+    "central_transfer",
+    "world_bank_loan",
+)
+
+
+class Programme(Strict):
+    """A fixed programme line (schemes.programme): ``amount`` CNY per unit × ``units`` a year, e.g.
+    seed 001 §15's 8,000,000 CNY a year of sports-lottery funds (one unit), or seed 002 三(七)'s
+    3,000 CNY carer award × the awards given a year. Paid once a year in ``payment_month``."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    family: SchemeFamily = "supply"
+    clause: str = ""
+    amount: Any
+    units: Any = 1.0
+    unit: str = "programme"
+    active: Any = True
+    payment_month: int = Field(12, ge=1, le=12)
+    #: the county the line is booked to; default: split over counties by their share of people 60+
+    county: str | None = None
+    payers: Any
+
+
 class PolicySection(Strict):
     definitions: dict[str, str] = Field(default_factory=dict)
     schemes: list[PersonScheme] = Field(default_factory=list)
     facilities: list[FacilityPlan] = Field(default_factory=list)
     facility_schemes: list[FacilityScheme] = Field(default_factory=list)
+    programmes: list[Programme] = Field(default_factory=list)
+    #: line id → shares of its budget-funded part by funding source (fiscal.funding), dated
+    funding: dict[str, Any] = Field(default_factory=dict)
     fiscal: FiscalSettings = Field(default_factory=FiscalSettings)
     lottery: LotteryFunds | None = None
 
