@@ -541,6 +541,18 @@ class Programme(Strict):
     payers: Any
 
 
+class Registration(Strict):
+    """Registered vs resident population (户籍 vs 常住; seed 004 三: 具有玉泉区户籍, 且长期居住…;
+    seed 000 §3 ties services to the resident population). The model's people are residents; a
+    scheme whose eligibility requires local household registration pays only for the registered
+    share of them (schemes.registration)."""
+
+    #: share of resident people 60+ holding local 户籍: one number, or a table by county id
+    share: Any
+    #: ids of the person-level schemes that require local registration
+    schemes: list[str] = Field(min_length=1)
+
+
 class PolicySection(Strict):
     definitions: dict[str, str] = Field(default_factory=dict)
     schemes: list[PersonScheme] = Field(default_factory=list)
@@ -551,6 +563,7 @@ class PolicySection(Strict):
     funding: dict[str, Any] = Field(default_factory=dict)
     fiscal: FiscalSettings = Field(default_factory=FiscalSettings)
     lottery: LotteryFunds | None = None
+    registration: Registration | None = None
 
     @field_validator("schemes")
     @classmethod

@@ -11,6 +11,7 @@ from agingsim.population.attributes import CARE_SETTINGS
 from agingsim.population.people import People
 from agingsim.scenario.loader import Scenario
 from agingsim.schemes.person import CompiledScheme, compile_schemes
+from agingsim.schemes.registration import registered_shares
 
 
 class PersonSchemes:
@@ -24,6 +25,8 @@ class PersonSchemes:
             policy, scenario.ability.age_max, self.county_ids, scenario.path
         )
         self.order = {s.id: i for i, s in enumerate(self.schemes)}
+        #: scheme id → share of each county's residents holding local 户籍 (schemes.registration)
+        self.registered = registered_shares(policy, self.county_ids, scenario.path)
         settings = np.array(CARE_SETTINGS)
         self.uses_mask = {s.id: np.isin(settings, s.spec.uses).astype(float) for s in self.schemes}
         # anyone who could ever receive anything: the only rows worth looking at each month
@@ -178,10 +181,11 @@ class PersonSchemes:
                 continue
             n_g = len(scheme.group_ids)
             bin_rule = county * n_g + rule
-            amount = np.bincount(bin_rule, weights=a * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
-            bens = np.bincount(bin_rule, weights=paid * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
+            w = weight * self.registered[scheme.id][county] if scheme.id in self.registered else weight
+            amount = np.bincount(bin_rule, weights=a * w * rate, minlength=n_c * n_g).reshape(n_c, n_g)
+            bens = np.bincount(bin_rule, weights=paid * w * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             amount, bens = self.apply_caps(scheme, month, amount, bens, shares)
-            entitled = np.bincount(rule, weights=paid * weight, minlength=n_g)
+            entitled = np.bincount(rule, weights=paid * w, minlength=n_g)
             for g, group in enumerate(scheme.group_ids):
                 tally = self.served.setdefault((year, scheme.id, group), np.zeros(2))
                 tally += (entitled[g], bens[:, g].sum())

@@ -98,6 +98,8 @@ class OneOffSchemes:
         since[ids] = np.minimum(since[ids], month)
         per_household = scheme.per_household.at(month) if scheme.per_household else 1.0
         units = weight[rows] * unpaid[ids] / (per_household or 1.0)  # people or households
+        if scheme.id in self.persons.registered:  # only the registered share (schemes.registration)
+            units = units * self.persons.registered[scheme.id][county[rows]]
         klass = np.full(rows.size, len(scheme.ration_masks), dtype=np.int64)
         for r in reversed(range(len(scheme.ration_masks))):
             klass[scheme.ration_masks[r][cell[rows]]] = r
