@@ -133,3 +133,13 @@ def test_000_8_2_lottery_rule_checked_for_zhumadian():
     assert set(report["payer_level"]) == {"city", "county"}
     assert (report["spent_on_elderly_cny"] > 0).all()
     assert (report["required_min_share"] == 0.55).all()
+
+
+def test_003_6_1_ltc_insurance_benefit_paid_by_the_fund_not_the_budget():
+    """003-6-1 (Tianjin's LTC pilot): the benefit is booked with funding = ltc_fund only, for insured
+    severely disabled elders, so the budget lines are those without it."""
+    scenario = load_scenario_with(SCENARIOS / "ninghe_allowances.toml").with_run(simulated_people=4000, years=1)
+    ledger = run_scenario(scenario).ledger
+    ltc = ledger[ledger["line_item"] == "ltc_insurance_benefit"]
+    assert not ltc.empty and set(ltc["funding"]) == {"ltc_fund"}
+    assert set(ledger[ledger["line_item"] != "ltc_insurance_benefit"]["funding"]) == {"budget"}
