@@ -181,7 +181,7 @@ class AgingModel(mesa.Model):
                 self.payment_bins.append(bins)
             self.person_schemes.pay_bins(self.month, self.scenario.run.start_year, *bins, self.ledger)
             if self.one_off:  # paid per person, once (schemes.oneoff)
-                rows = self.one_off.rows(self.people)
+                rows = self.one_off.rows(self.people, counted=True)  # keys of the count above
                 if self.payment_rows is not None:
                     self.payment_rows.append(rows)
                 self.one_off.pay(rows, self.month, self.scenario.run.start_year, self.ledger)

@@ -49,6 +49,8 @@ class PersonSchemes:
         self._fixed = np.zeros(0, dtype=np.int64)
         self._weight = np.zeros(0)
         self._seen, self._layout = 0, -1
+        #: the rows' keys and weights of the latest :meth:`count` (this month's), for schemes.oneoff
+        self.month_keys: tuple[np.ndarray, np.ndarray] | None = None
 
     def apply_caps(
         self,
@@ -155,6 +157,7 @@ class PersonSchemes:
         people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
         every scheme then works on a few thousand bins instead of a million people."""
         key, w = self.row_keys(people)
+        self.month_keys = (key, w)
         weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
         occupied = np.flatnonzero(weight)
         occupied = occupied[self.candidate_cells[occupied % self.grid.size]]

@@ -61,10 +61,11 @@ class OneOffSchemes:
     def __bool__(self) -> bool:
         return bool(self.schemes)
 
-    def rows(self, people: People) -> Rows:
+    def rows(self, people: People, counted: bool = False) -> Rows:
         """This month's rows that could be paid a one-off payment: (pid, county, grid cell, weight)
-        of each (people as they stand after the month's transitions, as for the monthly schemes)."""
-        key, weight = self.persons.row_keys(people)
+        of each (people as they stand after the month's transitions, as for the monthly schemes);
+        the keys of this month's count of the monthly schemes when given (``counted``)."""
+        key, weight = self.persons.row_keys(people) if not counted else self.persons.month_keys
         size = self.persons.grid.size
         cell = key % size
         live = np.flatnonzero(self.candidate_cells[cell])
