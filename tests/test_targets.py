@@ -119,3 +119,15 @@ def test_targets_csv_written_with_a_run(tmp_path):
 def test_bad_targets_are_file_key_problem_errors(key, value, problem):
     with pytest.raises(ScenarioErrors, match=problem):
         load_scenario_with(ZHUMADIAN, {key: value})
+
+
+def test_002_三_一_household_space_standard_read_from_the_geography():
+    """002-三(一)-2/4 (20 m² per 100 households in new estates, 15 in existing): the share of estates
+    meeting it each year is the geography's own check (geo.coverage.space_standards), here a miss."""
+    from agingsim.geo.coverage import space_standards
+
+    scenario = load_scenario_with(GUIYANG)
+    frame = targets_frame(constructed(scenario))
+    r = row(frame, "estates_floor_per_households", 2023)
+    meets = space_standards(scenario.geography, 2023)["meets_per_households"].dropna()
+    assert r.model_value == pytest.approx(float(meets.mean())) and r.met == "false"

@@ -13,6 +13,8 @@ does not compute (``measure = "not_modelled"``) keeps its row with an empty mode
   street centre or community station open in the year; needs a geography;
 * ``floor_m2_per_resident``: community elderly-service floor area ÷ residents of the communities;
   needs a geography with residents;
+* ``households_standard_share``: share of estates whose facility floor meets the m² per 100
+  households of their kind (geo.coverage.space_standards); needs a geography with estates;
 * ``served_share``: people served ÷ people entitled by a person-level scheme (groups.csv).
 """
 
@@ -89,16 +91,21 @@ def _geography_measure(result: RunResult, target: Target, years: list[int]) -> t
             if target.community_type is not None:
                 by = by[by["type"] == target.community_type]
             values.append(float(by["within_any"].astype(bool).mean()) if len(by) else math.nan)
+        elif target.measure == "households_standard_share":
+            meets = space_standards(geo, y)["meets_per_households"].to_numpy(float)
+            checked = meets[np.isfinite(meets)]
+            values.append(float(checked.mean()) if checked.size else math.nan)
         else:
             space = space_standards(geo, y)
             residents = float(space["residents"].sum())
             values.append(float(space["floor_m2"].sum()) / residents if residents > 0 else math.nan)
-    note = (
-        f"communities{' (' + target.community_type + ')' if target.community_type else ''} "
-        "within the walk of a centre or station"
-        if target.measure == "coverage_share"
-        else "floor area of open facilities ÷ residents of the geography's communities"
-    )
+    note = {
+        "coverage_share": f"communities{' (' + target.community_type + ')' if target.community_type else ''} "
+        "within the walk of a centre or station",
+        "households_standard_share": "estates (communities with an estate type) whose facility floor meets "
+        "the m² per 100 households of their kind (new 20 with ≥ 350 in all, existing 15)",
+        "floor_m2_per_resident": "floor area of open facilities ÷ residents of the geography's communities",
+    }[target.measure]
     return values, note
 
 
@@ -121,6 +128,7 @@ MEASURES = {
     "nursing_bed_share": _nursing_bed_share,
     "coverage_share": _geography_measure,
     "floor_m2_per_resident": _geography_measure,
+    "households_standard_share": _geography_measure,
     "served_share": _served_share,
 }
 

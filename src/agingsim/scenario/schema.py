@@ -577,6 +577,7 @@ TargetMeasure = Literal[
     "nursing_bed_share",  # nursing-type share of institutional beds (behaviour model, capacity.csv)
     "coverage_share",  # share of communities within the walk of a centre or station (geography)
     "floor_m2_per_resident",  # community elderly-service floor per resident (geography)
+    "households_standard_share",  # share of estates meeting the m² per 100 households (geography)
     "served_share",  # people served ÷ people eligible of a person-level scheme (groups.csv)
     "not_modelled",  # the model cannot compute it: the row says so, with the reason
 ]
