@@ -143,3 +143,18 @@ def test_003_6_1_ltc_insurance_benefit_paid_by_the_fund_not_the_budget():
     ltc = ledger[ledger["line_item"] == "ltc_insurance_benefit"]
     assert not ltc.empty and set(ltc["funding"]) == {"ltc_fund"}
     assert set(ledger[ledger["line_item"] != "ltc_insurance_benefit"]["funding"]) == {"budget"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "econ", "ability", "paid"),
+    [
+        ("family_bed", "near_dibao", "mild", 300),  # 部分失能 counts (003-13-1)
+        ("family_bed", "ordinary", "severe", 0),  # 经济困难 only
+        ("institution", "dibao", "severe", 0),  # not a family bed
+    ],
+)
+def test_003_13_1_family_beds_purchased_for_difficult_disabled_elders(setting, econ, ability, paid):
+    schemes = PersonSchemes(load_scenario_with(SCENARIOS / "ninghe_allowances.toml"))
+    who = person(75, ability, econ=econ, setting=setting)
+    [(cny, _)] = entitle(schemes, "family_bed_purchase", [who], month_key(2025, 1))
+    assert cny == paid
