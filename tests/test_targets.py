@@ -131,3 +131,16 @@ def test_002_三_一_household_space_standard_read_from_the_geography():
     r = row(frame, "estates_floor_per_households", 2023)
     meets = space_standards(scenario.geography, 2023)["meets_per_households"].dropna()
     assert r.model_value == pytest.approx(float(meets.mean())) and r.met == "false"
+
+
+@pytest.mark.parametrize(
+    ("path", "seed"), [(GUIYANG, "002"), (NINGHE, "003"), (SHANXI, "001"), (ZHUMADIAN, "000")]
+)
+def test_every_seed_target_scenario_lists_its_targets_with_their_clauses(path, seed):
+    """The bundled scenarios of the seeds that set quantitative targets list them, each citing a
+    clause of its own seed and either a measure or the reason it is not modelled."""
+    targets = load_scenario_with(path).file.targets
+    assert targets
+    for t in targets:
+        assert t.clause.startswith(seed)
+        assert t.measure != "not_modelled" or t.reason
