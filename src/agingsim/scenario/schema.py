@@ -80,6 +80,26 @@ class GeographyRef(Strict):
     detour_factor: Annotated[float, Field(ge=1, le=3)] | None = None
 
 
+class ScenarioFile(Strict):
+    scenario: ScenarioMeta
+    run: RunSettings
+    population: PopulationRef
+    policy: PolicySection | None = None
+    geography: GeographyRef | None = None
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _targets_refer(self) -> ScenarioFile:
+        check_unique([t.id for t in self.targets], "target id(s)")
+        plans = {f.id for f in self.policy.facilities} if self.policy else set()
+        schemes = {s.id for s in self.policy.schemes} if self.policy else set()
+        for t in self.targets:
+            unknown = [p for p in t.plans if p not in plans]
+            if unknown:
+                raise ValueError(f"target {t.id}: unknown facility plan(s) {unknown}")
+            if t.scheme is not None and t.scheme not in schemes:
+                raise ValueError(f"target {t.id}: unknown scheme '{t.scheme}'")
+        return self
 
 
 # --------------------------------------------------------------------------- region
@@ -335,7 +355,9 @@ class BenefitGroup(Strict):
     amount: Any = None
 
 
-class PriorityGroup(Strict):
+class RationClass(Strict):
+    """One class of a one-off scheme's ration order: a rule, and the clause or assumption for it."""
+
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     when: str = Field(min_length=1)
     clause: str = ""
@@ -382,7 +404,7 @@ class PersonScheme(Strict):
     quota: Any = None
     #: Who is served first when the quota binds: these classes in order, then first come (the month
     #: first eligible), then person id (the application order within a month is not known).
-    ration_order: list[PriorityGroup] = Field(default_factory=list)
+    ration_order: list[RationClass] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_off_terms(self) -> PersonScheme:
@@ -620,28 +642,6 @@ class Target(Strict):
         return self
 
 
-class ScenarioFile(Strict):
-    scenario: ScenarioMeta
-    run: RunSettings
-    population: PopulationRef
-    policy: PolicySection | None = None
-    geography: GeographyRef | None = None
-    targets: list[Target] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _targets_refer(self) -> ScenarioFile:
-        check_unique([t.id for t in self.targets], "target id(s)")
-        plans = {f.id for f in self.policy.facilities} if self.policy else set()
-        schemes = {s.id for s in self.policy.schemes} if self.policy else set()
-        for t in self.targets:
-            unknown = [p for p in t.plans if p not in plans]
-            if unknown:
-                raise ValueError(f"target {t.id}: unknown facility plan(s) {unknown}")
-            if t.scheme is not None and t.scheme not in schemes:
-                raise ValueError(f"target {t.id}: unknown scheme '{t.scheme}'")
-        return self
-
-
 ScenarioFile.model_rebuild()
 
 
@@ -742,6 +742,12 @@ class Carers(Strict):
     hours_per_carer_month: Annotated[float, Field(gt=0)]
     hiring_share: Probability
     attrition_per_month: Probability
+
+
+class PriorityGroup(Strict):
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    when: str = Field(min_length=1)
+    clause: str = ""
 
 
 class Admission(Strict):
