@@ -69,18 +69,30 @@ def apply_funding(ledger: pd.DataFrame, funding: dict[str, Dated[dict[str, float
     """Split each budget row of the lines in ``funding`` into one row per source (time order kept)."""
     if not funding or ledger.empty:
         return ledger
-    target = ledger["line_item"].isin(list(funding)) & (ledger["funding"] == "budget")
+    target = (ledger["line_item"].isin(list(funding)) & (ledger["funding"] == "budget")).to_numpy()
     if not target.any():
         return ledger
     months = ledger["year"].to_numpy() * 12 + ledger["month"].to_numpy() - 1
-    parts = []
-    for index in np.flatnonzero(target.to_numpy()):
-        shares = funding[ledger.at[index, "line_item"]].at(int(months[index])) or {"budget": 1.0}
-        for source, share in shares.items():
-            if share > 0:
-                parts.append((index, source, share))
-    rows = ledger.loc[[i for i, _, _ in parts]].copy()
-    rows["funding"] = [s for _, s, _ in parts]
-    rows["amount_cny"] = rows["amount_cny"].to_numpy() * np.array([sh for _, _, sh in parts])
-    out = pd.concat([ledger[~target], rows]).sort_index(kind="stable")
-    return out.reset_index(drop=True)
+    line = ledger["line_item"].to_numpy()
+    blocks = [ledger[~target].assign(_order=0)]
+    for item, dated in funding.items():
+        mine = target & (line == item)
+        # the shares in force each month: one block per period and source, never a loop over rows
+        period = np.searchsorted(np.asarray(dated.starts), months, side="right") - 1
+        for p, shares in enumerate(dated.values):
+            rows = mine & (period == p)
+            if not rows.any():
+                continue
+            for k, (source, share) in enumerate(shares.items()):
+                if share > 0:
+                    part = ledger[rows].assign(_order=k)
+                    part["funding"] = source
+                    part["amount_cny"] = part["amount_cny"] * share
+                    blocks.append(part)
+        # rows before the first start month keep their budget funding
+        before = mine & (period < 0)
+        if before.any():
+            blocks.append(ledger[before].assign(_order=0))
+    out = pd.concat(blocks)
+    out = out.rename_axis("_row").sort_values(["_row", "_order"], kind="stable")
+    return out.drop(columns="_order").reset_index(drop=True)
