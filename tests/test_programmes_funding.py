@@ -158,3 +158,34 @@ def test_003_13_1_family_beds_purchased_for_difficult_disabled_elders(setting, e
     who = person(75, ability, econ=econ, setting=setting)
     [(cny, _)] = entitle(schemes, "family_bed_purchase", [who], month_key(2025, 1))
     assert cny == paid
+
+
+def test_funding_shares_are_dated_and_leave_totals_unchanged():
+    """A funding split from 2026 (e.g. special bonds issued then, 002-四(二)-1): 2025's budget row
+    stays whole, 2026's is split by the shares, and every total by year and level is unchanged."""
+    from agingsim.fiscal.funding import apply_funding, parse_funding
+    from agingsim.policy.dated import parse_dated
+
+    ledger = pd.DataFrame(
+        {
+            "year": [2025, 2026, 2026],
+            "month": [6, 6, 6],
+            "line_item": ["build", "build", "other"],
+            "payer_level": ["city"] * 3,
+            "funding": ["budget"] * 3,
+            "amount_cny": [100.0, 100.0, 50.0],
+            "beneficiaries": [1.0, 1.0, 1.0],
+        }
+    )
+    dated = parse_dated({"2026-01": {"budget": 0.25, "special_bonds": 0.75}}, parse_funding)
+    out = apply_funding(ledger, {"build": dated})
+    assert out[["year", "line_item", "funding", "amount_cny"]].values.tolist() == [
+        [2025, "build", "budget", 100.0],
+        [2026, "build", "budget", 25.0],
+        [2026, "build", "special_bonds", 75.0],
+        [2026, "other", "budget", 50.0],
+    ]
+    by = ["year", "line_item"]
+    pd.testing.assert_series_equal(
+        out.groupby(by)["amount_cny"].sum(), ledger.groupby(by)["amount_cny"].sum()
+    )
