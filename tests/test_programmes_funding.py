@@ -57,7 +57,9 @@ def test_002_三_七_carer_award_3000_each_and_500_trainees_a_year(guiyang_ledge
     """002-三(七): a one-off 3,000 CNY award per carer (awards a year assumed) and at least 500
     trainees a year, all paid by the city."""
     award = guiyang_ledger[guiyang_ledger["line_item"] == "carer_retention_award"]
-    assert (award["amount_cny"].sum() / award.groupby("year")["beneficiaries"].sum().sum()) == pytest.approx(3000)
+    assert (award["amount_cny"].sum() / award.groupby("year")["beneficiaries"].sum().sum()) == pytest.approx(
+        3000
+    )
     assert set(award["payer_level"]) == {"city"}
     trainees = guiyang_ledger[guiyang_ledger["line_item"] == "frontline_training"]
     assert trainees.groupby("year")["beneficiaries"].sum().tolist() == pytest.approx([500, 500, 500])
@@ -138,7 +140,9 @@ def test_000_8_2_lottery_rule_checked_for_zhumadian():
 def test_003_6_1_ltc_insurance_benefit_paid_by_the_fund_not_the_budget():
     """003-6-1 (Tianjin's LTC pilot): the benefit is booked with funding = ltc_fund only, for insured
     severely disabled elders, so the budget lines are those without it."""
-    scenario = load_scenario_with(SCENARIOS / "ninghe_allowances.toml").with_run(simulated_people=4000, years=1)
+    scenario = load_scenario_with(SCENARIOS / "ninghe_allowances.toml").with_run(
+        simulated_people=4000, years=1
+    )
     ledger = run_scenario(scenario).ledger
     ltc = ledger[ledger["line_item"] == "ltc_insurance_benefit"]
     assert not ltc.empty and set(ltc["funding"]) == {"ltc_fund"}

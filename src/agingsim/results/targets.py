@@ -57,9 +57,7 @@ def _facility_count(result: RunResult, target: Target, years: list[int]) -> tupl
         return [math.nan] * len(years), "the scenario has no build plan"
     shares = np.array([c.share_60plus for c in sc.region.counties])
     plans, _ = compile_facilities(policy, [c.id for c in sc.region.counties], shares, sc.path)
-    chosen = [
-        p for p in plans.values() if p.spec.id in target.plans or p.spec.type in target.facility_types
-    ]
+    chosen = [p for p in plans.values() if p.spec.id in target.plans or p.spec.type in target.facility_types]
     values = [float(sum(p.stock(month_key(y, 12)) for p in chosen)) for y in years]
     return values, f"plans: {', '.join(p.spec.id for p in chosen) or 'none'}"
 

@@ -76,9 +76,7 @@ def compile_programmes(
     return out
 
 
-def book_programmes(
-    programmes: list[CompiledProgramme], ledger: Ledger, start_year: int, years: int
-) -> None:
+def book_programmes(programmes: list[CompiledProgramme], ledger: Ledger, start_year: int, years: int) -> None:
     """Book each line's yearly payment in every simulated year it is active."""
     for prog in programmes:
         p = prog.spec
