@@ -307,9 +307,7 @@ def find_levers(raw: dict[str, Any]) -> list[Section]:
                     extra={"rule": g.get("when", ""), "off": NEVER},
                 )
             )
-            for lev in f.amounts(
-                [*gpath, "amount"], g.get("amount"), sid, unit, "lever_amount"
-            ):
+            for lev in f.amounts([*gpath, "amount"], g.get("amount"), sid, unit, "lever_amount"):
                 levers.append(
                     _renamed(lev, "lever_group_amount", {"group": g.get("id", j), "what": lev.name})
                 )
