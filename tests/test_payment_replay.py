@@ -33,6 +33,8 @@ def assert_same_result(replayed, full) -> None:
         ("zhumadian_basic_services.toml", {"policy.schemes[1].amount.severe": 450}),
         ("zhumadian_basic_services.toml", {"policy.schemes[2].budget_cap": {"county": 20000}}),
         ("zhumadian_basic_services.toml", {"policy.schemes[3].active": False}),
+        # a one-off scheme's quota (seed 000 §14 home adaptation, schemes.oneoff)
+        ("zhumadian_basic_services.toml", {"policy.schemes[3].quota": {"county": 40}}),
         # no behaviour model; a different payer split
         ("ninghe_allowances.toml", {"policy.schemes[0].payers": {"city": 0.7, "county": 0.3}}),
     ],

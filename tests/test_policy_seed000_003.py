@@ -113,14 +113,16 @@ def test_000_4_1_monthly_visit_for_each_named_group(zmd, who, paid):
 )
 def test_000_14_1_home_adaptation_for_dispersed_tekun_households(zmd, who, paid):
     """000-14-1: 纳入分散特困供养范围的失能、高龄、残疾老年人家庭实施居家适老化改造 (one-off 3,000
-    spread as 50 a month)."""
-    assert amount(zmd, "home_adaptation", who) == (50 if paid else 0)
+    per household, paid once and within a yearly quota: tests/test_oneoff_quota.py)."""
+    assert amount(zmd, "home_adaptation", who) == (3000 if paid else 0)
 
 
 def test_000_schemes_are_in_force_from_january_2024(zmd):
     """000-1-1: county lists due by end-December 2023 → schemes assumed in force from 2024-01."""
-    who = person(85, "severe", econ="tekun_dispersed", family="alone")
+    dispersed = person(85, "severe", econ="tekun_dispersed", family="alone")
+    centralised = person(85, "severe", econ="tekun_centralised", family="alone")
     for sid in scheme_ids(ZHUMADIAN):
+        who = centralised if sid == "public_home_running_costs" else dispersed
         assert amount(zmd, sid, who, month_key(2023, 12)) == 0, sid
         assert amount(zmd, sid, who, month_key(2024, 1)) > 0, sid
 

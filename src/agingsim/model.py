@@ -19,6 +19,7 @@ import numpy as np
 
 from agingsim.ability import build_ability_model
 from agingsim.ability.transitions import PackedTables, apply_moves, code_span, month_transition, state_code
+from agingsim.fiscal.funding import compile_funding
 from agingsim.fiscal.ledger import Ledger
 from agingsim.population.attributes import DEAD
 from agingsim.population.people import People
@@ -28,6 +29,8 @@ from agingsim.rng import RandomStreams
 from agingsim.scenario import Scenario
 from agingsim.schemes.facility import book_facility_schemes, compile_facilities
 from agingsim.schemes.monthly import PersonSchemes
+from agingsim.schemes.oneoff import OneOffSchemes
+from agingsim.schemes.programme import book_programmes, compile_programmes
 
 if TYPE_CHECKING:
     from agingsim.services.care_system import CareSystem
@@ -119,6 +122,8 @@ class AgingModel(mesa.Model):
         self.ledger = Ledger.for_region(region)
         policy = scenario.file.policy
         self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
+        ps = self.person_schemes
+        self.one_off = OneOffSchemes(ps, self.people.capacity) if ps is not None else None
         plans, self.facility_schemes = {}, []
         if policy and (policy.facilities or policy.facility_schemes):
             shares = np.array([c.share_60plus for c in region.counties])
@@ -128,10 +133,18 @@ class AgingModel(mesa.Model):
         self.care = self._care_system(plans) if scenario.behaviour is not None else None
         if self.care is None:  # supply is the build plan: its payments are known now
             book_facility_schemes(self.facility_schemes, self.ledger, run.start_year, run.years)
+        if policy and policy.programmes:  # fixed programme lines: known from the start
+            shares = np.array([c.share_60plus for c in region.counties])
+            programmes = compile_programmes(policy, self.ledger.county_ids, shares, scenario.path)
+            book_programmes(programmes, self.ledger, run.start_year, run.years)
+        #: funding sources beside the budget, by line (applied to the ledger frame: fiscal.funding)
+        self.funding = compile_funding(policy, scenario.path) if policy and policy.funding else {}
         #: with ``record_payments``: each month's bins of people that person-level schemes pay from
         #: (PersonSchemes.count), and how many ledger rows were booked before the months began, so
         #: the payments can be replayed under other amounts (simulate.replay_payments)
         self.payment_bins: list[tuple[np.ndarray, np.ndarray]] | None = [] if record_payments else None
+        #: and each month's rows that one-off schemes look at (OneOffSchemes.rows)
+        self.payment_rows: list[tuple[np.ndarray, ...]] | None = [] if record_payments else None
         self.rows_before_months = len(self.ledger.rows)
         self.rows_after_months = 0
         self.datacollector = mesa.DataCollector(
@@ -199,6 +212,11 @@ class AgingModel(mesa.Model):
             if self.payment_bins is not None:
                 self.payment_bins.append(bins)
             self.person_schemes.pay_bins(self.month, self.scenario.run.start_year, *bins, self.ledger)
+            if self.one_off:  # paid per person, once (schemes.oneoff)
+                rows = self.one_off.rows(self.people, counted=True)  # keys of the count above
+                if self.payment_rows is not None:
+                    self.payment_rows.append(rows)
+                self.one_off.pay(rows, self.month, self.scenario.run.start_year, self.ledger)
         self.datacollector.collect(self)
         self.month += 1
         if self.month == self.n_months:

@@ -14,12 +14,15 @@ import numpy as np
 import pandas as pd
 
 from agingsim import __version__
+from agingsim.fiscal.funding import apply_funding, compile_funding
 from agingsim.fiscal.ledger import WAN, Ledger, lottery_report, present_value, summarise
 from agingsim.model import AgingModel
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.results.output import csv_writer, json_writer, write_outputs
+from agingsim.results.targets import targets_frame
 from agingsim.scenario import Scenario, project_root
 from agingsim.schemes.monthly import PersonSchemes
+from agingsim.schemes.oneoff import OneOffSchemes
 
 #: What a person-level scheme says about money only: changing these changes no one's ability, care
 #: choice, queue or provider, so a run's payments can be replayed under new values.
@@ -37,6 +40,8 @@ PAYMENT_TERMS = (
     "lottery_share",
     "budget_cap",
     "exclude_recipients_of",
+    "people_per_household",
+    "quota",
 )
 RATIONING_COLUMNS = ["year", "month", "line_item", "county", "people_waiting", "unpaid_cny"]
 
@@ -73,6 +78,8 @@ class PaymentRecord:
     bins: list[tuple[np.ndarray, np.ndarray]]
     rows_before: list[dict[str, object]]
     rows_after: list[dict[str, object]]
+    #: each month's rows that one-off schemes looked at (schemes.oneoff.OneOffSchemes.rows)
+    once_rows: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -260,6 +267,10 @@ class RunResult:
         years = list(range(run.start_year, run.start_year + run.years))
         return lottery_report(self.ledger, lot.retained, lot.min_share, lot.min_share_province, years)
 
+    def targets(self) -> pd.DataFrame:
+        """targets.csv: the seed targets the scenario lists, checked each year (results.targets)."""
+        return targets_frame(self)
+
     def files(self) -> dict[str, Any]:
         files: dict[str, Any] = {
             "population.csv": csv_writer(self.population),
@@ -271,13 +282,17 @@ class RunResult:
             files["liabilities.csv"] = csv_writer(self.liabilities)
             files["ledger_by_payer.csv"] = csv_writer(summarise(self.ledger, "payer_level"), "%.4f")
             files["ledger_by_line_item.csv"] = csv_writer(summarise(self.ledger, "line_item"), "%.4f")
-            if any(s.budget_cap is not None for s in self.scenario.file.policy.schemes):
+            files["ledger_by_funding.csv"] = csv_writer(summarise(self.ledger, "funding"), "%.4f")
+            schemes = self.scenario.file.policy.schemes
+            if any(s.budget_cap is not None or s.quota is not None for s in schemes):
                 files["rationing.csv"] = csv_writer(self.rationing)
             lottery = self.lottery()
             if lottery is not None:
                 files["lottery.csv"] = csv_writer(lottery, "%.4f")
             if not self.groups_served.empty:
                 files["groups.csv"] = csv_writer(self.groups_served, "%.4f")
+        if self.scenario.file.targets:
+            files["targets.csv"] = csv_writer(self.targets(), "%.4f")
         if not self.coverage.empty:
             files["coverage.csv"] = csv_writer(self.coverage, "%.4f")
             files["capacity.csv"] = csv_writer(self.capacity, "%.4f")
@@ -308,6 +323,7 @@ def run_scenario(
             model.payment_bins,
             rows[: model.rows_before_months],
             rows[model.rows_after_months :],
+            model.payment_rows or [],
         )
     return RunResult(
         scenario=scenario,
@@ -315,7 +331,7 @@ def run_scenario(
         population=model.collector.population_frame(),
         demography=model.collector.demography_frame(),
         monthly=model.datacollector.get_model_vars_dataframe(),
-        ledger=model.ledger.frame(),
+        ledger=apply_funding(model.ledger.frame(), model.funding),
         rationing=pd.DataFrame(
             model.person_schemes.rationing if model.person_schemes else [], columns=RATIONING_COLUMNS
         ),
@@ -342,14 +358,22 @@ def replay_payments(base: RunResult, scenario: Scenario, base_key: str | None = 
     served = pd.DataFrame()
     if scenario.file.policy is not None and scenario.file.policy.schemes:
         schemes = PersonSchemes(scenario)
+        one_off = None
+        if record.once_rows:  # one-off payments: the recorded rows, paid once per person again
+            capacity = 1 + max((int(r[0].max()) for r in record.once_rows if r[0].size), default=0)
+            one_off = OneOffSchemes(schemes, capacity)
         for month, (occupied, weight) in enumerate(record.bins):
             schemes.pay_bins(month, scenario.run.start_year, occupied, weight, ledger)
+            if one_off is not None:
+                one_off.pay(record.once_rows[month], month, scenario.run.start_year, ledger)
         rationing, served = schemes.rationing, schemes.served_frame()
     ledger.rows.extend(record.rows_after)
+    policy = scenario.file.policy
+    funding = compile_funding(policy, scenario.path) if policy and policy.funding else {}
     return replace(
         base,
         scenario=scenario,
-        ledger=ledger.frame(),
+        ledger=apply_funding(ledger.frame(), funding),
         rationing=pd.DataFrame(rationing, columns=RATIONING_COLUMNS),
         groups_served=served,
         run_time_s=time.perf_counter() - t0,

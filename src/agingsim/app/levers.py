@@ -291,7 +291,10 @@ def find_levers(raw: dict[str, Any]) -> list[Section]:
         base: list[str | int] = ["policy", "schemes", i]
         sid = str(s.get("id", i))
         levers = f.active([*base, "active"], s.get("active", True), sid)
-        levers += f.amounts([*base, "amount"], s.get("amount"), sid, "unit_per_person_month", "lever_amount")
+        unit = {"person": "unit_per_person_once", "household": "unit_per_household_once"}.get(
+            str(s.get("once")), "unit_per_person_month"
+        )  # one-off schemes (schemes.oneoff) pay once, not monthly
+        levers += f.amounts([*base, "amount"], s.get("amount"), sid, unit, "lever_amount")
         for j, g in enumerate(s.get("groups", [])):
             gpath = [*base, "groups", j]
             levers.append(
@@ -304,9 +307,7 @@ def find_levers(raw: dict[str, Any]) -> list[Section]:
                     extra={"rule": g.get("when", ""), "off": NEVER},
                 )
             )
-            for lev in f.amounts(
-                [*gpath, "amount"], g.get("amount"), sid, "unit_per_person_month", "lever_amount"
-            ):
+            for lev in f.amounts([*gpath, "amount"], g.get("amount"), sid, unit, "lever_amount"):
                 levers.append(
                     _renamed(lev, "lever_group_amount", {"group": g.get("id", j), "what": lev.name})
                 )

@@ -183,6 +183,8 @@ LABELS.update(
         "unit_years": ("年", "years"),
         "unit_share": ("比例 0–1", "share 0–1"),
         "unit_per_person_month": ("元/人·月", "CNY per person-month"),
+        "unit_per_person_once": ("元/人(一次性)", "CNY per person, once"),
+        "unit_per_household_once": ("元/户(一次性)", "CNY per household, once"),
         "unit_per_new_bed": ("元/张新建床位", "CNY per new bed"),
         "unit_per_m2": ("元/平方米", "CNY per m²"),
         "unit_per_bed_month": ("元/床·月", "CNY per bed-month"),

@@ -124,6 +124,20 @@ class ScenarioFile(Strict):
     geography: GeographyRef | None = None
     #: calendar-time mortality; without it the ability model's fixed life-table period applies
     mortality: CalendarMortality | None = None
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _targets_refer(self) -> ScenarioFile:
+        check_unique([t.id for t in self.targets], "target id(s)")
+        plans = {f.id for f in self.policy.facilities} if self.policy else set()
+        schemes = {s.id for s in self.policy.schemes} if self.policy else set()
+        for t in self.targets:
+            unknown = [p for p in t.plans if p not in plans]
+            if unknown:
+                raise ValueError(f"target {t.id}: unknown facility plan(s) {unknown}")
+            if t.scheme is not None and t.scheme not in schemes:
+                raise ValueError(f"target {t.id}: unknown scheme '{t.scheme}'")
+        return self
 
 
 # --------------------------------------------------------------------------- region
@@ -417,6 +431,14 @@ class BenefitGroup(Strict):
     amount: Any = None
 
 
+class RationClass(Strict):
+    """One class of a one-off scheme's ration order: a rule, and the clause or assumption for it."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    when: str = Field(min_length=1)
+    clause: str = ""
+
+
 #: Care settings a voucher or purchased service can pay for (CARE_SETTINGS without family care).
 ServiceSetting = Literal["home_services", "family_bed", "day_care", "institution"]
 
@@ -448,6 +470,33 @@ class PersonScheme(Strict):
     #: CNY per year each payer level may spend on this line (county: each county's own budget);
     #: when it runs out eligible people wait until the next year. Dated like any parameter.
     budget_cap: Any = None
+    #: One-off payment (schemes.oneoff): ``amount`` is then CNY paid once per "person" or per
+    #: "household", the first month the person is eligible and within the quota, never again.
+    once: Literal["person", "household"] | None = None
+    #: Eligible elders per household (household payments: a household is paid once for them all).
+    people_per_household: Any = 1.0
+    #: Beneficiaries (people, or households for ``once = "household"``) each payer level may pay for
+    #: per year (county: each county's own quota; city/province: the whole region's). Dated.
+    quota: Any = None
+    #: Who is served first when the quota binds: these classes in order, then first come (the month
+    #: first eligible), then person id (the application order within a month is not known).
+    ration_order: list[RationClass] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_off_terms(self) -> PersonScheme:
+        if self.once is None:
+            for name in ("quota", "ration_order"):
+                if getattr(self, name):
+                    raise ValueError(f'{name} applies to one-off schemes (once = "person"/"household")')
+            return self
+        for name, default in (("uses", []), ("exclude_recipients_of", []), ("budget_cap", None)):
+            if getattr(self, name) != default:
+                raise ValueError(f"{name} does not apply to a one-off scheme; ration with quota")
+        if self.payment != "entitled" or self.delivery_rate != 1.0:
+            raise ValueError(
+                "a one-off scheme pays all eligible within its quota: leave payment, delivery_rate unset"
+            )
+        return self
 
 
 FacilityType = Literal[
@@ -580,19 +629,117 @@ class LotteryFunds(Strict):
         return v
 
 
+#: Where a line's money comes from (the ledger's ``funding`` column): the general budget, welfare-lottery
+#: funds (福彩公益金), sports-lottery funds (体彩公益金), the long-term-care insurance fund, special-purpose
+#: bonds (专项债), central transfers and budget investment (中央预算内投资/转移支付), World Bank loans.
+FUNDING_SOURCES = (
+    "budget",
+    "lottery",
+    "sports_lottery",
+    "ltc_fund",
+    "special_bonds",
+    "central_transfer",
+    "world_bank_loan",
+)
+
+
+class Programme(Strict):
+    """A fixed programme line (schemes.programme): ``amount`` CNY per unit × ``units`` a year, e.g.
+    seed 001 §15's 8,000,000 CNY a year of sports-lottery funds (one unit), or seed 002 三(七)'s
+    3,000 CNY carer award × the awards given a year. Paid once a year in ``payment_month``."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    family: SchemeFamily = "supply"
+    clause: str = ""
+    amount: Any
+    units: Any = 1.0
+    unit: str = "programme"
+    active: Any = True
+    payment_month: int = Field(12, ge=1, le=12)
+    #: the county the line is booked to; default: split over counties by their share of people 60+
+    county: str | None = None
+    payers: Any
+
+
+class Registration(Strict):
+    """Registered vs resident population (户籍 vs 常住; seed 004 三: 具有玉泉区户籍, 且长期居住…;
+    seed 000 §3 ties services to the resident population). The model's people are residents; a
+    scheme whose eligibility requires local household registration pays only for the registered
+    share of them (schemes.registration)."""
+
+    #: share of resident people 60+ holding local 户籍: one number, or a table by county id
+    share: Any
+    #: ids of the person-level schemes that require local registration
+    schemes: list[str] = Field(min_length=1)
+
+
 class PolicySection(Strict):
     definitions: dict[str, str] = Field(default_factory=dict)
     schemes: list[PersonScheme] = Field(default_factory=list)
     facilities: list[FacilityPlan] = Field(default_factory=list)
     facility_schemes: list[FacilityScheme] = Field(default_factory=list)
+    programmes: list[Programme] = Field(default_factory=list)
+    #: line id → shares of its budget-funded part by funding source (fiscal.funding), dated
+    funding: dict[str, Any] = Field(default_factory=dict)
     fiscal: FiscalSettings = Field(default_factory=FiscalSettings)
     lottery: LotteryFunds | None = None
+    registration: Registration | None = None
 
     @field_validator("schemes")
     @classmethod
     def _unique_ids(cls, schemes: list[PersonScheme]) -> list[PersonScheme]:
         check_unique([s.id for s in schemes], "scheme id(s)")
         return schemes
+
+
+TargetMeasure = Literal[
+    "facility_count",  # facilities of the build plan open at the end of the year
+    "nursing_bed_share",  # nursing-type share of institutional beds (behaviour model, capacity.csv)
+    "coverage_share",  # share of communities within the walk of a centre or station (geography)
+    "floor_m2_per_resident",  # community elderly-service floor per resident (geography)
+    "households_standard_share",  # share of estates meeting the m² per 100 households (geography)
+    "served_share",  # people served ÷ people eligible of a person-level scheme (groups.csv)
+    "not_modelled",  # the model cannot compute it: the row says so, with the reason
+]
+
+
+class Target(Strict):
+    """A quantitative target a seed sets (targets.csv checks it each year of a run).
+
+    Label ``required`` and ``by`` with the seed's clause (``source = "..."`` on the table)."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    target: str = Field(min_length=1)
+    target_en: str = ""
+    clause: str = Field(min_length=1)
+    measure: TargetMeasure
+    required: float | None = None
+    unit: str = ""
+    compare: Literal[">=", "<="] = ">="
+    #: the year the target is due (rows of earlier years show progress; ``due`` says which)
+    by: int | None = Field(default=None, ge=2000, le=2100)
+    facility_types: list[FacilityType] = Field(default_factory=list)
+    plans: list[str] = Field(default_factory=list)
+    scheme: str | None = None
+    community_type: Literal["urban", "rural"] | None = None
+    #: why the model cannot compute it (not_modelled), shown in the report
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _measure_terms(self) -> Target:
+        if self.measure == "not_modelled":
+            if not self.reason:
+                raise ValueError("a not_modelled target needs a reason")
+            return self
+        if self.required is None:
+            raise ValueError(f"a {self.measure} target needs the required value")
+        if self.measure == "facility_count" and not (self.facility_types or self.plans):
+            raise ValueError("a facility_count target needs facility_types or plans")
+        if self.measure == "served_share" and not self.scheme:
+            raise ValueError("a served_share target needs the scheme")
+        return self
 
 
 ScenarioFile.model_rebuild()

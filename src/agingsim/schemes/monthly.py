@@ -11,6 +11,7 @@ from agingsim.population.attributes import CARE_SETTINGS
 from agingsim.population.people import People
 from agingsim.scenario.loader import Scenario
 from agingsim.schemes.person import CompiledScheme, compile_schemes
+from agingsim.schemes.registration import registered_shares
 
 
 class PersonSchemes:
@@ -24,12 +25,15 @@ class PersonSchemes:
             policy, scenario.ability.age_max, self.county_ids, scenario.path
         )
         self.order = {s.id: i for i, s in enumerate(self.schemes)}
+        #: scheme id → share of each county's residents holding local 户籍 (schemes.registration)
+        self.registered = registered_shares(policy, self.county_ids, scenario.path)
         settings = np.array(CARE_SETTINGS)
         self.uses_mask = {s.id: np.isin(settings, s.spec.uses).astype(float) for s in self.schemes}
         # anyone who could ever receive anything: the only rows worth looking at each month
         self.candidate_cells = np.zeros(self.grid.size, dtype=bool)
         for s in self.schemes:
-            self.candidate_cells |= s.eligible
+            if s.spec.once is None:  # one-off schemes pay people, not bins (schemes.oneoff)
+                self.candidate_cells |= s.eligible
         #: (scheme, payer level, year) → CNY spent per county, for budget caps
         self.spent: dict[tuple[str, str, int], np.ndarray] = {}
         #: months in which a capped budget ran out: who waited and what went unpaid
@@ -45,6 +49,8 @@ class PersonSchemes:
         self._fixed = np.zeros(0, dtype=np.int64)
         self._weight = np.zeros(0)
         self._seen, self._layout = 0, -1
+        #: the rows' keys and weights of the latest :meth:`count` (this month's), for schemes.oneoff
+        self.month_keys: tuple[np.ndarray, np.ndarray] | None = None
 
     def apply_caps(
         self,
@@ -139,13 +145,19 @@ class PersonSchemes:
             self._seen = n
         return self._fixed[:n], self._weight[:n]
 
+    def row_keys(self, people: People) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's (county × grid size + grid cell) this month, and its weight."""
+        fixed, w = self._rows(people)
+        key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
+        key += fixed
+        return key, w
+
     def count(self, people: People) -> tuple[np.ndarray, np.ndarray]:
         """This month's occupied (county × grid cell) bins that could receive anything, and the real
         people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
         every scheme then works on a few thousand bins instead of a million people."""
-        fixed, w = self._rows(people)
-        key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
-        key += fixed
+        key, w = self.row_keys(people)
+        self.month_keys = (key, w)
         weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
         occupied = np.flatnonzero(weight)
         occupied = occupied[self.candidate_cells[occupied % self.grid.size]]
@@ -161,6 +173,8 @@ class PersonSchemes:
         county, cells = occupied // n_cells, occupied % n_cells
         received: dict[str, np.ndarray] = {}
         for scheme in self.schemes:
+            if scheme.spec.once is not None:
+                continue
             a, rule = self.entitlements(scheme, month, cells, county, received)
             paid = a > 0
             received[scheme.id] = paid
@@ -170,10 +184,11 @@ class PersonSchemes:
                 continue
             n_g = len(scheme.group_ids)
             bin_rule = county * n_g + rule
-            amount = np.bincount(bin_rule, weights=a * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
-            bens = np.bincount(bin_rule, weights=paid * weight * rate, minlength=n_c * n_g).reshape(n_c, n_g)
+            w = weight * self.registered[scheme.id][county] if scheme.id in self.registered else weight
+            amount = np.bincount(bin_rule, weights=a * w * rate, minlength=n_c * n_g).reshape(n_c, n_g)
+            bens = np.bincount(bin_rule, weights=paid * w * rate, minlength=n_c * n_g).reshape(n_c, n_g)
             amount, bens = self.apply_caps(scheme, month, amount, bens, shares)
-            entitled = np.bincount(rule, weights=paid * weight, minlength=n_g)
+            entitled = np.bincount(rule, weights=paid * w, minlength=n_g)
             for g, group in enumerate(scheme.group_ids):
                 tally = self.served.setdefault((year, scheme.id, group), np.zeros(2))
                 tally += (entitled[g], bens[:, g].sum())

@@ -74,6 +74,24 @@ def parse_rate(raw: object) -> float:
     return float(raw)
 
 
+def parse_quota(raw: object) -> dict[str, float]:
+    """Beneficiaries per year by payer level, e.g. ``{ county = 300 }`` (people or households)."""
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("needs beneficiaries per year by payer level, e.g. { county = 300 }")
+    check_payer_levels(raw)
+    for level, v in raw.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+            raise ValueError(f"{level}: a quota must be a number of beneficiaries ≥ 0 (got {v!r})")
+    return {k: float(v) for k, v in raw.items()}
+
+
+def parse_household(raw: object) -> float:
+    """Eligible elders per household of a household payment: a number ≥ 1."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 1 <= raw <= 10:
+        raise ValueError(f"must be a number of people per household in [1, 10] (got {raw!r})")
+    return float(raw)
+
+
 def parse_active(raw: object) -> bool:
     if not isinstance(raw, bool):
         raise ValueError(f"must be true or false (got {raw!r})")
@@ -94,6 +112,11 @@ class CompiledScheme:
     counties: np.ndarray  # bool per county index
     lottery: Dated[float]
     budget_cap: Dated[dict[str, float]] | None = None
+    #: one-off schemes (schemes.oneoff): beneficiaries per year by payer level, people per
+    #: household, and the ration classes (grid masks) in order
+    quota: Dated[dict[str, float]] | None = None
+    per_household: Dated[float] | None = None
+    ration_masks: list[np.ndarray] = field(default_factory=list)
     _cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
@@ -146,6 +169,8 @@ def compile_schemes(
             exprs["exclude"] = s.exclude
         for g, group in enumerate(s.groups):
             exprs[f"groups[{g}].when"] = group.when
+        for r, klass in enumerate(s.ration_order):
+            exprs[f"ration_order[{r}].when"] = klass.when
         for key, text in exprs.items():
             try:
                 tree = rules.compile(text)
@@ -177,7 +202,15 @@ def compile_schemes(
         if (i, "exclude") in trees:
             eligible &= ~grid.evaluate(trees[(i, "exclude")]).astype(bool)
         for other in s.exclude_recipients_of:
-            if other not in ids[:i]:
+            if other in ids[:i] and policy.schemes[ids.index(other)].once is not None:
+                errors.append(
+                    ScenarioError(
+                        path,
+                        f"{key}.exclude_recipients_of",
+                        f"'{other}' pays once; exclusion follows monthly recipients only",
+                    )
+                )
+            elif other not in ids[:i]:
                 errors.append(
                     ScenarioError(
                         path,
@@ -201,6 +234,12 @@ def compile_schemes(
         payers = dated(s.payers, parse_shares, "payers")
         lottery = dated(s.lottery_share, parse_rate, "lottery_share")
         cap = dated(s.budget_cap, parse_caps, "budget_cap") if s.budget_cap is not None else None
+        quota = dated(s.quota, parse_quota, "quota") if s.quota is not None else None
+        per_household = dated(s.people_per_household, parse_household, "people_per_household")
+        ration = [
+            grid.evaluate(trees[(i, f"ration_order[{r}].when")]).astype(bool)
+            for r in range(len(s.ration_order))
+        ]
         counties = np.ones(len(county_ids), dtype=bool)
         if s.counties is not None:
             unknown = [c for c in s.counties if c not in county_ids]
@@ -228,6 +267,9 @@ def compile_schemes(
                 counties,
                 lottery,
                 cap,
+                quota,
+                per_household,
+                ration,
             )
         )
     if errors:
