@@ -32,6 +32,7 @@ from agingsim.calibration.fit import (
     short_source,
     targets_from_scenario,
 )
+from agingsim.calibration.measures import levels_of, measure
 from agingsim.calibration.stationary import Implied, census_weighted_share, implied
 from agingsim.population.attributes import ABILITY_LEVELS, SEXES
 from agingsim.results.output import json_writer, write_outputs
@@ -39,10 +40,10 @@ from agingsim.scenario.loader import Scenario, file_sha256, project_root
 from agingsim.scenario.provenance import Provenance
 from agingsim.scenario.schema import AbilityModelFile
 
+#: Model level groups of the published measures (calibration/mappings/disability_measures.toml).
 LEVEL_GROUPS = {
-    "severe+complete": ["severe", "complete"],
-    "mild+": ["mild", "moderate", "severe", "complete"],
-    "moderate+": ADL_LEVELS,
+    "mild+": levels_of("survey2015_disabled_semidisabled"),
+    "moderate+": levels_of("nhsa_disabled"),
 }
 
 
@@ -137,6 +138,7 @@ def out_of_sample_checks(scenario: Scenario, models: list[ModelView], targets: T
                     "mapping; part of the error is the change between waves",
                 )
             )
+    onset = measure("adl_onset")
     value, src = published(data, survey="CLHLS", year=2008, measure="adl_disability_incidence_per_1000py")
     checks.append(
         Check(
@@ -144,7 +146,7 @@ def out_of_sample_checks(scenario: Scenario, models: list[ModelView], targets: T
             value,
             "per 1,000 person-years",
             "moves from intact or mild into moderate or worse, 65+",
-            {m.name: 1000 * m.implied.onset_rate(65, ["intact", "mild"], ADL_LEVELS) for m in models},
+            {m.name: 1000 * m.implied.onset_rate(65, list(onset.from_), list(onset.to)) for m in models},
             src,
             "the model weights ages within 65+ by its stationary population, while the CLHLS cohort "
             "over-samples the oldest old, whose onset is highest, so its crude rate runs high; the "
