@@ -107,8 +107,8 @@ def fitted_toml(
     spreads |= {k: (kind, v) for k, kind, v in fitted_spreads}
     p = result.params
     tg = result.targets
-    q1 = quality(calibration.stage1.implied, tg)
-    q = quality(result.implied, tg)
+    q1 = quality(calibration.stage1.implied, tg, calibration.stage1)
+    q = quality(result.implied, tg, result)
     stage_text = f"Stage 1 (sourced figures fixed, assumptions fitted): {q1.describe()}. " + (
         "Good enough, so no sourced figure was refitted."
         if calibration.stage2 is None
@@ -118,11 +118,12 @@ def fitted_toml(
         + f", whose spreading over GB/T transitions is the assumption: {q.describe()}."
     )
     hr_text = (
-        "Hazard ratios by level were fitted."
+        "Hazard ratios by level were fitted (identified by CLHLS's disabled/healthy death-rate ratios "
+        "together with onset and prevalence)."
         if any(f.kind == "hazard_ratio" for f in result.free)
         else "Hazard ratios by level are NOT fitted (kept as in the starting file): prevalence alone cannot "
         "tell longer survival with disability from faster onset, and freed they fall to 1, below CLHLS's "
-        "disabled/healthy death ratios of about 2-5 (use --fit-hazard-ratios to free them)."
+        "disabled/healthy death ratios of about 2-5 (--keep-hazard-ratios)."
     )
     lines = [
         "# Ability model FITTED to published Chinese data. Do not edit by hand: regenerate with",
@@ -139,6 +140,19 @@ def fitted_toml(
         *_comment(stage_text),
         "#",
         *_comment(hr_text),
+        *(
+            [
+                "#",
+                *_comment(
+                    f"Calendar trend in onset and progression fitted across the waves: "
+                    f"{100 * result.trend:+.2f}% a year (SE {100 * (result.trend_sd or 0):.2f}), the rates "
+                    "below being those of 2018. The simulation does NOT apply this trend (it holds these "
+                    "rates in every year); the validation report states what it would change."
+                ),
+            ]
+            if result.trend_sd is not None
+            else []
+        ),
         "#",
         *_comment(
             'Fitted figures carry source = "fitted by agingsim calibrate ..."; every other figure keeps its '
