@@ -265,6 +265,17 @@ def test_validate_model_writes_report_and_charts(tmp_path, capsys):
     assert summary["conditions"]["e60"]["met"] is True
     assert "Census 'cannot care for self', 60+: MET" in report and "±0.25 percentage points" in report
     assert not any(c["figure"].startswith("Census 2020") for c in summary["out_of_sample"])  # fitted now
+    # issue 15: the disability section lists every figure, used either to fit or to check, never both
+    assert "## Disability: every published figure" in report and "kept for checking:" in report
+    fitted = {d["id"] for d in summary["disability"] if d["use"] == "fit"}
+    checked = {d["id"] for d in summary["disability"] if d["use"] == "check"}
+    assert fitted and checked and not fitted & checked
+    assert {c["figure"] for c in summary["out_of_sample"]} == {
+        d["figure"] for d in summary["disability"] if d["use"] == "check"
+    }
+    # and the care-market section states the starting occupancy against the bulletins
+    assert "## Care market" in report and summary["market"]["occupancy_met"] is True
+    assert summary["market"]["bulletin_occupancy"] == pytest.approx(2.15 / 4.29, abs=1e-3)
     # a folder that is not an agingsim output is never overwritten
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -380,3 +381,16 @@ def fit_only(figures: tuple[Figure, ...]) -> tuple[Figure, ...]:
 def without_trend(figures: tuple[Figure, ...]) -> tuple[Figure, ...]:
     """The figures all at :data:`REF_YEAR` (for a fit without calendar trend)."""
     return tuple(replace(f, year=REF_YEAR) for f in figures)
+
+
+def stated_trend(path: Path) -> float:
+    """The calendar trend in onset a fitted file states in its header (0 when it states none).
+
+    The ability-model schema has no field for it (the simulation does not apply it), so
+    ``agingsim calibrate`` writes it in the file's comment, from where the report and tests read it.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    marker = "fitted across the waves: "
+    if marker not in text:
+        return 0.0
+    return float(text.split(marker, 1)[1].split("%", 1)[0].replace("#", "").strip()) / 100
