@@ -291,7 +291,9 @@ def build_report(
         "",
         "## Summary",
         "",
-        f"Against its targets the model's prevalence by age band is off by at most "
+        "Against the margins' prevalence by age band (CLHLS 2018 mapped onto GB/T levels; only their mild "
+        "column and 60-64 row are fit targets, the rest is fitted through the published figures of the "
+        "disability section below) the model is off by at most "
         f"**{100 * q.max_prevalence_error:.1f} percentage points** (both sexes); its life expectancy at 60 "
         f"differs from the life table by **{q.e60_error[0]:+.2f} years for men and {q.e60_error[1]:+.2f} "
         f"for women** ({q.e60_error_abridged[0]:+.2f} / {q.e60_error_abridged[1]:+.2f} against the abridged "
