@@ -383,14 +383,28 @@ def without_trend(figures: tuple[Figure, ...]) -> tuple[Figure, ...]:
     return tuple(replace(f, year=REF_YEAR) for f in figures)
 
 
-def stated_trend(path: Path) -> float:
-    """The calendar trend in onset a fitted file states in its header (0 when it states none).
+def _header(path: Path) -> str:
+    """The leading comment of a TOML file as one line (wrapped comment lines joined)."""
+    lines = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(x for x in lines if x)
+
+
+def stated_trend(path: Path) -> tuple[float, float | None]:
+    """The calendar trend in onset (per year) a fitted file states in its header and its SE; (0, None)
+    when it states none.
 
     The ability-model schema has no field for it (the simulation does not apply it), so
     ``agingsim calibrate`` writes it in the file's comment, from where the report and tests read it.
     """
-    text = Path(path).read_text(encoding="utf-8")
     marker = "fitted across the waves: "
+    text = _header(path)
     if marker not in text:
-        return 0.0
-    return float(text.split(marker, 1)[1].split("%", 1)[0].replace("#", "").strip()) / 100
+        return 0.0, None
+    tail = text.split(marker, 1)[1]
+    value = float(tail.split("%", 1)[0].strip()) / 100
+    sd = float(tail.split("(SE", 1)[1].split(")", 1)[0].strip()) / 100
+    return value, sd

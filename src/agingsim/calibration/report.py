@@ -446,14 +446,6 @@ def build_report(
     return "\n".join(lines)
 
 
-def _stated_trend_sd(path: Path) -> float | None:
-    text = path.read_text(encoding="utf-8")
-    if "fitted across the waves: " not in text:
-        return None
-    tail = text.split("fitted across the waves: ", 1)[1].replace("#", " ")
-    return float(tail.split("(SE", 1)[1].split(")", 1)[0]) / 100
-
-
 def validate_model(
     scenario: Scenario,
     model_path: Path,
@@ -478,13 +470,13 @@ def validate_model(
     from agingsim.calibration import report_disability, report_market
     from agingsim.calibration.figures import stated_trend
 
-    trends = {m.name: stated_trend(m.path) for m in models}
+    trends = {m.name: stated_trend(m.path)[0] for m in models}
     checks = out_of_sample_checks(scenario, models, targets, trends)
     counts = census_counts(scenario)
     figures, evaluated = report_disability.evaluate(
         models[0].name, models[0].params, trends[models[0].name], models[0].fixed, counts
     )
-    trend_sd = _stated_trend_sd(model_path)
+    trend_sd = stated_trend(model_path)[1]
     disability = report_disability.section(
         figures, evaluated, trends[models[0].name], trend_sd, models[0].params, models[0].fixed
     )
