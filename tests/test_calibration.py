@@ -248,9 +248,11 @@ def test_validate_model_writes_report_and_charts(tmp_path, capsys):
         "prevalence.png",
         "life_expectancy.png",
         "out_of_sample.png",
+        "disability.png",
+        "market.png",
         "summary.json",
     }
-    for png in ("prevalence.png", "life_expectancy.png", "out_of_sample.png"):
+    for png in ("prevalence.png", "life_expectancy.png", "out_of_sample.png", "disability.png", "market.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "Census" in report and "2015 4th sample survey" in report and "NHSA" in report

@@ -124,6 +124,14 @@ def _figure_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def _png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    data = _figure_png(fig)
+    plt.close(fig)
+    return data
+
+
 def _bytes_writer(data: bytes) -> Any:
     def write(path: Path) -> None:
         path.write_bytes(data)
@@ -551,6 +559,10 @@ def validate_model(
             "prevalence.png": _bytes_writer(chart_prevalence(targets, models)),
             "life_expectancy.png": _bytes_writer(chart_survival(targets, models, mx)),
             "out_of_sample.png": _bytes_writer(chart_checks(checks, models)),
+            "disability.png": _bytes_writer(_png(report_disability.chart(figures, evaluated))),
+            **(
+                {"market.png": _bytes_writer(_png(report_market.chart(market)))} if market is not None else {}
+            ),
             "summary.json": json_writer(summary),
         },
     )

@@ -9,6 +9,7 @@ out-of-sample checks of the report (those with ``use == "check"``), so a figure 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +113,8 @@ def section(
         )
     lines += [
         "",
+        "![standardised error of every figure](disability.png)",
+        "",
         "‰ = per 1,000 person-years. Ratios are compared on the log scale (their SE is that of the log). "
         "Notes on the figures that miss:",
         "",
@@ -182,3 +185,22 @@ def by_sex_lines(params: AbilityModelFile, trend: float, fixed: FixedInputs) -> 
                 + f" | {100 * row[2:].sum():.1f} |"
             )
     return lines
+
+
+def chart(figures: tuple[Figure, ...], main: Evaluated) -> Any:
+    """Standardised error of every figure (fit: dark, check: light), with the ±2 SE band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    y = np.arange(len(figures))
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(figures) + 1.2))
+    colors = ["black" if f.use == "fit" else "tab:orange" for f in figures]
+    ax.barh(y, np.clip(main.z, -8, 8), color=colors)
+    ax.axvspan(-MET_Z, MET_Z, color="#dddddd", zorder=0)
+    ax.set_yticks(y, [f.id for f in figures], fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("(model − published) / SE   (black: fitted, orange: kept for checking; clipped at ±8)")
+    ax.set_title(f"Disability figures: standardised error of `{main.name}`")
+    return fig

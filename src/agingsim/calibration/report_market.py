@@ -141,6 +141,8 @@ def section(m: Market, scenario_name: str) -> list[str]:
         + " (the institution constants were shifted to hold it near the bulletins' half, "
         "calibration/behaviour/default.toml [choice.asc]).",
         "",
+        "![beds per 1,000 and occupancy](market.png)",
+        "",
         "Published (registered institutions and community places; per 1,000 people 60+ of the same year):",
         "",
         "| year | all beds | institution beds | per 1,000 | community places | per 1,000 | residents "
@@ -183,3 +185,27 @@ def section(m: Market, scenario_name: str) -> list[str]:
         "",
     ]
     return lines
+
+
+def chart(m: Market) -> Any:
+    """Institution beds per 1,000 and occupancy: bulletins (points) and the model's run (lines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    b = m.bulletins
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    beds = b["institution_beds_registered"]
+    pop = b["pop_60plus"]
+    per = (1000 * beds / pop).dropna()
+    ax1.plot(per.index, per.to_numpy(), "o", color="tab:gray", label="bulletins")
+    ax1.plot(m.model.index, m.model["beds_per_1000"], "-", color="black", label="model")
+    ax1.set_title("institution beds per 1,000 people 60+")
+    ax1.legend(fontsize=8)
+    ax2.axhline(100 * m.bulletin_occupancy, color="tab:gray", ls="--", label="MCA 2020")
+    ax2.plot(m.model.index, 100 * m.model["occupancy"], "-", color="black", label="model")
+    ax2.set_ylim(0, 100)
+    ax2.set_title("institution occupancy, %")
+    ax2.legend(fontsize=8)
+    return fig
