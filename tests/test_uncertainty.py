@@ -44,7 +44,11 @@ def test_bundled_scenario_states_the_fit_and_hazard_ratio_distributions():
     assert "ability:transitions[0].rate_60" in names and "ability:mortality.hazard_ratio.severe" in names
     # the fit now estimates the hazard ratios too (from CLHLS death-rate ratios), so they are drawn with
     # the fit's correlation, not as the starting file's common factor
-    assert {g.name for g in dists.groups} == {"fit"}
+    assert {g.name for g in dists.groups if g.kind == "ability"} == {"fit"}
+    assert {g.name for g in dists.groups if g.kind == "behaviour"} >= {
+        "prices_institution_private",
+        "needs_hours",
+    }
     fit = next(g for g in dists.groups if g.name == "fit")
     assert all(f"ability:{k}" in names for k in fit.keys)
     # each drawn figure's label says where the spread comes from
@@ -60,7 +64,7 @@ def test_draws_are_reproducible_keyed_by_replication_and_by_figure():
     # common random numbers: a figure's draw does not depend on which other figures are drawn
     beh = [s for s in dists.figures if s.kind == "behaviour"]
     assert beh
-    only = Distributions(tuple(beh), ())
+    only = Distributions(tuple(beh), tuple(g for g in dists.groups if g.kind == "behaviour"))
     assert {k: v for k, v in a.items() if k.startswith("behaviour:")} == draw(only, 5, 3)
 
 
@@ -101,6 +105,8 @@ def test_draws_change_the_behaviour_coefficients_of_a_replication():
         "investment.closure_rate",
         "investment.capital_cost_per_bed",
         "carers.hiring_share",
+        "prices.institution_private.severe",
+        "needs.hours_per_month.complete",
     ):
         assert key in drawn, key
     values = draw(dists, scenario.run.seed, 3)
@@ -114,6 +120,12 @@ def test_draws_change_the_behaviour_coefficients_of_a_replication():
     assert b1.investment.closure_rate != b0.investment.closure_rate
     assert b1.supply.public_bed_share != b0.supply.public_bed_share
     assert b1.carers.hiring_share != b0.carers.hiring_share
+    # prices move as one factor per table, so the grades keep their order
+    ratio = {
+        lv: b1.prices.institution_private[lv] / b0.prices.institution_private[lv]
+        for lv in ("mild", "complete")
+    }
+    assert ratio["mild"] == pytest.approx(ratio["complete"], rel=1e-9) and ratio["mild"] != 1.0
     # what is a normalisation, not a coefficient, is held: the reference alternative and the timing
     assert b1.choice.asc["family_care"] == b0.choice.asc["family_care"]
     assert b1.choice.review_every_months == b0.choice.review_every_months
