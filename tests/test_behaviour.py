@@ -28,6 +28,7 @@ from agingsim.model import AgingModel
 from agingsim.population.attributes import CARE_SETTINGS, DEAD
 from agingsim.providers.agents import BedProvider, growth_share, profit_per_bed_year, required_per_bed_year
 from agingsim.scenario import load_scenario
+from agingsim.scenario.loader import read_toml
 from agingsim.services.admission import admit
 from agingsim.services.care_system import compile_priority
 from agingsim.simulate import run_scenario
@@ -78,9 +79,10 @@ def test_price_rise_lowers_take_up_by_the_logit_derivative():
     model = CompiledChoice.from_file(behaviour_file())
     p0 = probabilities(utilities(model, inputs(1, 4800.0)))[INSTITUTION, 0]
     p1 = probabilities(utilities(model, inputs(1, 4900.0)))[INSTITUTION, 0]
+    pm = probabilities(utilities(model, inputs(1, 4850.0)))[INSTITUTION, 0]  # the derivative at the midpoint
     beta = model.price[4] / 1000.0  # ordinary families, per CNY
     assert p1 < p0
-    assert p1 - p0 == pytest.approx(beta * 100 * p0 * (1 - p0), rel=0.02)
+    assert p1 - p0 == pytest.approx(beta * 100 * pm * (1 - pm), rel=0.002)
 
 
 def test_poorer_families_respond_more_to_price():
@@ -104,7 +106,37 @@ def test_baseline_shares_match_the_margins_they_were_solved_from():
     x.net_price[:, CARE_SETTINGS.index("day_care")] = b.prices.day_care
     x.net_price[:, HOME] = b.needs.hours_per_month["severe"] * b.prices.home_service_hour
     p = probabilities(utilities(model, x))[:, 0]
-    assert p == pytest.approx([0.78, 0.06, 0.03, 0.01, 0.12], abs=0.002)
+    # the margins' row for ordinary severe people, with the institution odds moved by the fitted shift
+    # of the institution constants (−0.45, calibration/behaviour/default.toml [choice.asc])
+    margins = read_toml(ROOT / "calibration" / "margins" / "china_2020.toml")
+    row = next(
+        r["p"]
+        for r in margins["attributes"]["care_setting"]["rows"]
+        if r["econ"] == "ordinary" and r["ability"] == "severe"
+    )
+    odds = np.array(row, dtype=float)
+    odds[INSTITUTION] *= math.exp(-0.45)
+    assert p == pytest.approx(odds / odds.sum(), abs=0.002)
+
+
+def test_starting_institution_occupancy_is_the_bulletins():
+    """Issue 15: the default scenario starts with institution residents / beds at the occupancy the
+    civil-affairs figures imply (2.15 million residents in 4.29 million beds, MCA 2020;
+    calibration/data/care_market_bulletins.csv). Tolerance ±3 pp: the Monte Carlo error of the
+    scenario's 200,000 simulated people (about 1,800 residents, one standard error ≈ 1.2 pp)."""
+    import pandas as pd
+
+    data = pd.read_csv(ROOT / "calibration" / "data" / "care_market_bulletins.csv")
+    rows = data.set_index(["indicator", "year"])["value"]
+    bulletin = rows[("institution_residents", 2020.5)] / rows[("institution_beds_registered", 2020.5)]
+    assert bulletin == pytest.approx(rows[("institution_occupancy", 2020.5)], abs=1e-4)
+    model = AgingModel(load_scenario(ROOT / "scenarios" / "default.toml"))
+    care, p = model.care, model.people
+    inst = np.array([q.setting == INSTITUTION for q in care.providers])
+    held = (p.provider >= 0) & (p.ability != DEAD)
+    occupied = np.bincount(p.provider[held], weights=p.weight[held], minlength=len(care.providers))
+    beds = np.array([q.beds(care.start_key) for q in care.providers])
+    assert occupied[inst].sum() / beds[inst].sum() == pytest.approx(bulletin, abs=0.03)
 
 
 # ---------------------------------------------------------------- providers

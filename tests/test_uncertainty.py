@@ -13,6 +13,7 @@ import pytest
 from agingsim.cli import main
 from agingsim.errors import ScenarioError
 from agingsim.scenario import load_scenario
+from agingsim.scenario.loader import read_toml
 from agingsim.scenario.provenance import strip_provenance
 from agingsim.uncertainty import Distributions, draw, intervals, run_replications, stated_distributions
 from agingsim.uncertainty.draws import Group, Stated
@@ -41,7 +42,13 @@ def test_bundled_scenario_states_the_fit_and_hazard_ratio_distributions():
     dists = stated_distributions(load_scenario())
     names = {s.name for s in dists.figures}
     assert "ability:transitions[0].rate_60" in names and "ability:mortality.hazard_ratio.severe" in names
-    assert {g.name for g in dists.groups} == {"fit", "hazard_ratios"}
+    # the fit now estimates the hazard ratios too (from CLHLS death-rate ratios), so they are drawn with
+    # the fit's correlation, not as the starting file's common factor
+    assert {g.name for g in dists.groups if g.kind == "ability"} == {"fit"}
+    assert {g.name for g in dists.groups if g.kind == "behaviour"} >= {
+        "prices_institution_private",
+        "needs_hours",
+    }
     fit = next(g for g in dists.groups if g.name == "fit")
     assert all(f"ability:{k}" in names for k in fit.keys)
     # each drawn figure's label says where the spread comes from
@@ -55,9 +62,10 @@ def test_draws_are_reproducible_keyed_by_replication_and_by_figure():
     assert a == b
     assert draw(dists, 5, 4) != a and draw(dists, 6, 3) != a
     # common random numbers: a figure's draw does not depend on which other figures are drawn
-    hr = [s for s in dists.figures if "hazard_ratio" in s.key]
-    only = Distributions(tuple(hr), tuple(g for g in dists.groups if g.name == "hazard_ratios"))
-    assert {k: v for k, v in a.items() if "hazard_ratio" in k} == draw(only, 5, 3)
+    beh = [s for s in dists.figures if s.kind == "behaviour"]
+    assert beh
+    only = Distributions(tuple(beh), tuple(g for g in dists.groups if g.kind == "behaviour"))
+    assert {k: v for k, v in a.items() if k.startswith("behaviour:")} == draw(only, 5, 3)
 
 
 def test_correlation_groups_are_honoured():
@@ -68,12 +76,59 @@ def test_correlation_groups_are_honoured():
     c = np.corrcoef(x.T)
     assert c[0, 1] == pytest.approx(0.9, abs=0.03) and abs(c[0, 2]) < 0.06
     assert x.std(axis=0) == pytest.approx([1, 1, 1], abs=0.06)
-    # hazard ratios are one common factor: every level scaled alike, so their order is kept
-    d = draw(stated_distributions(load_scenario()), 1, 0)
+    # the starting file's hazard ratios are one common factor: every level scaled alike, order kept
+    from agingsim.uncertainty.draws import _groups, _stated
+
+    raw = read_toml(ROOT / "calibration" / "ability" / "default.toml")
+    found, _ = _stated("ability", "default.toml", raw)
+    groups, _ = _groups("ability", "default.toml", raw, found)
+    d = draw(Distributions(tuple(found), tuple(groups)), 1, 0)
     ratios = {
         lv: d[f"ability:mortality.hazard_ratio.{lv}"] / c0 for lv, c0 in [("mild", 1.5), ("severe", 4.0)]
     }
     assert ratios["mild"] == pytest.approx(ratios["severe"], rel=1e-9)
+
+
+def test_draws_change_the_behaviour_coefficients_of_a_replication():
+    """Issue 15: every behaviour coefficient states a spread, so a replication with parameter draws
+    runs with different choice, supply, investment and carer coefficients (and the same on a repeat)."""
+    from agingsim.uncertainty.draws import scenario_with
+
+    scenario = load_scenario()
+    dists = stated_distributions(scenario)
+    drawn = {s.key for s in dists.figures if s.kind == "behaviour"}
+    for key in (
+        "choice.price_per_1000.ordinary",
+        "choice.asc.institution.severe",
+        "choice.family.alone.institution",
+        "supply.public_bed_share",
+        "investment.closure_rate",
+        "investment.capital_cost_per_bed",
+        "carers.hiring_share",
+        "prices.institution_private.severe",
+        "needs.hours_per_month.complete",
+    ):
+        assert key in drawn, key
+    values = draw(dists, scenario.run.seed, 3)
+    drawn_scenario = scenario_with(scenario, values, 3)
+    b0, b1 = scenario.behaviour, drawn_scenario.behaviour
+    assert b1.choice.price_per_1000["ordinary"] == pytest.approx(
+        values["behaviour:choice.price_per_1000.ordinary"]
+    )
+    assert b1.choice.price_per_1000["ordinary"] != b0.choice.price_per_1000["ordinary"]
+    assert b1.choice.asc["institution"]["severe"] != b0.choice.asc["institution"]["severe"]
+    assert b1.investment.closure_rate != b0.investment.closure_rate
+    assert b1.supply.public_bed_share != b0.supply.public_bed_share
+    assert b1.carers.hiring_share != b0.carers.hiring_share
+    # prices move as one factor per table, so the grades keep their order
+    ratio = {
+        lv: b1.prices.institution_private[lv] / b0.prices.institution_private[lv]
+        for lv in ("mild", "complete")
+    }
+    assert ratio["mild"] == pytest.approx(ratio["complete"], rel=1e-9) and ratio["mild"] != 1.0
+    # what is a normalisation, not a coefficient, is held: the reference alternative and the timing
+    assert b1.choice.asc["family_care"] == b0.choice.asc["family_care"]
+    assert b1.choice.review_every_months == b0.choice.review_every_months
 
 
 def _factor(corr: np.ndarray) -> np.ndarray:

@@ -37,8 +37,10 @@ def _command_line(args: argparse.Namespace) -> str:
         parts += ["--scenario", args.scenario]
     if args.start != "default":
         parts += ["--start", args.start]
-    if args.fit_hazard_ratios:
-        parts.append("--fit-hazard-ratios")
+    if args.keep_hazard_ratios:
+        parts.append("--keep-hazard-ratios")
+    if args.no_trend:
+        parts.append("--no-trend")
     if args.out is not None and Path(args.out).resolve() != default_fitted_path().resolve():
         parts += ["--out", args.out]
     return shlex.join(parts)
@@ -60,7 +62,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     start_path = resolve_ability(args.start)
     out = Path(args.out) if args.out else default_fitted_path()
     t0 = time.perf_counter()
-    result, labels = calibrate(scenario, start_path, fit_hazard_ratios=args.fit_hazard_ratios)
+    result, labels = calibrate(
+        scenario, start_path, fit_hazard_ratios=not args.keep_hazard_ratios, trend=not args.no_trend
+    )
     chosen = result.chosen
     table = (start_path.parent / chosen.params.mortality.life_table).resolve()
     rel_table = os.path.relpath(table, out.resolve().parent)
@@ -84,12 +88,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except ValueError:
         shown = str(out)
     write_atomically(mapping_out, census_mapping_toml(mapping, _command_line(args), shown))
-    q1 = quality(result.stage1.implied, chosen.targets)
+    q1 = quality(result.stage1.implied, chosen.targets, result.stage1)
     print(f"标定 Calibrated {start_display} to {scenario.file.population.margins} margins and the life table")
     print(f"  stage 1 (sourced figures fixed): {q1.describe()}")
     if result.stage2 is not None:
-        q2 = quality(chosen.implied, chosen.targets)
+        q2 = quality(chosen.implied, chosen.targets, chosen)
         print(f"  stage 2 (CLHLS onset slopes and sex ratios freed): {q2.describe()}")
+    if chosen.trend_sd is not None:
+        print(
+            f"  calendar trend in onset: {100 * chosen.trend:+.1f}% a year (SE {100 * chosen.trend_sd:.1f}); "
+            "reported, not applied by the simulation"
+        )
     print(
         f"  {len(chosen.free)} parameters fitted, {chosen.nfev} evaluations, {time.perf_counter() - t0:.1f} s"
     )
@@ -148,9 +157,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     """Register ``calibrate`` and ``validate-model`` on ``agingsim``'s subparsers."""
     cal = subparsers.add_parser(
         "calibrate",
-        help="fit the ability model to published prevalence and the life table",
-        description="Fit the ability model's assumed parameters to the margins' prevalence by age band, "
-        "the life table's e60 and CLHLS's sex ratio; write them as a calibration/ability file.",
+        help="fit the ability model jointly to published prevalence, incidence and the life table",
+        description="Fit the ability model's assumed parameters jointly to CLHLS 2011 and 2018 by band "
+        "and grade, the 2015 sample survey, CLHLS onset and death-rate ratios and the life table's e60 "
+        "(CLHLS 2014 held out); write them as a calibration/ability file.",
     )
     cal.add_argument(
         "--scenario",
@@ -164,9 +174,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     cal.add_argument("--out", help="fitted file to write (default: calibration/ability/fitted.toml)")
     cal.add_argument(
-        "--fit-hazard-ratios",
+        "--keep-hazard-ratios",
         action="store_true",
-        help="also fit the death-rate ratios by level (poorly identified by prevalence alone)",
+        help="keep the death-rate ratios by level of the starting file (by default they are fitted to "
+        "CLHLS's disabled/healthy death-rate ratios)",
+    )
+    cal.add_argument(
+        "--no-trend",
+        action="store_true",
+        help="fit no calendar trend in onset (every wave treated as the same period)",
     )
     cal.set_defaults(func=cmd_calibrate)
 

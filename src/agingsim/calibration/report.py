@@ -19,30 +19,28 @@ import numpy as np
 from agingsim import __version__
 from agingsim.ability.intensities import interpolate_mx
 from agingsim.calibration.fit import (
-    ADL_LEVELS,
     Quality,
     Targets,
     census_counts,
     fixed_from_scenario,
     load_ability,
-    published,
     quality,
-    read_data,
     sex_ratio_of,
     short_source,
     targets_from_scenario,
 )
-from agingsim.calibration.stationary import Implied, census_weighted_share, implied
+from agingsim.calibration.measures import levels_of, measure
+from agingsim.calibration.stationary import Implied, implied
 from agingsim.population.attributes import ABILITY_LEVELS, SEXES
 from agingsim.results.output import json_writer, write_outputs
 from agingsim.scenario.loader import Scenario, file_sha256, project_root
 from agingsim.scenario.provenance import Provenance
 from agingsim.scenario.schema import AbilityModelFile
 
+#: Model level groups of the published measures (calibration/mappings/disability_measures.toml).
 LEVEL_GROUPS = {
-    "severe+complete": ["severe", "complete"],
-    "mild+": ["mild", "moderate", "severe", "complete"],
-    "moderate+": ADL_LEVELS,
+    "mild+": levels_of("survey2015_disabled_semidisabled"),
+    "moderate+": levels_of("nhsa_disabled"),
 }
 
 
@@ -56,6 +54,7 @@ class ModelView:
     labels: dict[str, Provenance]
     implied: Implied
     quality: Quality
+    fixed: Any = None
 
 
 @dataclass(frozen=True)
@@ -76,81 +75,43 @@ class Check:
 
 def view(name: str, path: Path, scenario: Scenario, targets: Targets) -> ModelView:
     params, labels, life_table = load_ability(path)
-    imp = implied(params, fixed_from_scenario(scenario, params, life_table))
-    return ModelView(name, path, params, labels, imp, quality(imp, targets))
+    fixed = fixed_from_scenario(scenario, params, life_table)
+    imp = implied(params, fixed)
+    return ModelView(name, path, params, labels, imp, quality(imp, targets), fixed)
 
 
-def out_of_sample_checks(scenario: Scenario, models: list[ModelView], targets: Targets) -> list[Check]:
-    """Published figures not used in the fit, each against the comparable model figure."""
+def out_of_sample_checks(
+    scenario: Scenario, models: list[ModelView], targets: Targets, trends: dict[str, float] | None = None
+) -> list[Check]:
+    """Published figures kept out of the fit (:mod:`agingsim.calibration.figures`, ``use == "check"``),
+    each against the comparable model figure at the figure's year (each model with its stated trend)."""
+    from agingsim.calibration.figures import published_figures, values
+
+    trends = trends or {}
     counts = census_counts(scenario)
-    data = read_data("disability_prevalence.csv")
-
-    def share(levels: list[str]) -> dict[str, float]:
-        return {m.name: 100 * census_weighted_share(m.implied, levels, counts) for m in models}
-
+    figures = [f for f in published_figures() if f.use == "check"]
+    per_model = {
+        m.name: values(tuple(figures), m.params, trends.get(m.name, 0.0), m.fixed, counts) for m in models
+    }
     checks = []
-    value, src = published(data, year=2015, age_band="60+", measure="disabled_or_semidisabled_pct")
-    checks.append(
-        Check(
-            "2015 4th sample survey: disabled or semi-disabled (失能半失能), 60+",
-            value,
-            "%",
-            "mild or worse, 60+",
-            share(LEVEL_GROUPS["mild+"]),
-            src,
-            "NOT fully independent: the margins set the GB/T mild share so that mild-or-worse at 60+ is "
-            "about 17%, close to this figure",
+    for k, f in enumerate(figures):
+        m = measure(f.measure)
+        what = (
+            f"moves from {' or '.join(m.from_)} into {' or '.join(m.to)}"
+            if f.kind == "rate"
+            else ("GB/T " + " or ".join(m.levels) if m.levels else m.name)
         )
-    )
-    value, src = published(data, year=2024, age_band="60+", measure="disabled_pct")
-    mild_plus = share(LEVEL_GROUPS["mild+"])
-    checks.append(
-        Check(
-            "NHSA (c. 2024): older people with disabilities, 60+",
-            value,
-            "%",
-            "moderate or worse, 60+",
-            share(LEVEL_GROUPS["moderate+"]),
-            src,
-            "the definition is not stated; mild or worse in the model is "
-            + ", ".join(f"{k} {v:.1f}%" for k, v in mild_plus.items()),
+        checks.append(
+            Check(
+                f.name,
+                f.scale * f.value,
+                f.unit,
+                what,
+                {name: f.scale * float(v[k]) for name, v in per_model.items()},
+                f.source,
+                f.note,
+            )
         )
-    )
-    for year in (2014, 2011):
-        for band, (lo, hi) in {"65-74": (65, 75), "75-84": (75, 85), "85+": (85, None)}.items():
-            value, src = published(
-                data, survey="CLHLS", year=year, age_band=band, sex="all", measure="adl_impairment_any_pct"
-            )
-            target, _ = published(
-                data, survey="CLHLS", year=2018, age_band=band, sex="all", measure="adl_impairment_any_pct"
-            )
-            cols = [ABILITY_LEVELS.index(x) for x in ADL_LEVELS]
-            checks.append(
-                Check(
-                    f"CLHLS {year}: any ADL impairment, {band}",
-                    value,
-                    "%",
-                    f"moderate or worse, {band}",
-                    {m.name: 100 * float(m.implied.prevalence_both(lo, hi)[cols].sum()) for m in models},
-                    src,
-                    f"an earlier wave of the survey whose 2018 wave ({target:.1f}%) is the target, same "
-                    "mapping; part of the error is the change between waves",
-                )
-            )
-    value, src = published(data, survey="CLHLS", year=2008, measure="adl_disability_incidence_per_1000py")
-    checks.append(
-        Check(
-            "CLHLS 2008-2014 cohort: incidence of ADL disability, 65+",
-            value,
-            "per 1,000 person-years",
-            "moves from intact or mild into moderate or worse, 65+",
-            {m.name: 1000 * m.implied.onset_rate(65, ["intact", "mild"], ADL_LEVELS) for m in models},
-            src,
-            "the model weights ages within 65+ by its stationary population, while the CLHLS cohort "
-            "over-samples the oldest old, whose onset is highest, so its crude rate runs high; the "
-            "2002-2008 cohort had 64.2",
-        )
-    )
     return checks
 
 
@@ -161,6 +122,14 @@ def _figure_png(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return buf.getvalue()
+
+
+def _png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    data = _figure_png(fig)
+    plt.close(fig)
+    return data
 
 
 def _bytes_writer(data: bytes) -> Any:
@@ -313,6 +282,7 @@ def build_report(
     checks: list[Check],
     date: dt.date,
     conditions: list[str] | None = None,
+    sections: list[str] | None = None,
 ) -> str:
     main = models[0]
     names = [m.name for m in models]
@@ -329,7 +299,9 @@ def build_report(
         "",
         "## Summary",
         "",
-        f"Against its targets the model's prevalence by age band is off by at most "
+        "Against the margins' prevalence by age band (CLHLS 2018 mapped onto GB/T levels; only their mild "
+        "column and 60-64 row are fit targets, the rest is fitted through the published figures of the "
+        "disability section below) the model is off by at most "
         f"**{100 * q.max_prevalence_error:.1f} percentage points** (both sexes); its life expectancy at 60 "
         f"differs from the life table by **{q.e60_error[0]:+.2f} years for men and {q.e60_error[1]:+.2f} "
         f"for women** ({q.e60_error_abridged[0]:+.2f} / {q.e60_error_abridged[1]:+.2f} against the abridged "
@@ -349,6 +321,7 @@ def build_report(
         ),
         "",
         *(conditions or []),
+        *(sections or []),
         "## How the model's figures are computed",
         "",
         "Deterministically, with no simulation: a cohort enters at exact age 60 with the margins' "
@@ -361,9 +334,11 @@ def build_report(
         " for all of 60+ weight the bands by the margins' census 2020 counts by sex, not by the "
         "stationary population. Both sexes are combined in the census sex ratio at 60-64.",
         "",
-        "## Fit: prevalence by age band",
+        "## Margins: prevalence by age band",
         "",
-        "Targets: "
+        "The margins' rows (CLHLS 2018 mapped onto GB/T levels): only the GB/T mild column and the 60-64 "
+        "row are fit targets (assumptions there); the ADL levels are fitted through the CLHLS figures of "
+        "the disability section. Rows: "
         + "; ".join(
             f"{b}: {s}" for b, s in zip(targets.band_labels, targets.prevalence_sources, strict=True)
         ),
@@ -414,7 +389,7 @@ def build_report(
         "",
         "![survival from 60](life_expectancy.png)",
         "",
-        "## Out-of-sample checks (figures the fit did not use)",
+        "## Out-of-sample checks (figures the fit did not use, as in the disability section)",
         "",
         "| published figure | published | model measure | "
         + " | ".join(f"{n} | error" for n in names)
@@ -457,14 +432,16 @@ def build_report(
         "",
         "## Limitations",
         "",
-        "- The targets are themselves partly assumptions: CLHLS's ADL grades mapped onto GB/T levels, the "
-        "GB/T mild share, and 60-64 (half the 65-74 rates). The fit reproduces the margins, not the truth.",
-        "- Hazard ratios by level are not identified by prevalence alone (longer survival with disability "
-        "looks like faster onset); unless fitted with `--fit-hazard-ratios` they stay at their assumption.",
+        "- The targets rest on assumptions: CLHLS's ADL grades mapped onto GB/T levels "
+        "(calibration/mappings/disability_measures.toml), the GB/T mild share, and 60-64 (extrapolated "
+        "from CLHLS 65-84; no CHARLS table by band was found). The fit reproduces them, not the truth.",
+        "- Hazard ratios by level are identified only together with onset (CLHLS's disabled/healthy "
+        "death-rate ratios and onset intensities); the model's ratios are constant over age while "
+        "CLHLS's fall with age, so the fit compromises (several steps sit at their bound of 1).",
         "- The targets identify fewer combinations than there are free parameters; a weak prior centred on "
         "the starting file settles the rest (see agingsim.calibration.fit).",
-        "- Prevalence and rates are period figures of a stationary population (see above); no trend in "
-        "disability or mortality is modelled.",
+        "- Prevalence and rates are period figures of a stationary population (see above). A calendar "
+        "trend in onset is fitted across the waves and reported, but the simulation does not apply it.",
         "- The model splits m(x) across levels with the margins' prevalence, which is constant within each "
         "band, so the death rate of people of a given level jumps at band edges (the kink at 85 in the "
         "survival chart). A smooth prevalence by single year of age in agingsim.ability would remove it.",
@@ -500,13 +477,27 @@ def validate_model(
     models = [view(model_path.stem, model_path, scenario, targets)]
     if compare_path is not None and compare_path.resolve() != model_path.resolve():
         models.append(view(compare_path.stem, compare_path, scenario, targets))
-    checks = out_of_sample_checks(scenario, models, targets)
+    from agingsim.calibration import report_disability, report_market
+    from agingsim.calibration.figures import stated_trend
+
+    trends = {m.name: stated_trend(m.path)[0] for m in models}
+    checks = out_of_sample_checks(scenario, models, targets, trends)
+    counts = census_counts(scenario)
+    figures, evaluated = report_disability.evaluate(
+        models[0].name, models[0].params, trends[models[0].name], models[0].fixed, counts
+    )
+    trend_sd = stated_trend(model_path)[1]
+    disability = report_disability.section(
+        figures, evaluated, trends[models[0].name], trend_sd, models[0].params, models[0].fixed
+    )
+    market = report_market.market(scenario) if scenario.behaviour is not None else None
+    market_lines = report_market.section(market, _rel(scenario.path)) if market is not None else []
     mapping = load_census_mapping(mapping_path or project_root() / CENSUS_MAPPING_PATH)
     cond = check(scenario, models[0].implied, mapping, targets.edges, targets.band_labels, targets.e60)
     cond_lines = report_lines(cond, _rel(scenario.path), scenario.run.simulated_people)
     n = models[0].implied.person_years.shape[0]
     mx = interpolate_mx(life_table, np.minimum(np.arange(60, 60 + n), params.age_max))
-    report = build_report(scenario, targets, models, checks, date, cond_lines)
+    report = build_report(scenario, targets, models, checks, date, cond_lines, disability + market_lines)
     q = models[0].quality
     summary = {
         "agingsim_version": __version__,
@@ -537,6 +528,20 @@ def validate_model(
             }
             for b, band in enumerate(targets.band_labels)
         },
+        "disability": [
+            {
+                "id": f.id,
+                "figure": f.name,
+                "use": f.use,
+                "year": f.year,
+                "published": round(f.scale * f.value, 4),
+                "se": round(f.scale * f.se, 4),
+                "model": round(f.scale * float(evaluated.values[i]), 4),
+                "z": round(float(evaluated.z[i]), 3),
+            }
+            for i, f in enumerate(figures)
+        ],
+        "market": market.summary() if market is not None else None,
         "out_of_sample": [
             {
                 "figure": c.name,
@@ -562,6 +567,10 @@ def validate_model(
             "prevalence.png": _bytes_writer(chart_prevalence(targets, models)),
             "life_expectancy.png": _bytes_writer(chart_survival(targets, models, mx)),
             "out_of_sample.png": _bytes_writer(chart_checks(checks, models)),
+            "disability.png": _bytes_writer(_png(report_disability.chart(figures, evaluated))),
+            **(
+                {"market.png": _bytes_writer(_png(report_market.chart(market)))} if market is not None else {}
+            ),
             "summary.json": json_writer(summary),
         },
     )

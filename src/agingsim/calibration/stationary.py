@@ -107,17 +107,39 @@ class Implied:
         both = np.stack([self.prevalence_both(lo, hi) for lo, hi in bounds])
         return by_sex, both
 
-    def onset_rate(self, lo: int, from_levels: list[str], to_levels: list[str]) -> float:
-        """Yearly rate of moving from any of ``from_levels`` into any of ``to_levels`` at ages lo+,
-        per person-year spent in ``from_levels`` (both sexes, stationary weights)."""
+    def onset_rate(
+        self, lo: int, from_levels: list[str], to_levels: list[str], hi: int | None = None
+    ) -> float:
+        """Yearly rate of moving from any of ``from_levels`` into any of ``to_levels`` at ages lo..hi-1
+        (``hi=None``: open), per person-year spent in ``from_levels`` (both sexes, stationary weights)."""
         i = [ABILITY_LEVELS.index(x) for x in from_levels]
         j = [ABILITY_LEVELS.index(x) for x in to_levels]
         n_ages = self.intensities.shape[0]
-        py = self.person_years[lo - 60 :] * self.sex_share[None, :, None]
+        py = self.person_years[self._rows(lo, hi)] * self.sex_share[None, :, None]
         age_idx = np.minimum(np.arange(lo - 60, lo - 60 + len(py)), n_ages - 1)
         q = self.intensities[age_idx]  # (n, 2, 6, 6)
         flow = np.einsum("asi,asi->", py[:, :, i], q[:, :, i][:, :, :, j].sum(axis=-1))
         return float(flow / py[:, :, i].sum())
+
+    def rate_at(self, age: int, sex: int, from_levels: list[str], to_levels: list[str]) -> float:
+        """As :meth:`onset_rate` at one single year of age and sex (0 = M, 1 = F)."""
+        i = [ABILITY_LEVELS.index(x) for x in from_levels]
+        j = [ABILITY_LEVELS.index(x) for x in to_levels]
+        py = self.person_years[age - 60, sex, i]
+        q = self.intensities[min(age - 60, self.intensities.shape[0] - 1), sex]
+        return float(py @ q[i][:, j].sum(axis=-1) / py.sum())
+
+    def death_ratio_at(self, age: int, sex: int, disabled: list[str], healthy: list[str]) -> float:
+        """Death rate of people in ``disabled`` over that of people in ``healthy`` at one age and sex
+        (each averaged over its levels by person-years)."""
+
+        def rate(levels: list[str]) -> float:
+            i = [ABILITY_LEVELS.index(x) for x in levels]
+            py = self.person_years[age - 60, sex, i]
+            q = self.intensities[min(age - 60, self.intensities.shape[0] - 1), sex]
+            return float(py @ q[i, DEAD] / py.sum())
+
+        return rate(disabled) / rate(healthy)
 
 
 def expm_batched(a: np.ndarray, order: int = 18) -> np.ndarray:

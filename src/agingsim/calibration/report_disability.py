@@ -1,0 +1,206 @@
+"""The disability section of ``agingsim validate-model``: every published figure, published vs model.
+
+Each figure of :func:`agingsim.calibration.figures.published_figures` is shown with its standard
+error, whether the fit used it or it is kept to check, the model's value at the figure's year and the
+standardised error; a miss (more than 2 standard errors) is said as such. The same figures are the
+out-of-sample checks of the report (those with ``use == "check"``), so a figure is never both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agingsim.calibration.figures import (
+    DESIGN_EFFECT,
+    HOLD_OUT_WAVE,
+    REF_YEAR,
+    STRUCTURAL_REL,
+    Figure,
+    at_year,
+    published_figures,
+    residual,
+    values,
+)
+from agingsim.calibration.measures import measure
+from agingsim.calibration.stationary import FixedInputs, implied
+from agingsim.calibration.targets import published, read_data
+from agingsim.population.attributes import ABILITY_LEVELS, SEXES
+from agingsim.scenario.schema import AbilityModelFile
+
+#: A figure is met when the model is within this many standard errors.
+MET_Z = 2.0
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One model's value of every figure."""
+
+    name: str
+    values: np.ndarray
+    z: np.ndarray
+
+
+def evaluate(
+    name: str, params: AbilityModelFile, trend: float, fixed: FixedInputs, counts: dict
+) -> tuple[tuple[Figure, ...], Evaluated]:
+    figures = published_figures()
+    vals = values(figures, params, trend, fixed, counts)
+    z = np.array([residual(f, v) for f, v in zip(figures, vals, strict=True)])
+    return figures, Evaluated(name, vals, z)
+
+
+def _fmt(fig: Figure, x: float) -> str:
+    return f"{fig.scale * x:.2f}" if fig.kind in ("ratio", "death_ratio") else f"{fig.scale * x:.1f}"
+
+
+def _verdict(z: float) -> str:
+    return "within" if abs(z) <= MET_Z else f"**MISS** ({'above' if z > 0 else 'below'})"
+
+
+def section(
+    figures: tuple[Figure, ...],
+    main: Evaluated,
+    trend: float,
+    trend_sd: float | None,
+    params: AbilityModelFile,
+    fixed: FixedInputs,
+) -> list[str]:
+    """Markdown lines of the disability section."""
+    fit = [i for i, f in enumerate(figures) if f.use == "fit"]
+    chk = [i for i, f in enumerate(figures) if f.use == "check"]
+    held = [i for i in chk if figures[i].id.startswith(f"clhls{HOLD_OUT_WAVE}.")]
+
+    def share_within(idx: list[int]) -> str:
+        n = int(np.sum(np.abs(main.z[idx]) <= MET_Z))
+        return f"{n} of {len(idx)}"
+
+    lines = [
+        "## Disability: every published figure, published vs model",
+        "",
+        f"Figures from several sources and waves (calibration/data/), each mapped onto GB/T levels by "
+        "calibration/mappings/disability_measures.toml and given a standard error (agingsim.calibration."
+        f"figures: CLHLS bands binomial with the wave's respondents × design effect {DESIGN_EFFECT:g} and "
+        f"{100 * STRUCTURAL_REL:.0f}% structural error; the other errors as stated per row, all "
+        f"assumptions). Model `{main.name}`: its stationary population at the rates of each figure's year.",
+        "",
+        f"- **Fitted**: {share_within(fit)} figures within {MET_Z:g} standard errors.",
+        f"- **Held out, the whole CLHLS {HOLD_OUT_WAVE} wave** (by band and grade, any impairment, sex "
+        f"ratio): {share_within(held)} within {MET_Z:g} standard errors.",
+        f"- **All checks** (held-out wave, incidence, CHNS, NHSA, recovery): {share_within(chk)} within "
+        f"{MET_Z:g} standard errors.",
+    ]
+    if trend_sd is not None:
+        lines.append(
+            f"- **Calendar trend in onset**, fitted across the waves: {100 * trend:+.2f}% a year "
+            f"(SE {100 * trend_sd:.2f}; {'not ' if abs(trend) <= 2 * trend_sd else ''}distinguishable "
+            f"from zero at 2 SE). The fitted file holds the rates of {REF_YEAR}; the simulation does NOT "
+            "apply the trend, so its projections hold onset at the 2018 level: "
+            + _trend_effect(params, trend, fixed)
+        )
+    lines += [
+        "",
+        "| figure | used to | year | published | SE | model | error (SE) | verdict | SE basis |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, f in enumerate(figures):
+        unit = "" if f.kind in ("ratio", "death_ratio") else (" %" if f.kind == "prevalence" else " ‰")
+        lines.append(
+            f"| {f.name} | {f.use} | {f.year:g} | {_fmt(f, f.value)}{unit} | {_fmt(f, f.se)} | "
+            f"{_fmt(f, main.values[i])}{unit} | {main.z[i]:+.1f} | {_verdict(main.z[i])} | {f.se_note} |"
+        )
+    lines += [
+        "",
+        "![standardised error of every figure](disability.png)",
+        "",
+        "‰ = per 1,000 person-years. Ratios are compared on the log scale (their SE is that of the log). "
+        "Notes on the figures that miss:",
+        "",
+    ]
+    notes = {f.note for i, f in enumerate(figures) if abs(main.z[i]) > MET_Z and f.note}
+    lines += [f"- {n}" for n in sorted(notes)] or ["- none"]
+    lines += [
+        "- CLHLS 85+ severe and complete (ADL moderate and severe grades) run below the published figures in "
+        "the fitted waves: the model's death rates by level are constant ratios over age, while CLHLS's "
+        "disabled/healthy ratio falls from about 4 at 70 to 2 at 90, so at the oldest ages the model "
+        "either loses its disabled people too fast or must over-state onset.",
+        "",
+        *by_sex_lines(params, trend, fixed),
+        "",
+        "Figures used to fit vs kept for checking (each figure is used one way only):",
+        "",
+        "- fitted: "
+        + "; ".join(sorted({f.name.split(":")[0] + ": " + f.measure for f in figures if f.use == "fit"})),
+        "- fitted too: e60 by sex of the life table; the GB/T mild share by band and the 60-64 row of the "
+        "margins (assumptions); the census 2020 'cannot care for self' share (sets the census mapping, "
+        "calibration/mappings/census2020_selfcare.toml)",
+        "- kept for checking: "
+        + "; ".join(sorted({f.name.split(":")[0] + ": " + f.measure for f in figures if f.use == "check"})),
+        "- not used (not comparable with any model level, calibration/mappings/disability_measures.toml): "
+        + measure("meta_pooled").name,
+        "",
+    ]
+    return lines
+
+
+def _trend_effect(params: AbilityModelFile, trend: float, fixed: FixedInputs) -> str:
+    """What applying the trend would change: moderate-or-worse at 65+ in 2030 vs the held 2018 rates."""
+    cols = [ABILITY_LEVELS.index(x) for x in measure("clhls_adl_any").levels]
+    held = implied(params, fixed).prevalence_both(65, None)[cols].sum()
+    moved = implied(at_year(params, trend, 2030), fixed).prevalence_both(65, None)[cols].sum()
+    return (
+        f"with the trend, GB/T moderate-or-worse at 65+ (stationary) would be {100 * moved:.1f}% at 2030 "
+        f"rates instead of {100 * held:.1f}%."
+    )
+
+
+def by_sex_lines(params: AbilityModelFile, trend: float, fixed: FixedInputs) -> list[str]:
+    """Model prevalence by band and sex (the published figures by sex are at 65+ only)."""
+    data = read_data("disability_prevalence.csv")
+    men, _ = published(
+        data, survey="CLHLS", year=2018, age_band="65+", sex="M", measure="adl_impairment_any_pct"
+    )
+    women, _ = published(
+        data, survey="CLHLS", year=2018, age_band="65+", sex="F", measure="adl_impairment_any_pct"
+    )
+    imp = implied(at_year(params, trend, 2018), fixed)
+    bands = {"60-64": (60, 65), "65-74": (65, 75), "75-84": (75, 85), "85+": (85, None), "65+": (65, None)}
+    lines = [
+        "Model prevalence by band and sex at 2018 rates (%, GB/T level; published by sex only at 65+: "
+        f"CLHLS 2018 any ADL impairment men {men:.2f}%, women {women:.2f}%, not a target itself — its "
+        "F/M ratio is):",
+        "",
+        "| band | sex | " + " | ".join(ABILITY_LEVELS) + " | moderate or worse |",
+        "|---|---|" + "---|" * (len(ABILITY_LEVELS) + 1),
+    ]
+    for band, (lo, hi) in bands.items():
+        prev = imp.prevalence(lo, hi)
+        for s, sex in enumerate(SEXES):
+            row = prev[s]
+            lines.append(
+                f"| {band} | {sex} | "
+                + " | ".join(f"{100 * x:.1f}" for x in row)
+                + f" | {100 * row[2:].sum():.1f} |"
+            )
+    return lines
+
+
+def chart(figures: tuple[Figure, ...], main: Evaluated) -> Any:
+    """Standardised error of every figure (fit: dark, check: light), with the ±2 SE band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    y = np.arange(len(figures))
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(figures) + 1.2))
+    colors = ["black" if f.use == "fit" else "tab:orange" for f in figures]
+    ax.barh(y, np.clip(main.z, -8, 8), color=colors)
+    ax.axvspan(-MET_Z, MET_Z, color="#dddddd", zorder=0)
+    ax.set_yticks(y, [f.id for f in figures], fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("(model − published) / SE   (black: fitted, orange: kept for checking; clipped at ±8)")
+    ax.set_title(f"Disability figures: standardised error of `{main.name}`")
+    return fig
