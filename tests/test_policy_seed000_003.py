@@ -235,7 +235,9 @@ def test_003_payers_are_tianjin_and_the_district():
 
 @pytest.mark.parametrize("path", [ZHUMADIAN, NINGHE], ids=lambda p: p.stem)
 def test_scenario_runs_one_year_with_ledger_rows_for_every_scheme(path):
-    result = run_scenario(load_scenario(path).with_run(years=1, simulated_people=5000))
+    # 20,000 people: the rarest paid group (Ninghe's family beds for poor disabled elders, ~1 in 10,000
+    # with the market-calibrated care margins) must be in the sample for its line to appear
+    result = run_scenario(load_scenario(path).with_run(years=1, simulated_people=20000))
     led = result.ledger
     assert set(led.line_item) == set(scheme_ids(path))
     by_item = led.groupby("line_item")["amount_cny"].sum()
