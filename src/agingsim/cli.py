@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from agingsim import __version__
-from agingsim.errors import AgingsimError, ScenarioError
+from agingsim.errors import report_error
 from agingsim.scenario import load_scenario
 from agingsim.scenario.loader import default_scenario_path
 
@@ -26,6 +26,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario).with_run(seed=args.seed, years=args.years)
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
+    from agingsim.results.output import check_out_dir
+
+    check_out_dir(out)  # before the run, not after it
     if args.replications is not None:
         from agingsim.uncertainty.cli import run_replicated
 
@@ -98,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Elderly-care subsidy costing model (养老服务补贴测算模型).",
     )
     parser.add_argument("--version", action="version", version=f"agingsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of any error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and write its outputs")
@@ -155,15 +159,11 @@ def dispatch(args: argparse.Namespace) -> int:
     file, key and problem); 1 anything else; 130 interrupted (a command may set its own message)."""
     try:
         return int(args.func(args))
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except AgingsimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(getattr(args, "interrupted", "interrupted; no output written"), file=sys.stderr)
         return 130
+    except Exception as exc:  # the top-level handler: no user error shows a traceback
+        return report_error(exc, debug=getattr(args, "debug", False))
 
 
 def main(argv: list[str] | None = None) -> int:

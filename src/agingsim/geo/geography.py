@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.attributes import ABILITY_LEVELS
+from agingsim.scenario.tables import read_csv_text
 
 #: Facility types that make up the 15-minute service circle (seed 002 二(二)-2: 街道养老服务中心 and
 #: 社区养老服务站).
@@ -183,14 +184,7 @@ def _read_table(path: Path) -> _Table:
         raise ScenarioError(path, "", "file not found")
     if path.suffix.lower() in (".geojson", ".json"):
         return _read_geojson(path)
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, "", f"not a readable CSV file: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda s: s.str.strip())
+    frame = read_csv_text(path)  # a row with extra cells is an error, not a shifted column
     return _Table(path, frame, [f"row {i + 2}" for i in range(len(frame))])
 
 
@@ -199,14 +193,32 @@ def _read_geojson(path: Path) -> _Table:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, "", f"not valid GeoJSON: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "not valid GeoJSON: nested too deeply") from None
     features = data.get("features") if isinstance(data, dict) else None
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(features, list)
+    ):
         raise ScenarioError(path, "type", "must be a GeoJSON FeatureCollection with a features list")
     records: list[dict[str, str]] = []
     for i, feat in enumerate(features):
-        props = dict((feat or {}).get("properties") or {})
-        geom = (feat or {}).get("geometry") or {}
-        if geom.get("type") != "Point" or len(geom.get("coordinates") or []) < 2:
+        if not isinstance(feat, dict):
+            raise ScenarioError(path, f"features[{i}]", "must be a GeoJSON Feature object")
+        props = feat.get("properties") or {}
+        geom = feat.get("geometry") or {}
+        if not isinstance(props, dict):
+            raise ScenarioError(path, f"features[{i}].properties", "must be an object of name: value")
+        props = dict(props)
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if (
+            not isinstance(geom, dict)
+            or geom.get("type") != "Point"
+            or not isinstance(coords, list)
+            or len(coords) < 2
+            or any(isinstance(c, bool) or not isinstance(c, int | float) for c in coords[:2])
+        ):
             raise ScenarioError(
                 path, f"features[{i}].geometry", "missing coordinates: needs a Point [lon, lat]"
             )

@@ -23,6 +23,7 @@ from agingsim.scenario.provenance import (
     strip_provenance,
     value_at,
 )
+from agingsim.scenario.ranges import non_finite
 from agingsim.scenario.schema import (
     AbilityModelFile,
     BehaviourFile,
@@ -32,6 +33,7 @@ from agingsim.scenario.schema import (
     ScenarioFile,
     validate_attribute_margin,
 )
+from agingsim.scenario.tables import check_life_table
 
 if TYPE_CHECKING:
     from agingsim.geo.geography import Geography
@@ -53,16 +55,67 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+#: Largest input TOML read (bytes): the biggest bundled file is a few tens of kB.
+MAX_TOML_BYTES = 5_000_000
+#: Deepest nesting of tables and arrays an input may have (the bundled files need 5).
+MAX_TOML_DEPTH = 20
+
+
+def decode_toml_bytes(path: Path, data: bytes) -> str:
+    """UTF-8 text of a TOML file (a BOM is allowed); a GBK/GB18030 file, as saved by many Chinese
+    editors, is named as such so the user can re-save it as UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            data.decode("gb18030")
+        except UnicodeDecodeError:
+            encoding = "an unknown encoding"
+        else:
+            encoding = "GBK/GB18030 (not UTF-8)"
+        raise ScenarioError(
+            path,
+            "",
+            f"the file is in {encoding}: byte {exc.start} cannot be read as UTF-8; "
+            "save it as UTF-8 (文件须为 UTF-8 编码, 请另存为 UTF-8)",
+        ) from None
+
+
+def _nesting_depth(text: str) -> int:
+    """Upper bound of the bracket/brace nesting of TOML text (strings are not skipped: a bound)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(path, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, "", "is a folder, not a TOML file") from None
     except OSError as exc:
         raise ScenarioError(path, "", f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise ScenarioError(path, "", f"file is larger than {MAX_TOML_BYTES:,} bytes; not an input file")
+    text = decode_toml_bytes(path, data)
+    if _nesting_depth(text) > MAX_TOML_DEPTH:
+        raise ScenarioError(path, "", f"tables or arrays are nested more than {MAX_TOML_DEPTH} deep")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            path, "", f"tables or arrays are nested more than {MAX_TOML_DEPTH} deep"
+        ) from None
 
 
 def _loc_to_key(loc: tuple[Any, ...]) -> str:
@@ -75,11 +128,23 @@ def _loc_to_key(loc: tuple[Any, ...]) -> str:
     return key
 
 
+def _non_finite_errors(data: Any, path: Path, prefix: str) -> list[ScenarioError]:
+    """Every NaN or infinite number of the data, whatever its field: TOML allows ``nan`` and
+    ``inf``, and no input of the model means either."""
+    return [
+        ScenarioError(
+            path, f"{prefix}.{key}" if prefix and key else prefix or key, f"{x!r} is not a finite number"
+        )
+        for key, x in non_finite(data)
+    ]
+
+
 def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
+    errors = _non_finite_errors(data, path, prefix)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        errors = []
+        seen = {e.key for e in errors}
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if p not in ("function-after",))
             key = _loc_to_key(loc)
@@ -94,8 +159,12 @@ def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
                 and not isinstance(err["input"], dict | list)
             ):
                 msg = f"{msg} (got {err['input']!r})"
-            errors.append(ScenarioError(path, key, msg))
+            if not any(k == key or k.startswith((f"{key}.", f"{key}[")) for k in seen):
+                errors.append(ScenarioError(path, key, msg))
         raise ScenarioErrors(errors) from None
+    if errors:
+        raise ScenarioErrors(errors)
+    return parsed
 
 
 def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]:
@@ -141,22 +210,7 @@ class LifeTable:
 def load_life_table(path: Path, period: str, key: str, referrer: Path) -> LifeTable:
     if not path.is_file():
         raise ScenarioError(referrer, key, f"life table file not found: {path}")
-    table = pd.read_csv(path, dtype={"age": str})
-    if period not in table.columns:
-        periods = [c for c in table.columns if c not in ("sex", "age", "source")]
-        raise ScenarioError(referrer, "mortality.period", f"'{period}' not in {path.name}: {periods}")
-    if "source" not in table.columns or table["source"].isna().any():
-        raise ScenarioError(path, "source", "every row needs a source")
-    rates = pd.DataFrame(
-        {
-            "sex": table["sex"],
-            "age_lower": table["age"].str.rstrip("+").astype(int),
-            "mx": table[period].astype(float),
-        }
-    )
-    rates = rates[rates["sex"].isin(["M", "F"])].reset_index(drop=True)
-    if (rates["mx"] <= 0).any():
-        raise ScenarioError(path, period, "death rates must be positive")
+    rates = check_life_table(path, period, referrer)
     return LifeTable(path=path, period=period, rates=rates)
 
 

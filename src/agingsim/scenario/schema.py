@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from agingsim.population.attributes import (
     ABILITY_LEVELS,
@@ -18,16 +18,44 @@ from agingsim.population.attributes import (
     CATEGORICAL_ATTRIBUTES,
     categories_of,
 )
+from agingsim.scenario.ranges import (
+    HOURS_PER_MONTH,
+    MAX_BEDS,
+    MAX_BUDGET_CNY,
+    MAX_COEFFICIENT,
+    MAX_ENTRANTS,
+    MAX_FACILITIES,
+    MAX_FLOOR_M2,
+    MAX_INTENSITY,
+    MAX_MONTHLY_CNY,
+    MAX_PEOPLE,
+    MAX_RATIO,
+    MAX_SERVINGS,
+    MAX_UNIT_CNY,
+    Bounded,
+    Range,
+)
 
 #: Published shares are often rounded: sums within this of 1 are accepted and renormalised.
 SHARE_TOLERANCE = 0.005
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+Probability = Range(0.0, 1.0, "(a share)")
+People = Range(0, MAX_PEOPLE, "people")
+Money = Range(0, MAX_UNIT_CNY, "CNY")
+Coefficient = Range(-MAX_COEFFICIENT, MAX_COEFFICIENT, "(utility)")
+Ratio = Range(0, MAX_RATIO, "(ratio)", gt=True)
+Hours = Range(0, HOURS_PER_MONTH, "hours a month")
+#: Free-form parameters (a number, a table by level, dated tables) whose numbers are bounded.
+Share = Bounded(0.0, 1.0, "(a share)")
+MonthlyAmount = Bounded(0, MAX_MONTHLY_CNY, "CNY per person per month")
+UnitAmount = Bounded(0, MAX_UNIT_CNY, "CNY per unit")
+BudgetCap = Bounded(0, MAX_BUDGET_CNY, "CNY per year")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    """Base of every input file's shape: unknown keys and non-finite numbers (nan, inf) are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
 
 def check_unique(ids: list, what: str) -> None:
@@ -104,7 +132,7 @@ class Entry(Strict):
     """People turning 60 each year (the open population's inflow)."""
 
     base_year: int = Field(ge=1990, le=2100)
-    entrants_per_year: NonNegative
+    entrants_per_year: Range(0, MAX_ENTRANTS, "people a year")
     annual_growth: float = Field(ge=-0.5, le=0.5)
     male_share: Probability
 
@@ -120,9 +148,20 @@ class RegionFile(Strict):
         pattern=r"^(county|city)$",
         description="what the sub-units below are: counties/districts (default) or a province's cities",
     )
-    pop_60plus: Annotated[float, Field(gt=0)]
+    pop_60plus: Range(0, MAX_PEOPLE, "people", gt=True)
     entry: Entry
     counties: list[County] = Field(min_length=1)
+
+    @field_validator("entry")
+    @classmethod
+    def _entrants_below_stock(cls, entry: Entry, info: ValidationInfo) -> Entry:
+        pop = info.data.get("pop_60plus")
+        if pop is not None and entry.entrants_per_year > pop:
+            raise ValueError(
+                f"entrants_per_year ({entry.entrants_per_year:,.0f}) exceeds pop_60plus "
+                f"({pop:,.0f}): more people cannot turn 60 in a year than are over 60"
+            )
+        return entry
 
     @field_validator("counties")
     @classmethod
@@ -139,8 +178,8 @@ class AgeSexRow(Strict):
     """People by age (a single year ``"67"``, a band ``"60-64"`` or open ``"100+"``) and sex."""
 
     age: str = Field(pattern=r"^\d{2,3}(-\d{2,3}|\+)?$")
-    M: NonNegative
-    F: NonNegative
+    M: People
+    F: People
 
 
 class AttributeMargin(Strict):
@@ -167,6 +206,22 @@ class MarginsFile(Strict):
         if any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError("age band edges must increase")
         return v
+
+    @field_validator("age_sex")
+    @classmethod
+    def _ages_do_not_overlap(cls, rows: list[AgeSexRow]) -> list[AgeSexRow]:
+        spans = []
+        for row in rows:
+            lo, _, hi = row.age.rstrip("+").partition("-")
+            end = float("inf") if row.age.endswith("+") else int(hi or lo)
+            if end < int(lo):
+                raise ValueError(f"age '{row.age}': the band ends before it starts")
+            spans.append((int(lo), end, row.age))
+        spans.sort()
+        for (_, end_a, a), (lo_b, _, b) in itertools.pairwise(spans):
+            if lo_b <= end_a:
+                raise ValueError(f"age rows '{a}' and '{b}' overlap: each age must be in one row")
+        return rows
 
     @field_validator("attributes")
     @classmethod
@@ -267,9 +322,9 @@ class Transition(Strict):
 
     from_: str = Field(alias="from")
     to: str
-    rate_60: NonNegative
+    rate_60: Range(0, MAX_INTENSITY, "per person-year")
     age_slope: float = Field(ge=-0.5, le=0.5)
-    female_rr: Annotated[float, Field(gt=0)] = 1.0
+    female_rr: Ratio = 1.0
 
     @model_validator(mode="after")
     def _levels(self) -> Transition:
@@ -284,7 +339,7 @@ class Transition(Strict):
 class Mortality(Strict):
     life_table: str = Field(description="CSV of central death rates m(x) by sex and 5-year age")
     period: str
-    hazard_ratio: dict[str, Annotated[float, Field(gt=0)]]
+    hazard_ratio: dict[str, Ratio]
 
     @field_validator("hazard_ratio")
     @classmethod
@@ -338,7 +393,7 @@ class BenefitGroup(Strict):
     id: str = Field(min_length=1)
     clause: str = ""
     when: str = Field(min_length=1)
-    amount: Any = None
+    amount: MonthlyAmount = None
 
 
 #: Care settings a voucher or purchased service can pay for (CARE_SETTINGS without family care).
@@ -360,18 +415,18 @@ class PersonScheme(Strict):
     active: Any = True
     #: "entitled": paid to everyone eligible (cash allowances); "delivered": paid on services delivered
     payment: Literal["entitled", "delivered"] = "entitled"
-    delivery_rate: Any = 1.0
+    delivery_rate: Share = 1.0
     #: Care settings the benefit pays for (a voucher or purchased service): with a behaviour model it
     #: lowers the net price of these settings in the care choice and is paid only for people using
     #: them, on the service actually delivered (home services within carer capacity).
     uses: list[ServiceSetting] = Field(default_factory=list)
-    amount: Any = None
+    amount: MonthlyAmount = None
     groups: list[BenefitGroup] = Field(default_factory=list)
-    payers: Any
-    lottery_share: Any = 0.0
+    payers: Share
+    lottery_share: Share = 0.0
     #: CNY per year each payer level may spend on this line (county: each county's own budget);
     #: when it runs out eligible people wait until the next year. Dated like any parameter.
-    budget_cap: Any = None
+    budget_cap: BudgetCap = None
 
 
 FacilityType = Literal[
@@ -396,11 +451,11 @@ class FacilityPlan(Strict):
     clause: str = ""
     operator: Literal["public", "private", "public_built_private_run"] = "private"
     county: str | None = None
-    opens: dict[str, Annotated[float, Field(ge=0)]]
-    beds: NonNegative = 0.0
-    floor_m2: NonNegative = 0.0
-    carers: NonNegative = 0.0
-    servings_per_day: Any = 0.0
+    opens: dict[str, Range(0, MAX_FACILITIES, "facilities")]
+    beds: Range(0, MAX_BEDS, "beds") = 0.0
+    floor_m2: Range(0, MAX_FLOOR_M2, "m²") = 0.0
+    carers: Range(0, MAX_FACILITIES, "carers") = 0.0
+    servings_per_day: Bounded(0, MAX_SERVINGS, "servings a day") = 0.0
     #: With a behaviour model: privately run residential beds of this plan also open (or close) as
     #: operators respond to occupancy, prices and this plan's construction and operating subsidies.
     responsive: bool = False
@@ -416,8 +471,8 @@ class FacilityPlan(Strict):
 
 
 class MealTier(Strict):
-    min_servings: Annotated[float, Field(ge=0)]
-    amount: NonNegative
+    min_servings: Range(0, MAX_SERVINGS, "servings a day")
+    amount: Money
 
 
 class FacilityScheme(Strict):
@@ -435,14 +490,14 @@ class FacilityScheme(Strict):
     clause: str = ""
     applies_to: list[str] = Field(min_length=1)
     basis: FacilityBasis
-    amount: Any = None
+    amount: UnitAmount = None
     tiers: list[MealTier] = Field(default_factory=list)
     instalments: list[Probability] = Field(default_factory=lambda: [1.0])
     paid: Literal["same_year", "following_year"] = "same_year"
     payment_month: int = Field(12, ge=1, le=12)
     active: Any = True
-    payers: Any
-    lottery_share: Any = 0.0
+    payers: Share
+    lottery_share: Share = 0.0
 
     @field_validator("instalments")
     @classmethod
@@ -469,7 +524,7 @@ class LotteryFunds(Strict):
     """Welfare-lottery public-welfare funds (福彩公益金) for social welfare retained by each level per
     year, and the minimum share to spend on elderly services (seeds 000 二(一)8, 001 二(三)9)."""
 
-    retained: dict[str, NonNegative]
+    retained: dict[str, Range(0, MAX_BUDGET_CNY, "CNY per year")]
     min_share: Probability = 0.55
     min_share_province: Probability = 0.70
 
@@ -501,9 +556,11 @@ ScenarioFile.model_rebuild()
 # --------------------------------------------------------------------------- behaviour
 
 
-ByLevel = dict[Literal["intact", "mild", "moderate", "severe", "complete"], NonNegative]
+ByLevel = dict[
+    Literal["intact", "mild", "moderate", "severe", "complete"], Range(0, MAX_MONTHLY_CNY, "CNY a month")
+]
 EconStatus = Literal["tekun_centralised", "tekun_dispersed", "dibao", "near_dibao", "ordinary"]
-ByLevelSigned = dict[Literal["intact", "mild", "moderate", "severe", "complete"], float]
+ByLevelSigned = dict[Literal["intact", "mild", "moderate", "severe", "complete"], Coefficient]
 CareSetting = Literal["family_care", "home_services", "family_bed", "day_care", "institution"]
 
 
@@ -520,8 +577,8 @@ class Prices(Strict):
     institution_public: ByLevel
     institution_private: ByLevel
     family_bed: ByLevel
-    day_care: NonNegative
-    home_service_hour: NonNegative
+    day_care: Range(0, MAX_MONTHLY_CNY, "CNY a month")
+    home_service_hour: Range(0, MAX_MONTHLY_CNY, "CNY an hour")
 
     @field_validator("institution_public", "institution_private", "family_bed")
     @classmethod
@@ -532,8 +589,8 @@ class Prices(Strict):
 class Needs(Strict):
     """Hours of personal care a month by ability level (home services and family beds deliver them)."""
 
-    hours_per_month: ByLevel
-    family_bed_hours_factor: Annotated[float, Field(gt=0)] = 1.0
+    hours_per_month: dict[Literal["intact", "mild", "moderate", "severe", "complete"], Hours]
+    family_bed_hours_factor: Range(0, 10, "(factor)", gt=True) = 1.0
 
     @field_validator("hours_per_month")
     @classmethod
@@ -548,14 +605,14 @@ class ChoiceModel(Strict):
     #: months (staggered by person id), so settings respond to prices with a realistic lag.
     review_every_months: int = Field(ge=1, le=120)
     asc: dict[CareSetting, ByLevelSigned]
-    family: dict[Literal["with_family", "empty_nest", "left_behind", "alone"], dict[CareSetting, float]] = (
-        Field(default_factory=dict)
-    )
-    price_per_1000: dict[EconStatus, float]
-    wait_per_month: float = 0.0
-    shortage: float = 0.0
-    distance_per_km: float = 0.0
-    stay: float = 0.0
+    family: dict[
+        Literal["with_family", "empty_nest", "left_behind", "alone"], dict[CareSetting, Coefficient]
+    ] = Field(default_factory=dict)
+    price_per_1000: dict[EconStatus, Coefficient]
+    wait_per_month: Coefficient = 0.0
+    shortage: Coefficient = 0.0
+    distance_per_km: Coefficient = 0.0
+    stay: Coefficient = 0.0
 
     @field_validator("asc")
     @classmethod
@@ -570,10 +627,10 @@ class ChoiceModel(Strict):
 class SupplyStart(Strict):
     """Capacity at the start, per 1,000 people 60+ (applied to every county)."""
 
-    institution_beds_per_1000: NonNegative
+    institution_beds_per_1000: Range(0, 1000, "beds per 1,000 people 60+")
     public_bed_share: Probability
     nursing_bed_share: Probability
-    day_care_places_per_1000: NonNegative
+    day_care_places_per_1000: Range(0, 1000, "places per 1,000 people 60+")
     #: Carers on hand at the start, as a share of the home-care hours then needed.
     initial_delivered_share: Probability
 
@@ -581,18 +638,18 @@ class SupplyStart(Strict):
 class Investment(Strict):
     """How private operators of beds respond to profit, subsidies included (yearly decision)."""
 
-    capital_cost_per_bed: Annotated[float, Field(gt=0)]
-    fixed_cost_per_bed_month: NonNegative
-    variable_cost_per_resident_month: NonNegative
-    payback_years: Annotated[float, Field(gt=0)]
+    capital_cost_per_bed: Range(0, MAX_UNIT_CNY, "CNY per bed", gt=True)
+    fixed_cost_per_bed_month: Range(0, MAX_MONTHLY_CNY, "CNY per bed-month")
+    variable_cost_per_resident_month: Range(0, MAX_MONTHLY_CNY, "CNY per resident-month")
+    payback_years: Range(0, 100, "years", gt=True)
     max_growth: Probability
-    sensitivity: NonNegative
+    sensitivity: Range(0, MAX_COEFFICIENT, "(response)")
     closure_occupancy: Probability
     closure_rate: Probability
 
 
 class Carers(Strict):
-    hours_per_carer_month: Annotated[float, Field(gt=0)]
+    hours_per_carer_month: Range(0, HOURS_PER_MONTH, "hours a month", gt=True)
     hiring_share: Probability
     attrition_per_month: Probability
 
