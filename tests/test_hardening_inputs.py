@@ -306,3 +306,10 @@ def test_killed_runs_temporary_folders_are_cleaned(world, capsys):
     assert not stale.exists()
     assert live.exists()
     assert not output_mod.is_orphan(live)
+
+
+def test_run_size_is_bounded_before_allocation(world, capsys):
+    """Entrants growing 50% a year for 60 years would allocate without end: refused up front."""
+    world("tiny_region.toml", "annual_growth = 0.02", "annual_growth = 0.5")
+    world("tiny.toml", "years = 3", "years = 60")
+    assert_input_error(capsys, world, world.scenario, "run.simulated_people:", "would simulate")

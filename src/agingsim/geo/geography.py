@@ -591,17 +591,19 @@ def load_geography(path: str | Path, counties: tuple[str, ...] | None = None) ->
 
         region, _ = load_labelled(resolve_input(spec.region, "regions", path, "region"), RegionFile)
         counties = tuple(c.id for c in region.counties)
+    from agingsim.scenario.loader import confine
+
     base = path.parent
-    comm_path = base / spec.communities
+    comm_path = confine(base / spec.communities, path, "communities")
     communities, proj = read_communities(comm_path, counties)
     files = [path, comm_path]
     facilities, candidates = _empty_facilities(), _empty_candidates()
     if spec.facilities:
-        files.append(base / spec.facilities)
-        facilities = read_facilities(base / spec.facilities, proj, communities, counties)
+        files.append(confine(base / spec.facilities, path, "facilities"))
+        facilities = read_facilities(files[-1], proj, communities, counties)
     if spec.candidates:
-        files.append(base / spec.candidates)
-        candidates = read_candidates(base / spec.candidates, proj, spec.costs, counties)
+        files.append(confine(base / spec.candidates, path, "candidates"))
+        candidates = read_candidates(files[-1], proj, spec.costs, counties)
     if counties is None:
         counties = tuple(dict.fromkeys(communities["county"]))
     return Geography(
@@ -630,9 +632,11 @@ def load_scenario_geography(ref: Any, scenario_path: Path, region: Any) -> tuple
     """
     name = ref.communities
     if name.endswith(".toml") or "/" in name:
-        path = (scenario_path.parent / name).resolve()
+        from agingsim.scenario.loader import confine
+
+        path = confine(scenario_path.parent / name, scenario_path, "geography.communities")
         if not path.is_file():
-            raise ScenarioError(scenario_path, "geography.communities", f"file not found: {path}")
+            raise ScenarioError(scenario_path, "geography.communities", f"file not found: {name}")
     else:
         path = geography_folder() / f"{name}.toml"
         if not path.is_file():

@@ -6,9 +6,14 @@ runs, so a wrong file never leaves partial output behind.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import os
 import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,7 +28,7 @@ from agingsim.scenario.provenance import (
     strip_provenance,
     value_at,
 )
-from agingsim.scenario.ranges import non_finite
+from agingsim.scenario.ranges import MAX_SIMULATED, non_finite, simulated_total
 from agingsim.scenario.schema import (
     AbilityModelFile,
     BehaviourFile,
@@ -51,8 +56,59 @@ def default_scenario_path() -> Path:
     return project_root() / "scenarios" / "default.toml"
 
 
+#: Parsed contents read in place of files (see :func:`overlaid`), by resolved path.
+_OVERLAY: ContextVar[dict[Path, dict[str, Any]] | None] = ContextVar("agingsim_overlay", default=None)
+
+
+@contextmanager
+def overlaid(files: Mapping[str | Path, dict[str, Any]]) -> Iterator[None]:
+    """Within the block, the loader reads these parsed contents in place of the files at these
+    paths: a sweep point's or a lever's changed scenario, region, margins ... are validated by the
+    same loader while their relative references still resolve from the originals' folders, and
+    nothing is written beside the inputs."""
+    current = dict(_OVERLAY.get() or {})
+    token = _OVERLAY.set(current | {Path(p).resolve(): d for p, d in files.items()})
+    try:
+        yield
+    finally:
+        _OVERLAY.reset(token)
+
+
+def _overlay(path: Path) -> dict[str, Any] | None:
+    files = _OVERLAY.get()
+    return files.get(Path(path).resolve()) if files else None
+
+
 def file_sha256(path: Path) -> str:
+    data = _overlay(path)
+    if data is not None:  # the changed contents, canonically serialised
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def data_roots() -> tuple[Path, ...]:
+    """Folders any scenario may read from: the project's calibration/ and scenarios/."""
+    root = project_root()
+    return tuple((root / d).resolve() for d in ("calibration", "scenarios"))
+
+
+def confine(path: str | Path, referrer: Path, key: str) -> Path:
+    """The resolved ``path`` a file names at ``key``, if it lies in the project's data folders or in
+    the referring file's own folder (symlinks are resolved first, so one pointing out is refused).
+
+    An uploaded scenario can thus never make the server read, or echo in an error, a file of its
+    own choosing; the message names only what the user wrote."""
+    resolved = Path(path).resolve()
+    allowed = (*data_roots(), Path(referrer).resolve().parent)
+    if not any(resolved.is_relative_to(root) for root in allowed):
+        raise ScenarioError(
+            referrer,
+            key,
+            "names a file outside the project's data folders (calibration/, scenarios/) and this "
+            "file's own folder; copy the file beside it and name it by its file name",
+        )
+    return resolved
 
 
 #: Largest input TOML read (bytes): the biggest bundled file is a few tens of kB.
@@ -94,6 +150,9 @@ def _nesting_depth(text: str) -> int:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    data = _overlay(path)
+    if data is not None:
+        return copy.deepcopy(data)
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_TOML_BYTES + 1)
@@ -167,6 +226,18 @@ def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
     return parsed
 
 
+#: How a file of each shape is named in messages.
+FILE_KINDS = {
+    "ScenarioFile": "a scenario",
+    "RegionFile": "a region",
+    "MarginsFile": "a margins",
+    "AbilityModelFile": "an ability-model",
+    "BehaviourFile": "a behaviour-model",
+    "GeographyFile": "a geography",
+    "SweepFile": "a sweep",
+}
+
+
 def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]:
     """Read a TOML file, check every figure's provenance, validate it against ``model``."""
     parsed, labels, _ = load_labelled_plain(path, model)
@@ -176,6 +247,13 @@ def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]
 def load_labelled_plain(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance], Any]:
     """As :func:`load_labelled`, also returning the plain data (labels stripped)."""
     raw = read_toml(path)
+    known = {f.alias or name for name, f in model.model_fields.items()} | set(model.model_fields)
+    if raw and not known & set(raw):
+        # not this kind of file at all (a wrong path): say so without listing what it contains
+        what = FILE_KINDS.get(model.__name__, "input")
+        raise ScenarioError(
+            path, "", f"is not {what} file: it has none of the keys {', '.join(sorted(known))}"
+        )
     plain, labels, missing = strip_provenance(raw)
     errors = strict_provenance_errors(path, missing)
     try:
@@ -256,19 +334,53 @@ class Scenario:
             return self
         data = self.file.run.model_dump() | given
         run = _validate(RunSettings, data, self.path, prefix="run")
-        return replace(self, file=self.file.model_copy(update={"run": run}))
+        changed = replace(self, file=self.file.model_copy(update={"run": run}))
+        check_run_size(changed)
+        return changed
+
+
+def check_run_size(scenario: Scenario) -> None:
+    """Refuse a run that would create more simulated people than fit in memory (start plus
+    entrants over the horizon), before anything is allocated."""
+    run, region = scenario.run, scenario.region
+    total = simulated_total(
+        run.simulated_people,
+        region.pop_60plus,
+        region.entry.entrants_per_year,
+        region.entry.annual_growth,
+        region.entry.base_year,
+        run.start_year,
+        run.years,
+    )
+    if total > MAX_SIMULATED:
+        raise ScenarioError(
+            scenario.path,
+            "run.simulated_people",
+            f"the run would simulate {total:,.0f} people (start plus entrants over {run.years} years "
+            f"at {region.entry.annual_growth:+.0%} a year); at most {MAX_SIMULATED:,}: simulate fewer "
+            "people or a shorter horizon",
+        )
 
 
 def resolve_input(name: str, kind: str, scenario_path: Path, key: str) -> Path:
     """The input file a scenario names at ``key``: a path relative to the scenario (``*.toml``) or a
     bare name in ``calibration/<kind>/``; a missing file is a ScenarioError naming the key."""
     if name.endswith(".toml"):
-        path = (scenario_path.parent / name).resolve()
+        path = confine(scenario_path.parent / name, scenario_path, key)
         if not path.is_file():
-            raise ScenarioError(scenario_path, key, f"file not found: {path}")
+            raise ScenarioError(scenario_path, key, f"file not found: {name}")
         return path
     folder = project_root() / "calibration" / kind
     path = folder / f"{name}.toml"
+    if (
+        "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or not path.resolve().is_relative_to(folder.resolve())
+    ):
+        raise ScenarioError(
+            scenario_path, key, f"'{name}' is not a name in calibration/{kind}/ (or a path ending .toml)"
+        )
     if not path.is_file():
         known = sorted(p.stem for p in folder.glob("*.toml"))
         raise ScenarioError(
@@ -334,7 +446,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     if problems:
         raise ScenarioErrors(problems)
     ability, ability_labels, ability_plain = load_labelled_plain(ability_path, AbilityModelFile)
-    table_path = (ability_path.parent / ability.mortality.life_table).resolve()
+    table_path = confine(
+        ability_path.parent / ability.mortality.life_table, ability_path, "mortality.life_table"
+    )
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
 
     if file.policy is not None:
@@ -381,7 +495,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     inputs.update({display_path(p): file_sha256(p) for p, _, _ in behaviour_labelled})
     if geography is not None:  # after the population files: inputs_population_key takes [1:5]
         inputs.update({display_path(p): file_sha256(p) for p in geography.files})
-    return Scenario(
+    scenario = Scenario(
         path=scenario_path,
         file=file,
         region=region,
@@ -394,3 +508,5 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         geography=geography,
         behaviour=behaviour,
     )
+    check_run_size(scenario)
+    return scenario

@@ -121,3 +121,24 @@ MAX_FACILITIES = 1e6
 MAX_BEDS = 1e7
 MAX_FLOOR_M2 = 1e9
 MAX_SERVINGS = 1e8
+#: Simulated people a run may hold in all (at the start plus every entrant): the largest
+#: ``run.simulated_people``. Above it a run would exhaust memory long before it finished.
+MAX_SIMULATED = 50_000_000
+
+
+def simulated_total(
+    simulated_people: int,
+    pop_60plus: float,
+    entrants_per_year: float,
+    annual_growth: float,
+    base_year: int,
+    start_year: int,
+    years: int,
+) -> float:
+    """Simulated people a run creates: the start population plus every year's entrants (as
+    :class:`agingsim.model.EntryPlan` counts them)."""
+    scale = simulated_people / pop_60plus
+    entrants = sum(
+        entrants_per_year * (1.0 + annual_growth) ** (start_year + y - base_year) for y in range(years)
+    )
+    return simulated_people + entrants * scale

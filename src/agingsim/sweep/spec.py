@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.loader import _validate, read_toml
+from agingsim.scenario.loader import _validate, confine, read_toml
 from agingsim.sweep.overrides import KeyPath, parse_key
 
 Design = Literal["grid", "list", "lhs", "sobol", "morris", "saltelli"]
@@ -256,7 +256,7 @@ def load_sweep(path: str | Path) -> Sweep:
             err("axes", f"design 'list' needs axes of equal length; got {lengths}")
     if errors:
         raise ScenarioErrors(errors)
-    scenario_path = (path.parent / meta.scenario).resolve()
+    scenario_path = confine(path.parent / meta.scenario, path, "sweep.scenario")
     if not scenario_path.is_file():
-        raise ScenarioError(path, "sweep.scenario", f"file not found: {scenario_path}")
+        raise ScenarioError(path, "sweep.scenario", f"file not found: {meta.scenario}")
     return Sweep(path, meta, scenario_path, fixed, axes)
