@@ -43,6 +43,9 @@ from agingsim.scenario.schema import RESIDENTIAL_TYPES, BehaviourFile
 from agingsim.schemes.facility import CONSTRUCTION_BASES, CompiledFacilityScheme, Plan, basis_units
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.services.admission import AdmissionOffice, admit, new_environment
+from agingsim.services.lifetime import weak_agent_ids
+
+weak_agent_ids()  # mesa would keep every run's model (and its people) alive
 
 MONTHS = 12
 #: Street centres (≥ 30 beds, seed 002 三(二)) and institutions hold residential beds; community
