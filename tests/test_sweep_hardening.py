@@ -252,3 +252,40 @@ def test_query_cannot_read_files_outside_the_store(store_with_runs):
         query(store_with_runs, f"SELECT * FROM read_csv('{ROOT / 'pyproject.toml'}')")
     frame = query(store_with_runs, "SELECT count(*) AS n FROM runs")
     assert isinstance(frame, pd.DataFrame) and frame["n"][0] > 0
+
+
+def test_a_lost_dask_scheduler_says_how_to_resume(world, tmp_path_factory):
+    """A killed Dask scheduler gave a traceback; now a clear message naming the resume command."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    code = (
+        "import time\nfrom distributed import LocalCluster\n"
+        f"c = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, scheduler_port={port}, "
+        "dashboard_address=None, host='127.0.0.1')\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n"
+    )
+    cluster = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        address = cluster.stdout.readline().strip()
+        assert address.startswith("tcp://")
+        store = tmp_path_factory.mktemp("store")
+
+        def kill_scheduler(spec):
+            cluster.send_signal(signal.SIGKILL)
+
+        with pytest.raises(AgingsimError, match="lost the Dask scheduler") as info:
+            run_sweep(
+                world(replications=8),
+                store=store,
+                scheduler=address,
+                progress=False,
+                on_result=kill_scheduler,
+            )
+        assert "resume with agingsim sweep" in str(info.value)
+        assert len(Store(store, "s").finished()) >= 1  # what finished is kept for the resume
+    finally:
+        cluster.kill()
+        cluster.wait()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import multiprocessing
 import os
 import sys
@@ -180,6 +181,10 @@ def _dask(tasks: list[Task], address: str | Any, resume: str = "") -> Iterator[O
     except (OSError, TimeoutError, ValueError) as exc:
         raise AgingsimError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     lost = (CommClosedError, OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError)
+    quiet = _NoTracebacks()  # the client logs its failed reconnects with tracebacks; we say what happened
+    handlers = [*logging.getLogger("distributed").handlers, *logging.getLogger().handlers]
+    for handler in handlers:
+        handler.addFilter(quiet)
     try:
         futures = {client.submit(execute, task, pure=False): task for task in tasks}
         for future in dask_completed(list(futures), loop=client.loop):
@@ -205,6 +210,16 @@ def _dask(tasks: list[Task], address: str | Any, resume: str = "") -> Iterator[O
         if client is not address:
             with contextlib.suppress(Exception):
                 client.close(timeout=5)
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+class _NoTracebacks(logging.Filter):
+    """Keep a log record's message, drop its traceback (a user error never shows one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
 
 
 @dataclass
