@@ -313,3 +313,19 @@ def test_run_size_is_bounded_before_allocation(world, capsys):
     world("tiny_region.toml", "annual_growth = 0.02", "annual_growth = 0.5")
     world("tiny.toml", "years = 3", "years = 60")
     assert_input_error(capsys, world, world.scenario, "run.simulated_people:", "would simulate")
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--replication", "-1"], "--replication"),  # was an internal ValueError
+        (["--replications", "0"], "--replications"),
+        (["--replications", "2", "--workers", "0"], "--workers"),
+    ],
+)
+def test_bad_command_line_numbers_exit_2(world, capsys, args, flag):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(world.scenario), "--out", str(world.dir / "o"), *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: must be at least" in err and "Traceback" not in err

@@ -15,6 +15,21 @@ from agingsim.scenario import load_scenario
 from agingsim.scenario.loader import default_scenario_path
 
 
+def at_least(lo: int):
+    """An argparse type: a whole number of at least ``lo`` (an error is exit 2 with the flag named)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo} (got {value})")
+        return value
+
+    return parse
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -114,10 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output folder (default: out/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--years", type=int, help="override the horizon in years")
-    run.add_argument("--replication", type=int, default=0, help="replication index (spawned seed stream)")
+    run.add_argument(
+        "--replication", type=at_least(0), default=0, help="replication index (spawned seed stream)"
+    )
     run.add_argument(
         "--replications",
-        type=int,
+        type=at_least(1),
         metavar="N",
         help="run replications 0..N-1 and write intervals.csv (p05/p50/p95) beside replication 0's tables",
     )
@@ -127,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="with --replications: hold every figure at its value (Monte Carlo noise only)",
     )
-    run.add_argument("--workers", type=int, default=1, help="with --replications: local worker processes")
+    run.add_argument(
+        "--workers", type=at_least(1), default=1, help="with --replications: local worker processes"
+    )
     run.set_defaults(func=cmd_run)
 
     cmp_ = sub.add_parser("compare", help="run two scenarios on the same synthetic people and diff them")
