@@ -329,3 +329,16 @@ def test_bad_command_line_numbers_exit_2(world, capsys, args, flag):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {flag}: must be at least" in err and "Traceback" not in err
+
+
+def test_non_finite_spread_of_a_figure_is_an_error(world, capsys):
+    """`log_sd = nan` passed the `spread <= 0` check and made every drawn figure NaN."""
+    path = world(
+        "ability.toml", "mild = { value = 1.5, log_sd = 0.25 }", "mild = { value = 1.5, log_sd = nan }"
+    )
+    assert_input_error(capsys, world, path, "mortality.hazard_ratio.mild.log_sd:", "not a finite number")
+
+
+def test_margin_age_bands_are_ages(world, capsys):
+    path = world("tiny_margins.toml", "age_bands = [60, 70, 80]", "age_bands = [60, 70, 1000000]")
+    assert_input_error(capsys, world, path, "age_bands:", "at most 120")

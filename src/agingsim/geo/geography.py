@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.attributes import ABILITY_LEVELS
+from agingsim.scenario.ranges import MAX_FLOOR_M2, MAX_UNIT_CNY, Range
 from agingsim.scenario.tables import read_csv_text
 
 #: Facility types that make up the 15-minute service circle (seed 002 二(二)-2: 街道养老服务中心 and
@@ -73,8 +74,8 @@ class CostRule(_Strict):
     ``quantity`` (beds or m²) unless the candidate row gives its own beds / floor_m2 / cost_cny."""
 
     per: Literal["bed", "m2", "facility"]
-    amount: NonNegative
-    quantity: NonNegative = 1.0
+    amount: Range(0, MAX_UNIT_CNY, "CNY per unit")
+    quantity: Range(0, MAX_FLOOR_M2, "beds or m²") = 1.0
 
 
 class SpaceStandardsFile(_Strict):

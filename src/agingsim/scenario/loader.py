@@ -254,6 +254,12 @@ def load_labelled_plain(path: Path, model: type[M]) -> tuple[M, dict[str, Proven
         raise ScenarioError(
             path, "", f"is not {what} file: it has none of the keys {', '.join(sorted(known))}"
         )
+    non_finite_errors = [  # labels' spreads (sd, log_sd) too; a figure is named by its key
+        ScenarioError(path, e.key.removesuffix(".value"), e.problem)
+        for e in _non_finite_errors(raw, path, "")
+    ]
+    if non_finite_errors:
+        raise ScenarioErrors(non_finite_errors)
     plain, labels, missing = strip_provenance(raw)
     errors = strict_provenance_errors(path, missing)
     try:

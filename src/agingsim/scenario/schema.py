@@ -205,6 +205,8 @@ class MarginsFile(Strict):
             raise ValueError("the first age band must start at 60")
         if any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError("age band edges must increase")
+        if v[-1] > 120:
+            raise ValueError(f"age band edges must be ages, at most 120 (got {v[-1]})")
         return v
 
     @field_validator("age_sex")
