@@ -342,3 +342,19 @@ def test_non_finite_spread_of_a_figure_is_an_error(world, capsys):
 def test_margin_age_bands_are_ages(world, capsys):
     path = world("tiny_margins.toml", "age_bands = [60, 70, 80]", "age_bands = [60, 70, 1000000]")
     assert_input_error(capsys, world, path, "age_bands:", "at most 120")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ('[scenario]\nname = "驻马店"\n'.encode("gb18030"), "GBK/GB18030"),
+        (("x = " + "[" * 3000 + "]" * 3000).encode(), "nested more than"),
+    ],
+)
+def test_uploaded_scenario_text_is_checked_like_a_file(data, problem):
+    """An upload (the app's parse_scenario_text) gets the same encoding and nesting checks."""
+    from agingsim.errors import ScenarioError
+    from agingsim.scenario.variant import parse_scenario_text
+
+    with pytest.raises(ScenarioError, match=problem):
+        parse_scenario_text(data, "upload.toml")

@@ -150,9 +150,9 @@ def _nesting_depth(text: str) -> int:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    data = _overlay(path)
-    if data is not None:
-        return copy.deepcopy(data)
+    changed = _overlay(path)
+    if changed is not None:
+        return copy.deepcopy(changed)
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_TOML_BYTES + 1)
@@ -164,7 +164,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(path, "", f"cannot be read: {exc.strerror}") from None
     if len(data) > MAX_TOML_BYTES:
         raise ScenarioError(path, "", f"file is larger than {MAX_TOML_BYTES:,} bytes; not an input file")
-    text = decode_toml_bytes(path, data)
+    return parse_toml_text(path, decode_toml_bytes(path, data))
+
+
+def parse_toml_text(path: str | Path, text: str) -> dict[str, Any]:
+    """Parsed TOML text (of a file or an upload); too deep nesting and syntax errors name ``path``."""
     if _nesting_depth(text) > MAX_TOML_DEPTH:
         raise ScenarioError(path, "", f"tables or arrays are nested more than {MAX_TOML_DEPTH} deep")
     try:
