@@ -356,8 +356,9 @@ def test_report_never_overwrites_other_files_and_is_atomic(gy_dir, tmp_path, mon
 
     monkeypatch.setattr(exports, "write_deck", boom)
     fresh = tmp_path / "fresh"
-    with pytest.raises(RuntimeError):
-        report_main(["report", str(gy_dir), "--out", str(fresh), "--formats", "xlsx,pptx"])
+    # the top-level handler reports it (exit 1, no traceback); nothing is left behind
+    assert report_main(["report", str(gy_dir), "--out", str(fresh), "--formats", "xlsx,pptx"]) == 1
+    assert "disk full" in capsys.readouterr().err
     assert not fresh.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -45,9 +45,15 @@ def run_cli(capsys, *args: str) -> tuple[int, str]:
             "entrants_per_year = 6000",
             "entrants_per_year = -6000",
             "entry.entrants_per_year",
-            "greater than or equal to 0",
+            "must be in [0, 100,000,000] people a year",
         ),
-        ("tiny_margins.toml", "M = 30000", "M = -30000", "age_sex[0].M", "greater than or equal to 0"),
+        (
+            "tiny_margins.toml",
+            "M = 30000",
+            "M = -30000",
+            "age_sex[0].M",
+            "must be in [0, 1,000,000,000] people",
+        ),
         # an unknown region
         (
             "tiny.toml",

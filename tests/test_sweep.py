@@ -217,7 +217,7 @@ BAD_AXES = [
     (
         "[[axes]]\nkey = 'policy.schemes[0].delivery_rate'\nvalues = [0.5, 1.5]",
         "axis policy.schemes[0].delivery_rate",
-        "tiny.toml invalid: policy.schemes[0].delivery_rate: must be a share in [0, 1] (got 1.5)",
+        "tiny.toml invalid: policy.schemes[0].delivery_rate: out of range: must be in [0, 1] (a share) (got 1.5)",
     ),
     ("[[axes]]\nkey = 'policy.schemes[0].delivery_rate'\nrange = [0.5, 1.0]", "axes[0].steps", "needs steps"),
     (

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from agingsim import __version__
-from agingsim.errors import AgingsimError, ScenarioError
+from agingsim.errors import report_error
 
 #: Sub-commands registered by another module's ``add_parser(subparsers)``: command → (module,
 #: one-line help shown by ``agingsim --help``). A module is imported only when one of its commands
@@ -44,6 +44,21 @@ EXTERNAL: dict[str, tuple[str, str]] = {
 }
 
 
+def at_least(lo: int):
+    """An argparse type: a whole number of at least ``lo`` (an error is exit 2 with the flag named)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo} (got {value})")
+        return value
+
+    return parse
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -62,6 +77,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario or _default_scenario()).with_run(seed=args.seed, years=args.years)
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
+    from agingsim.results.output import check_out_dir
+
+    check_out_dir(out)  # before the run, not after it
     if args.replications is not None:
         from agingsim.uncertainty.cli import run_replicated
 
@@ -149,6 +167,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         description="Elderly-care subsidy costing model (养老服务补贴测算模型).",
     )
     parser.add_argument("--version", action="version", version=f"agingsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of any error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and write its outputs")
@@ -160,10 +179,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--out", help="output folder (default: out/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--years", type=int, help="override the horizon in years")
-    run.add_argument("--replication", type=int, default=0, help="replication index (spawned seed stream)")
+    run.add_argument(
+        "--replication", type=at_least(0), default=0, help="replication index (spawned seed stream)"
+    )
     run.add_argument(
         "--replications",
-        type=int,
+        type=at_least(1),
         metavar="N",
         help="run replications 0..N-1 and write intervals.csv (p05/p50/p95) beside replication 0's tables",
     )
@@ -173,7 +194,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         action="store_false",
         help="with --replications: hold every figure at its value (Monte Carlo noise only)",
     )
-    run.add_argument("--workers", type=int, default=1, help="with --replications: local worker processes")
+    run.add_argument(
+        "--workers", type=at_least(1), default=1, help="with --replications: local worker processes"
+    )
     run.set_defaults(func=cmd_run)
 
     cmp_ = sub.add_parser("compare", help="run two scenarios on the same synthetic people and diff them")
@@ -202,15 +225,11 @@ def dispatch(args: argparse.Namespace) -> int:
     file, key and problem); 1 anything else; 130 interrupted (a command may set its own message)."""
     try:
         return int(args.func(args))
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except AgingsimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(getattr(args, "interrupted", "interrupted; no output written"), file=sys.stderr)
         return 130
+    except Exception as exc:  # the top-level handler: no user error shows a traceback
+        return report_error(exc, debug=getattr(args, "debug", False))
 
 
 def main(argv: list[str] | None = None) -> int:

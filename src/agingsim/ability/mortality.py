@@ -68,7 +68,9 @@ class MortalityPath:
 
 def load_mortality_path(setting: CalendarMortality, scenario_path: Path) -> MortalityPath:
     """Read and check the table a scenario's ``[mortality]`` names (errors name file, row, column)."""
-    path = (scenario_path.parent / setting.table).resolve()
+    from agingsim.scenario.loader import confine  # late: the loader imports this module late
+
+    path = confine(scenario_path.parent / setting.table, scenario_path, "mortality.table")
     if not path.is_file():
         raise ScenarioError(scenario_path, "mortality.table", f"file not found: {path}")
     try:

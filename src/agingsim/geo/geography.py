@@ -33,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.attributes import ABILITY_LEVELS
+from agingsim.scenario.ranges import MAX_FLOOR_M2, MAX_UNIT_CNY, Range
+from agingsim.scenario.tables import read_csv_text
 
 #: Facility types that make up the 15-minute service circle (seed 002 二(二)-2: 街道养老服务中心 and
 #: 社区养老服务站).
@@ -72,8 +74,8 @@ class CostRule(_Strict):
     ``quantity`` (beds or m²) unless the candidate row gives its own beds / floor_m2 / cost_cny."""
 
     per: Literal["bed", "m2", "facility"]
-    amount: NonNegative
-    quantity: NonNegative = 1.0
+    amount: Range(0, MAX_UNIT_CNY, "CNY per unit")
+    quantity: Range(0, MAX_FLOOR_M2, "beds or m²") = 1.0
 
 
 class SpaceStandardsFile(_Strict):
@@ -183,14 +185,7 @@ def _read_table(path: Path) -> _Table:
         raise ScenarioError(path, "", "file not found")
     if path.suffix.lower() in (".geojson", ".json"):
         return _read_geojson(path)
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, "", f"not a readable CSV file: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda s: s.str.strip())
+    frame = read_csv_text(path)  # a row with extra cells is an error, not a shifted column
     return _Table(path, frame, [f"row {i + 2}" for i in range(len(frame))])
 
 
@@ -199,14 +194,32 @@ def _read_geojson(path: Path) -> _Table:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, "", f"not valid GeoJSON: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "not valid GeoJSON: nested too deeply") from None
     features = data.get("features") if isinstance(data, dict) else None
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(features, list)
+    ):
         raise ScenarioError(path, "type", "must be a GeoJSON FeatureCollection with a features list")
     records: list[dict[str, str]] = []
     for i, feat in enumerate(features):
-        props = dict((feat or {}).get("properties") or {})
-        geom = (feat or {}).get("geometry") or {}
-        if geom.get("type") != "Point" or len(geom.get("coordinates") or []) < 2:
+        if not isinstance(feat, dict):
+            raise ScenarioError(path, f"features[{i}]", "must be a GeoJSON Feature object")
+        props = feat.get("properties") or {}
+        geom = feat.get("geometry") or {}
+        if not isinstance(props, dict):
+            raise ScenarioError(path, f"features[{i}].properties", "must be an object of name: value")
+        props = dict(props)
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if (
+            not isinstance(geom, dict)
+            or geom.get("type") != "Point"
+            or not isinstance(coords, list)
+            or len(coords) < 2
+            or any(isinstance(c, bool) or not isinstance(c, int | float) for c in coords[:2])
+        ):
             raise ScenarioError(
                 path, f"features[{i}].geometry", "missing coordinates: needs a Point [lon, lat]"
             )
@@ -579,17 +592,19 @@ def load_geography(path: str | Path, counties: tuple[str, ...] | None = None) ->
 
         region, _ = load_labelled(resolve_input(spec.region, "regions", path, "region"), RegionFile)
         counties = tuple(c.id for c in region.counties)
+    from agingsim.scenario.loader import confine
+
     base = path.parent
-    comm_path = base / spec.communities
+    comm_path = confine(base / spec.communities, path, "communities")
     communities, proj = read_communities(comm_path, counties)
     files = [path, comm_path]
     facilities, candidates = _empty_facilities(), _empty_candidates()
     if spec.facilities:
-        files.append(base / spec.facilities)
-        facilities = read_facilities(base / spec.facilities, proj, communities, counties)
+        files.append(confine(base / spec.facilities, path, "facilities"))
+        facilities = read_facilities(files[-1], proj, communities, counties)
     if spec.candidates:
-        files.append(base / spec.candidates)
-        candidates = read_candidates(base / spec.candidates, proj, spec.costs, counties)
+        files.append(confine(base / spec.candidates, path, "candidates"))
+        candidates = read_candidates(files[-1], proj, spec.costs, counties)
     if counties is None:
         counties = tuple(dict.fromkeys(communities["county"]))
     return Geography(
@@ -618,9 +633,11 @@ def load_scenario_geography(ref: Any, scenario_path: Path, region: Any) -> tuple
     """
     name = ref.communities
     if name.endswith(".toml") or "/" in name:
-        path = (scenario_path.parent / name).resolve()
+        from agingsim.scenario.loader import confine
+
+        path = confine(scenario_path.parent / name, scenario_path, "geography.communities")
         if not path.is_file():
-            raise ScenarioError(scenario_path, "geography.communities", f"file not found: {path}")
+            raise ScenarioError(scenario_path, "geography.communities", f"file not found: {name}")
     else:
         path = geography_folder() / f"{name}.toml"
         if not path.is_file():

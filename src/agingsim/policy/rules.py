@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -80,38 +80,95 @@ _COMPARE = {
 }
 
 
+#: Limits on rules, so that no scenario (or app upload) can exhaust CPU or memory: a rule is a
+#: line of a policy text, a definition a named clause; none of the seeds needs a tenth of these.
+MAX_RULE_CHARS = 2_000
+MAX_RULE_NODES = 400
+MAX_RULE_DEPTH = 30
+MAX_DEFINITIONS = 200
+#: Numbers in rules are ages (and level codes): a number above this is not an age.
+MAX_LITERAL = 1_000
+
+#: Every syntax node a rule may contain, exactly: ``is``, ``in``, arithmetic, calls ... are not.
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.Compare,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    *_COMPARE,
+)
+_OPERATOR_WORDS = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+
+
 class RuleError(ValueError):
     """A rule that cannot be parsed or names something unknown."""
 
 
-def parse_rule(text: str) -> ast.Expression:
-    """Parse and check a rule's syntax: only names, numbers, comparisons, and/or/not."""
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth of a syntax tree (iteratively: a deep tree must not exhaust the stack)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _describe(node: ast.AST) -> str:
+    if type(node) in _OPERATOR_WORDS:
+        return f"the operator '{_OPERATOR_WORDS[type(node)]}'"
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise RuleError(f"cannot parse rule {text!r}: {exc.msg}") from None
-    for node in ast.walk(tree):
-        ok = isinstance(
-            node,
-            ast.Expression
-            | ast.BoolOp
-            | ast.And
-            | ast.Or
-            | ast.UnaryOp
-            | ast.Not
-            | ast.Compare
-            | ast.Name
-            | ast.Load
-            | ast.Constant
-            | ast.cmpop,
+        return f"'{ast.unparse(node)}'"
+    except Exception:  # an operator node alone has no source form
+        return f"'{type(node).__name__}'"
+
+
+def parse_rule(text: str) -> ast.Expression:
+    """Parse and check a rule's syntax: only names, numbers, comparisons, and/or/not, within the
+    size, depth and literal limits above."""
+    text = text.strip()
+    if len(text) > MAX_RULE_CHARS:
+        raise RuleError(
+            f"rule is {len(text):,} characters long; at most {MAX_RULE_CHARS:,}: "
+            "name its parts in [policy.definitions]"
         )
-        if isinstance(node, ast.Constant) and (
-            isinstance(node.value, bool) or not isinstance(node.value, int | float)
-        ):
-            ok = False
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise RuleError(f"cannot parse rule {text[:80]!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise RuleError(
+            f"rule {text[:80]!r}... is nested too deeply (at most {MAX_RULE_DEPTH} levels)"
+        ) from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_RULE_NODES:
+        raise RuleError(
+            f"rule {text[:80]!r}... has {len(nodes):,} parts; at most {MAX_RULE_NODES}: "
+            "name its parts in [policy.definitions]"
+        )
+    if _depth(tree) > MAX_RULE_DEPTH:
+        raise RuleError(f"rule {text[:80]!r}... is nested more than {MAX_RULE_DEPTH} levels deep")
+    for node in nodes:
+        ok = isinstance(node, _ALLOWED_NODES)
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                ok = False
+            elif not (math.isfinite(value) and 0 <= value <= MAX_LITERAL):
+                raise RuleError(
+                    f"rule {text!r}: the number {value!r} is out of range: numbers in rules are ages "
+                    f"or levels, in [0, {MAX_LITERAL:,}]"
+                )
         if not ok:
             raise RuleError(
-                f"rule {text!r}: '{ast.unparse(node)}' is not allowed (use and/or/not, comparisons)"
+                f"rule {text[:80]!r}: {_describe(node)} is not allowed "
+                "(use and/or/not and the comparisons < <= > >= == !=)"
             )
     return tree
 
@@ -126,12 +183,20 @@ def _numbers(tree: ast.AST) -> list[float]:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Definitions plus the rules of every scheme, checked together."""
+    """Definitions plus the rules of every scheme, checked together.
+
+    Definitions form a DAG, resolved once: each definition's expansion (the built-in names it
+    finally reads) is computed one time and reused, so 40 chained definitions cost 40 steps, not
+    2^40; the grid likewise evaluates each definition once."""
 
     definitions: dict[str, ast.Expression]
+    #: definition → the built-in names it reads, definitions expanded
+    uses: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_texts(cls, definitions: dict[str, str]) -> RuleSet:
+        if len(definitions) > MAX_DEFINITIONS:
+            raise RuleError(f"{len(definitions)} definitions; at most {MAX_DEFINITIONS}")
         parsed: dict[str, ast.Expression] = {}
         for name, text in definitions.items():
             if name in VOCABULARY:
@@ -139,19 +204,34 @@ class RuleSet:
             parsed[name] = parse_rule(text)
         rs = cls(parsed)
         for name in parsed:
-            rs._check_names(parsed[name], stack=(name,))
+            rs._expand(name, (name,))
         return rs
 
-    def _check_names(self, tree: ast.AST, stack: tuple[str, ...] = ()) -> None:
+    def _unknown(self, name: str) -> RuleError:
+        known = ", ".join(sorted(VOCABULARY | set(self.definitions)))
+        return RuleError(f"unknown attribute '{name}'; known: {known}")
+
+    def _expand(self, name: str, stack: tuple[str, ...]) -> frozenset[str]:
+        """The built-in names a definition reads (memoised); raises on unknown names and cycles."""
+        if name in self.uses:
+            return self.uses[name]
+        found: set[str] = set()
+        for used in rule_names(self.definitions[name]):
+            if used in VOCABULARY:
+                found.add(used)
+            elif used not in self.definitions:
+                raise self._unknown(used)
+            elif used in stack:
+                raise RuleError(f"definition cycle: {' → '.join((*stack, used))}")
+            else:
+                found |= self._expand(used, (*stack, used))
+        self.uses[name] = frozenset(found)
+        return self.uses[name]
+
+    def _check_names(self, tree: ast.AST) -> None:
         for name in rule_names(tree):
-            if name in VOCABULARY:
-                continue
-            if name not in self.definitions:
-                known = ", ".join(sorted(VOCABULARY | set(self.definitions)))
-                raise RuleError(f"unknown attribute '{name}'; known: {known}")
-            if name in stack:
-                raise RuleError(f"definition cycle: {' → '.join((*stack, name))}")
-            self._check_names(self.definitions[name], (*stack, name))
+            if name not in VOCABULARY and name not in self.definitions:
+                raise self._unknown(name)
 
     def compile(self, text: str) -> ast.Expression:
         tree = parse_rule(text)
@@ -160,13 +240,10 @@ class RuleSet:
 
     def axes_of(self, tree: ast.AST) -> set[str]:
         """Grid axes a rule needs (definitions expanded)."""
-        axes: set[str] = set()
+        names: set[str] = set()
         for name in rule_names(tree):
-            if name in BOOLEAN_VARIABLES:
-                axes.add(BOOLEAN_VARIABLES[name][0])
-            elif name in self.definitions:
-                axes |= self.axes_of(self.definitions[name])
-        return axes
+            names |= self.uses[name] if name in self.definitions else {name}
+        return {BOOLEAN_VARIABLES[n][0] for n in names if n in BOOLEAN_VARIABLES}
 
 
 class RuleGrid:
@@ -197,6 +274,8 @@ class RuleGrid:
         ]
         self.shape = tuple(size for _, size in self.axes)
         self.size = int(np.prod(self.shape))
+        #: each definition's value on the grid, computed once (read-only: it is shared)
+        self._definition_values: dict[str, np.ndarray] = {}
 
     @cached_property
     def codes(self) -> dict[str, np.ndarray]:
@@ -215,7 +294,11 @@ class RuleGrid:
         if name in BOOLEAN_VARIABLES:
             axis, yes = BOOLEAN_VARIABLES[name]
             return codes[axis] == yes
-        return self.evaluate(self.rules.definitions[name])
+        if name not in self._definition_values:
+            value = np.asarray(self.evaluate(self.rules.definitions[name]))
+            value.setflags(write=False)
+            self._definition_values[name] = value
+        return self._definition_values[name]
 
     def evaluate(self, tree: ast.AST) -> np.ndarray:
         """Boolean (or numeric) value of a rule on every grid cell."""

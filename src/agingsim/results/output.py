@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agingsim.errors import AgingsimError
+from agingsim.errors import AgingsimError, ScenarioError
 
 Writer = Callable[[Path], None]
 
@@ -32,6 +34,56 @@ def json_writer(data: dict[str, Any]) -> Writer:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     return write
+
+
+#: A temporary folder without a live owner is removed once it is this old (seconds); folders of
+#: live processes (their pid is in the name) are never touched.
+ORPHAN_AGE_S = 3600
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an output folder under a file (``--out results.csv/run``) before anything runs."""
+    for parent in [out_dir, *out_dir.parents]:
+        if parent.exists():
+            if parent != out_dir and not parent.is_dir():
+                raise ScenarioError(out_dir, "--out", f"{parent} is a file, not a folder")
+            return
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def is_orphan(folder: Path, now: float | None = None) -> bool:
+    """A temporary folder whose writer is gone: its pid (``.NAME.tmp-PID-xxxx``) is not a running
+    process, or it has no pid and is older than :data:`ORPHAN_AGE_S`."""
+    match = re.search(r"\.(?:tmp|old)-(\d+)-", folder.name)
+    if match:
+        return not _pid_alive(int(match.group(1)))
+    try:
+        age = (now or time.time()) - folder.stat().st_mtime
+    except OSError:
+        return False
+    return age > ORPHAN_AGE_S
+
+
+def remove_orphans(out_dir: Path) -> list[Path]:
+    """Remove the temporary folders that killed runs writing ``out_dir`` left beside it."""
+    removed = []
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return removed
+    for stale in [*parent.glob(f".{out_dir.name}.tmp-*"), *parent.glob(f".{out_dir.name}.old-*")]:
+        if stale.is_dir() and is_orphan(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+            removed.append(stale)
+    return removed
 
 
 def write_outputs(
@@ -55,8 +107,10 @@ def write_outputs(
         not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / marker).is_file())
     ):
         raise AgingsimError(f"{out_dir}: exists and is not {what}; choose another --out")
+    check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    remove_orphans(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; outputs are meant to be shared like any folder
@@ -68,7 +122,7 @@ def write_outputs(
         raise
     old = None
     if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-{os.getpid()}-", dir=out_dir.parent))
         old.rmdir()
         out_dir.rename(old)
     tmp.rename(out_dir)

@@ -6,9 +6,14 @@ runs, so a wrong file never leaves partial output behind.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import os
 import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +30,7 @@ from agingsim.scenario.provenance import (
     strip_provenance,
     value_at,
 )
+from agingsim.scenario.ranges import MAX_SIMULATED, non_finite, simulated_total
 from agingsim.scenario.schema import (
     AbilityModelFile,
     Admission,
@@ -35,6 +41,7 @@ from agingsim.scenario.schema import (
     ScenarioFile,
     validate_attribute_margin,
 )
+from agingsim.scenario.tables import check_life_table
 
 if TYPE_CHECKING:
     from agingsim.geo.geography import Geography
@@ -52,20 +59,129 @@ def default_scenario_path() -> Path:
     return project_root() / "scenarios" / "default.toml"
 
 
+#: Parsed contents read in place of files (see :func:`overlaid`), by resolved path.
+_OVERLAY: ContextVar[dict[Path, dict[str, Any]] | None] = ContextVar("agingsim_overlay", default=None)
+
+
+@contextmanager
+def overlaid(files: Mapping[str | Path, dict[str, Any]]) -> Iterator[None]:
+    """Within the block, the loader reads these parsed contents in place of the files at these
+    paths: a sweep point's or a lever's changed scenario, region, margins ... are validated by the
+    same loader while their relative references still resolve from the originals' folders, and
+    nothing is written beside the inputs."""
+    current = dict(_OVERLAY.get() or {})
+    token = _OVERLAY.set(current | {Path(p).resolve(): d for p, d in files.items()})
+    try:
+        yield
+    finally:
+        _OVERLAY.reset(token)
+
+
+def _overlay(path: Path) -> dict[str, Any] | None:
+    files = _OVERLAY.get()
+    return files.get(Path(path).resolve()) if files else None
+
+
 def file_sha256(path: Path) -> str:
+    data = _overlay(path)
+    if data is not None:  # the changed contents, canonically serialised
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def data_roots() -> tuple[Path, ...]:
+    """Folders any scenario may read from: the project's calibration/ and scenarios/."""
+    root = project_root()
+    return tuple((root / d).resolve() for d in ("calibration", "scenarios"))
+
+
+def confine(path: str | Path, referrer: Path, key: str) -> Path:
+    """The resolved ``path`` a file names at ``key``, if it lies in the project's data folders or in
+    the referring file's own folder (symlinks are resolved first, so one pointing out is refused).
+
+    An uploaded scenario can thus never make the server read, or echo in an error, a file of its
+    own choosing; the message names only what the user wrote."""
+    resolved = Path(path).resolve()
+    allowed = (*data_roots(), Path(referrer).resolve().parent)
+    if not any(resolved.is_relative_to(root) for root in allowed):
+        raise ScenarioError(
+            referrer,
+            key,
+            "names a file outside the project's data folders (calibration/, scenarios/) and this "
+            "file's own folder; copy the file beside it and name it by its file name",
+        )
+    return resolved
+
+
+#: Largest input TOML read (bytes): the biggest bundled file is a few tens of kB.
+MAX_TOML_BYTES = 5_000_000
+#: Deepest nesting of tables and arrays an input may have (the bundled files need 5).
+MAX_TOML_DEPTH = 20
+
+
+def decode_toml_bytes(path: Path, data: bytes) -> str:
+    """UTF-8 text of a TOML file (a BOM is allowed); a GBK/GB18030 file, as saved by many Chinese
+    editors, is named as such so the user can re-save it as UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            data.decode("gb18030")
+        except UnicodeDecodeError:
+            encoding = "an unknown encoding"
+        else:
+            encoding = "GBK/GB18030 (not UTF-8)"
+        raise ScenarioError(
+            path,
+            "",
+            f"the file is in {encoding}: byte {exc.start} cannot be read as UTF-8; "
+            "save it as UTF-8 (文件须为 UTF-8 编码, 请另存为 UTF-8)",
+        ) from None
+
+
+def _nesting_depth(text: str) -> int:
+    """Upper bound of the bracket/brace nesting of TOML text (strings are not skipped: a bound)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def read_toml(path: Path) -> dict[str, Any]:
+    changed = _overlay(path)
+    if changed is not None:
+        return copy.deepcopy(changed)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(path, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, "", "is a folder, not a TOML file") from None
     except OSError as exc:
         raise ScenarioError(path, "", f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise ScenarioError(path, "", f"file is larger than {MAX_TOML_BYTES:,} bytes; not an input file")
+    return parse_toml_text(path, decode_toml_bytes(path, data))
+
+
+def parse_toml_text(path: str | Path, text: str) -> dict[str, Any]:
+    """Parsed TOML text (of a file or an upload); too deep nesting and syntax errors name ``path``."""
+    if _nesting_depth(text) > MAX_TOML_DEPTH:
+        raise ScenarioError(path, "", f"tables or arrays are nested more than {MAX_TOML_DEPTH} deep")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            path, "", f"tables or arrays are nested more than {MAX_TOML_DEPTH} deep"
+        ) from None
 
 
 def _loc_to_key(loc: tuple[Any, ...]) -> str:
@@ -78,11 +194,23 @@ def _loc_to_key(loc: tuple[Any, ...]) -> str:
     return key
 
 
+def _non_finite_errors(data: Any, path: Path, prefix: str) -> list[ScenarioError]:
+    """Every NaN or infinite number of the data, whatever its field: TOML allows ``nan`` and
+    ``inf``, and no input of the model means either."""
+    return [
+        ScenarioError(
+            path, f"{prefix}.{key}" if prefix and key else prefix or key, f"{x!r} is not a finite number"
+        )
+        for key, x in non_finite(data)
+    ]
+
+
 def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
+    errors = _non_finite_errors(data, path, prefix)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        errors = []
+        seen = {e.key for e in errors}
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if p not in ("function-after",))
             key = _loc_to_key(loc)
@@ -97,8 +225,24 @@ def _validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
                 and not isinstance(err["input"], dict | list)
             ):
                 msg = f"{msg} (got {err['input']!r})"
-            errors.append(ScenarioError(path, key, msg))
+            if not any(k == key or k.startswith((f"{key}.", f"{key}[")) for k in seen):
+                errors.append(ScenarioError(path, key, msg))
         raise ScenarioErrors(errors) from None
+    if errors:
+        raise ScenarioErrors(errors)
+    return parsed
+
+
+#: How a file of each shape is named in messages.
+FILE_KINDS = {
+    "ScenarioFile": "a scenario",
+    "RegionFile": "a region",
+    "MarginsFile": "a margins",
+    "AbilityModelFile": "an ability-model",
+    "BehaviourFile": "a behaviour-model",
+    "GeographyFile": "a geography",
+    "SweepFile": "a sweep",
+}
 
 
 def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]:
@@ -110,6 +254,19 @@ def load_labelled(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance]]
 def load_labelled_plain(path: Path, model: type[M]) -> tuple[M, dict[str, Provenance], Any]:
     """As :func:`load_labelled`, also returning the plain data (labels stripped)."""
     raw = read_toml(path)
+    known = {f.alias or name for name, f in model.model_fields.items()} | set(model.model_fields)
+    if raw and not known & set(raw):
+        # not this kind of file at all (a wrong path): say so without listing what it contains
+        what = FILE_KINDS.get(model.__name__, "input")
+        raise ScenarioError(
+            path, "", f"is not {what} file: it has none of the keys {', '.join(sorted(known))}"
+        )
+    non_finite_errors = [  # labels' spreads (sd, log_sd) too; a figure is named by its key
+        ScenarioError(path, e.key.removesuffix(".value"), e.problem)
+        for e in _non_finite_errors(raw, path, "")
+    ]
+    if non_finite_errors:
+        raise ScenarioErrors(non_finite_errors)
     plain, labels, missing = strip_provenance(raw)
     errors = strict_provenance_errors(path, missing)
     try:
@@ -144,22 +301,7 @@ class LifeTable:
 def load_life_table(path: Path, period: str, key: str, referrer: Path) -> LifeTable:
     if not path.is_file():
         raise ScenarioError(referrer, key, f"life table file not found: {path}")
-    table = pd.read_csv(path, dtype={"age": str})
-    if period not in table.columns:
-        periods = [c for c in table.columns if c not in ("sex", "age", "source")]
-        raise ScenarioError(referrer, "mortality.period", f"'{period}' not in {path.name}: {periods}")
-    if "source" not in table.columns or table["source"].isna().any():
-        raise ScenarioError(path, "source", "every row needs a source")
-    rates = pd.DataFrame(
-        {
-            "sex": table["sex"],
-            "age_lower": table["age"].str.rstrip("+").astype(int),
-            "mx": table[period].astype(float),
-        }
-    )
-    rates = rates[rates["sex"].isin(["M", "F"])].reset_index(drop=True)
-    if (rates["mx"] <= 0).any():
-        raise ScenarioError(path, period, "death rates must be positive")
+    rates = check_life_table(path, period, referrer)
     return LifeTable(path=path, period=period, rates=rates)
 
 
@@ -222,19 +364,53 @@ class Scenario:
             return self
         data = self.file.run.model_dump() | given
         run = _validate(RunSettings, data, self.path, prefix="run")
-        return replace(self, file=self.file.model_copy(update={"run": run}))
+        changed = replace(self, file=self.file.model_copy(update={"run": run}))
+        check_run_size(changed)
+        return changed
+
+
+def check_run_size(scenario: Scenario) -> None:
+    """Refuse a run that would create more simulated people than fit in memory (start plus
+    entrants over the horizon), before anything is allocated."""
+    run, region = scenario.run, scenario.region
+    if region.entry is not None:
+        entry = region.entry
+        per_year, growth, base_year = entry.entrants_per_year, entry.annual_growth, entry.base_year
+    else:  # a population base: entrants are its cohorts aged 40-59 (a year's cohort on average)
+        base = scenario.population_base
+        per_year, growth, base_year = base.people(40, 59) / 20.0, 0.0, run.start_year
+    total = simulated_total(
+        run.simulated_people, region.pop_60plus, per_year, growth, base_year, run.start_year, run.years
+    )
+    if total > MAX_SIMULATED:
+        raise ScenarioError(
+            scenario.path,
+            "run.simulated_people",
+            f"the run would simulate {total:,.0f} people (start plus entrants over {run.years} years "
+            f"at {growth:+.0%} a year); at most {MAX_SIMULATED:,}: simulate fewer "
+            "people or a shorter horizon",
+        )
 
 
 def resolve_input(name: str, kind: str, scenario_path: Path, key: str) -> Path:
     """The input file a scenario names at ``key``: a path relative to the scenario (``*.toml``) or a
     bare name in ``calibration/<kind>/``; a missing file is a ScenarioError naming the key."""
     if name.endswith(".toml"):
-        path = (scenario_path.parent / name).resolve()
+        path = confine(scenario_path.parent / name, scenario_path, key)
         if not path.is_file():
-            raise ScenarioError(scenario_path, key, f"file not found: {path}")
+            raise ScenarioError(scenario_path, key, f"file not found: {name}")
         return path
     folder = project_root() / "calibration" / kind
     path = folder / f"{name}.toml"
+    if (
+        "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or not path.resolve().is_relative_to(folder.resolve())
+    ):
+        raise ScenarioError(
+            scenario_path, key, f"'{name}' is not a name in calibration/{kind}/ (or a path ending .toml)"
+        )
     if not path.is_file():
         known = sorted(p.stem for p in folder.glob("*.toml"))
         raise ScenarioError(
@@ -302,7 +478,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     if problems:
         raise ScenarioErrors(problems)
     ability, ability_labels, ability_plain = load_labelled_plain(ability_path, AbilityModelFile)
-    table_path = (ability_path.parent / ability.mortality.life_table).resolve()
+    table_path = confine(
+        ability_path.parent / ability.mortality.life_table, ability_path, "mortality.life_table"
+    )
     life_table = load_life_table(table_path, ability.mortality.period, "mortality.life_table", ability_path)
 
     mortality = None
@@ -368,7 +546,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     inputs.update({display_path(p): file_sha256(p) for p in base_paths})
     if geography is not None:  # after the population files: inputs_population_key takes [1:5]
         inputs.update({display_path(p): file_sha256(p) for p in geography.files})
-    return Scenario(
+    scenario = Scenario(
         path=scenario_path,
         file=file,
         region=region,
@@ -385,6 +563,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         population_files=tuple(display_path(p) for p in base_paths),
         mortality=mortality,
     )
+    check_run_size(scenario)
+    return scenario
 
 
 #: With a population base, a stated pop_60plus may differ from the table's 60+ by this share.
@@ -399,11 +579,11 @@ def load_population_base(
     base = region.population_base
     if base is None:
         return region, None, []
-    path = (region_path.parent / base.file).resolve()
+    path = confine(region_path.parent / base.file, region_path, "population_base.file")
     table = read_population_table(path, base.reference_date, region_path, "population_base.file")
     files = [path]
     if base.projection is not None:
-        proj = (region_path.parent / base.projection).resolve()
+        proj = confine(region_path.parent / base.projection, region_path, "population_base.projection")
         if not proj.is_file():
             raise ScenarioError(region_path, "population_base.projection", f"file not found: {proj}")
         files.append(proj)

@@ -19,16 +19,44 @@ from agingsim.population.attributes import (
     CATEGORICAL_ATTRIBUTES,
     categories_of,
 )
+from agingsim.scenario.ranges import (
+    HOURS_PER_MONTH,
+    MAX_BEDS,
+    MAX_BUDGET_CNY,
+    MAX_COEFFICIENT,
+    MAX_ENTRANTS,
+    MAX_FACILITIES,
+    MAX_FLOOR_M2,
+    MAX_INTENSITY,
+    MAX_MONTHLY_CNY,
+    MAX_PEOPLE,
+    MAX_RATIO,
+    MAX_SERVINGS,
+    MAX_UNIT_CNY,
+    Bounded,
+    Range,
+)
 
 #: Published shares are often rounded: sums within this of 1 are accepted and renormalised.
 SHARE_TOLERANCE = 0.005
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+Probability = Range(0.0, 1.0, "(a share)")
+People = Range(0, MAX_PEOPLE, "people")
+Money = Range(0, MAX_UNIT_CNY, "CNY")
+Coefficient = Range(-MAX_COEFFICIENT, MAX_COEFFICIENT, "(utility)")
+Ratio = Range(0, MAX_RATIO, "(ratio)", gt=True)
+Hours = Range(0, HOURS_PER_MONTH, "hours a month")
+#: Free-form parameters (a number, a table by level, dated tables) whose numbers are bounded.
+Share = Bounded(0.0, 1.0, "(a share)")
+MonthlyAmount = Bounded(0, MAX_MONTHLY_CNY, "CNY per person per month")
+UnitAmount = Bounded(0, MAX_UNIT_CNY, "CNY per unit")
+BudgetCap = Bounded(0, MAX_BUDGET_CNY, "CNY per year")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    """Base of every input file's shape: unknown keys and non-finite numbers (nan, inf) are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
 
 def check_unique(ids: list, what: str) -> None:
@@ -156,7 +184,7 @@ class Entry(Strict):
     """People turning 60 each year (the open population's inflow)."""
 
     base_year: int = Field(ge=1990, le=2100)
-    entrants_per_year: NonNegative
+    entrants_per_year: Range(0, MAX_ENTRANTS, "people a year")
     annual_growth: float = Field(ge=-0.5, le=0.5)
     male_share: Probability
 
@@ -192,7 +220,7 @@ class RegionFile(Strict):
     )
     #: people 60+ at the start; with a population base it is the table's 60+ at its reference date
     #: (filled in by the loader when absent, checked against the table when given)
-    pop_60plus: Annotated[float, Field(gt=0)] | None = None
+    pop_60plus: Range(0, MAX_PEOPLE, "people", gt=True) | None = None
     #: flat inflow at 60, for regions without a population base
     entry: Entry | None = None
     population_base: PopulationBase | None = None
@@ -207,6 +235,11 @@ class RegionFile(Strict):
                 )
             if self.pop_60plus is None:
                 raise ValueError("pop_60plus: field required without [population_base]")
+            if self.entry.entrants_per_year > self.pop_60plus:
+                raise ValueError(
+                    f"entry.entrants_per_year ({self.entry.entrants_per_year:,.0f}) exceeds pop_60plus "
+                    f"({self.pop_60plus:,.0f}): more people cannot turn 60 in a year than are over 60"
+                )
         elif self.entry is not None:
             raise ValueError(
                 "give either [entry] or [population_base], not both: with a base table, people turning 60 "
@@ -229,8 +262,8 @@ class AgeSexRow(Strict):
     """People by age (a single year ``"67"``, a band ``"60-64"`` or open ``"100+"``) and sex."""
 
     age: str = Field(pattern=r"^\d{2,3}(-\d{2,3}|\+)?$")
-    M: NonNegative
-    F: NonNegative
+    M: People
+    F: People
 
 
 class AttributeMargin(Strict):
@@ -256,7 +289,25 @@ class MarginsFile(Strict):
             raise ValueError("the first age band must start at 60")
         if any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError("age band edges must increase")
+        if v[-1] > 120:
+            raise ValueError(f"age band edges must be ages, at most 120 (got {v[-1]})")
         return v
+
+    @field_validator("age_sex")
+    @classmethod
+    def _ages_do_not_overlap(cls, rows: list[AgeSexRow]) -> list[AgeSexRow]:
+        spans = []
+        for row in rows:
+            lo, _, hi = row.age.rstrip("+").partition("-")
+            end = float("inf") if row.age.endswith("+") else int(hi or lo)
+            if end < int(lo):
+                raise ValueError(f"age '{row.age}': the band ends before it starts")
+            spans.append((int(lo), end, row.age))
+        spans.sort()
+        for (_, end_a, a), (lo_b, _, b) in itertools.pairwise(spans):
+            if lo_b <= end_a:
+                raise ValueError(f"age rows '{a}' and '{b}' overlap: each age must be in one row")
+        return rows
 
     @field_validator("attributes")
     @classmethod
@@ -357,9 +408,9 @@ class Transition(Strict):
 
     from_: str = Field(alias="from")
     to: str
-    rate_60: NonNegative
+    rate_60: Range(0, MAX_INTENSITY, "per person-year")
     age_slope: float = Field(ge=-0.5, le=0.5)
-    female_rr: Annotated[float, Field(gt=0)] = 1.0
+    female_rr: Ratio = 1.0
 
     @model_validator(mode="after")
     def _levels(self) -> Transition:
@@ -374,7 +425,7 @@ class Transition(Strict):
 class Mortality(Strict):
     life_table: str = Field(description="CSV of central death rates m(x) by sex and 5-year age")
     period: str
-    hazard_ratio: dict[str, Annotated[float, Field(gt=0)]]
+    hazard_ratio: dict[str, Ratio]
 
     @field_validator("hazard_ratio")
     @classmethod
@@ -428,7 +479,7 @@ class BenefitGroup(Strict):
     id: str = Field(min_length=1)
     clause: str = ""
     when: str = Field(min_length=1)
-    amount: Any = None
+    amount: MonthlyAmount = None
 
 
 class RationClass(Strict):
@@ -458,26 +509,26 @@ class PersonScheme(Strict):
     active: Any = True
     #: "entitled": paid to everyone eligible (cash allowances); "delivered": paid on services delivered
     payment: Literal["entitled", "delivered"] = "entitled"
-    delivery_rate: Any = 1.0
+    delivery_rate: Share = 1.0
     #: Care settings the benefit pays for (a voucher or purchased service): with a behaviour model it
     #: lowers the net price of these settings in the care choice and is paid only for people using
     #: them, on the service actually delivered (home services within carer capacity).
     uses: list[ServiceSetting] = Field(default_factory=list)
-    amount: Any = None
+    amount: MonthlyAmount = None
     groups: list[BenefitGroup] = Field(default_factory=list)
-    payers: Any
-    lottery_share: Any = 0.0
+    payers: Share
+    lottery_share: Share = 0.0
     #: CNY per year each payer level may spend on this line (county: each county's own budget);
     #: when it runs out eligible people wait until the next year. Dated like any parameter.
-    budget_cap: Any = None
+    budget_cap: BudgetCap = None
     #: One-off payment (schemes.oneoff): ``amount`` is then CNY paid once per "person" or per
     #: "household", the first month the person is eligible and within the quota, never again.
     once: Literal["person", "household"] | None = None
     #: Eligible elders per household (household payments: a household is paid once for them all).
-    people_per_household: Any = 1.0
+    people_per_household: Bounded(1.0, 10.0, "eligible elders per household") = 1.0
     #: Beneficiaries (people, or households for ``once = "household"``) each payer level may pay for
     #: per year (county: each county's own quota; city/province: the whole region's). Dated.
-    quota: Any = None
+    quota: Bounded(0, MAX_PEOPLE, "beneficiaries a year") = None
     #: Who is served first when the quota binds: these classes in order, then first come (the month
     #: first eligible), then person id (the application order within a month is not known).
     ration_order: list[RationClass] = Field(default_factory=list)
@@ -526,11 +577,11 @@ class FacilityPlan(Strict):
     clause: str = ""
     operator: Operator = "private"
     county: str | None = None
-    opens: dict[str, Annotated[float, Field(ge=0)]]
-    beds: NonNegative = 0.0
-    floor_m2: NonNegative = 0.0
-    carers: NonNegative = 0.0
-    servings_per_day: Any = 0.0
+    opens: dict[str, Range(0, MAX_FACILITIES, "facilities")]
+    beds: Range(0, MAX_BEDS, "beds") = 0.0
+    floor_m2: Range(0, MAX_FLOOR_M2, "m²") = 0.0
+    carers: Range(0, MAX_FACILITIES, "carers") = 0.0
+    servings_per_day: Bounded(0, MAX_SERVINGS, "servings a day") = 0.0
     #: With a behaviour model: privately run residential beds of this plan also open (or close) as
     #: operators respond to occupancy, prices and this plan's construction and operating subsidies.
     responsive: bool = False
@@ -546,8 +597,8 @@ class FacilityPlan(Strict):
 
 
 class MealTier(Strict):
-    min_servings: Annotated[float, Field(ge=0)]
-    amount: NonNegative
+    min_servings: Range(0, MAX_SERVINGS, "servings a day")
+    amount: Money
 
 
 class FacilityScheme(Strict):
@@ -569,7 +620,7 @@ class FacilityScheme(Strict):
     #: social forces invest in, 对其投资建设的, not for government-built 公建民营 ones).
     operators: list[Operator] | None = None
     basis: FacilityBasis
-    amount: Any = None
+    amount: UnitAmount = None
     tiers: list[MealTier] = Field(default_factory=list)
     #: meal_servings only: how an average of daily servings that is not whole (30.5) meets tiers that
     #: the seed writes in whole 人次 (10至30, 31至60): "floor" (30.5 counts as 30) or "round_half_up"
@@ -579,8 +630,8 @@ class FacilityScheme(Strict):
     paid: Literal["same_year", "following_year"] = "same_year"
     payment_month: int = Field(12, ge=1, le=12)
     active: Any = True
-    payers: Any
-    lottery_share: Any = 0.0
+    payers: Share
+    lottery_share: Share = 0.0
 
     @field_validator("instalments")
     @classmethod
@@ -618,7 +669,7 @@ class LotteryFunds(Strict):
     """Welfare-lottery public-welfare funds (福彩公益金) for social welfare retained by each level per
     year, and the minimum share to spend on elderly services (seeds 000 二(一)8, 001 二(三)9)."""
 
-    retained: dict[str, NonNegative]
+    retained: dict[str, Range(0, MAX_BUDGET_CNY, "CNY per year")]
     min_share: Probability = 0.55
     min_share_province: Probability = 0.70
 
@@ -748,9 +799,11 @@ ScenarioFile.model_rebuild()
 # --------------------------------------------------------------------------- behaviour
 
 
-ByLevel = dict[Literal["intact", "mild", "moderate", "severe", "complete"], NonNegative]
+ByLevel = dict[
+    Literal["intact", "mild", "moderate", "severe", "complete"], Range(0, MAX_MONTHLY_CNY, "CNY a month")
+]
 EconStatus = Literal["tekun_centralised", "tekun_dispersed", "dibao", "near_dibao", "ordinary"]
-ByLevelSigned = dict[Literal["intact", "mild", "moderate", "severe", "complete"], float]
+ByLevelSigned = dict[Literal["intact", "mild", "moderate", "severe", "complete"], Coefficient]
 CareSetting = Literal["family_care", "home_services", "family_bed", "day_care", "institution"]
 
 
@@ -767,8 +820,8 @@ class Prices(Strict):
     institution_public: ByLevel
     institution_private: ByLevel
     family_bed: ByLevel
-    day_care: NonNegative
-    home_service_hour: NonNegative
+    day_care: Range(0, MAX_MONTHLY_CNY, "CNY a month")
+    home_service_hour: Range(0, MAX_MONTHLY_CNY, "CNY an hour")
 
     @field_validator("institution_public", "institution_private", "family_bed")
     @classmethod
@@ -779,8 +832,8 @@ class Prices(Strict):
 class Needs(Strict):
     """Hours of personal care a month by ability level (home services and family beds deliver them)."""
 
-    hours_per_month: ByLevel
-    family_bed_hours_factor: Annotated[float, Field(gt=0)] = 1.0
+    hours_per_month: dict[Literal["intact", "mild", "moderate", "severe", "complete"], Hours]
+    family_bed_hours_factor: Range(0, 10, "(factor)", gt=True) = 1.0
 
     @field_validator("hours_per_month")
     @classmethod
@@ -795,14 +848,14 @@ class ChoiceModel(Strict):
     #: months (staggered by person id), so settings respond to prices with a realistic lag.
     review_every_months: int = Field(ge=1, le=120)
     asc: dict[CareSetting, ByLevelSigned]
-    family: dict[Literal["with_family", "empty_nest", "left_behind", "alone"], dict[CareSetting, float]] = (
-        Field(default_factory=dict)
-    )
-    price_per_1000: dict[EconStatus, float]
-    wait_per_month: float = 0.0
-    shortage: float = 0.0
-    distance_per_km: float = 0.0
-    stay: float = 0.0
+    family: dict[
+        Literal["with_family", "empty_nest", "left_behind", "alone"], dict[CareSetting, Coefficient]
+    ] = Field(default_factory=dict)
+    price_per_1000: dict[EconStatus, Coefficient]
+    wait_per_month: Coefficient = 0.0
+    shortage: Coefficient = 0.0
+    distance_per_km: Coefficient = 0.0
+    stay: Coefficient = 0.0
 
     @field_validator("asc")
     @classmethod
@@ -817,10 +870,10 @@ class ChoiceModel(Strict):
 class SupplyStart(Strict):
     """Capacity at the start, per 1,000 people 60+ (applied to every county)."""
 
-    institution_beds_per_1000: NonNegative
+    institution_beds_per_1000: Range(0, 1000, "beds per 1,000 people 60+")
     public_bed_share: Probability
     nursing_bed_share: Probability
-    day_care_places_per_1000: NonNegative
+    day_care_places_per_1000: Range(0, 1000, "places per 1,000 people 60+")
     #: Carers on hand at the start, as a share of the home-care hours then needed.
     initial_delivered_share: Probability
 
@@ -828,18 +881,18 @@ class SupplyStart(Strict):
 class Investment(Strict):
     """How private operators of beds respond to profit, subsidies included (yearly decision)."""
 
-    capital_cost_per_bed: Annotated[float, Field(gt=0)]
-    fixed_cost_per_bed_month: NonNegative
-    variable_cost_per_resident_month: NonNegative
-    payback_years: Annotated[float, Field(gt=0)]
+    capital_cost_per_bed: Range(0, MAX_UNIT_CNY, "CNY per bed", gt=True)
+    fixed_cost_per_bed_month: Range(0, MAX_MONTHLY_CNY, "CNY per bed-month")
+    variable_cost_per_resident_month: Range(0, MAX_MONTHLY_CNY, "CNY per resident-month")
+    payback_years: Range(0, 100, "years", gt=True)
     max_growth: Probability
-    sensitivity: NonNegative
+    sensitivity: Range(0, MAX_COEFFICIENT, "(response)")
     closure_occupancy: Probability
     closure_rate: Probability
 
 
 class Carers(Strict):
-    hours_per_carer_month: Annotated[float, Field(gt=0)]
+    hours_per_carer_month: Range(0, HOURS_PER_MONTH, "hours a month", gt=True)
     hiring_share: Probability
     attrition_per_month: Probability
 

@@ -15,26 +15,28 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.loader import Scenario, display_path, load_scenario, read_toml, resolve_input
+from agingsim.scenario.loader import (
+    Scenario,
+    decode_toml_bytes,
+    display_path,
+    load_scenario,
+    parse_toml_text,
+    read_toml,
+    resolve_input,
+)
 from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, parse_key, set_value
 
 
 def parse_scenario_text(text: str | bytes, name: str | Path) -> dict[str, Any]:
     """Parsed TOML of an uploaded or edited scenario; a ScenarioError naming ``name`` if unreadable."""
-    try:
-        raw = text.decode("utf-8") if isinstance(text, bytes) else text
-        return tomllib.loads(raw)
-    except UnicodeDecodeError:
-        raise ScenarioError(name, "", "not a UTF-8 text file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(name, "", f"not valid TOML: {exc}") from None
+    raw = decode_toml_bytes(Path(name), text) if isinstance(text, bytes) else text
+    return parse_toml_text(name, raw)  # GBK files and deep nesting are clear errors
 
 
 def load_scenario_with(

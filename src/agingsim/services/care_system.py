@@ -41,9 +41,12 @@ from agingsim.schemes.facility import CompiledFacilityScheme, Plan
 from agingsim.services.admission import AdmissionOffice, compile_admission, new_environment
 from agingsim.services.admitting import Admitting
 from agingsim.services.delivery import Delivery
+from agingsim.services.lifetime import weak_agent_ids
 from agingsim.services.review import Review, VoucherTable
 from agingsim.services.statistics import Statistics, YearStats
 from agingsim.services.supply import Supply, _per_bed
+
+weak_agent_ids()  # mesa would keep every run's model (and its people) alive
 
 
 def compile_priority(

@@ -35,10 +35,12 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> None:
     """Register ``sweep`` and ``query`` on the main CLI's subparsers."""
+    from agingsim.cli import at_least
+
     sw = subparsers.add_parser("sweep", help="run a scenario over axes × replications into a results store")
     sw.add_argument("sweep_file", help="sweep TOML (see sweeps/example.toml)")
     sw.add_argument(
-        "--workers", type=int, help="local worker processes (default: one per core; 1 = this process)"
+        "--workers", type=at_least(1), help="local worker processes (default: one per core; 1 = this process)"
     )
     sw.add_argument(
         "--scheduler", help="Dask scheduler address (tcp://host:8786): run on that cluster instead"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 from agingsim import __version__
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.scenario import Scenario, load_scenario
-from agingsim.scenario.loader import display_path, file_sha256, read_toml, resolve_input
+from agingsim.scenario.loader import display_path, file_sha256, overlaid, read_toml, resolve_input
 from agingsim.scenario.provenance import is_wrapped_figure
 from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, set_value
 from agingsim.sweep.spec import Sweep
@@ -158,37 +156,61 @@ class Plan:
             table = ability[1].get("mortality", {}).get("life_table")
             if isinstance(table, str):
                 hashes.append(self._hash((ability[0].parent / table).resolve()))
+        hashes += self._geography_hashes(point.scenario)
+        return hashes
+
+    def _geography_hashes(self, scenario: dict[str, Any]) -> list[str]:
+        """Hashes of the geography file and the communities, facilities and candidates tables it
+        names: a resume must not reuse a result computed with other facilities."""
+        ref = scenario.get("geography")
+        if not isinstance(ref, dict) or not isinstance(ref.get("communities"), str):
+            return []
+        from agingsim.geo.geography import geography_folder
+
+        name = ref["communities"]
+        if name.endswith(".toml") or "/" in name:
+            path = (self.sweep.scenario_path.parent / name).resolve()
+        else:
+            path = geography_folder() / f"{name}.toml"
+        hashes = [self._hash(path)]
+        if path.is_file():
+            try:
+                spec = self._read(path)
+            except ScenarioError:
+                return [*hashes, f"unreadable:{path}"]
+            for key in ("communities", "facilities", "candidates"):
+                table = spec.get(key)
+                if isinstance(table, str):
+                    hashes.append(self._hash((path.parent / table).resolve()))
         return hashes
 
     def load(self, point: Point) -> Scenario:
-        """The point's scenario, validated by the project's loader; errors name the sweep and axis."""
+        """The point's scenario, validated by the project's loader; errors name the sweep and axis.
+
+        The changed files are read in place of the originals (:func:`overlaid`), so relative
+        references resolve as in the originals and nothing is written beside the inputs."""
         base_path = self.sweep.scenario_path
-        temps: dict[str, Path] = {}
+        changed = {"scenario": base_path} | {k: p for k, (p, _) in point.files.items()}
+        overlay = {base_path: point.scenario} | {p: d for p, d in point.files.values()}
         try:
-            scenario = copy.deepcopy(point.scenario)
-            for kind, (original, data) in point.files.items():
-                temps[kind] = _write_beside(original, dumps(data))
-                scenario["population"][FILE_REFS[kind]] = os.path.relpath(temps[kind], base_path.parent)
-            temps["scenario"] = _write_beside(base_path, dumps(scenario))
-            loaded = load_scenario(temps["scenario"])
+            with overlaid(overlay):
+                loaded = load_scenario(base_path)
         except ScenarioError as exc:
-            raise self._explain(point, exc, temps) from None
-        finally:
-            for path in temps.values():
-                path.unlink(missing_ok=True)
+            raise self._explain(point, exc, changed) from None
         # name the modified files after their originals in the run's provenance (assumptions.csv)
-        originals = {"scenario": base_path} | {k: p for k, (p, _) in point.files.items()}
         names = {
-            display_path(temps[k]): f"{display_path(originals[k])} (as set by sweep {self.sweep.name})"
-            for k in temps
+            display_path(p): f"{display_path(p)} (as set by sweep {self.sweep.name})"
+            for p in changed.values()
         }
         figures = [replace(f, file=names.get(f.file, f.file)) for f in loaded.figures]
         inputs = {names.get(k, k): v for k, v in loaded.inputs.items()}
         return replace(loaded, path=base_path, figures=figures, inputs=inputs)
 
-    def _explain(self, point: Point, exc: ScenarioError, temps: dict[str, Path]) -> ScenarioError:
-        originals = {str(temps.get("scenario")): ("scenario", display_path(self.sweep.scenario_path))}
-        originals |= {str(temps[k]): (k, display_path(p)) for k, (p, _) in point.files.items() if k in temps}
+    def _explain(self, point: Point, exc: ScenarioError, changed: dict[str, Path]) -> ScenarioError:
+        originals: dict[str, tuple[str, str]] = {}
+        for kind, p in changed.items():
+            for form in (str(p), str(Path(p).resolve())):
+                originals[form] = (kind, display_path(p))
         errors = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
         out = []
         for e in errors:
@@ -210,9 +232,18 @@ class Plan:
         return ScenarioErrors(out)
 
 
-def _write_beside(original: Path, text: str) -> Path:
-    """A hidden temporary copy next to ``original``, so its relative references still resolve."""
-    fd, name = tempfile.mkstemp(prefix=f".{original.stem}.sweep-", suffix=".toml", dir=original.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return Path(name)
+def remove_orphan_copies(folders: list[Path], age_s: float = 3600) -> list[Path]:
+    """Remove ``.NAME.sweep-*.toml`` copies that sweeps of earlier versions wrote beside their
+    inputs and left when killed (sweeps no longer write beside inputs)."""
+    import time
+
+    removed = []
+    for folder in dict.fromkeys(folders):
+        for stale in folder.glob(".*.sweep-*.toml"):
+            try:
+                if time.time() - stale.stat().st_mtime > age_s:
+                    stale.unlink()
+                    removed.append(stale)
+            except OSError:
+                continue
+    return removed

@@ -7,9 +7,14 @@ loses only the run it was computing, and the store has one writer.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -30,7 +35,7 @@ from agingsim.scenario import Scenario
 from agingsim.scenario.loader import display_path
 from agingsim.scenario.schema import PAYER_LEVELS
 from agingsim.simulate import run_scenario
-from agingsim.sweep.plan import Plan, RunSpec
+from agingsim.sweep.plan import Plan, RunSpec, remove_orphan_copies
 from agingsim.sweep.spec import SENSITIVITY, Sweep, load_sweep
 from agingsim.sweep.store import Store
 
@@ -99,9 +104,21 @@ def execute(task: Task) -> pd.DataFrame:
     return result_rows(task, result)
 
 
-def _init_worker() -> None:
-    """One thread per worker process: the processes already use every core (results do not change)."""
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Watch the parent: a worker whose sweep was killed (SIGKILL gives it no chance to stop its
+    pool) exits instead of living on as an orphan."""
+    while True:
+        time.sleep(every_s)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """One thread per worker process: the processes already use every core (results do not change);
+    and a watchdog so the worker exits with its parent."""
     os.environ.setdefault("AGINGSIM_THREADS", "1")
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 Outcome = tuple[Task, pd.DataFrame | None, str | None]  # rows, or the error text
@@ -123,7 +140,9 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     """Start the worker processes now, so they import agingsim while the sweep is being validated."""
     # spawn, as mesa sets: a forked child would inherit this process's threads and locks
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    )
     for _ in range(workers):
         pool.submit(int)  # a trivial task per worker makes the pool spawn every process
     return pool
@@ -150,28 +169,57 @@ def _processes(tasks: list[Task], pool: ProcessPoolExecutor) -> Iterator[Outcome
             future.cancel()
 
 
-def _dask(tasks: list[Task], address: str | Any) -> Iterator[Outcome]:
-    """Submit to a running Dask scheduler; Dask re-runs a task whose worker dies."""
+def _dask(tasks: list[Task], address: str | Any, resume: str = "") -> Iterator[Outcome]:
+    """Submit to a running Dask scheduler; Dask re-runs a task whose worker dies. A scheduler lost
+    mid-sweep is a clear message saying how to resume, not a traceback."""
     from distributed import Client
     from distributed import as_completed as dask_completed
+    from distributed.comm.core import CommClosedError
 
     try:
-        client = address if isinstance(address, Client) else Client(address, set_as_default=False)
+        client = address if isinstance(address, Client) else Client(address, set_as_default=False, timeout=30)
     except (OSError, TimeoutError, ValueError) as exc:
         raise AgingsimError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    lost = (CommClosedError, OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError)
+    quiet = _NoTracebacks()  # the client logs its failed reconnects with tracebacks; we say what happened
+    handlers = [*logging.getLogger("distributed").handlers, *logging.getLogger().handlers]
+    for handler in handlers:
+        handler.addFilter(quiet)
     try:
         futures = {client.submit(execute, task, pure=False): task for task in tasks}
         for future in dask_completed(list(futures), loop=client.loop):
             task = futures[future]
+            if future.status == "cancelled" and client.status not in ("running", "connecting"):
+                raise CommClosedError("scheduler connection closed")
             try:
                 yield task, future.result(), None
+            except lost:
+                raise
             except Exception as exc:
                 yield task, None, _error_text(exc)
             finally:
                 future.release()
+        if client.status not in ("running",):
+            raise CommClosedError("scheduler connection closed")
+    except lost as exc:
+        raise AgingsimError(
+            f"lost the Dask scheduler at {address} ({type(exc).__name__}: {exc}); finished runs are in "
+            f"the store: resume with {resume or 'the same agingsim sweep command'}"
+        ) from None
     finally:
         if client is not address:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close(timeout=5)
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+class _NoTracebacks(logging.Filter):
+    """Keep a log record's message, drop its traceback (a user error never shows one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
 
 
 @dataclass
@@ -230,6 +278,7 @@ def run_sweep(
         raise AgingsimError(f"--workers must be at least 1 (got {workers})")
     sweep = load_sweep(sweep_file)
     plan = Plan(sweep)
+    remove_orphan_copies([sweep.scenario_path.parent, *(p.parent for p, _ in _referenced_files(plan))])
     st = Store(store, sweep.name)
     finished = st.finished()
     pending = [r for r in plan.runs if r.key not in finished]
@@ -245,7 +294,8 @@ def run_sweep(
         (st.dir / "sweep.toml").write_bytes(Path(sweep_file).read_bytes())
         st.reset_failures({r.key for r in pending})
         if scheduler is not None:
-            outcomes = _dask(tasks, scheduler)
+            resume = f"agingsim sweep {sweep_file} --store {store} --scheduler <a running scheduler>"
+            outcomes = _dask(tasks, scheduler, resume)
             report.where = f"Dask scheduler {scheduler if isinstance(scheduler, str) else 'client'}"
         elif pool is not None:
             outcomes = _processes(tasks, pool)
@@ -302,3 +352,8 @@ def _collect(
             bar.set_postfix_str(f"done {report.done} · failed {len(report.failures)} · remaining {remaining}")
     finally:
         bar.close()
+
+
+def _referenced_files(plan: Plan) -> list[tuple[Path, Any]]:
+    """The region, margins, ... files the sweep's points change (where older versions wrote copies)."""
+    return [f for point in plan.points for f in point.files.values()]

@@ -8,6 +8,7 @@ the expensive way to find it.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.loader import _validate, read_toml
+from agingsim.scenario.loader import _validate, confine, read_toml
 from agingsim.sweep.overrides import KeyPath, parse_key
 
 Design = Literal["grid", "list", "lhs", "sobol", "morris", "saltelli"]
@@ -46,6 +47,9 @@ RESERVED = {
     "cost_total_wan",
     "run_time_s",
 }
+
+#: Most runs one sweep may plan: a sweep's plan and its store index stay in memory.
+MAX_RUNS = 100_000
 
 Scalar = StrictInt | StrictFloat | StrictBool | StrictStr
 
@@ -123,6 +127,22 @@ class Sweep:
             "names": [a.name for a in self.axes],
             "bounds": [list(a.bounds) for a in self.axes if a.bounds is not None],
         }
+
+    def n_points(self) -> int:
+        """How many design points :meth:`points` makes, without making them."""
+        axes, meta = self.axes, self.meta
+        if not axes:
+            return 1
+        if meta.design == "grid":
+            return math.prod(len(a.values or []) for a in axes)
+        if meta.design == "list":
+            return len(axes[0].values or [])
+        samples = meta.samples or 0
+        if meta.design == "morris":
+            return samples * (len(axes) + 1)
+        if meta.design == "saltelli":
+            return samples * (len(axes) + 2)
+        return samples
 
     def points(self) -> list[dict[str, Any]]:
         """Parameter values of every design point, in a fixed order (the point index is stable)."""
@@ -256,7 +276,15 @@ def load_sweep(path: str | Path) -> Sweep:
             err("axes", f"design 'list' needs axes of equal length; got {lengths}")
     if errors:
         raise ScenarioErrors(errors)
-    scenario_path = (path.parent / meta.scenario).resolve()
+    planned = Sweep(path, meta, path, fixed, axes).n_points()
+    if planned * meta.replications > MAX_RUNS:
+        raise ScenarioError(
+            path,
+            "sweep",
+            f"plans {planned * meta.replications:,} runs ({planned:,} points × {meta.replications:,} "
+            f"replications); at most {MAX_RUNS:,}: use fewer values, samples or replications",
+        )
+    scenario_path = confine(path.parent / meta.scenario, path, "sweep.scenario")
     if not scenario_path.is_file():
-        raise ScenarioError(path, "sweep.scenario", f"file not found: {scenario_path}")
+        raise ScenarioError(path, "sweep.scenario", f"file not found: {meta.scenario}")
     return Sweep(path, meta, scenario_path, fixed, axes)

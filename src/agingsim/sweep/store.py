@@ -36,10 +36,17 @@ class Store:
         self.failures_path = self.dir / "failures.jsonl"
 
     def prepare(self) -> None:
-        """Create the folders; remove half-written files of a sweep that was killed."""
+        """Create the folders; remove half-written files of a sweep that was killed (never those of
+        a sweep still running on the same store: their writer's pid is in the name), and the torn
+        last line a kill can leave in the failure log."""
         self.runs.mkdir(parents=True, exist_ok=True)
-        for stale in self.runs.glob(f"*{TMP_SUFFIX}"):
-            stale.unlink(missing_ok=True)
+        for stale in [*self.runs.glob(f"*{TMP_SUFFIX}"), *self.dir.glob(f".failures.*{TMP_SUFFIX}")]:
+            if _orphan(stale):
+                stale.unlink(missing_ok=True)
+        if self.failures_path.is_file():
+            text = self.failures_path.read_text(encoding="utf-8", errors="replace")
+            if text and not text.endswith("\n"):
+                self._write_failures(self.failures())
 
     def path(self, key: str) -> Path:
         return self.runs / f"{key}.parquet"
@@ -83,10 +90,19 @@ class Store:
             fh.flush()
 
     def failures(self) -> list[dict[str, Any]]:
+        """The failure records; a line a killed sweep left half-written is skipped."""
         if not self.failures_path.is_file():
             return []
-        lines = self.failures_path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        lines = self.failures_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        records = []
+        for line in lines:
+            try:
+                record = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue  # torn by a kill mid-write
+            if isinstance(record, dict):
+                records.append(record)
+        return records
 
     def _write_failures(self, records: list[dict[str, Any]]) -> None:
         if not records:
@@ -98,13 +114,33 @@ class Store:
         os.replace(tmp, self.failures_path)
 
 
+def _orphan(path: Path) -> bool:
+    """A temporary file whose writer (pid in ``.NAME.PID.tmp``) is no longer running."""
+    parts = path.name.split(".")
+    pid = parts[-2] if len(parts) >= 3 else ""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def connect(store: str | Path) -> Any:
-    """A DuckDB connection with a view ``runs`` over every run under ``store`` (a store or one sweep),
-    and ``failures`` over the failure records if there are any."""
+    """A read-only DuckDB connection with a view ``runs`` over every run under ``store`` (a store or
+    one sweep), and ``failures`` over the failure records if there are any.
+
+    The connection can read only the store's folder (DuckDB ``allowed_directories`` with
+    ``enable_external_access = false``, locked so SQL cannot undo it): no other file on the machine
+    is readable through a query. Still, ``agingsim query`` is meant for the store owner's own
+    machine, not to be exposed behind a server."""
     import duckdb
 
     root = Path(store)
@@ -113,24 +149,43 @@ def connect(store: str | Path) -> Any:
     if not any(root.rglob("*.parquet")):
         raise AgingsimError(f"{root}: no finished runs in this store")
     con = duckdb.connect()
-    runs = _sql_string(str(root / "**" / "*.parquet"))
+    folder = str(root.resolve())
+    con.execute(f"SET allowed_directories = [{_sql_string(folder + os.sep)}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    runs = _sql_string(str(root.resolve() / "**" / "*.parquet"))
     con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({runs}, union_by_name = true)")
     if any(root.rglob("failures.jsonl")):
-        fails = _sql_string(str(root / "**" / "failures.jsonl"))
+        fails = _sql_string(str(root.resolve() / "**" / "failures.jsonl"))
         con.execute(
             f"CREATE VIEW failures AS SELECT * FROM read_json_auto({fails}, format = 'newline_delimited', "
-            "union_by_name = true)"
-        )
+            "union_by_name = true, ignore_errors = true) WHERE run_key IS NOT NULL"
+        )  # a line torn by a kill reads as an empty record: skipped
     return con
 
 
+#: The only statements ``agingsim query`` runs: it reads the store, never writes (no COPY, ATTACH,
+#: CREATE, INSTALL, SET ...).
+READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
 def query(store: str | Path, sql: str) -> pd.DataFrame:
-    """Run DuckDB SQL over the store; errors in the SQL are reported without a traceback."""
+    """Run read-only DuckDB SQL (SELECT) over the store; errors are reported without a traceback."""
     import duckdb
 
     con = connect(store)
     try:
-        return con.execute(sql).df()
+        statements = con.extract_statements(sql)
+        if not statements:
+            raise AgingsimError("query: no SQL statement given")
+        for st in statements:
+            kind = st.type.name
+            if kind not in READ_ONLY_STATEMENTS:
+                raise AgingsimError(f"query: read-only: only SELECT statements are run, not {kind}")
+        result = None
+        for st in statements:
+            result = con.execute(st.query).df()
+        return result
     except duckdb.Error as exc:
         raise AgingsimError(f"query: {exc}") from None
     finally:
