@@ -11,7 +11,7 @@ import datetime
 import itertools
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from agingsim.population.attributes import (
     ABILITY_LEVELS,
@@ -226,6 +226,17 @@ class RegionFile(Strict):
     population_base: PopulationBase | None = None
     counties: list[County] = Field(min_length=1)
 
+    @field_validator("entry")
+    @classmethod
+    def _entrants_below_stock(cls, entry: Entry | None, info: ValidationInfo) -> Entry | None:
+        pop = info.data.get("pop_60plus")
+        if entry is not None and pop is not None and entry.entrants_per_year > pop:
+            raise ValueError(
+                f"entrants_per_year ({entry.entrants_per_year:,.0f}) exceeds pop_60plus "
+                f"({pop:,.0f}): more people cannot turn 60 in a year than are over 60"
+            )
+        return entry
+
     @model_validator(mode="after")
     def _entry_or_base(self) -> RegionFile:
         if self.population_base is None:
@@ -235,11 +246,6 @@ class RegionFile(Strict):
                 )
             if self.pop_60plus is None:
                 raise ValueError("pop_60plus: field required without [population_base]")
-            if self.entry.entrants_per_year > self.pop_60plus:
-                raise ValueError(
-                    f"entry.entrants_per_year ({self.entry.entrants_per_year:,.0f}) exceeds pop_60plus "
-                    f"({self.pop_60plus:,.0f}): more people cannot turn 60 in a year than are over 60"
-                )
         elif self.entry is not None:
             raise ValueError(
                 "give either [entry] or [population_base], not both: with a base table, people turning 60 "
