@@ -43,12 +43,13 @@ class MortalityPath:
         t = year + 0.5
         s = self.setting
         if s.path == "wpp":
-            out = []
-            for (sex, age), g in self.periods.groupby(["sex", "age_lower"], sort=True):
-                g = g.sort_values("mid_year")
-                logm = np.interp(t, g["mid_year"].to_numpy(float), np.log(g["mx"].to_numpy(float)))
-                out.append((sex, age, float(np.exp(logm))))
-            frame = pd.DataFrame(out, columns=["sex", "age_lower", "mx"])
+            table = self.periods.sort_values(["sex", "age_lower", "mid_year"])
+            keys = table[["sex", "age_lower"]].drop_duplicates()
+            n = len(table) // len(keys)  # periods per (sex, age), as the loader checks
+            mid = table["mid_year"].to_numpy(float).reshape(len(keys), n)
+            logm = np.log(table["mx"].to_numpy(float)).reshape(len(keys), n)
+            mx = [float(np.exp(np.interp(t, m, v))) for m, v in zip(mid, logm, strict=True)]
+            frame = keys.assign(mx=mx)
         else:
             base = self.periods[self.periods["period"] == s.period]
             frame = base[["sex", "age_lower", "mx"]].copy()
@@ -116,6 +117,9 @@ def load_mortality_path(setting: CalendarMortality, scenario_path: Path) -> Mort
     if errors:
         raise ScenarioErrors(errors)
     periods = pd.DataFrame(rows, columns=["period", "mid_year", "sex", "age_lower", "mx"])
+    counts = periods.groupby(["sex", "age_lower"]).size()
+    if counts.nunique() != 1:
+        raise ScenarioError(path, "period", "every sex and age group needs the same periods")
     if setting.period is not None and setting.period not in set(periods["period"]):
         known = ", ".join(sorted(set(periods["period"])))
         raise ScenarioError(
