@@ -43,22 +43,30 @@ def _engine(overrides: dict | None = None, path: Path = YUQUAN):
     return run_scenario(scenario)
 
 
-def _digest(path: Path) -> str:
-    return runs.from_file(path).digest[:12]
+def _lever_key(path: Path, lever: str, lang: str = "zh", gen: int = 0) -> str:
+    """The widget key of a lever (app.page._key): scenario, lever, language, reset generation."""
+    return f"lv|{path.name}|{lever}|{lang}|{gen}"
 
 
-def _lever_key(path: Path, lever: str) -> str:
-    return f"lv|{_digest(path)}|{lever}"
+def _select(at: AppTest, label_key: str, lang: str = "zh"):
+    """A dropdown by its label (its key names the language and the options it holds)."""
+    found = [s for s in at.selectbox if s.label == label(label_key, lang)]
+    assert found, f"no dropdown {label_key}"
+    return found[0]
 
 
-def _app_on(path: Path) -> AppTest:
-    """The app opened straight on a bundled scenario at 20,000 simulated people: one run, not three."""
+def _view(at: AppTest, lang: str = "zh"):
+    return at.radio(key=f"view|{lang}|0")
+
+
+def _app_on(path: Path, **query: str) -> AppTest:
+    """The app opened by its address on a bundled scenario at 20,000 simulated people: one run."""
     at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["scenario"] = path.name
-    at.session_state[f"people|{_digest(path)}"] = PEOPLE
+    at.query_params.update({"s": path.name, "n": str(PEOPLE)} | query)
     at.run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="scenario").value == path.name
+    assert at.session_state["page"].scenario == path.name
+    assert _select(at, "app_scenario").value == path.name
     return at
 
 
@@ -126,13 +134,26 @@ def test_lever_overrides_load_through_the_validator() -> None:
 
 
 # ============================================================================ the page
-def test_default_page_runs_the_default_scenario_and_shows_its_numbers() -> None:
-    default = ROOT / "scenarios" / "default.toml"
+def test_the_page_opens_on_a_scenario_that_spends_money() -> None:
+    """Issue 19: a finance user's first screen shows a cost (the policy-free baseline showed none)."""
+    from agingsim.app.page import OPENING
+
     at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state[f"people|{_digest(default)}"] = PEOPLE
+    at.query_params["n"] = str(PEOPLE)
     at.run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="scenario").value == default.name  # the default comes first
+    assert at.session_state["page"].scenario == OPENING
+    path = ROOT / "scenarios" / OPENING
+    result = run_scenario(load_scenario(path).with_run(simulated_people=PEOPLE))
+    h = result.headline()
+    assert h["cost_total_wan"] > 0
+    first, last = figures.fiscal_years(result)
+    assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(h['cost_total_wan'])} 万元"
+
+
+def test_the_baseline_page_shows_its_population_numbers() -> None:
+    default = ROOT / "scenarios" / "default.toml"
+    at = _app_on(default)
     assert label("app_reduced", "zh", n="20,000", full="200,000") in [i.value for i in at.info]
     h = run_scenario(load_scenario(default).with_run(simulated_people=PEOPLE)).headline()
     last = h["last_year"]
@@ -204,8 +225,8 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
 
     path = ROOT / "scenarios" / "guiyang_service_circle.toml"
     at = _app_on(path)
-    assert label("tab_circle", "zh") in at.radio(key="view").options
-    at.radio(key="view").set_value("circle").run()
+    assert label("tab_circle", "zh") in _view(at).options
+    _view(at).set_value("circle").run()
     assert not at.exception and not at.error
     run = at.session_state["last_run"]
     g = run.result.scenario.geography
@@ -216,9 +237,8 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), want)
     assert len(at.get("image")) == 1 and run.map_png("zh", year)[:4] == b"\x89PNG"
 
-    at.session_state["scenario"] = YUQUAN.name  # no geography: no such view
-    at.run()
-    assert label("tab_circle", "zh") not in at.radio(key="view").options
+    _select(at, "app_scenario").set_value(YUQUAN.name).run()  # no geography: no such view
+    assert label("tab_circle", "zh") not in _view(at).options
 
 
 def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) -> None:
@@ -269,8 +289,8 @@ def test_scheme_b_is_compared_on_the_same_people(yuquan_app: AppTest) -> None:
     at = yuquan_app
     key = "policy.schemes[1].groups[0].amount"
     at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
-    at.selectbox(key="compare").set_value("@file").run()
-    at.radio(key="view").set_value("compare").run()
+    _select(at, "compare_with").set_value("@file").run()
+    _view(at).set_value("compare").run()
     assert not at.exception and not at.warning
     table = compare_results(_engine({key: 300}), _engine())
     cost = table[table["measure"] == "cost_total_wan"][["a", "b", "b_minus_a"]].sum()
@@ -291,3 +311,141 @@ def test_downloads_are_the_report_modules_files() -> None:
     assert run.report_file("zh", "pptx")[:2] == b"PK"
     with zipfile.ZipFile(io.BytesIO(run.charts_zip("en"))) as zf:
         assert {f"{c.id}.{x}" for c in charts for x in ("png", "svg")} <= set(zf.namelist())
+
+
+# ============================================================================ state (issue 19) and uploads (issue 18)
+def test_an_upload_is_an_entry_of_the_dropdown_and_a_bad_one_changes_nothing(yuquan_app: AppTest) -> None:
+    """Defect 5: an upload no longer silently wins over the dropdown: it becomes the chosen entry of
+    the dropdown (the bundled scenarios stay selectable), and a refused upload leaves the page on the
+    scenario it showed, its levers and its results, with the validator's message."""
+    at = yuquan_app
+    before = [m.value for m in at.metric]
+    bad = YUQUAN.read_bytes().replace(b"years = 10", b"years = 0")
+    at.file_uploader(key="upload").set_value(("mine.toml", bad, "application/toml")).run()
+    assert not at.exception
+    shown = "\n".join(e.value for e in at.error)
+    assert label("app_upload_refused", "zh", name="mine.toml") in shown and "run.years" in shown
+    assert at.session_state["page"].scenario == YUQUAN.name
+    assert [m.value for m in at.metric] == before
+    assert _select(at, "app_scenario").value == YUQUAN.name
+
+    good = YUQUAN.read_bytes().replace(b"years = 10", b"years = 5")
+    at.file_uploader(key="upload").set_value(("mine.toml", good, "application/toml")).run()
+    assert not at.exception and not at.error
+    state = at.session_state["page"]
+    assert state.scenario.startswith("upload:")
+    box = _select(at, "app_scenario")
+    title = runs.from_file(YUQUAN).title[0]
+    assert box.value == state.scenario
+    assert {title, label("app_upload_name", "zh", name=title)} <= set(box.options)
+    assert [m.value for m in at.metric] != before
+    workdir = at.session_state["workdir"]
+    assert list((workdir / "uploads").glob("*mine.toml"))
+    assert not (ROOT / "scenarios" / "mine.toml").exists()
+    box.set_value(YUQUAN.name).run()  # back to the bundled file: its results again
+    assert [m.value for m in at.metric] == before
+
+
+def test_lever_changes_never_write_into_scenarios(yuquan_app: AppTest) -> None:
+    """Issue 18: a changed scenario is written to the session's own temporary folder, never as a
+    hidden file beside the bundled ones (another session would list it, a read-only install fails)."""
+    at = yuquan_app
+    written: list[Path] = []
+    import agingsim.scenario.variant as variant
+
+    real = variant._write_beside
+
+    def spy(original: Path, text: str) -> Path:
+        path = real(original, text)
+        written.append(path)
+        return path
+
+    variant._write_beside = spy
+    try:
+        at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(
+            310
+        ).run()
+    finally:
+        variant._write_beside = real
+    assert not at.exception and not at.error
+    assert written and all(at.session_state["workdir"] in p.parents for p in written)
+    assert not list((ROOT / "scenarios").glob(".*variant*"))
+
+
+def test_bundled_scenarios_are_the_projects_files_only(tmp_path: Path, monkeypatch) -> None:
+    """Issue 18: hidden and run-written files in scenarios/ are never offered to users."""
+    (tmp_path / "scenarios").mkdir()
+    for name in ("default.toml", "b.toml", ".b.variant-x1.toml", ".sweep-3.toml", "c.toml.tmp"):
+        (tmp_path / "scenarios" / name).write_text("")
+    monkeypatch.setenv("AGINGSIM_HOME", str(tmp_path))
+    assert [p.name for p in runs.bundled_paths()] == ["default.toml", "b.toml"]
+
+
+def test_temporary_folders_of_dead_app_processes_are_removed(tmp_path: Path) -> None:
+    """Issue 18: a crashed app process leaves its folder behind; the next one removes it on start
+    (and leaves a live process's folder alone)."""
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    pid = int(dead.stdout)
+    orphan = tmp_path / f"{runs.TEMP_PREFIX}{pid}-abc"
+    live = tmp_path / f"{runs.TEMP_PREFIX}{os.getppid()}-def"
+    for folder in (orphan, live):
+        (folder / "run").mkdir(parents=True)
+    assert runs.clean_orphans(tmp_path) == [orphan]
+    assert not orphan.exists() and live.exists()
+
+
+def test_the_app_runs_from_a_read_only_install(tmp_path: Path, monkeypatch) -> None:
+    """Issue 18: with scenarios/ read-only the page still runs a changed scenario."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(ROOT / "scenarios", home / "scenarios")
+    (home / "calibration").symlink_to(ROOT / "calibration")
+    for p in [home / "scenarios", *(home / "scenarios").rglob("*")]:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    monkeypatch.setenv("AGINGSIM_HOME", str(home))
+    try:
+        source = runs.from_file(home / "scenarios" / YUQUAN.name)
+        key = "policy.schemes[1].groups[0].amount"
+        scenario = runs.load(source, {key: 123}, workdir=runs.session_folder(), simulated_people=PEOPLE)
+        assert scenario.file.policy.schemes[1].groups[0].amount == 123
+        run, _ = runs.CACHE.run(scenario)
+        assert run.result.headline()["cost_total_wan"] > 0
+    finally:
+        for p in [home / "scenarios", *(home / "scenarios").rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_the_page_state_survives_its_address(yuquan_app: AppTest) -> None:
+    """The address holds scenario, language, view, people and every lever changed; a new session
+    opened on it shows the same cards (AppTest; the browser test does it with a real reload)."""
+    at = yuquan_app
+    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(250).run()
+    _view(at).set_value("groups").run()
+    query = dict(at.query_params)
+    assert query["s"] == YUQUAN.name and query["view"] == "groups" and query["n"] == str(PEOPLE)
+    other = AppTest.from_file(APP, default_timeout=240)
+    other.query_params.update(query)
+    other.run()
+    assert not other.exception
+    assert [m.value for m in other.metric] == [m.value for m in at.metric]
+    assert other.session_state["page"].view == "groups"
+
+
+def test_a_link_is_user_input_and_nonsense_in_it_is_ignored() -> None:
+    from agingsim.app.state import PageState
+
+    names = ["a.toml", "b.toml"]
+    state = PageState.from_query(
+        {"s": "../../etc/passwd", "lang": "fr", "n": "x", "e": '{"a.toml": {"k": "nan", "j": 1e999}, "c": 1'},
+        names,
+        "a.toml",
+    )
+    assert (state.scenario, state.lang, state.people, state.edits) == ("a.toml", "zh", {}, {})
+    good = PageState.from_query({"s": "b.toml", "e": '{"b.toml": {"k": 2}}', "b": "@file"}, names, "a.toml")
+    assert good.edits == {"b.toml": {"k": 2}} and good.compare == "@file"
+    assert PageState.from_query(good.to_query(), names, "a.toml").to_query() == good.to_query()

@@ -8,6 +8,7 @@ and keeps the previous results on the page.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import partial
 from typing import Any
@@ -17,7 +18,8 @@ import streamlit as st
 
 from agingsim import __version__
 from agingsim.app import figures, runs
-from agingsim.app.levers import Lever, Section, find_levers, lever_id, overrides_for
+from agingsim.app.levers import Lever, Section, all_levers, find_levers, lever_id, overrides_for
+from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
 from agingsim.report import charts as report_charts
 from agingsim.report.data import compare_rows
@@ -53,40 +55,76 @@ FAST_PEOPLE = (100_000, 50_000, 20_000)
 #: one click away and the page says the run is reduced. A server with faster cores can start higher
 #: ($AGINGSIM_APP_PEOPLE).
 INTERACTIVE_PEOPLE = int(os.environ.get("AGINGSIM_APP_PEOPLE", "100000"))
+#: The scenario the page opens on: one that spends money (the baseline has no policy, so a finance
+#: user's first screen would show no cost at all).
+OPENING = "zhumadian_basic_services.toml"
 PROVENANCE_SHOWN = 110  # characters of a lever's source/assumption shown under it (all in the tooltip)
 
 
 def main() -> None:
     """Draw the page once (Streamlit re-runs this on every interaction)."""
     st.set_page_config(page_title="养老服务补贴测算 agingsim", layout="wide")
-    lang: Lang = st.sidebar.radio(
+    state = _state()
+    try:
+        _page(state)
+    finally:  # the address always says what the page shows, whatever happened in the run
+        query = state.to_query()
+        if st.query_params.to_dict() != query:
+            st.query_params.from_dict(query)
+
+
+def _state() -> PageState:
+    """This session's page state: made once, from the address (a link or a reload), then kept."""
+    if "page" not in st.session_state:
+        names = [p.name for p in runs.bundled_paths()]
+        default = OPENING if OPENING in names else names[0]
+        st.session_state["page"] = PageState.from_query(st.query_params.to_dict(), names, default)
+        st.session_state["workdir"] = runs.session_folder()
+        st.session_state["uploads"] = {}
+        st.session_state["upload_errors"] = {}
+        st.session_state["last_runs"] = {}
+    return st.session_state["page"]
+
+
+def _key(state: PageState, *parts: object) -> str:
+    """A widget's key: what it shows, the language (labels and options are drawn afresh in the
+    other language) and the reset generation (a reset draws the levers again from the file)."""
+    return "|".join(str(p) for p in (*parts, state.lang, state.gen))
+
+
+def _page(state: PageState) -> None:
+    state.lang = st.sidebar.radio(
         "语言 / Language",
-        ["zh", "en"],
+        list(LANGS),
+        index=LANGS.index(state.lang),
         format_func=lambda v: "中文" if v == "zh" else "English",
         horizontal=True,
         key="lang",
     )
+    lang: Lang = state.lang  # type: ignore[assignment]
     st.title(label("app_title", lang))
     st.caption(label("app_caption", lang, version=__version__))
     status = st.container()
-    source = _pick_source(lang, status)
-    run: runs.Run | None = None
-    if source is not None:
-        run = _run_current(source, lang, status)
+    source = _pick_source(state, lang, status)
+    run = _run_current(source, state, lang, status)
+    last_runs: dict[str, runs.Run] = st.session_state["last_runs"]
     if run is not None:
-        st.session_state["last_run"] = run
-    shown: runs.Run | None = st.session_state.get("last_run")
+        last_runs[source.id] = run
+    shown = last_runs.get(source.id)  # never another scenario's results beside this one's levers
+    st.session_state["last_run"] = shown
     if shown is None:
         return
-    comparison = _run_comparison(source, shown, lang, status) if source is not None else None
+    comparison = _run_comparison(source, shown, state, lang, status)
     _cards(shown, lang)
     geography = shown.result.scenario.geography is not None
-    view = st.radio(
+    views = [v for v in VIEWS if v != "circle" or geography]
+    state.view = st.radio(
         label("tab_costs", lang),
-        [v for v in VIEWS if v != "circle" or geography],
+        views,
+        index=views.index(state.view) if state.view in views else 0,
         format_func=lambda v: label(VIEW_LABELS[v], lang),
         horizontal=True,
-        key="view",
+        key=_key(state, "view"),
         label_visibility="collapsed",
     )
     {
@@ -99,80 +137,123 @@ def main() -> None:
         "compare": partial(_view_compare, comparison),
         "downloads": _view_downloads,
         "assumptions": _view_assumptions,
-    }[view](shown, lang)
+    }[state.view](shown, lang)
 
 
 # ============================================================================ sidebar
-def _pick_source(lang: Lang, status: Any) -> runs.Source | None:
-    """The bundled scenario chosen, or the upload if there is one (None if the upload is unreadable)."""
-    paths = runs.bundled_paths()
-    sources = {p.name: runs.from_file(p) for p in paths}
-    choice = st.sidebar.selectbox(
-        label("app_scenario", lang),
-        list(sources),
-        format_func=lambda n: sources[n].title[0 if lang == "zh" else 1],
-        key="scenario",
-    )
+def _sources() -> dict[str, runs.Source]:
+    """The bundled scenarios and this session's uploads, by source id."""
+    found = {p.name: runs.from_file(p) for p in runs.bundled_paths()}
+    return found | st.session_state["uploads"]
+
+
+def _title(source: runs.Source, lang: Lang) -> str:
+    title = source.title[0 if lang == "zh" else 1]
+    return label("app_upload_name", lang, name=title) if source.uploaded else title
+
+
+def _pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
+    """The scenario in the state. A new upload that loads becomes the scenario (and an entry of the
+    dropdown, so the bundled ones stay one click away); one that does not is refused with the
+    validator's message, and the page stays on the scenario it shows."""
+    pick = st.sidebar.container()
     upload = st.sidebar.file_uploader(label("app_upload", lang), type=["toml"], key="upload")
-    if upload is None:
-        return sources[choice]
-    try:
-        source = runs.from_upload(upload.name, upload.getvalue())
-    except ScenarioError as exc:
-        _invalid(status, lang, exc)
-        return None
-    st.sidebar.caption(label("app_uploaded", lang, name=source.name))
-    return source
+    errors: dict[str, str] = st.session_state["upload_errors"]
+    if upload is not None:
+        data = upload.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        known = {s.digest for s in st.session_state["uploads"].values()}
+        if digest not in known and digest not in errors:
+            try:
+                source = runs.from_upload(upload.name, data)
+                runs.load(source, workdir=st.session_state["workdir"])
+            except ScenarioError as exc:
+                errors[digest] = str(exc)
+            else:
+                runs.save_upload(st.session_state["workdir"], source, data)
+                st.session_state["uploads"][source.id] = source
+                state.scenario = source.id
+        if digest in errors:
+            status.error(
+                f"{label('app_upload_refused', lang, name=upload.name)}\n\n```\n{errors[digest]}\n```"
+            )
+    sources = _sources()
+    if state.scenario not in sources:
+        state.scenario = next(iter(sources))
+    options = list(sources)
+    state.scenario = pick.selectbox(
+        label("app_scenario", lang),
+        options,
+        index=options.index(state.scenario),
+        format_func=lambda n: _title(sources[n], lang),
+        key=_key(state, "scenario", len(options)),
+    )
+    return sources[state.scenario]
 
 
-def _widget_key(source: runs.Source, lev: Lever) -> str:
-    return f"lv|{source.digest[:12]}|{lever_id(lev)}"
-
-
-def _levers(source: runs.Source, lang: Lang) -> tuple[list[Section], dict[str, Any]]:
-    """Draw the levers of the source; return them and the values shown, by lever id."""
+def _levers(source: runs.Source, state: PageState, lang: Lang) -> tuple[list[Section], dict[str, Any]]:
+    """Draw the levers of the source from the state; return them and the values shown, by lever id."""
     sections = find_levers(source.raw)
     st.sidebar.subheader(label("app_levers", lang))
     st.sidebar.caption(label("app_levers_help", lang))
-    keys = [_widget_key(source, lev) for s in sections for lev in s.levers]
-    st.sidebar.button(label("app_reset", lang), on_click=_reset, args=(keys,), key="reset")
+    summary = st.sidebar.container()
+    edits = state.changed(source.id)
     values: dict[str, Any] = {}
     for section in sections:
         with st.sidebar.expander(section.title(lang), expanded=section.id == "run"):
             for lev in section.levers:
-                values[lever_id(lev)] = _lever_widget(lev, _widget_key(source, lev), lang)
+                lid = lever_id(lev)
+                shown = _lever_widget(
+                    lev, _key(state, "lv", source.id, lid), lang, edits.get(lid, lev.default)
+                )
+                state.set_lever(source.id, lid, shown, lev.default)
+                values[lid] = shown
+    changed = [lev for lev in all_levers(sections) if lever_id(lev) in state.changed(source.id)]
+    if changed:
+        summary.markdown(f":orange[**{label('app_changed', lang, n=len(changed))}**]")
+        summary.caption(
+            "\n".join(
+                f"- {lev.title(lang)}: {_shown(lev.default)} → {_shown(values[lever_id(lev)])}"
+                for lev in changed
+            )
+        )
+        summary.button(label("app_reset", lang), on_click=state.reset, args=(source.id,), key="reset")
     return sections, values
 
 
-def _reset(keys: list[str]) -> None:
-    for key in keys:
-        st.session_state.pop(key, None)
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _lever_widget(lev: Lever, key: str, lang: Lang) -> Any:
-    """One lever: a widget labelled with its unit, its provenance under it, a note if changed."""
+def _lever_widget(lev: Lever, key: str, lang: Lang, current: Any) -> Any:
+    """One lever: a widget labelled with its unit, its provenance under it, a note if changed; drawn
+    with the state's value (``current``), the file's when the user has not changed it."""
     unit = lev.unit_text(lang)
     title = lev.title(lang)
     text = (f"{title}（{unit}）" if lang == "zh" else f"{title} ({unit})") if unit else title
     prov = lev.provenance_text(lang)
     d = lev.default
     if lev.kind == "switch":
-        value: Any = st.toggle(text, value=bool(d), key=key, help=prov)
+        value: Any = st.toggle(text, value=bool(current), key=key, help=prov)
     elif lev.kind == "horizon":
-        value = st.slider(text, 1, 60, int(d), 1, key=key, help=prov)
+        value = st.slider(text, 1, 60, int(current), 1, key=key, help=prov)
     elif lev.kind in ("year", "month"):
-        value = st.number_input(text, value=int(d), step=1, format="%d", key=key, help=prov)
+        value = st.number_input(text, value=int(current), step=1, format="%d", key=key, help=prov)
     elif lev.kind == "share" and (lev.paired or lev.key.endswith("delivery_rate")):
-        value = st.slider(text, 0.0, 1.0, float(d), 0.05, key=key, help=prov)
+        value = st.slider(text, 0.0, 1.0, float(current), 0.05, key=key, help=prov)
     elif lev.kind == "share":
-        value = st.number_input(text, value=float(d), step=0.05, format="%.2f", key=key, help=prov)
+        value = st.number_input(text, value=float(current), step=0.05, format="%.2f", key=key, help=prov)
     elif lev.kind == "cap":
-        value = st.number_input(text, value=float(d), step=10.0, format="%.2f", key=key, help=prov)
+        value = st.number_input(text, value=float(current), step=10.0, format="%.2f", key=key, help=prov)
     elif isinstance(d, int):
         step = 10 if abs(d) < 1000 else 100 if abs(d) < 20000 else 1000
-        value = st.number_input(text, value=d, step=step, format="%d", key=key, help=prov)
+        value = st.number_input(text, value=int(current), step=step, format="%d", key=key, help=prov)
     else:
-        value = st.number_input(text, value=float(d), step=1.0, key=key, help=prov)
+        value = st.number_input(text, value=float(current), step=1.0, key=key, help=prov)
     if lev.kind != "switch" or lev.provenance is not None:
         short = prov if len(prov) <= PROVENANCE_SHOWN else prov[: PROVENANCE_SHOWN - 1] + "…"
         st.caption(short)
@@ -181,7 +262,7 @@ def _lever_widget(lev: Lever, key: str, lang: Lang) -> Any:
     return value
 
 
-def _sim_people(source: runs.Source, lang: Lang) -> int | None:
+def _sim_people(source: runs.Source, state: PageState, lang: Lang) -> int | None:
     """The simulated-people count: the file's, or a smaller one for speed (the page then says so)."""
     run = source.raw.get("run", {})
     full = run.get("simulated_people")
@@ -189,13 +270,18 @@ def _sim_people(source: runs.Source, lang: Lang) -> int | None:
     if not isinstance(full, int):
         return None
     options = [full, *[n for n in FAST_PEOPLE if n < full]]
-    return st.sidebar.selectbox(
+    wanted = state.people.get(source.id)
+    if wanted not in options:
+        wanted = next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1])
+    people = st.sidebar.selectbox(
         label("lever_sim_people", lang),
         options,
-        index=options.index(next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1])),
+        index=options.index(wanted),
         format_func=fmt_number,
-        key=f"people|{source.digest[:12]}",
+        key=_key(state, "people", source.id),
     )
+    state.people[source.id] = people
+    return people
 
 
 # ============================================================================ running
@@ -203,16 +289,19 @@ def _invalid(status: Any, lang: Lang, exc: Exception) -> None:
     status.error(f"{label('app_invalid', lang)}\n\n```\n{exc}\n```")
 
 
-def _run_current(source: runs.Source, lang: Lang, status: Any) -> runs.Run | None:
+def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
     """Load the scenario with the levers' values and run it (or take it from the cache)."""
-    sections, values = _levers(source, lang)
-    people = _sim_people(source, lang)
+    sections, values = _levers(source, state, lang)
+    people = _sim_people(source, state, lang)
     overrides = overrides_for(sections, values)
-    if overrides:
-        status.caption(label("app_changed", lang, n=len(overrides)))
     full = source.raw.get("run", {}).get("simulated_people")
     try:
-        scenario = runs.load(source, overrides, simulated_people=people if people != full else None)
+        scenario = runs.load(
+            source,
+            overrides,
+            workdir=st.session_state["workdir"],
+            simulated_people=people if people != full else None,
+        )
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None
@@ -250,20 +339,33 @@ def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
     return run
 
 
-def _run_comparison(source: runs.Source, a: runs.Run, lang: Lang, status: Any) -> runs.Comparison | None:
-    """Scheme B: the file's own values, or another bundled scenario, on A's seed (same people)."""
-    others = {p.name: runs.from_file(p) for p in runs.bundled_paths()}
+def _run_comparison(
+    source: runs.Source, a: runs.Run, state: PageState, lang: Lang, status: Any
+) -> runs.Comparison | None:
+    """Scheme B: the file's own values, or another scenario (bundled or uploaded), on A's seed."""
+    others = _sources()
     options = ["", "@file", *others]
     names = {"": label("compare_none", lang), "@file": label("compare_file", lang)}
-    names |= {k: s.title[0 if lang == "zh" else 1] for k, s in others.items()}
+    names |= {k: _title(s, lang) for k, s in others.items()}
     st.sidebar.subheader(label("tab_compare", lang))
-    choice = st.sidebar.selectbox(label("compare_with", lang), options, format_func=names.get, key="compare")
+    if state.compare not in options:
+        state.compare = ""
+    state.compare = st.sidebar.selectbox(
+        label("compare_with", lang),
+        options,
+        index=options.index(state.compare),
+        format_func=names.get,
+        key=_key(state, "compare", len(options)),
+    )
+    choice = state.compare
     if not choice:
         return None
     sa = a.result.scenario
-    same_region = choice != "@file" and st.sidebar.checkbox(
-        label("compare_same_region", lang), value=True, key="compare_region"
-    )
+    if choice != "@file":
+        state.same_region = st.sidebar.checkbox(
+            label("compare_same_region", lang), value=state.same_region, key=_key(state, "compare_region")
+        )
+    same_region = choice != "@file" and state.same_region
     b_source = source if choice == "@file" else others[choice]
     overrides: dict[str, Any] = {}
     run_settings: dict[str, int | None] = {"seed": sa.run.seed}
@@ -277,7 +379,7 @@ def _run_comparison(source: runs.Source, a: runs.Run, lang: Lang, status: Any) -
             "simulated_people": sa.run.simulated_people,
         }
     try:
-        b_scenario = runs.load(b_source, overrides, **run_settings)
+        b_scenario = runs.load(b_source, overrides, workdir=st.session_state["workdir"], **run_settings)
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None
@@ -307,23 +409,25 @@ def _cards(run: runs.Run, lang: Lang) -> None:
         st.info(label("app_no_policy", lang))
 
 
-def _show_chart(run: runs.Run, chart: Chart, lang: Lang) -> None:
+def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:
     """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads."""
-    st.image(run.screen_png(chart, lang), width="stretch")
+    st.image(run.screen_png(chart, lang, scope), width="stretch")
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "PNG 300 dpi",
         partial(run.chart_file, chart, "png"),
         file_name=f"{chart.id}.png",
         mime="image/png",
-        key=f"png|{chart.id}",
+        key=f"png|{scope}|{chart.id}",
+        on_click="ignore",
     )
     right.download_button(
         "SVG",
         partial(run.chart_file, chart, "svg"),
         file_name=f"{chart.id}.svg",
         mime="image/svg+xml",
-        key=f"svg|{chart.id}",
+        key=f"svg|{scope}|{chart.id}",
+        on_click="ignore",
     )
 
 
@@ -422,6 +526,7 @@ def _view_circle(run: runs.Run, lang: Lang) -> None:
         file_name=f"service_circle_{year}.png",
         mime="image/png",
         key="png|circle",
+        on_click="ignore",
     )
     table = coverage_summary(coverage_by_community(g, year), g.counties)
     st.dataframe(table, width="stretch", hide_index=True)
@@ -468,22 +573,29 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
     st.dataframe(styled, width="stretch", hide_index=True)
     charts, _ = build_charts(results, lang)
     for chart in charts:
-        _show_chart(run, chart, lang)
+        _show_chart(run, chart, lang, scope=comparison.folder.name)
     st.download_button(
-        label("dl_compare", lang), comparison.csv_zip, file_name="comparison.zip", key="dl_compare"
+        label("dl_compare", lang),
+        comparison.csv_zip,
+        file_name="comparison.zip",
+        key="dl_compare",
+        on_click="ignore",
     )
 
 
 def _view_downloads(run: runs.Run, lang: Lang) -> None:
     st.caption(label("dl_note", lang))
     stem = run.result.scenario.path.stem
-    st.download_button(label("dl_csv", lang), run.csv_zip, file_name=f"{stem}_results.zip", key="dl_csv")
+    st.download_button(
+        label("dl_csv", lang), run.csv_zip, file_name=f"{stem}_results.zip", key="dl_csv", on_click="ignore"
+    )
     st.download_button(
         label("dl_xlsx", lang),
         partial(run.report_file, lang, "xlsx"),
         file_name=f"{stem}_report.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="dl_xlsx",
+        on_click="ignore",
     )
     st.download_button(
         label("dl_pptx", lang),
@@ -491,12 +603,14 @@ def _view_downloads(run: runs.Run, lang: Lang) -> None:
         file_name=f"{stem}_briefing.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="dl_pptx",
+        on_click="ignore",
     )
     st.download_button(
         label("dl_charts", lang),
         partial(run.charts_zip, lang),
         file_name=f"{stem}_charts.zip",
         key="dl_charts",
+        on_click="ignore",
     )
 
 

@@ -200,6 +200,12 @@ LABELS.update(
         "app_scenario": ("情景", "Scenario"),
         "app_upload": ("或上传情景文件（TOML）", "or upload a scenario file (TOML)"),
         "app_uploaded": ("已上传：{name}", "Uploaded: {name}"),
+        "app_upload_name": ("{name}（上传）", "{name} (uploaded)"),
+        "app_upload_refused": (
+            "上传的文件 {name} 有误，未采用；页面仍显示下方所选情景。",
+            "The uploaded file {name} is invalid and was not used; the page still shows the scenario "
+            "selected below.",
+        ),
         "app_levers": ("政策参数", "Policy levers"),
         "app_levers_help": (
             "每项参数显示单位及默认值的来源或假设说明。",
@@ -231,7 +237,7 @@ LABELS.update(
             "For speed this run simulates {n} people (the file says {full}): each stands for more real "
             "people, so sampling noise is larger.",
         ),
-        "app_changed": ("已修改 {n} 项参数", "{n} lever(s) changed"),
+        "app_changed": ("已修改 {n} 项参数（相对情景文件）", "{n} lever(s) changed from the file"),
         "app_no_policy": (
             "该情景没有补贴政策（[policy]），因此没有财政支出，只显示人口预测。",
             "This scenario has no [policy], so there is no spending; only the population projection is "
