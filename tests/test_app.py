@@ -156,7 +156,7 @@ def test_the_baseline_page_shows_its_population_numbers() -> None:
     at = _app_on(default)
     assert label("app_reduced", "zh", n="20,000", full="200,000") in [i.value for i in at.info]
     h = run_scenario(load_scenario(default).with_run(simulated_people=PEOPLE)).headline()
-    last = h["last_year"]
+    last = h["last_year"] - 1  # stocks at the end of the last fiscal year (labels.fiscal_period)
     assert _card(at, "card_people", year=last) == f"{h['people_60plus_last']:,.0f} 人"
     assert _card(at, "card_need", year=last) == f"{h['needing_care_last']:,.0f} 人"
 
@@ -232,9 +232,14 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
     g = run.result.scenario.geography
     year = at.select_slider(key="circle_year").value
     assert year == run.result.scenario.run.start_year + run.result.scenario.run.years - 1
-    want = coverage_summary(coverage_by_community(g, year), g.counties)
+    from agingsim.report import tables
+
+    raw = coverage_summary(coverage_by_community(g, year), g.counties)
+    want = tables.display(raw, "zh", counties=tables.region_names(run.result.scenario))
     shown = at.dataframe[0].value
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), want)
+    assert "南明区" in shown.to_string()
+    assert "nanming" not in shown.to_string() and "None" not in shown.to_string()
     assert len(at.get("image")) == 1 and run.map_png("zh", year)[:4] == b"\x89PNG"
 
     _select(at, "app_scenario").set_value(YUQUAN.name).run()  # no geography: no such view

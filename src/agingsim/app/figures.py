@@ -15,7 +15,7 @@ import pandas as pd
 
 from agingsim.compare import yearly_figures
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import Lang, fmt_number, fmt_wan, label, payer_label
+from agingsim.report.labels import Lang, fiscal_period, fmt_number, fmt_wan, label, payer_label
 from agingsim.simulate import RunResult
 
 PAYER_ORDER = ("province", "city", "county")
@@ -36,8 +36,9 @@ class Card:
 
 
 def fiscal_years(result: RunResult) -> tuple[int, int]:
+    """The run's fiscal years, both ends included (labels.fiscal_period: one convention everywhere)."""
     run = result.scenario.run
-    return run.start_year, run.start_year + run.years - 1
+    return fiscal_period(run.start_year, run.years)
 
 
 def card_year(result: RunResult, today: dt.date | None = None) -> int:
@@ -146,18 +147,18 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
         out.append(
             Card(
                 "people",
-                label("card_people", lang, year=h["last_year"]),
+                label("card_people", lang, year=last),
                 f"{fmt_number(h['people_60plus_last'])} {people_unit}",
-                label("card_people", lang, year=h["first_year"]) + f" {fmt_number(h['people_60plus_first'])}",
+                label("card_people_first", lang, year=first, value=fmt_number(h["people_60plus_first"])),
                 float(h["people_60plus_last"]),
             )
         )
         out.append(
             Card(
                 "need",
-                label("card_need", lang, year=h["last_year"]),
+                label("card_need", lang, year=last),
                 f"{fmt_number(h['needing_care_last'])} {people_unit}",
-                label("card_need", lang, year=h["first_year"]) + f" {fmt_number(h['needing_care_first'])}",
+                label("card_people_first", lang, year=first, value=fmt_number(h["needing_care_first"])),
                 float(h["needing_care_last"]),
             )
         )
@@ -181,20 +182,12 @@ def payer_table(result: RunResult, lang: Lang) -> pd.DataFrame:
 
 
 def groups_table(result: RunResult, lang: Lang) -> pd.DataFrame:
-    """Eligible groups served: groups.csv from the behaviour model if the run has it, else the people
+    """Eligible groups served, with output column names (the page shows it through
+    report.tables.display): groups.csv from the behaviour model if the run has it, else the people
     each scheme's groups were paid for (ledger beneficiaries, monthly average per fiscal year)."""
     groups = getattr(result, "groups_served", None)
     if isinstance(groups, pd.DataFrame) and not groups.empty:
-        table = groups.copy()
-        return table.rename(
-            columns={
-                "year": label("col_year", lang),
-                "scheme": label("col_scheme", lang),
-                "group": label("col_group", lang),
-                "eligible": label("col_eligible", lang),
-                "served": label("col_served", lang),
-            }
-        )
+        return groups.copy()
     led = result.ledger
     if led.empty:
         return pd.DataFrame()
@@ -202,5 +195,5 @@ def groups_table(result: RunResult, lang: Lang) -> pd.DataFrame:
     monthly = one_payer.groupby(["line_item", "rule", "year", "month"]).sum()
     yearly = monthly.groupby(["line_item", "rule", "year"]).mean().unstack("year").fillna(0.0)
     yearly.columns = [label("fiscal_year", lang, year=int(y)) for y in yearly.columns]
-    yearly.index.names = [label("col_scheme", lang), label("col_group", lang)]
+    yearly.index.names = ["scheme", "group"]
     return yearly.reset_index()

@@ -22,9 +22,10 @@ from agingsim.app.levers import Lever, Section, all_levers, find_levers, lever_i
 from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
 from agingsim.report import charts as report_charts
-from agingsim.report.data import compare_rows
+from agingsim.report import tables
+from agingsim.report.data import compare_measures
 from agingsim.report.exports import Chart, build_charts
-from agingsim.report.labels import Lang, fmt_number, label, provenance_label
+from agingsim.report.labels import BETTER, Lang, fmt_number, label, provenance_label
 
 VIEWS = (
     "costs",
@@ -493,7 +494,19 @@ def _view_capacity(run: runs.Run, lang: Lang) -> None:
     _show_chart(run, chart, lang)
     waiting = run.results.frame("waiting.csv")
     if waiting is not None:
-        st.dataframe(waiting, width="stretch", hide_index=True)
+        st.dataframe(_display(run, waiting, lang), width="stretch", hide_index=True)
+
+
+def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """An output table in words: names for codes, headers from the label table, no None."""
+    sc = run.result.scenario
+    return tables.display(
+        frame,
+        lang,
+        counties=tables.region_names(sc),
+        line_items=run.results.line_item_names,
+        groups=tables.group_names(sc),
+    )
 
 
 def _view_groups(run: runs.Run, lang: Lang) -> None:
@@ -503,7 +516,7 @@ def _view_groups(run: runs.Run, lang: Lang) -> None:
         return
     if getattr(run.result, "groups_served", None) is None:
         st.caption(label("card_paid_for", lang))
-    st.dataframe(table, width="stretch", hide_index=True)
+    st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
 
 
 def _view_circle(run: runs.Run, lang: Lang) -> None:
@@ -529,7 +542,7 @@ def _view_circle(run: runs.Run, lang: Lang) -> None:
         on_click="ignore",
     )
     table = coverage_summary(coverage_by_community(g, year), g.counties)
-    st.dataframe(table, width="stretch", hide_index=True)
+    st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
 
 
 def _view_population(run: runs.Run, lang: Lang) -> None:
@@ -553,9 +566,9 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
     )
     if not comparison.same_people:
         st.warning(label("compare_population_differs", lang))
-    rows = compare_rows(results, lang)
+    rows = compare_measures(results, lang)
     table = pd.DataFrame(
-        rows,
+        [row[1:] for row in rows],
         columns=[
             label("col_measure", lang),
             label("col_a", lang),
@@ -564,13 +577,12 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
         ],
     )
     diff = label("col_b_minus_a", lang)
-    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}).map(
-        lambda v: (
-            "background-color: #fde2e1" if v > 1e-9 else "background-color: #e3f4e1" if v < -1e-9 else ""
-        ),
-        subset=[diff],
+    colours = [_direction_colour(r[0], r[4]) for r in rows]
+    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}).apply(
+        lambda _: colours, subset=[diff]
     )
     st.dataframe(styled, width="stretch", hide_index=True)
+    st.caption(label("compare_colours", lang))
     charts, _ = build_charts(results, lang)
     for chart in charts:
         _show_chart(run, chart, lang, scope=comparison.folder.name)
@@ -581,6 +593,16 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
         key="dl_compare",
         on_click="ignore",
     )
+
+
+def _direction_colour(measure: str, difference: float) -> str:
+    """Green where B is better than A for this measure, red where worse, none where neither (or no
+    difference): lower spending is better for a budget, more people served is better for care."""
+    better = BETTER.get(measure)
+    if better is None or abs(difference) < 1e-9:
+        return ""
+    good = difference < 0 if better == "lower" else difference > 0
+    return "background-color: #e3f4e1" if good else "background-color: #fde2e1"
 
 
 def _view_downloads(run: runs.Run, lang: Lang) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from agingsim.errors import AgingsimError, ScenarioError
 from agingsim.fiscal.ledger import summarise
-from agingsim.report.labels import Lang, label
+from agingsim.report.labels import Lang, fiscal_period, label, period_label
 
 #: Columns each input file must have (the documented output of run / compare).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -233,25 +233,31 @@ def load_results(path: str | Path) -> Results:
     return Results(path=path, kind=kind, summary=summary)
 
 
+def headline_period(h: dict[str, Any]) -> tuple[int, int]:
+    """The fiscal years a run's headline covers (its ``last_year`` is the 1 January the run ends on)."""
+    return fiscal_period(int(h["first_year"]), int(h["last_year"]) - int(h["first_year"]))
+
+
 def headline_rows(results: Results, lang: Lang) -> list[tuple[str, Any, str]]:
     """(label, value, unit) rows for the summary sheet and slide: what a briefing quotes first."""
     s = results.arms[0]
     h = s["headline"]
+    first, last = headline_period(h)
     unit_wan, unit_people = label("unit_wan", lang), label("unit_people", lang)
     rows: list[tuple[str, Any, str]] = [
         (label("h_scenario", lang), results.scenario_name(lang), ""),
         (label("h_region", lang), results.region_name(lang), ""),
-        (label("h_period", lang), f"{h.get('first_year')}–{h.get('last_year')}", ""),
+        (label("h_period", lang), period_label(*headline_period(h), lang), ""),
         (label("h_seed", lang), results.seed, ""),
         (label("h_version", lang), results.version, ""),
         (label("h_date", lang), results.date, ""),
     ]
     rows += _cost_rows(h, lang, unit_wan)
     rows += [
-        (label("h_people_first", lang, year=h["first_year"]), h["people_60plus_first"], unit_people),
-        (label("h_people_last", lang, year=h["last_year"]), h["people_60plus_last"], unit_people),
-        (label("h_need_first", lang, year=h["first_year"]), h["needing_care_first"], unit_people),
-        (label("h_need_last", lang, year=h["last_year"]), h["needing_care_last"], unit_people),
+        (label("h_people_first", lang, year=first), h["people_60plus_first"], unit_people),
+        (label("h_people_last", lang, year=last), h["people_60plus_last"], unit_people),
+        (label("h_need_first", lang, year=first), h["needing_care_first"], unit_people),
+        (label("h_need_last", lang, year=last), h["needing_care_last"], unit_people),
     ]
     return rows
 
@@ -274,6 +280,12 @@ def _cost_rows(h: dict[str, Any], lang: Lang, unit_wan: str) -> list[tuple[str, 
 
 def compare_rows(results: Results, lang: Lang) -> list[tuple[str, float, float, float]]:
     """(measure, A, B, B − A) over the whole horizon: costs summed, per-person figures averaged."""
+    return [row[1:] for row in compare_measures(results, lang)]
+
+
+def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float, float, float]]:
+    """(measure code, measure in words, A, B, B − A) over the whole horizon: costs summed over the
+    fiscal years, other measures averaged over them (the words say which)."""
     from agingsim.report.labels import measure_label
 
     table = results.frame("comparison.csv")
@@ -292,5 +304,5 @@ def compare_rows(results: Results, lang: Lang) -> list[tuple[str, float, float, 
         )
         how = label("over_years_sum" if measure.endswith("_wan") else "over_years_mean", lang)
         name = f"{measure_label(measure, lang)}{how}"
-        rows.append((name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
+        rows.append((measure, name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
     return rows

@@ -22,7 +22,7 @@ from agingsim import __version__
 from agingsim.errors import AgingsimError
 from agingsim.fiscal.ledger import WAN
 from agingsim.report import charts
-from agingsim.report.data import Results, compare_rows, headline_rows
+from agingsim.report.data import Results, compare_rows, headline_period, headline_rows
 from agingsim.report.labels import (
     Lang,
     ability_label,
@@ -34,6 +34,7 @@ from agingsim.report.labels import (
     line_item_label,
     measure_label,
     payer_label,
+    period_label,
     provenance_label,
 )
 from agingsim.results.output import write_outputs
@@ -494,7 +495,7 @@ def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path
             for i, arm in enumerate("AB")
         ]
     sub.append(
-        f"{s0['headline'].get('first_year')}–{s0['headline'].get('last_year')} · "
+        f"{period_label(*headline_period(s0['headline']), lang)} · "
         f"{label('h_seed', lang)} {results.seed} · agingsim {results.version} · {results.date}"
     )
     _text(slide.placeholders[1], "\n".join(sub), 20)

@@ -121,10 +121,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "h_cost_total": ("总支出", "Total spending"),
     "h_cost_payer": ("{level}支出", "{level} spending"),
     "h_cost_pv": ("总支出现值（贴现率 {rate}）", "Present value of spending (discount rate {rate})"),
-    "h_people_first": ("{year}年60岁及以上人口", "People 60+ in {year}"),
-    "h_people_last": ("{year}年60岁及以上人口", "People 60+ in {year}"),
-    "h_need_first": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
-    "h_need_last": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
+    "h_people_first": ("{year}年初60岁及以上人口", "People 60+ at the start of {year}"),
+    "h_people_last": ("{year}年末60岁及以上人口", "People 60+ at the end of {year}"),
+    "h_need_first": ("{year}年初需要照护（中度及以上失能）", "Needing care (moderate+), start of {year}"),
+    "h_need_last": ("{year}年末需要照护（中度及以上失能）", "Needing care (moderate+), end of {year}"),
+    "period": ("{first}–{last}年度", "FY{first}–FY{last}"),
     "h_unpaid": ("预算用尽未支付", "Unpaid when budgets ran out"),
     # deck
     "deck_headline": ("主要结果", "Headline numbers"),
@@ -177,7 +178,19 @@ LABELS.update(
         "lever_payer_share": ("{level}分担比例", "{level} share"),
         "lever_budget_cap": ("{level}年度预算上限（0＝不设）", "{level} yearly budget cap (0 = none)"),
         "lever_tier": ("日均{min}人次及以上", "{min}+ servings a day"),
-        "lever_no_provenance": ("运行设置或开关（无需数据来源）", "a setting or switch (needs no source)"),
+        "lever_no_provenance": ("开关（不是数字，无需数据来源）", "a switch (not a figure: needs no source)"),
+        "lever_run_setting": (
+            "模拟设置（起始年份、测算年限），由使用者选择，不是政策数值",
+            "a simulation setting (start year, horizon) chosen by the user, not a policy figure",
+        ),
+        "lever_cap_none": (
+            "政策值：情景文件未规定预算上限（0 表示不设上限）；设定后按政策假设处理",
+            "policy value: the file sets no budget cap (0 = none); a cap set here is a policy assumption",
+        ),
+        "lever_delivery_default": (
+            "假设：情景文件未给出实际服务比例，按全部兑现（1.0）计算",
+            "assumption: the file gives no delivery rate, so every entitlement is taken as delivered (1.0)",
+        ),
         "lever_changed": ("已修改（文件值：{value}）", "changed (file: {value})"),
         "unit_year": ("年", "year"),
         "unit_years": ("年", "years"),
@@ -250,7 +263,10 @@ LABELS.update(
         "app_replications": ("重复模拟次数（显示90%区间）", "Replications (to show 90% bands)"),
         "app_replicating": ("正在进行 {n} 次重复模拟……", "Running {n} replications…"),
         "card_need_short": ("需要照护人数", "People needing care"),
-        "card_cost_per_paid": ("人均年支出（按受益人次）", "Cost per person paid for, per year"),
+        "card_cost_per_paid": (
+            "每位受益人年均支出（测算期）",
+            "Spending per person paid for, per year (whole period)",
+        ),
         "app_bands_none": (
             "不确定性区间：本次为单次运行（未做重复模拟），不显示区间。",
             "Uncertainty bands: this is a single run (no replications), so no band is shown.",
@@ -261,9 +277,13 @@ LABELS.update(
         "card_served": ("{year}年需要照护者获得服务", "People in need served in {year}"),
         "card_served_share": ("占需要照护者 {share}", "{share} of those in need"),
         "card_paid_for": ("补贴受益人数（月均人次）", "People paid for (monthly average)"),
-        "card_cost_per_person": ("人均年支出", "Cost per person served per year"),
-        "card_people": ("{year}年60岁及以上人口", "People 60+ in {year}"),
-        "card_need": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
+        "card_cost_per_person": (
+            "获服务失能老人人均年支出（测算期）",
+            "Spending per person in need served, per year (whole period)",
+        ),
+        "card_people": ("{year}年末60岁及以上人口", "People 60+ at the end of {year}"),
+        "card_people_first": ("{year}年初 {value}", "start of {year}: {value}"),
+        "card_need": ("{year}年末需要照护（中度及以上失能）", "Needing care (moderate+), end of {year}"),
         "fiscal_year": ("{year}年度", "FY{year}"),
         "tab_costs": ("财政支出", "Spending"),
         "tab_coverage": ("照护覆盖", "Coverage"),
@@ -296,6 +316,11 @@ LABELS.update(
             "两个方案的人口不同（地区或起始年份不同），差异中包含人口因素。",
             "The two schemes build different populations (region or start year differ): the "
             "differences include demography.",
+        ),
+        "compare_colours": (
+            "绿色：B 优于 A（支出更少、服务人数更多、轮候更少）；红色：B 劣于 A；无色：无差异或无优劣之分。",
+            "Green: B is better than A (less spending, more people served, fewer waiting); red: worse; "
+            "no colour: no difference, or neither is better.",
         ),
         "compare_pick": ("在侧栏选择对比方案 B。", "Pick scheme B in the sidebar to compare."),
         "dl_csv": ("结果数据（CSV，zip）", "Results (CSV files, zip)"),
@@ -344,12 +369,100 @@ CARE_SETTINGS: dict[str, tuple[str, str]] = {
 #: comparison.csv measures; cost_<level>_wan are built from PAYER_LEVELS.
 MEASURES: dict[str, tuple[str, str]] = {
     "cost_total_wan": ("总支出（万元）", "Total spending (10,000 CNY)"),
-    "people_served_per_month": ("月均服务人数", "People served per month"),
-    "cost_per_person_served_cny_per_year": ("人均年支出（元）", "Cost per person served (CNY/year)"),
+    "people_served_per_month": ("月均受益人数（人次）", "People paid for per month"),
+    "cost_per_person_served_cny_per_year": (
+        "每位受益人年均支出（元）",
+        "Spending per person paid for (CNY/year)",
+    ),
+    "cost_per_person_in_need_served_cny_per_year": (
+        "每位获服务失能老人年均支出（元）",
+        "Spending per person in need served (CNY/year)",
+    ),
+    "needing_care": ("需要照护人数（中度及以上失能）", "People needing care (moderate+)"),
+    "needing_care_served": ("获得正式照护的失能老人", "People needing care who get formal care"),
+    "needing_care_served_share": ("需要照护者获服务比例", "Share of those in need served"),
+    "beds": ("养老床位（张）", "Care beds"),
+    "bed_occupancy": ("床位入住率", "Bed occupancy"),
+    "waiting_for_a_bed": ("轮候床位人数", "People waiting for a bed"),
+    "unmet_carer_hours_per_month": ("每月未满足的护理工时", "Unmet carer hours per month"),
     **{
         f"cost_{level}_wan": (f"{zh}支出（万元）", f"{en} spending (10,000 CNY)")
         for level, (zh, en) in PAYER_LEVELS.items()
     },
+}
+#: Which way is better for a measure (colours of a difference): "lower", "higher", or absent (neither:
+#: more people needing care is not a policy's success or failure, occupancy is a trade-off).
+BETTER: dict[str, str] = {
+    "cost_total_wan": "lower",
+    "cost_per_person_served_cny_per_year": "lower",
+    "cost_per_person_in_need_served_cny_per_year": "lower",
+    "people_served_per_month": "higher",
+    "needing_care_served": "higher",
+    "needing_care_served_share": "higher",
+    "beds": "higher",
+    "waiting_for_a_bed": "lower",
+    "unmet_carer_hours_per_month": "lower",
+    **{f"cost_{level}_wan": "lower" for level in PAYER_LEVELS},
+}
+#: Column headers of the tables the page, workbook and CSVs show (output column → words).
+COLUMNS: dict[str, tuple[str, str]] = {
+    "year": ("年度", "Fiscal year"),
+    "month": ("月份", "Month"),
+    "county": ("区县", "County"),
+    "area": ("地区", "Area"),
+    "level": ("层级", "Level"),
+    "line_item": ("补贴项目", "Subsidy line"),
+    "rule": ("资格组/规则", "Group or rule"),
+    "scheme_family": ("补贴类别", "Kind of subsidy"),
+    "payer_level": ("出资层级", "Paid by"),
+    "payer_region": ("出资地区", "Paying region"),
+    "funding": ("资金来源", "Funding"),
+    "amount_cny": ("金额（元）", "Amount (CNY)"),
+    "beneficiaries": ("受益人次", "Beneficiaries"),
+    "priority_group": ("优先类别", "Priority group"),
+    "arrivals": ("新增申请", "New applicants"),
+    "admissions": ("入住", "Admitted"),
+    "left": ("离开轮候", "Left the queue"),
+    "still_waiting": ("仍在轮候", "Still waiting"),
+    "mean_wait_months": ("平均轮候（月）", "Mean wait (months)"),
+    "communities": ("社区数", "Communities"),
+    "elders": ("老年人数", "Older people"),
+    "elders_need": ("需要照护老人数", "Older people needing care"),
+    "share_within_street_centre": ("步行可达街道中心比例", "Share within walk of a street centre"),
+    "share_need_within_street_centre": (
+        "需照护者可达街道中心比例",
+        "Share of those in need within walk of a street centre",
+    ),
+    "share_within_community_station": ("步行可达社区站比例", "Share within walk of a community station"),
+    "share_need_within_community_station": (
+        "需照护者可达社区站比例",
+        "Share of those in need within walk of a community station",
+    ),
+    "share_within_any": ("步行可达任一设施比例", "Share within walk of any centre"),
+    "share_need_within_any": ("需照护者可达任一设施比例", "Share of those in need within walk of any centre"),
+    "scheme": ("补贴项目", "Scheme"),
+    "group": ("资格组", "Eligible group"),
+    "eligible": ("符合条件人数", "Eligible"),
+    "served": ("获服务人数", "Served"),
+    "measure": ("指标", "Measure"),
+    "a": ("方案 A", "Scheme A"),
+    "b": ("方案 B", "Scheme B"),
+    "b_minus_a": ("B − A", "B − A"),
+}
+#: Admission priority groups (services/admission.py, seed 002's order of precedence).
+PRIORITY_GROUPS: dict[str, tuple[str, str]] = {
+    "policy_guaranteed": ("特困等兜底保障对象", "Guaranteed by policy (extreme poverty, dibao)"),
+    "difficult_disabled_alone": ("经济困难的失能、独居老人", "Low-income, disabled or living alone"),
+    "advanced_age_80": ("80岁及以上高龄老人", "Aged 80 and over"),
+    "family_planning_special": ("计划生育特殊家庭老人", "Family-planning special families"),
+    "veterans_and_merit": ("优抚对象", "Veterans and people of merit"),
+    "others": ("其他老人", "Others"),
+}
+#: Area levels of the service-circle table.
+AREA_LEVELS: dict[str, tuple[str, str]] = {
+    "county": ("区县", "County"),
+    "city": ("全市", "Whole city"),
+    "region": ("全地区", "Whole region"),
 }
 
 
@@ -389,6 +502,26 @@ def setting_label(setting: str, lang: Lang) -> str:
 
 def measure_label(measure: str, lang: Lang) -> str:
     return _lookup(MEASURES, measure, lang)
+
+
+def column_label(column: str, lang: Lang) -> str:
+    return _lookup(COLUMNS, column, lang)
+
+
+def priority_label(group: str, lang: Lang) -> str:
+    return _lookup(PRIORITY_GROUPS, group, lang)
+
+
+def fiscal_period(first_year: int, years: int) -> tuple[int, int]:
+    """The one horizon convention: a run of ``years`` from 1 January ``first_year`` covers fiscal
+    years first_year … first_year + years − 1 (China's fiscal year is the calendar year); stocks
+    are given at the start of the first and the end of the last of them."""
+    return first_year, first_year + years - 1
+
+
+def period_label(first: int, last: int, lang: Lang) -> str:
+    """``2024–2033年度`` / ``FY2024–FY2033``: fiscal years, both ends included."""
+    return label("period", lang, first=first, last=last)
 
 
 def provenance_label(kind: str, lang: Lang) -> str:
