@@ -22,7 +22,7 @@ from agingsim.app.levers import NEVER, all_levers, find_levers, lever_id, overri
 from agingsim.compare import compare_results
 from agingsim.errors import ScenarioError
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import fmt_wan, label
+from agingsim.report.labels import fmt_money, fmt_wan, label
 from agingsim.scenario import load_scenario
 from agingsim.scenario.loader import read_toml
 from agingsim.scenario.provenance import strip_provenance, value_at
@@ -148,7 +148,7 @@ def test_the_page_opens_on_a_scenario_that_spends_money() -> None:
     h = result.headline()
     assert h["cost_total_wan"] > 0
     first, last = figures.fiscal_years(result)
-    assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(h['cost_total_wan'])} 万元"
+    assert _card(at, "card_total", first=first, last=last) == fmt_money(h["cost_total_wan"], "zh")
 
 
 def test_the_baseline_page_shows_its_population_numbers() -> None:
@@ -214,7 +214,7 @@ def test_a_money_lever_replays_payments_and_the_cards_match_a_full_run() -> None
     full = _engine({key: 160}, path=path)
     first, last = figures.fiscal_years(full)
     total = full.headline()["cost_total_wan"]
-    assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(total)} 万元"
+    assert _card(at, "card_total", first=first, last=last) == fmt_money(total, "zh")
 
 
 def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
@@ -299,7 +299,7 @@ def test_scheme_b_is_compared_on_the_same_people(yuquan_app: AppTest) -> None:
     assert not at.exception and not at.warning
     table = compare_results(_engine({key: 300}), _engine())
     cost = table[table["measure"] == "cost_total_wan"][["a", "b", "b_minus_a"]].sum()
-    shown = at.dataframe[0].value
+    shown = next(d.value for d in at.dataframe if d.value.columns[0] == label("col_measure", "zh"))
     row = shown[shown.iloc[:, 0].str.startswith(label("h_cost_total", "zh")[:3])].iloc[0]
     assert row.iloc[1] == pytest.approx(cost["a"]) and row.iloc[3] == pytest.approx(cost["b_minus_a"])
     assert cost["b_minus_a"] < 0  # B (the file's 90 CNY) spends less than A (300 CNY)
@@ -454,3 +454,73 @@ def test_a_link_is_user_input_and_nonsense_in_it_is_ignored() -> None:
     good = PageState.from_query({"s": "b.toml", "e": '{"b.toml": {"k": 2}}', "b": "@file"}, names, "a.toml")
     assert good.edits == {"b.toml": {"k": 2}} and good.compare == "@file"
     assert PageState.from_query(good.to_query(), names, "a.toml").to_query() == good.to_query()
+
+
+# ============================================================================ what changed (issue 19)
+def test_the_waterfall_bars_sum_to_the_total_difference() -> None:
+    """B − A by line item (the waterfall's bars) and by payer per year both add up to the total
+    B − A of the two runs' headlines; a reform that changes nothing gives all-zero bars."""
+    from agingsim.report.charts import waterfall
+    from agingsim.report.data import line_item_difference, payer_difference_by_year
+
+    key = "policy.schemes[1].groups[0].amount"
+    a, b = _engine(), _engine({key: 300, "policy.schemes[0].groups[0].amount.mild": 150})
+    total = b.headline()["cost_total_wan"] - a.headline()["cost_total_wan"]
+    diffs = line_item_difference(a.ledger, b.ledger)
+    assert len(diffs) >= 2 and (diffs["b_minus_a_wan"] != 0).sum() == 2
+    assert diffs["b_minus_a_wan"].sum() == pytest.approx(total, abs=0.02)
+    by_payer = payer_difference_by_year(a.ledger, b.ledger)
+    assert by_payer["total"].sum() == pytest.approx(total, abs=0.02)
+    assert by_payer.drop(columns="total").sum(axis=1).to_numpy() == pytest.approx(
+        by_payer["total"].to_numpy()
+    )
+    fig = waterfall(diffs, "zh", "footer")
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert sum(heights[:-1]) == pytest.approx(heights[-1]) == pytest.approx(total, abs=0.02)
+    same = line_item_difference(a.ledger, _engine().ledger)
+    assert (same["b_minus_a_wan"] == 0).all()
+
+
+def test_a_changed_lever_shows_its_change_on_the_cards_and_what_changed(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    assert all(not m.proto.delta for m in at.metric)  # the file's own values: nothing to compare
+    key = "policy.schemes[1].groups[0].amount"
+    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    assert not at.exception and not at.error
+    base, changed = _engine(), _engine({key: 300})
+    first, last = figures.fiscal_years(base)
+    title = label("card_total", "zh", first=first, last=last)
+    card = next(m for m in at.metric if m.label == title)
+    diff = changed.headline()["cost_total_wan"] - base.headline()["cost_total_wan"]
+    assert card.proto.delta == f"+{fmt_wan(diff)} 万元"
+    assert label("changed_title", "zh") in [e.label for e in at.expander]
+    text = "\n".join(m.value for m in at.markdown)
+    assert "→ 300" in text and fmt_wan(diff) in text
+
+
+def test_the_downloaded_scenario_loads_back_identically(tmp_path: Path) -> None:
+    """The downloaded scenario ("Download this scenario (TOML)"): the edited file labels each changed value `set in the app`,
+    is a valid scenario of its own and runs to exactly the numbers the page showed."""
+    source = runs.from_file(YUQUAN)
+    sections = find_levers(source.raw)
+    changes = {
+        "policy.schemes[1].groups[0].amount#money": 300,
+        "policy.schemes[0].payers.2024-07.city#share": 0.7,
+        "policy.schemes[0].budget_cap#cap#county": 500.0,
+        "policy.schemes[1].groups[5].when#switch": False,
+    }
+    overrides = overrides_for(sections, changes)
+    text = runs.scenario_toml(source, overrides)
+    path = tmp_path / "edited.toml"
+    path.write_text(text, encoding="utf-8")
+    back = load_scenario(path)
+    shown = runs.load(source, overrides, workdir=tmp_path)
+    assert back.file.model_dump() == shown.file.model_dump()
+    a = run_scenario(back.with_run(simulated_people=PEOPLE))
+    b = run_scenario(shown.with_run(simulated_people=PEOPLE))
+    pd.testing.assert_frame_equal(a.ledger, b.ledger)
+    raw = read_toml(path)
+    meal = raw["policy"]["schemes"][1]["groups"][0]["amount"]
+    assert meal["value"] == 300 and meal["assumption"].startswith("set in the app: 300 (the file had 90")
+    assert raw["policy"]["schemes"][0]["budget_cap"]["assumption"].startswith("set in the app:")
+    assert runs.scenario_toml(source, {}) and load_scenario(path).file.policy is not None

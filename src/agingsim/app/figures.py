@@ -15,7 +15,7 @@ import pandas as pd
 
 from agingsim.compare import yearly_figures
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import Lang, fiscal_period, fmt_number, fmt_wan, label, payer_label
+from agingsim.report.labels import Lang, fiscal_period, fmt_money, fmt_number, fmt_wan, label, payer_label
 from agingsim.simulate import RunResult
 
 PAYER_ORDER = ("province", "city", "county")
@@ -93,18 +93,21 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
     """Total cost over the horizon, next fiscal year's cost by payer, people served, cost per person."""
     h = result.headline()
     first, last = fiscal_years(result)
-    wan = label("unit_wan", lang)
     people_unit = label("unit_people", lang)
     sep = "，" if lang == "zh" else ", "
     out: list[Card] = []
     if "cost_total_wan" in h:
         by_payer = cost_by_payer(result)
+        pv = isinstance(h.get("cost_present_value_wan"), int | float)
         out.append(
             Card(
                 "total",
                 label("card_total", lang, first=first, last=last),
-                f"{fmt_wan(h['cost_total_wan'])} {wan}",
-                sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in by_payer.items()),
+                fmt_money(h["cost_total_wan"], lang),
+                sep.join(
+                    [f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in by_payer.items()]
+                    + ([label("card_pv", lang, value=fmt_wan(h["cost_present_value_wan"]))] if pv else [])
+                ),
                 float(h["cost_total_wan"]),
             )
         )
@@ -115,7 +118,7 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
             Card(
                 "year",
                 label("card_year", lang, year=year),
-                f"{fmt_wan(total_year)} {wan}",
+                fmt_money(total_year, lang),
                 sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in year_payer.items()),
                 total_year,
             )
@@ -162,6 +165,36 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
                 float(h["needing_care_last"]),
             )
         )
+    return out
+
+
+#: Cards where less is better (spending): their change is green when it falls.
+LOWER_IS_BETTER = ("total", "year", "cost_per_person")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A card's change against another run of the same card (B − A), as shown under its value."""
+
+    text: str
+    colour: str  # st.metric delta_color: "normal" (up is green), "inverse" (down is green), "off"
+
+
+def deltas(now: list[Card], before: list[Card], lang: Lang) -> dict[str, Delta]:
+    """Each card's change from ``before`` (the file's own values) to ``now``, by card id."""
+    old = {c.id: c for c in before}
+    out: dict[str, Delta] = {}
+    for card in now:
+        prev = old.get(card.id)
+        if prev is None or card.number is None or prev.number is None:
+            continue
+        diff = card.number - prev.number
+        text = fmt_money(diff, lang) if card.id in ("total", "year") else fmt_number(diff)
+        if abs(diff) < 0.005:
+            out[card.id] = Delta(label("delta_none", lang), "off")
+            continue
+        sign = "+" if diff > 0 else ""
+        out[card.id] = Delta(sign + text, "inverse" if card.id in LOWER_IS_BETTER else "normal")
     return out
 
 

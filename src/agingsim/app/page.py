@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,9 +24,18 @@ from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
 from agingsim.report import charts as report_charts
 from agingsim.report import tables
-from agingsim.report.data import compare_measures
+from agingsim.report.data import compare_measures, line_item_difference, payer_difference_by_year
 from agingsim.report.exports import Chart, build_charts
-from agingsim.report.labels import BETTER, Lang, fmt_number, label, provenance_label
+from agingsim.report.labels import (
+    BETTER,
+    Lang,
+    fmt_money,
+    fmt_number,
+    label,
+    payer_label,
+    period_label,
+    provenance_label,
+)
 
 VIEWS = (
     "costs",
@@ -116,7 +126,10 @@ def _page(state: PageState) -> None:
     if shown is None:
         return
     comparison = _run_comparison(source, shown, state, lang, status)
-    _cards(shown, lang)
+    base = _baseline(source, state, lang, status) if run is not None else None
+    _cards(shown, lang, base)
+    if base is not None:
+        _what_changed(shown, base, source, state, lang)
     geography = shown.result.scenario.geography is not None
     views = [v for v in VIEWS if v != "circle" or geography]
     state.view = st.radio(
@@ -295,6 +308,7 @@ def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any)
     sections, values = _levers(source, state, lang)
     people = _sim_people(source, state, lang)
     overrides = overrides_for(sections, values)
+    st.session_state["current"] = (source, overrides)
     full = source.raw.get("run", {}).get("simulated_people")
     try:
         scenario = runs.load(
@@ -311,7 +325,7 @@ def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any)
     return _run(scenario, lang, status)
 
 
-def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
+def _run(scenario: Any, lang: Lang, status: Any, quiet: bool = False) -> runs.Run | None:
     months = scenario.run.years * 12
     key = runs.run_key(scenario)
     if runs.CACHE.get(key) is None and not runs.CACHE.replays(scenario):
@@ -331,7 +345,9 @@ def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
     finally:
         if bar is not None:
             bar.empty()
-    if cached:
+    if quiet:
+        pass
+    elif cached:
         status.caption(label("app_cached", lang))
     elif run.result.replayed_from:
         status.caption(label("app_replayed", lang, s=f"{run.result.run_time_s:.2f}"))
@@ -389,7 +405,17 @@ def _run_comparison(
 
 
 # ============================================================================ results
-def _cards(run: runs.Run, lang: Lang) -> None:
+#: Cards whose numbers wrap instead of being cut off with "…" on a narrow screen.
+CARD_CSS = """<style>
+[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
+[data-testid="stMetricValue"] { font-size: clamp(1.2rem, 2.1vw, 2.1rem); }
+</style>"""
+
+
+def _cards(run: runs.Run, lang: Lang, base: runs.Run | None = None) -> None:
+    """The headline cards; with ``base`` (the file's own values) each shows its change under it."""
     result = run.result
     sc = result.scenario
     name = sc.file.scenario.name_en or sc.name if lang == "en" else sc.name
@@ -397,17 +423,84 @@ def _cards(run: runs.Run, lang: Lang) -> None:
     first, last = figures.fiscal_years(result)
     st.subheader(name)
     st.caption(
-        f"{region} · {label('fiscal_year', lang, year=first)}–{label('fiscal_year', lang, year=last)} · "
+        f"{region} · {period_label(first, last, lang)} · "
         f"{label('h_seed', lang)} {sc.run.seed} · {label('lever_sim_people', lang)} "
         f"{fmt_number(sc.run.simulated_people)}"
     )
+    st.markdown(CARD_CSS, unsafe_allow_html=True)
     cards = figures.cards(result, lang)
+    deltas = figures.deltas(cards, figures.cards(base.result, lang), lang) if base is not None else {}
     for col, card in zip(st.columns(len(cards)), cards, strict=True):
-        col.metric(card.title, card.value, border=True, help=card.note or None)
+        delta = deltas.get(card.id)
+        col.metric(
+            card.title,
+            card.value,
+            delta=delta.text if delta else None,
+            delta_color=delta.colour if delta else "normal",
+            border=True,
+            help=card.note or None,
+        )
         if card.note:
             col.caption(card.note)
     if result.ledger.empty:
         st.info(label("app_no_policy", lang))
+
+
+def _baseline(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
+    """The file's own values on the same simulated people and seed: what every changed run is
+    compared with (None when nothing is changed or the file alone does not load)."""
+    if not state.changed(source.id):
+        return None
+    full = source.raw.get("run", {}).get("simulated_people")
+    full = full.get("value") if isinstance(full, dict) else full
+    people = state.people.get(source.id)
+    try:
+        scenario = runs.load(
+            source,
+            {},
+            workdir=st.session_state["workdir"],
+            simulated_people=people if people != full else None,
+        )
+    except ScenarioError:
+        return None
+    return _run(scenario, lang, status, quiet=True)
+
+
+def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: PageState, lang: Lang) -> None:
+    """Changed levers old → new, B − A by payer per year, the waterfall by line item, present value."""
+    with st.expander(label("changed_title", lang), expanded=True):
+        st.caption(label("changed_note", lang))
+        levers = {lever_id(lev): lev for lev in all_levers(find_levers(source.raw))}
+        lines = [
+            f"- {levers[k].title(lang)}: {_shown(levers[k].default)} → {_shown(v)}"
+            for k, v in state.changed(source.id).items()
+            if k in levers
+        ]
+        st.markdown("\n".join(lines))
+        ha, hb = base.result.headline(), run.result.headline()
+        if "cost_total_wan" not in hb and "cost_total_wan" not in ha:
+            return
+        total = hb.get("cost_total_wan", 0.0) - ha.get("cost_total_wan", 0.0)
+        pv = hb.get("cost_present_value_wan", 0.0) - ha.get("cost_present_value_wan", 0.0)
+        st.markdown(
+            f"**{label('changed_total', lang, total=fmt_money(total, lang), pv=fmt_money(pv, lang))}**"
+        )
+        by_payer = payer_difference_by_year(base.result.ledger, run.result.ledger)
+        if not by_payer.empty:
+            by_payer.columns = [
+                label("legend_total", lang) if c == "total" else payer_label(c, lang)
+                for c in by_payer.columns
+            ]
+            by_payer.index = [label("fiscal_year", lang, year=int(y)) for y in by_payer.index]
+            st.markdown(f"**{label('table_diff_by_payer', lang)}**")
+            st.dataframe(by_payer.style.format("{:,.2f}"), width="stretch")
+        diffs = line_item_difference(base.result.ledger, run.result.ledger)
+        if diffs["b_minus_a_wan"].abs().sum() > 0:
+            footer = run.results.footer(lang)
+            names = run.results.line_item_names
+            draw = partial(report_charts.waterfall, diffs, lang, footer, names)
+            chart = Chart("waterfall", label("title_waterfall", lang), draw)
+            _show_chart(run, chart, lang, scope=f"vs-{base.key}")
 
 
 def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:
@@ -608,6 +701,16 @@ def _direction_colour(measure: str, difference: float) -> str:
 def _view_downloads(run: runs.Run, lang: Lang) -> None:
     st.caption(label("dl_note", lang))
     stem = run.result.scenario.path.stem
+    source, overrides = st.session_state["current"]
+    st.download_button(
+        label("dl_toml", lang),
+        partial(runs.scenario_toml, source, overrides),
+        file_name=f"{Path(source.name).stem}{'_edited' if overrides else ''}.toml",
+        mime="application/toml",
+        key="dl_toml",
+        on_click="ignore",
+        help=label("dl_toml_help", lang),
+    )
     st.download_button(
         label("dl_csv", lang), run.csv_zip, file_name=f"{stem}_results.zip", key="dl_csv", on_click="ignore"
     )

@@ -142,6 +142,45 @@ def load(
     return scenario.with_run(**run)
 
 
+#: How a value changed in the app is labelled in a downloaded scenario file.
+SET_IN_APP = "set in the app: {new} (the file had {old}{why})"
+
+
+def scenario_toml(source: Source, overrides: Mapping[str, Any]) -> str:
+    """The source's scenario file with the overrides applied, as TOML: each changed figure carries
+    ``assumption = "set in the app: …"`` naming the file's value and its label, so the file is a
+    valid scenario of its own that loads back to the scenario the page ran."""
+    import copy
+
+    from agingsim.scenario.provenance import strip_provenance, value_at
+    from agingsim.scenario.variant import _labelled, _remove
+    from agingsim.sweep.overrides import dumps, parse_key, set_value
+
+    data = copy.deepcopy(source.raw)
+    plain, labels, _ = strip_provenance(source.raw)
+    for text, value in overrides.items():
+        key = parse_key(text)
+        dotted = text.replace('"', "")
+        try:
+            old: Any = value_at(plain, dotted)
+        except (KeyError, IndexError, TypeError, ValueError):
+            old = None
+        was = labels.get(dotted)
+        why = f"; {was.kind}: {was.text}" if was is not None else ""
+        note = SET_IN_APP.format(new=_short(value), old=_short(old), why=why)
+        if value is None:
+            _remove(data, key)
+        else:
+            set_value(data, key, _labelled(value, note), note)
+    return dumps(data)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {v}" for k, v in value.items() if k not in ("source", "assumption"))
+    return "none" if value is None else str(value)
+
+
 def run_key(scenario: Scenario, replication: int = 0) -> str:
     """What decides a run's result: every input's hash, the run settings, replication, version."""
     payload = {

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from agingsim.errors import AgingsimError, ScenarioError
-from agingsim.fiscal.ledger import summarise
+from agingsim.fiscal.ledger import WAN, summarise
 from agingsim.report.labels import Lang, fiscal_period, label, period_label
 
 #: Columns each input file must have (the documented output of run / compare).
@@ -306,3 +306,39 @@ def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float
         name = f"{measure_label(measure, lang)}{how}"
         rows.append((measure, name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
     return rows
+
+
+# ============================================================================ what changed (B − A)
+def _by(ledger: pd.DataFrame, keys: list[str]) -> pd.Series:
+    if ledger.empty:
+        return pd.Series(dtype=float)
+    return ledger.groupby(keys)["amount_cny"].sum() / WAN
+
+
+def line_item_difference(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """B − A in 万元 over the whole horizon by line item (``line_item, a_wan, b_wan, b_minus_a_wan``),
+    from two ledgers: the bars of the waterfall, which sum to the total B − A."""
+    sa, sb = _by(a, ["line_item"]), _by(b, ["line_item"])
+    items = list(dict.fromkeys([*sa.index, *sb.index]))
+    out = pd.DataFrame(
+        {
+            "line_item": items,
+            "a_wan": [float(sa.get(i, 0.0)) for i in items],
+            "b_wan": [float(sb.get(i, 0.0)) for i in items],
+        }
+    )
+    out["b_minus_a_wan"] = out["b_wan"] - out["a_wan"]
+    return out
+
+
+def payer_difference_by_year(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """B − A in 万元 by fiscal year (rows) and payer level (columns), with a total column."""
+    sa, sb = _by(a, ["year", "payer_level"]), _by(b, ["year", "payer_level"])
+    diff = sb.sub(sa, fill_value=0.0)
+    if diff.empty:
+        return pd.DataFrame()
+    wide = diff.unstack("payer_level").fillna(0.0)
+    order = [lv for lv in ("province", "city", "county") if lv in wide.columns]
+    wide = wide[order + [c for c in wide.columns if c not in order]]
+    wide["total"] = wide.sum(axis=1)
+    return wide

@@ -45,6 +45,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "axis_cny_per_person_year": ("元/人·年", "CNY per person-year"),
     "axis_diff_cny": ("差额 B−A（元）", "Difference B − A (CNY)"),
     "title_compare_diff": ("差额（B − A）", "Difference (B − A)"),
+    "title_waterfall": (
+        "测算期支出差额（B − A）按补贴项目分解",
+        "Spending difference B − A over the period, by subsidy line",
+    ),
     "title_pyramid": ("{year}年老年人口结构（按能力等级）", "Older population by ability level, {year}"),
     "title_fan": ("{what}（中位数与90%区间）", "{what} (median and 90% interval)"),
     "title_coverage": ("需要照护者的照护方式", "People needing care, by care setting"),
@@ -271,6 +275,25 @@ LABELS.update(
             "不确定性区间：本次为单次运行（未做重复模拟），不显示区间。",
             "Uncertainty bands: this is a single run (no replications), so no band is shown.",
         ),
+        "delta_none": ("与文件值相同", "same as the file"),
+        "card_pv": ("现值 {value}", "present value {value}"),
+        "changed_title": (
+            "本次修改的影响（与情景文件原值对比）",
+            "What your changes do (against the file's own values)",
+        ),
+        "changed_note": (
+            "A＝情景文件原值，B＝修改后；同一批模拟老人、同一随机种子，差额只来自修改的参数。",
+            "A = the file's own values, B = with your changes; the same simulated people and seed, so "
+            "the difference comes from the changed levers alone.",
+        ),
+        "changed_total": (
+            "测算期总支出差额 B − A：{total}（现值 {pv}）",
+            "Total spending difference B − A over the period: {total} (present value {pv})",
+        ),
+        "table_diff_by_payer": (
+            "分级财政支出差额 B − A（万元，按年度）",
+            "Difference B − A by level of government (10,000 CNY, by year)",
+        ),
         "card_total": ("测算期总支出（{first}–{last}年度）", "Total spending, FY{first}–FY{last}"),
         "card_year": ("{year}年度支出", "Spending in FY{year}"),
         "card_payer_part": ("{level} {value}", "{level} {value}"),
@@ -323,6 +346,12 @@ LABELS.update(
             "no colour: no difference, or neither is better.",
         ),
         "compare_pick": ("在侧栏选择对比方案 B。", "Pick scheme B in the sidebar to compare."),
+        "dl_toml": ("下载本情景文件（TOML，含修改）", "Download this scenario (TOML, with your changes)"),
+        "dl_toml_help": (
+            '修改过的数值标注为 assumption = "set in the app: …"，并注明文件原值；可直接上传或用命令行运行。',
+            'Changed values are labelled assumption = "set in the app: …" with the file\'s value; the file '
+            "can be uploaded again or run with the command line.",
+        ),
         "dl_csv": ("结果数据（CSV，zip）", "Results (CSV files, zip)"),
         "dl_xlsx": ("工作簿（XLSX）", "Workbook (XLSX)"),
         "dl_pptx": ("一键生成简报（PPTX）", "Briefing deck (PPTX)"),
@@ -539,6 +568,19 @@ def line_item_label(item: str, names: Mapping[str, tuple[str, str]], lang: Lang)
 def fmt_number(x: float, decimals: int = 0) -> str:
     """Thousands separators, as a finance office writes numbers: 1,234,567.89."""
     return f"{x:,.{decimals}f}"
+
+
+#: From this many 万元 a card shows 亿元 (1 亿元 = 10,000 万元) so that its number fits on a card.
+YI_FROM_WAN = 100_000
+
+
+def fmt_money(wan: float, lang: Lang) -> str:
+    """An amount for a headline card: 万元 with two decimals, or 亿元 (billions of CNY in English)
+    once it is large enough that 万元 would not fit."""
+    if abs(wan) >= YI_FROM_WAN:
+        yi = wan / 10_000
+        return f"{fmt_number(yi, 2)} 亿元" if lang == "zh" else f"{fmt_number(yi / 10, 2)} bn CNY"
+    return f"{fmt_wan(wan)} {label('unit_wan', lang)}"
 
 
 def fmt_wan(x: float) -> str:
