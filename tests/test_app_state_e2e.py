@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_browser import TIMEOUT_MS, chromium, streamlit_server
+from app_browser import ROOT, TIMEOUT_MS, chromium, streamlit_server
 from playwright.sync_api import expect
 
 from agingsim.report.labels import label
@@ -32,6 +32,7 @@ BED_LEVER = "policy.facility_schemes[0].amount#money"
 M2_SCHEME_ZH = "社区养老服务站建设补助"
 M2_AMOUNT_ZH = "补贴标准（元/平方米）"
 SHANXI_ZH = "山西省社区居家养老补贴由补床位转向服务券"
+SHOTS = ROOT / "out" / "e2e"
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +281,28 @@ def test_four_sessions_at_once_each_see_their_own_setting(server, browser):
     assert len({tuple(c) for c in seen}) == len(amounts), "two settings showed the same cards"
     text = log.read_text()
     assert "Traceback" not in text and "FileNotFoundError" not in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_card_is_cut_off_at_1280_pixels(server, browser, lang: str) -> None:
+    """Cards wrap or switch to 亿元 instead of ending in "…" on a 1280 px screen (the Zhumadian total
+    is above a billion CNY); the screenshot is kept in out/e2e/ for a person to look at."""
+    url, _ = server
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(_address(url, s="zhumadian_basic_services.toml", lang=lang), wait_until="domcontentloaded")
+    values = page.locator('[data-testid="stMetricValue"]')
+    values.first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    cut = values.evaluate_all(
+        """els => els.flatMap(el => [el, ...el.querySelectorAll('*')])
+                     .filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0)
+                     .map(e => e.innerText)"""
+    )
+    texts = _cards(page)
+    assert len(texts) >= 3 and not cut, f"cut off: {cut}"
+    assert not any("…" in t for t in texts)
+    assert any("亿元" in t or "bn CNY" in t for t in texts), texts
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"cards_1280_{lang}.png"))
+    page.close()

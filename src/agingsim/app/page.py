@@ -407,7 +407,8 @@ def _run_comparison(
 # ============================================================================ results
 #: Cards whose numbers wrap instead of being cut off with "…" on a narrow screen.
 CARD_CSS = """<style>
-[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p {
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere; }
 [data-testid="stMetricValue"] { font-size: clamp(1.2rem, 2.1vw, 2.1rem); }
