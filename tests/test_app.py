@@ -22,7 +22,7 @@ from agingsim.app.levers import NEVER, all_levers, find_levers, lever_id, overri
 from agingsim.compare import compare_results
 from agingsim.errors import ScenarioError
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import fmt_money, fmt_wan, label
+from agingsim.report.labels import column_label, fmt_money, fmt_wan, label
 from agingsim.scenario import load_scenario
 from agingsim.scenario.loader import read_toml
 from agingsim.scenario.provenance import strip_provenance, value_at
@@ -524,3 +524,30 @@ def test_the_downloaded_scenario_loads_back_identically(tmp_path: Path) -> None:
     assert meal["value"] == 300 and meal["assumption"].startswith("set in the app: 300 (the file had 90")
     assert raw["policy"]["schemes"][0]["budget_cap"]["assumption"].startswith("set in the app:")
     assert runs.scenario_toml(source, {}) and load_scenario(path).file.policy is not None
+
+
+def test_who_gets_what_sums_to_the_ledger() -> None:
+    """Issue 19: the distributional tables (by county of residence, by scheme and eligible group)
+    add up to the ledger's spending, and the page shows them in words with the change after a lever."""
+    from agingsim.report.data import spending_by_county, spending_by_group
+
+    result = _engine()
+    total = result.ledger["amount_cny"].sum() / WAN
+    county = spending_by_county(result.ledger, result.population)
+    group = spending_by_group(result.ledger)
+    assert county["spending_wan"].sum() == pytest.approx(total)
+    assert group["spending_wan"].sum() == pytest.approx(total)
+    assert (county["people_60plus"] > 0).all() and (county["spending_per_person_60plus_cny"] > 0).all()
+    assert set(group["rule"]) == set(result.ledger["rule"])
+
+    at = _app_on(YUQUAN, view="who")
+    key = "policy.schemes[1].groups[0].amount"
+    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    assert not at.exception and not at.error
+    shown = [d.value for d in at.dataframe][-2:]
+    change = column_label("spending_change_wan", "zh")
+    changed = _engine({key: 300})
+    diff = (changed.ledger["amount_cny"].sum() - result.ledger["amount_cny"].sum()) / WAN
+    for table in shown:
+        assert table[change].sum() == pytest.approx(diff)
+        assert "None" not in table.to_string() and "g1_" not in table.to_string()

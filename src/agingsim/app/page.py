@@ -24,11 +24,18 @@ from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
 from agingsim.report import charts as report_charts
 from agingsim.report import tables
-from agingsim.report.data import compare_measures, line_item_difference, payer_difference_by_year
+from agingsim.report.data import (
+    compare_measures,
+    line_item_difference,
+    payer_difference_by_year,
+    spending_by_county,
+    spending_by_group,
+)
 from agingsim.report.exports import Chart, build_charts
 from agingsim.report.labels import (
     BETTER,
     Lang,
+    column_label,
     fmt_money,
     fmt_number,
     label,
@@ -43,6 +50,7 @@ VIEWS = (
     "capacity",
     "circle",
     "groups",
+    "who",
     "population",
     "compare",
     "downloads",
@@ -54,6 +62,7 @@ VIEW_LABELS = {
     "capacity": "tab_capacity",
     "circle": "tab_circle",
     "groups": "tab_groups",
+    "who": "tab_who",
     "population": "tab_population",
     "compare": "tab_compare",
     "downloads": "tab_downloads",
@@ -147,6 +156,7 @@ def _page(state: PageState) -> None:
         "capacity": _view_capacity,
         "circle": _view_circle,
         "groups": _view_groups,
+        "who": partial(_view_who, base),
         "population": _view_population,
         "compare": partial(_view_compare, comparison),
         "downloads": _view_downloads,
@@ -611,6 +621,43 @@ def _view_groups(run: runs.Run, lang: Lang) -> None:
     if getattr(run.result, "groups_served", None) is None:
         st.caption(label("card_paid_for", lang))
     st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
+
+
+def _view_who(base: runs.Run | None, run: runs.Run, lang: Lang) -> None:
+    """Who gets what: spending by county of residence and by eligible group (each sums to the total),
+    with the change against the file's own values when levers are changed."""
+    led = run.result.ledger
+    if led.empty:
+        st.info(label("app_no_policy", lang))
+        return
+    st.caption(label("who_note", lang))
+    for title, table, keys in (
+        ("who_county", spending_by_county(led, run.result.population), ["county"]),
+        ("who_group", spending_by_group(led), ["line_item", "rule"]),
+    ):
+        if base is not None and not base.result.ledger.empty:
+            before = (
+                spending_by_county(base.result.ledger, base.result.population)
+                if keys == ["county"]
+                else spending_by_group(base.result.ledger)
+            )
+            merged = table.merge(before[[*keys, "spending_wan"]], on=keys, how="outer", suffixes=("", "_a"))
+            merged = merged.fillna({"spending_wan": 0.0, "spending_wan_a": 0.0})
+            merged.insert(
+                len(keys) + 1, "spending_change_wan", merged["spending_wan"] - merged.pop("spending_wan_a")
+            )
+            table = merged
+        st.markdown(f"**{label(title, lang)}**")
+        fmt = {
+            column_label(c, lang): partial(_number_text, decimals=2 if c.endswith("_wan") else 0)
+            for c in table.columns
+            if c not in keys
+        }
+        st.dataframe(_display(run, table, lang).style.format(fmt), width="stretch", hide_index=True)
+
+
+def _number_text(v: Any, decimals: int) -> str:
+    return fmt_number(v, decimals) if isinstance(v, int | float) else str(v)
 
 
 def _view_circle(run: runs.Run, lang: Lang) -> None:

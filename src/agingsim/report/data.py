@@ -342,3 +342,62 @@ def payer_difference_by_year(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     wide = wide[order + [c for c in wide.columns if c not in order]]
     wide["total"] = wide.sum(axis=1)
     return wide
+
+
+# ============================================================================ who gets what
+NEED_LEVELS = ("moderate", "severe", "complete")
+
+
+def spending_by_county(ledger: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Spending over the horizon by county where the people live (the ledger's ``county`` column),
+    beside the county's people 60+ and people needing care (averaged over the fiscal years) and
+    spending per person 60+ per year. ``spending_wan`` sums to the ledger's total."""
+    if ledger.empty:
+        return pd.DataFrame()
+    spent = ledger.groupby("county")["amount_cny"].sum()
+    years = ledger["year"].nunique()
+    pop = population[population["year"].isin(set(ledger["year"]))] if not population.empty else population
+    older = pop.groupby(["year", "county"])["people"].sum().groupby("county").mean() if len(pop) else None
+    need = (
+        pop[pop["ability_level"].isin(NEED_LEVELS)]
+        .groupby(["year", "county"])["people"]
+        .sum()
+        .groupby("county")
+        .mean()
+        if len(pop) and "ability_level" in pop
+        else None
+    )
+    one_payer = ledger.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
+    paid_for = one_payer.groupby(["year", "month", "county"]).sum().groupby("county").mean()
+    out = pd.DataFrame({"county": spent.index, "spending_wan": (spent / WAN).to_numpy()})
+    out["people_60plus"] = [
+        float(older.get(c, 0.0)) if older is not None else float("nan") for c in out["county"]
+    ]
+    out["needing_care"] = [
+        float(need.get(c, 0.0)) if need is not None else float("nan") for c in out["county"]
+    ]
+    out["beneficiaries_per_month"] = [float(paid_for.get(c, 0.0)) for c in out["county"]]
+    per_head = out["spending_wan"] * WAN / years / out["people_60plus"].where(out["people_60plus"] > 0)
+    out["spending_per_person_60plus_cny"] = per_head
+    return out
+
+
+def spending_by_group(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Spending over the horizon by scheme and eligible group (the ledger's ``rule``), with the
+    people paid for per month and spending per person paid for per year; sums to the ledger's."""
+    if ledger.empty:
+        return pd.DataFrame()
+    spent = ledger.groupby(["line_item", "rule"])["amount_cny"].sum()
+    one_payer = ledger.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
+    monthly = (
+        one_payer.groupby(["line_item", "rule", "year", "month"]).sum().groupby(["line_item", "rule"]).mean()
+    )
+    months = ledger[["year", "month"]].drop_duplicates().shape[0]
+    out = spent.rename("amount").reset_index()
+    out["spending_wan"] = out.pop("amount") / WAN
+    out["beneficiaries_per_month"] = [
+        float(monthly.get((li, r), 0.0)) for li, r in zip(out["line_item"], out["rule"], strict=True)
+    ]
+    person_years = out["beneficiaries_per_month"] * months / 12
+    out["spending_per_person_paid_cny"] = out["spending_wan"] * WAN / person_years.where(person_years > 0)
+    return out
