@@ -551,3 +551,19 @@ def test_who_gets_what_sums_to_the_ledger() -> None:
     for table in shown:
         assert table[change].sum() == pytest.approx(diff)
         assert "None" not in table.to_string() and "g1_" not in table.to_string()
+
+
+def test_downloaded_csvs_open_in_excel_with_a_bom_and_optional_chinese_headers() -> None:
+    source = runs.from_file(YUQUAN)
+    run, _ = runs.CACHE.run(runs.load(source, {}, simulated_people=PEOPLE))
+    for chinese in (False, True):
+        with zipfile.ZipFile(io.BytesIO(run.csv_zip(chinese))) as zf:
+            data = zf.read("ledger.csv")
+        assert data.startswith(b"\xef\xbb\xbf")
+        table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+        plain = pd.read_csv(run.folder / "ledger.csv")
+        assert len(table) == len(plain)
+        assert list(table.columns) == (
+            [column_label(c, "zh") for c in plain.columns] if chinese else list(plain.columns)
+        )
+        pd.testing.assert_frame_equal(table.set_axis(plain.columns, axis=1), plain)

@@ -759,8 +759,13 @@ def _view_downloads(run: runs.Run, lang: Lang) -> None:
         on_click="ignore",
         help=label("dl_toml_help", lang),
     )
+    chinese = st.checkbox(label("dl_csv_chinese", lang), value=lang == "zh", key=f"dl_zh|{lang}")
     st.download_button(
-        label("dl_csv", lang), run.csv_zip, file_name=f"{stem}_results.zip", key="dl_csv", on_click="ignore"
+        label("dl_csv", lang),
+        partial(run.csv_zip, chinese),
+        file_name=f"{stem}_results.zip",
+        key="dl_csv",
+        on_click="ignore",
     )
     st.download_button(
         label("dl_xlsx", lang),

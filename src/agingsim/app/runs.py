@@ -9,6 +9,7 @@ come from :mod:`agingsim.report` exactly as ``agingsim report`` would make them 
 from __future__ import annotations
 
 import atexit
+import csv
 import hashlib
 import io
 import json
@@ -273,9 +274,38 @@ class Run:
             out, files, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=("png", "svg"))
             return zip_files({f: (out / f).read_bytes() for f in files})
 
-    def csv_zip(self) -> bytes:
-        """The run's output folder (every CSV and summary.json) as a zip."""
-        return zip_files({p.name: p.read_bytes() for p in sorted(self.folder.iterdir()) if p.is_file()})
+    def csv_zip(self, chinese_headers: bool = False) -> bytes:
+        """The run's output folder (every CSV and summary.json) as a zip, the CSVs with a UTF-8 BOM
+        so that Excel on Chinese Windows opens them as UTF-8; optionally with Chinese headers."""
+        return folder_zip(self.folder, chinese_headers)
+
+
+BOM = "\ufeff".encode()
+
+
+def excel_csv(data: bytes, chinese_headers: bool = False) -> bytes:
+    """A CSV file for Excel: UTF-8 with a BOM; with ``chinese_headers`` its header row in Chinese
+    (report.labels.COLUMNS; unknown columns keep their names). The rows are unchanged."""
+    from agingsim.report.labels import column_label
+
+    text = data.decode("utf-8-sig")
+    if chinese_headers and text:
+        head, sep, rest = text.partition("\n")
+        names = next(csv.reader([head]))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow([column_label(n, "zh") for n in names])
+        text = out.getvalue() + sep + rest
+    return BOM + text.encode("utf-8")
+
+
+def folder_zip(folder: Path, chinese_headers: bool = False) -> bytes:
+    files = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            files[p.name] = (
+                excel_csv(p.read_bytes(), chinese_headers) if p.suffix == ".csv" else p.read_bytes()
+            )
+    return zip_files(files)
 
 
 def zip_files(files: Mapping[str, bytes]) -> bytes:
@@ -408,8 +438,8 @@ class Comparison:
     def results(self) -> Results:
         return load_results(self.folder)
 
-    def csv_zip(self) -> bytes:
-        return zip_files({p.name: p.read_bytes() for p in sorted(self.folder.iterdir()) if p.is_file()})
+    def csv_zip(self, chinese_headers: bool = False) -> bytes:
+        return folder_zip(self.folder, chinese_headers)
 
 
 def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:

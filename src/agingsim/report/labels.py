@@ -360,6 +360,10 @@ LABELS.update(
             'Changed values are labelled assumption = "set in the app: …" with the file\'s value; the file '
             "can be uploaded again or run with the command line.",
         ),
+        "dl_csv_chinese": (
+            "CSV 表头用中文（文件均为带 BOM 的 UTF-8，Excel 可直接打开）",
+            "Chinese column headers in the CSVs (every file is UTF-8 with a BOM, for Excel)",
+        ),
         "dl_csv": ("结果数据（CSV，zip）", "Results (CSV files, zip)"),
         "dl_xlsx": ("工作簿（XLSX）", "Workbook (XLSX)"),
         "dl_pptx": ("一键生成简报（PPTX）", "Briefing deck (PPTX)"),
