@@ -28,6 +28,8 @@ from agingsim.report.data import (
     compare_measures,
     line_item_difference,
     payer_difference_by_year,
+    scorecard_headers,
+    scorecard_rows,
     spending_by_county,
     spending_by_group,
 )
@@ -455,6 +457,12 @@ def _cards(run: runs.Run, lang: Lang, base: runs.Run | None = None) -> None:
             col.caption(card.note)
     if result.ledger.empty:
         st.info(label("app_no_policy", lang))
+    scorecard = scorecard_rows(run.results, lang)
+    if scorecard:
+        with st.expander(label("deck_scorecard", lang), expanded=True):
+            st.dataframe(
+                pd.DataFrame(scorecard, columns=scorecard_headers(lang)), width="stretch", hide_index=True
+            )
 
 
 def _baseline(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:

@@ -445,10 +445,16 @@ class Comparison:
 def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
     """A vs B from two finished runs, written like ``agingsim compare`` writes its folder."""
     from agingsim.compare import write_comparison
+    from agingsim.report.data import LINE_ITEMS_CSV, line_item_difference
 
     folder = (root or CACHE.root) / f"compare-{a.key}-{b.key}"
     if not (folder / "summary.json").is_file():
         write_comparison(a.result, b.result, folder)
+    if not (folder / LINE_ITEMS_CSV).is_file():  # the waterfall's table, beside comparison.csv
+        table = line_item_difference(a.result.ledger, b.result.ledger)
+        tmp = folder / f".{LINE_ITEMS_CSV}.tmp"
+        table.to_csv(tmp, index=False, float_format="%.4f")
+        tmp.replace(folder / LINE_ITEMS_CSV)
     same = a.result.scenario.inputs_population_key() == b.result.scenario.inputs_population_key() and (
         a.result.scenario.run.start_year == b.result.scenario.run.start_year
     )

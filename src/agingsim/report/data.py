@@ -309,6 +309,57 @@ def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float
 
 
 # ============================================================================ what changed (B − A)
+#: B − A by line item over the horizon, written beside comparison.csv by the app (the waterfall).
+LINE_ITEMS_CSV = "line_items.csv"
+#: The policy targets a run is scored against (written into run folders by the policy module).
+TARGETS_CSV = "targets.csv"
+TARGET_COLUMNS = (
+    "target_id",
+    "target",
+    "target_en",
+    "clause",
+    "year",
+    "required",
+    "model_value",
+    "unit",
+    "met",
+)
+
+
+def scorecard_rows(results: Results, lang: Lang) -> list[list[Any]]:
+    """The scorecard (targets.csv) as rows: target, clause, year, required, model value, unit, met.
+    Empty when the run folder has no targets.csv."""
+    table = results.frame(TARGETS_CSV)
+    if table is None or table.empty:
+        return []
+    missing = [c for c in TARGET_COLUMNS if c not in table.columns]
+    if missing:
+        raise ResultsDirError(results.path / TARGETS_CSV, f"missing column(s) {', '.join(missing)}")
+    rows = []
+    for r in table.itertuples(index=False):
+        name = r.target_en if lang == "en" and isinstance(r.target_en, str) and r.target_en else r.target
+        met = str(r.met).strip().lower() in ("true", "1", "yes")
+        rows.append(
+            [
+                name,
+                r.clause,
+                int(r.year),
+                float(r.required),
+                float(r.model_value),
+                r.unit,
+                label("target_met" if met else "target_missed", lang),
+            ]
+        )
+    return rows
+
+
+def scorecard_headers(lang: Lang) -> list[str]:
+    return [
+        label(k, lang)
+        for k in ("col_target", "col_clause", "col_year", "col_required", "col_model", "col_unit", "col_met")
+    ]
+
+
 def _by(ledger: pd.DataFrame, keys: list[str]) -> pd.Series:
     if ledger.empty:
         return pd.Series(dtype=float)
