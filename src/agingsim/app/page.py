@@ -457,12 +457,6 @@ def _cards(run: runs.Run, lang: Lang, base: runs.Run | None = None) -> None:
             col.caption(card.note)
     if result.ledger.empty:
         st.info(label("app_no_policy", lang))
-    scorecard = scorecard_rows(run.results, lang)
-    if scorecard:
-        with st.expander(label("deck_scorecard", lang), expanded=True):
-            st.dataframe(
-                pd.DataFrame(scorecard, columns=scorecard_headers(lang)), width="stretch", hide_index=True
-            )
 
 
 def _baseline(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
@@ -549,8 +543,18 @@ def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
     return {c.id: c for c in charts}
 
 
+def _scorecard(run: runs.Run, lang: Lang) -> None:
+    """The policy targets the run is scored against (targets.csv in its folder), when it has them."""
+    scorecard = scorecard_rows(run.results, lang)
+    if scorecard:
+        st.markdown(f"**{label('deck_scorecard', lang)}**")
+        table = pd.DataFrame(scorecard, columns=scorecard_headers(lang))
+        st.dataframe(table, width="stretch", hide_index=True)
+
+
 def _view_costs(run: runs.Run, lang: Lang) -> None:
     charts = _charts(run, lang)
+    _scorecard(run, lang)
     if "cost_by_payer" not in charts:  # no policy: the population projection is the answer
         _view_population(run, lang)
         return
