@@ -161,7 +161,7 @@ def test_comparison_charts_follow_scheme_b(server, browser):
         browser,
         _address(url, s="yuquan_home_services.toml", b="@file", view="compare", e=edits),
     )
-    images = page.locator('[data-testid="stMain"] img')
+    images = page.locator(".st-key-view_compare img")  # the comparison's charts, not the panel above
     images.first.wait_for(timeout=TIMEOUT_MS)
     before = [images.nth(i).get_attribute("src") for i in range(images.count())]
     _pick(page, label("compare_with", "zh"), "宁河区老年人津贴补贴测算")

@@ -152,7 +152,7 @@ def _page(state: PageState) -> None:
         key=_key(state, "view"),
         label_visibility="collapsed",
     )
-    {
+    view = {
         "costs": _view_costs,
         "coverage": _view_coverage,
         "capacity": _view_capacity,
@@ -163,7 +163,9 @@ def _page(state: PageState) -> None:
         "compare": partial(_view_compare, comparison),
         "downloads": _view_downloads,
         "assumptions": _view_assumptions,
-    }[state.view](shown, lang)
+    }[state.view]
+    with st.container(key=f"view_{state.view}"):  # the view's own box (class st-key-view_…)
+        view(shown, lang)
 
 
 # ============================================================================ sidebar
