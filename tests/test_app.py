@@ -567,3 +567,34 @@ def test_downloaded_csvs_open_in_excel_with_a_bom_and_optional_chinese_headers()
             [column_label(c, "zh") for c in plain.columns] if chinese else list(plain.columns)
         )
         pd.testing.assert_frame_equal(table.set_axis(plain.columns, axis=1), plain)
+
+
+def test_the_page_says_why_a_lever_needs_a_full_run() -> None:
+    """Zhumadian's allowance amount is replayed on the same people; its start year is not, and the
+    page says why (Yuquan's home services change care choices: every change there is a full run)."""
+    path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
+    source = runs.from_file(path)
+    money = runs.load(source, {"policy.schemes[0].amount": 160}, simulated_people=PEOPLE)
+    year = runs.load(source, {"run.start_year": 2026}, simulated_people=PEOPLE)
+    assert runs.payments_only(source, money) and not runs.payments_only(source, year)
+    yuquan = runs.from_file(YUQUAN)
+    meal = runs.load(yuquan, {"policy.schemes[1].groups[0].amount": 300}, simulated_people=PEOPLE)
+    assert not runs.payments_only(yuquan, meal)
+    at = _app_on(path)
+    at.number_input(key=_lever_key(path, "policy.schemes[0].amount#money")).set_value(160).run()
+    assert label("app_full_run_why", "zh") not in [c.value for c in at.caption]
+    at.number_input(key=_lever_key(path, "run.start_year#year")).set_value(2026).run()
+    assert not at.exception and not at.error
+    assert label("app_full_run_why", "zh") in [c.value for c in at.caption]
+
+
+def test_the_headline_pair_is_offered_and_compared() -> None:
+    """The supply-vs-demand headline pair (scenarios/headline/) is in the scenario list and scheme B."""
+    names = [p.name for p in runs.bundled_paths()]
+    assert {"supply_beds.toml", "demand_vouchers.toml"} <= set(names)
+    at = _app_on(
+        ROOT / "scenarios" / "headline" / "supply_beds.toml", b="demand_vouchers.toml", view="compare"
+    )
+    assert not at.exception and not at.error
+    assert _select(at, "compare_with").value == "demand_vouchers.toml"
+    assert any(d.value.columns[0] == label("col_measure", "zh") for d in at.dataframe)

@@ -336,6 +336,8 @@ def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any)
         return None
     if people is not None and people != full:
         status.info(label("app_reduced", lang, n=fmt_number(people), full=fmt_number(full)))
+    if overrides and not runs.payments_only(source, scenario, st.session_state["workdir"]):
+        status.caption(label("app_full_run_why", lang))
     return _run(scenario, lang, status)
 
 

@@ -81,11 +81,13 @@ class Source:
 
 
 def bundled_paths() -> list[Path]:
-    """The bundled scenarios, the default first: the project's own files in ``scenarios/``, never a
-    hidden or written-by-a-run file (an older app or a killed sweep may have left one there)."""
+    """The bundled scenarios, the default first: the project's own files in ``scenarios/`` and the
+    headline pair in ``scenarios/headline/``, never a hidden or written-by-a-run file (an older app
+    or a killed sweep may have left one there)."""
     folder = project_root() / "scenarios"
-    paths = sorted(p for p in folder.glob("*.toml") if p.is_file() and not _WRITTEN.search(p.name))
-    return sorted(paths, key=lambda p: p.stem != "default")
+    found = [*sorted(folder.glob("*.toml")), *sorted((folder / "headline").glob("*.toml"))]
+    paths = [p for p in found if p.is_file() and not _WRITTEN.search(p.name)]
+    return sorted(paths, key=lambda p: p.stem != "default")  # the headline pair (supply vs demand) last
 
 
 def from_file(path: str | Path) -> Source:
@@ -180,6 +182,20 @@ def _short(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} = {v}" for k, v in value.items() if k not in ("source", "assumption"))
     return "none" if value is None else str(value)
+
+
+def payments_only(source: Source, scenario: Scenario, workdir: Path | None = None) -> bool:
+    """Whether ``scenario`` (the source with changes) differs from the file's own values only in what
+    person-level schemes pay, so its payments can be replayed on the same people and care
+    (simulate.dynamics_key); the page says why a change needs a full run otherwise."""
+    try:
+        base = load(source, {}, workdir=workdir, simulated_people=scenario.run.simulated_people)
+    except Exception:  # the file alone does not load: nothing to replay on
+        return False
+    run = scenario.run
+    base = base.with_run(seed=run.seed)
+    key = dynamics_key(scenario)
+    return key is not None and key == dynamics_key(base)
 
 
 def run_key(scenario: Scenario, replication: int = 0) -> str:

@@ -244,6 +244,13 @@ LABELS.update(
             "Simulating {people} people for {months} months…",
         ),
         "app_ran": ("模拟用时 {s} 秒", "Simulated in {s} s"),
+        "app_full_run_why": (
+            "本次修改需要重新模拟：它改变了模拟的年份、谁符合资格、老人的照护选择或机构的建设与运营"
+            "（只改补贴金额、分担比例、预算上限或起止日期时，直接在同一批老人上重算付款，约快五倍）。",
+            "This change needs a full run: it changes the years simulated, who is eligible, people's care "
+            "choices or what providers build and run (changing only amounts, payer shares, caps or dates "
+            "recomputes the payments on the same people, several times faster).",
+        ),
         "app_cached": ("此设置已运行过，直接显示结果", "This setting was run before: results shown at once"),
         "app_replayed": (
             "只改变了补贴金额等付款参数：在同一批老人、同样的照护与机构上重新计算付款，用时 {s} 秒"
