@@ -598,3 +598,38 @@ def test_the_headline_pair_is_offered_and_compared() -> None:
     assert not at.exception and not at.error
     assert _select(at, "compare_with").value == "demand_vouchers.toml"
     assert any(d.value.columns[0] == label("col_measure", "zh") for d in at.dataframe)
+
+
+def test_one_split_lever_sets_every_scheme_that_shares_it() -> None:
+    """Issue 19: Guiyang's five facility schemes all split 6 : 4 between city and county; one lever
+    sets them all (1 : 1 here), and the cards are the engine's for that change."""
+    path = ROOT / "scenarios" / "guiyang_service_circle.toml"
+    at = _app_on(path)
+    key = next(s.key for s in at.slider if s.key.startswith(f"linked|{path.name}|lever_split_all"))
+    at.slider(key=key).set_value(0.5).run()
+    assert not at.exception and not at.error
+    edits = at.session_state["page"].changed(path.name)
+    assert len(edits) == 5 and set(edits.values()) == {0.5}
+    overrides = {}
+    for i in range(5):
+        overrides |= {
+            f"policy.facility_schemes[{i}].payers.city": 0.5,
+            f"policy.facility_schemes[{i}].payers.county": 0.5,
+        }
+    want = _engine(overrides, path=path)
+    year = figures.card_year(want)
+    by_payer = figures.cost_by_payer(want, year)
+    assert _card(at, "card_year", year=year) == fmt_money(sum(by_payer.values()), "zh")
+    before = figures.cost_by_payer(_engine(path=path), year)
+    assert by_payer["city"] < before["city"] and by_payer["county"] > before["county"]
+
+
+def test_one_switch_over_year_moves_every_dated_switch_of_that_month() -> None:
+    path = ROOT / "scenarios" / "shanxi_beds_to_vouchers.toml"
+    at = _app_on(path)
+    key = next(n.key for n in at.number_input if n.key.startswith(f"linked|{path.name}|lever_switch_year"))
+    at.number_input(key=key).set_value(2027).run()
+    assert not at.exception and not at.error
+    edits = at.session_state["page"].changed(path.name)
+    assert len(edits) == 3 and set(edits.values()) == {2027}
+    assert all("#month#" in k for k in edits)

@@ -19,7 +19,15 @@ import streamlit as st
 
 from agingsim import __version__
 from agingsim.app import figures, runs
-from agingsim.app.levers import Lever, Section, all_levers, find_levers, lever_id, overrides_for
+from agingsim.app.levers import (
+    Lever,
+    Section,
+    _localise,
+    all_levers,
+    find_levers,
+    lever_id,
+    overrides_for,
+)
 from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
 from agingsim.report import charts as report_charts
@@ -225,6 +233,7 @@ def _levers(source: runs.Source, state: PageState, lang: Lang) -> tuple[list[Sec
     st.sidebar.subheader(label("app_levers", lang))
     st.sidebar.caption(label("app_levers_help", lang))
     summary = st.sidebar.container()
+    _linked_levers(sections, source, state, lang)
     edits = state.changed(source.id)
     values: dict[str, Any] = {}
     for section in sections:
@@ -247,6 +256,55 @@ def _levers(source: runs.Source, state: PageState, lang: Lang) -> tuple[list[Sec
         )
         summary.button(label("app_reset", lang), on_click=state.reset, args=(source.id,), key="reset")
     return sections, values
+
+
+def linked_groups(sections: list[Section]) -> list[tuple[str, dict[str, Any], list[Lever]]]:
+    """Levers that usually move together across schemes, as (label key, fields, levers): one
+    city : county (or province : city) split for every scheme that shares it, and one switch-over
+    year where one scheme stops in the month another starts (Shanxi: beds → vouchers)."""
+    out: list[tuple[str, dict[str, Any], list[Lever]]] = []
+    splits: dict[tuple[Any, Any], list[Lever]] = {}
+    for lev in all_levers(sections):
+        if lev.paired and lev.name[0] == "lever_payer_split":
+            splits.setdefault((lev.name[1]["a"], lev.name[1]["b"]), []).append(lev)
+    for (a, b), levers in splits.items():
+        if len(levers) >= 2:
+            out.append(("lever_split_all", {"a": a, "b": b, "n": len(levers)}, levers))
+    dates: dict[tuple[int, str], list[Lever]] = {}
+    for lev in all_levers(sections):
+        if lev.kind == "month":
+            dates.setdefault((int(lev.default), lev.extra["month"]), []).append(lev)
+    for (year, month), levers in dates.items():
+        kinds = {lev.name[0] for lev in levers}
+        if {"lever_starts", "lever_stops"} <= kinds:
+            out.append(("lever_switch_year", {"month": month, "year": year}, levers))
+    return out
+
+
+def _linked_levers(sections: list[Section], source: runs.Source, state: PageState, lang: Lang) -> None:
+    """One widget per linked group: moving it sets every lever of the group (drawn again from the
+    state, so each scheme's own lever shows the new value and can still be set apart)."""
+    for key_name, fields, levers in linked_groups(sections):
+        edits = state.changed(source.id)
+        current = [edits.get(lever_id(lev), lev.default) for lev in levers]
+        key = _key(state, "linked", source.id, key_name, *[lever_id(lev) for lev in levers[:1]])
+        shown = {k: _localise(v, lang) for k, v in fields.items()}
+        text = label(key_name, lang, **shown)
+        pairs = [(lever_id(lev), lev.default) for lev in levers]
+        callback = {"on_change": _set_linked, "args": (state, source.id, pairs, key)}
+        if key_name == "lever_split_all":
+            st.sidebar.slider(text, 0.0, 1.0, float(current[0]), 0.05, key=key, **callback)
+        else:
+            st.sidebar.number_input(text, value=int(current[0]), step=1, format="%d", key=key, **callback)
+        if len(set(current)) > 1:
+            st.sidebar.caption(label("lever_linked_differ", lang))
+
+
+def _set_linked(state: PageState, source: str, pairs: list[tuple[str, Any]], key: str) -> None:
+    value = st.session_state[key]
+    for lid, default in pairs:
+        state.set_lever(source, lid, value, default)
+    state.gen += 1  # every lever of the group is drawn again with the new value
 
 
 def _shown(value: Any) -> str:

@@ -205,6 +205,18 @@ LABELS.update(
             "假设：情景文件未给出实际服务比例，按全部兑现（1.0）计算",
             "assumption: the file gives no delivery rate, so every entitlement is taken as delivered (1.0)",
         ),
+        "lever_split_all": (
+            "所有方案：{a}分担比例（其余由{b}承担，共 {n} 项）",
+            "All schemes: {a} share (the rest paid by {b}; {n} schemes)",
+        ),
+        "lever_switch_year": (
+            "转换年份（一项停止、另一项开始，{month}月起）",
+            "Switch-over year (one scheme stops and another starts, from month {month})",
+        ),
+        "lever_linked_differ": (
+            "各方案当前取值不同；移动此项会把它们设为同一值。",
+            "The schemes now differ; moving this sets them all to one value.",
+        ),
         "lever_changed": ("已修改（文件值：{value}）", "changed (file: {value})"),
         "unit_year": ("年", "year"),
         "unit_years": ("年", "years"),
