@@ -1,7 +1,9 @@
-"""Re-run time of the app after moving one lever, measured in headless chromium (issue 6: ≤ 3 s).
+"""Cold start and re-run times of the app, measured in headless chromium (issues 6 and 19).
 
-Starts `streamlit run app.py`, opens a city-scale scenario and times, from pressing Enter in a lever
-to the total-cost card showing a new number:
+Starts `streamlit run app.py` and times the **cold start**: from starting the server process to its
+health check answering, and from opening the page (a fresh server: the page's imports and its first
+run) to the first card. Then, on a city-scale scenario opened by its address, from pressing Enter in a
+lever to the total-cost card showing a new number:
 
 1. **a money lever** (the first scheme's first amount): only payment terms change, so the app
    replays the payments on the people and care already simulated (simulate.replay_payments);
@@ -34,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_app_e2e import CHROMIUM, FLAGS, app_url  # noqa: E402
+from app_browser import CHROMIUM, FLAGS, streamlit_server  # noqa: E402
 
 CARD = '[data-testid="stMetricValue"]'
 #: what shows a new run: the total-cost card's number, or for a new start year its title, which names
@@ -57,11 +59,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "app.json")
     args = ap.parse_args(argv)
 
-    if args.people:  # the page then starts at this many simulated people (where the file has as many)
-        os.environ["AGINGSIM_APP_PEOPLE"] = str(args.people)
-    gen = app_url.__wrapped__()  # the e2e test's server, started the same way
-    url = next(gen)
-    times: dict[str, list[float]] = {"money_lever_replayed": [], "start_year_full_run": [], "back_cached": []}
+    people_env = args.people or int(os.environ.get("AGINGSIM_APP_PEOPLE", "100000"))
+    times: dict[str, list[float]] = {
+        "server_start": [],
+        "cold_first_card": [],
+        "money_lever_replayed": [],
+        "start_year_full_run": [],
+        "back_cached": [],
+    }
+    t_server = time.perf_counter()
+    server = streamlit_server(people=people_env)  # the browser tests' server, started the same way
+    url, _log = server.__enter__()
+    times["server_start"].append(time.perf_counter() - t_server)
     try:
         with sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(
@@ -72,9 +81,13 @@ def main(argv: list[str] | None = None) -> int:
                 viewport={"width": 1400, "height": 1000},
             )
             page = ctx.new_page()
-            page.goto(url)
+            t0 = time.perf_counter()
+            page.goto(f"{url}/?s={args.scenario}")
             card = page.locator(CARD).first
             card.wait_for(timeout=300_000)
+            times["cold_first_card"].append(time.perf_counter() - t0)
+            server_s, card_s = times["server_start"][0], times["cold_first_card"][0]
+            print(f"cold start: server {server_s:.2f} s, first card {card_s:.2f} s", flush=True)
 
             def settle() -> None:
                 time.sleep(0.5)
@@ -82,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=300_000
                 )
 
-            page.locator('[data-testid="stSelectbox"]').first.click()
-            title = from_file(ROOT / "scenarios" / args.scenario).title[0]
-            page.get_by_role("option", name=title).click()
+            page.get_by_text(from_file(ROOT / "scenarios" / args.scenario).title[0]).first.wait_for()
             page.get_by_text("测算期总支出").first.wait_for(timeout=300_000)
             settle()
             people = page.get_by_role("combobox", name=label("lever_sim_people", "zh"))
@@ -128,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"back to the file's values (cached): {t:.2f} s", flush=True)
             ctx.close()
     finally:
-        gen.close()
+        server.__exit__(None, None, None)
 
     report = {
-        "what": "seconds from Enter in a lever to the new total-cost card (headless chromium, same machine)",
+        "what": "cold start (server process to health check; page open to first card on a fresh server) and "
+        "seconds from Enter in a lever to the new total-cost card (headless chromium, same machine)",
         "scenario": args.scenario,
         "simulated_people": shown_people,
         "target_s": 3.0,

@@ -22,7 +22,7 @@ from agingsim.app.levers import NEVER, all_levers, find_levers, lever_id, overri
 from agingsim.compare import compare_results
 from agingsim.errors import ScenarioError
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import fmt_wan, label
+from agingsim.report.labels import column_label, fmt_money, fmt_wan, label
 from agingsim.scenario import load_scenario
 from agingsim.scenario.loader import read_toml
 from agingsim.scenario.provenance import strip_provenance, value_at
@@ -43,22 +43,30 @@ def _engine(overrides: dict | None = None, path: Path = YUQUAN):
     return run_scenario(scenario)
 
 
-def _digest(path: Path) -> str:
-    return runs.from_file(path).digest[:12]
+def _lever_key(path: Path, lever: str, lang: str = "zh", gen: int = 0) -> str:
+    """The widget key of a lever (app.page._key): scenario, lever, language, reset generation."""
+    return f"lv|{path.name}|{lever}|{lang}|{gen}"
 
 
-def _lever_key(path: Path, lever: str) -> str:
-    return f"lv|{_digest(path)}|{lever}"
+def _select(at: AppTest, label_key: str, lang: str = "zh"):
+    """A dropdown by its label (its key names the language and the options it holds)."""
+    found = [s for s in at.selectbox if s.label == label(label_key, lang)]
+    assert found, f"no dropdown {label_key}"
+    return found[0]
 
 
-def _app_on(path: Path) -> AppTest:
-    """The app opened straight on a bundled scenario at 20,000 simulated people: one run, not three."""
+def _view(at: AppTest, lang: str = "zh"):
+    return at.radio(key=f"view|{lang}|0")
+
+
+def _app_on(path: Path, **query: str) -> AppTest:
+    """The app opened by its address on a bundled scenario at 20,000 simulated people: one run."""
     at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["scenario"] = path.name
-    at.session_state[f"people|{_digest(path)}"] = PEOPLE
+    at.query_params.update({"s": path.name, "n": str(PEOPLE)} | query)
     at.run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="scenario").value == path.name
+    assert at.session_state["page"].scenario == path.name
+    assert _select(at, "app_scenario").value == path.name
     return at
 
 
@@ -126,16 +134,29 @@ def test_lever_overrides_load_through_the_validator() -> None:
 
 
 # ============================================================================ the page
-def test_default_page_runs_the_default_scenario_and_shows_its_numbers() -> None:
-    default = ROOT / "scenarios" / "default.toml"
+def test_the_page_opens_on_a_scenario_that_spends_money() -> None:
+    """Issue 19: a finance user's first screen shows a cost (the policy-free baseline showed none)."""
+    from agingsim.app.page import OPENING
+
     at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state[f"people|{_digest(default)}"] = PEOPLE
+    at.query_params["n"] = str(PEOPLE)
     at.run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="scenario").value == default.name  # the default comes first
+    assert at.session_state["page"].scenario == OPENING
+    path = ROOT / "scenarios" / OPENING
+    result = run_scenario(load_scenario(path).with_run(simulated_people=PEOPLE))
+    h = result.headline()
+    assert h["cost_total_wan"] > 0
+    first, last = figures.fiscal_years(result)
+    assert _card(at, "card_total", first=first, last=last) == fmt_money(h["cost_total_wan"], "zh")
+
+
+def test_the_baseline_page_shows_its_population_numbers() -> None:
+    default = ROOT / "scenarios" / "default.toml"
+    at = _app_on(default)
     assert label("app_reduced", "zh", n="20,000", full="200,000") in [i.value for i in at.info]
     h = run_scenario(load_scenario(default).with_run(simulated_people=PEOPLE)).headline()
-    last = h["last_year"]
+    last = h["last_year"] - 1  # stocks at the end of the last fiscal year (labels.fiscal_period)
     assert _card(at, "card_people", year=last) == f"{h['people_60plus_last']:,.0f} 人"
     assert _card(at, "card_need", year=last) == f"{h['needing_care_last']:,.0f} 人"
 
@@ -193,7 +214,7 @@ def test_a_money_lever_replays_payments_and_the_cards_match_a_full_run() -> None
     full = _engine({key: 160}, path=path)
     first, last = figures.fiscal_years(full)
     total = full.headline()["cost_total_wan"]
-    assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(total)} 万元"
+    assert _card(at, "card_total", first=first, last=last) == fmt_money(total, "zh")
 
 
 def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
@@ -204,21 +225,25 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
 
     path = ROOT / "scenarios" / "guiyang_service_circle.toml"
     at = _app_on(path)
-    assert label("tab_circle", "zh") in at.radio(key="view").options
-    at.radio(key="view").set_value("circle").run()
+    assert label("tab_circle", "zh") in _view(at).options
+    _view(at).set_value("circle").run()
     assert not at.exception and not at.error
     run = at.session_state["last_run"]
     g = run.result.scenario.geography
     year = at.select_slider(key="circle_year").value
     assert year == run.result.scenario.run.start_year + run.result.scenario.run.years - 1
-    want = coverage_summary(coverage_by_community(g, year), g.counties)
+    from agingsim.report import tables
+
+    raw = coverage_summary(coverage_by_community(g, year), g.counties)
+    want = tables.display(raw, "zh", counties=tables.region_names(run.result.scenario))
     shown = at.dataframe[0].value
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), want)
+    assert "南明区" in shown.to_string()
+    assert "nanming" not in shown.to_string() and "None" not in shown.to_string()
     assert len(at.get("image")) == 1 and run.map_png("zh", year)[:4] == b"\x89PNG"
 
-    at.session_state["scenario"] = YUQUAN.name  # no geography: no such view
-    at.run()
-    assert label("tab_circle", "zh") not in at.radio(key="view").options
+    _select(at, "app_scenario").set_value(YUQUAN.name).run()  # no geography: no such view
+    assert label("tab_circle", "zh") not in _view(at).options
 
 
 def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) -> None:
@@ -269,12 +294,12 @@ def test_scheme_b_is_compared_on_the_same_people(yuquan_app: AppTest) -> None:
     at = yuquan_app
     key = "policy.schemes[1].groups[0].amount"
     at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
-    at.selectbox(key="compare").set_value("@file").run()
-    at.radio(key="view").set_value("compare").run()
+    _select(at, "compare_with").set_value("@file").run()
+    _view(at).set_value("compare").run()
     assert not at.exception and not at.warning
     table = compare_results(_engine({key: 300}), _engine())
     cost = table[table["measure"] == "cost_total_wan"][["a", "b", "b_minus_a"]].sum()
-    shown = at.dataframe[0].value
+    shown = next(d.value for d in at.dataframe if d.value.columns[0] == label("col_measure", "zh"))
     row = shown[shown.iloc[:, 0].str.startswith(label("h_cost_total", "zh")[:3])].iloc[0]
     assert row.iloc[1] == pytest.approx(cost["a"]) and row.iloc[3] == pytest.approx(cost["b_minus_a"])
     assert cost["b_minus_a"] < 0  # B (the file's 90 CNY) spends less than A (300 CNY)
@@ -291,3 +316,320 @@ def test_downloads_are_the_report_modules_files() -> None:
     assert run.report_file("zh", "pptx")[:2] == b"PK"
     with zipfile.ZipFile(io.BytesIO(run.charts_zip("en"))) as zf:
         assert {f"{c.id}.{x}" for c in charts for x in ("png", "svg")} <= set(zf.namelist())
+
+
+# ============================================================================ state (issue 19) and uploads (issue 18)
+def test_an_upload_is_an_entry_of_the_dropdown_and_a_bad_one_changes_nothing(yuquan_app: AppTest) -> None:
+    """Defect 5: an upload no longer silently wins over the dropdown: it becomes the chosen entry of
+    the dropdown (the bundled scenarios stay selectable), and a refused upload leaves the page on the
+    scenario it showed, its levers and its results, with the validator's message."""
+    at = yuquan_app
+    before = [m.value for m in at.metric]
+    bad = YUQUAN.read_bytes().replace(b"years = 10", b"years = 0")
+    at.file_uploader(key="upload").set_value(("mine.toml", bad, "application/toml")).run()
+    assert not at.exception
+    shown = "\n".join(e.value for e in at.error)
+    assert label("app_upload_refused", "zh", name="mine.toml") in shown and "run.years" in shown
+    assert at.session_state["page"].scenario == YUQUAN.name
+    assert [m.value for m in at.metric] == before
+    assert _select(at, "app_scenario").value == YUQUAN.name
+
+    good = YUQUAN.read_bytes().replace(b"years = 10", b"years = 5")
+    at.file_uploader(key="upload").set_value(("mine.toml", good, "application/toml")).run()
+    assert not at.exception and not at.error
+    state = at.session_state["page"]
+    assert state.scenario.startswith("upload:")
+    box = _select(at, "app_scenario")
+    title = runs.from_file(YUQUAN).title[0]
+    assert box.value == state.scenario
+    assert {title, label("app_upload_name", "zh", name=title)} <= set(box.options)
+    assert [m.value for m in at.metric] != before
+    workdir = at.session_state["workdir"]
+    assert list((workdir / "uploads").glob("*mine.toml"))
+    assert not (ROOT / "scenarios" / "mine.toml").exists()
+    box.set_value(YUQUAN.name).run()  # back to the bundled file: its results again
+    assert [m.value for m in at.metric] == before
+
+
+def test_lever_changes_never_write_into_scenarios(yuquan_app: AppTest) -> None:
+    """Issue 18: a changed scenario is written to the session's own temporary folder, never as a
+    hidden file beside the bundled ones (another session would list it, a read-only install fails)."""
+    at = yuquan_app
+    written: list[Path] = []
+    import agingsim.scenario.variant as variant
+
+    real = variant._write_beside
+
+    def spy(original: Path, text: str) -> Path:
+        path = real(original, text)
+        written.append(path)
+        return path
+
+    variant._write_beside = spy
+    try:
+        at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(
+            310
+        ).run()
+    finally:
+        variant._write_beside = real
+    assert not at.exception and not at.error
+    assert written and all(at.session_state["workdir"] in p.parents for p in written)
+    assert not list((ROOT / "scenarios").glob(".*variant*"))
+
+
+def test_bundled_scenarios_are_the_projects_files_only(tmp_path: Path, monkeypatch) -> None:
+    """Issue 18: hidden and run-written files in scenarios/ are never offered to users."""
+    (tmp_path / "scenarios").mkdir()
+    for name in ("default.toml", "b.toml", ".b.variant-x1.toml", ".sweep-3.toml", "c.toml.tmp"):
+        (tmp_path / "scenarios" / name).write_text("")
+    monkeypatch.setenv("AGINGSIM_HOME", str(tmp_path))
+    assert [p.name for p in runs.bundled_paths()] == ["default.toml", "b.toml"]
+
+
+def test_temporary_folders_of_dead_app_processes_are_removed(tmp_path: Path) -> None:
+    """Issue 18: a crashed app process leaves its folder behind; the next one removes it on start
+    (and leaves a live process's folder alone)."""
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    pid = int(dead.stdout)
+    orphan = tmp_path / f"{runs.TEMP_PREFIX}{pid}-abc"
+    live = tmp_path / f"{runs.TEMP_PREFIX}{os.getppid()}-def"
+    for folder in (orphan, live):
+        (folder / "run").mkdir(parents=True)
+    assert runs.clean_orphans(tmp_path) == [orphan]
+    assert not orphan.exists() and live.exists()
+
+
+def test_the_app_runs_from_a_read_only_install(tmp_path: Path, monkeypatch) -> None:
+    """Issue 18: with scenarios/ read-only the page still runs a changed scenario."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(ROOT / "scenarios", home / "scenarios")
+    (home / "calibration").symlink_to(ROOT / "calibration")
+    for p in [home / "scenarios", *(home / "scenarios").rglob("*")]:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    monkeypatch.setenv("AGINGSIM_HOME", str(home))
+    try:
+        source = runs.from_file(home / "scenarios" / YUQUAN.name)
+        key = "policy.schemes[1].groups[0].amount"
+        scenario = runs.load(source, {key: 123}, workdir=runs.session_folder(), simulated_people=PEOPLE)
+        assert scenario.file.policy.schemes[1].groups[0].amount == 123
+        run, _ = runs.CACHE.run(scenario)
+        assert run.result.headline()["cost_total_wan"] > 0
+    finally:
+        for p in [home / "scenarios", *(home / "scenarios").rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_the_page_state_survives_its_address(yuquan_app: AppTest) -> None:
+    """The address holds scenario, language, view, people and every lever changed; a new session
+    opened on it shows the same cards (AppTest; the browser test does it with a real reload)."""
+    at = yuquan_app
+    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(250).run()
+    _view(at).set_value("groups").run()
+    query = dict(at.query_params)
+    assert query["s"] == YUQUAN.name and query["view"] == "groups" and query["n"] == str(PEOPLE)
+    other = AppTest.from_file(APP, default_timeout=240)
+    other.query_params.update(query)
+    other.run()
+    assert not other.exception
+    assert [m.value for m in other.metric] == [m.value for m in at.metric]
+    assert other.session_state["page"].view == "groups"
+
+
+def test_a_link_is_user_input_and_nonsense_in_it_is_ignored() -> None:
+    from agingsim.app.state import PageState
+
+    names = ["a.toml", "b.toml"]
+    state = PageState.from_query(
+        {"s": "../../etc/passwd", "lang": "fr", "n": "x", "e": '{"a.toml": {"k": "nan", "j": 1e999}, "c": 1'},
+        names,
+        "a.toml",
+    )
+    assert (state.scenario, state.lang, state.people, state.edits) == ("a.toml", "zh", {}, {})
+    good = PageState.from_query({"s": "b.toml", "e": '{"b.toml": {"k": 2}}', "b": "@file"}, names, "a.toml")
+    assert good.edits == {"b.toml": {"k": 2}} and good.compare == "@file"
+    assert PageState.from_query(good.to_query(), names, "a.toml").to_query() == good.to_query()
+
+
+# ============================================================================ what changed (issue 19)
+def test_the_waterfall_bars_sum_to_the_total_difference() -> None:
+    """B − A by line item (the waterfall's bars) and by payer per year both add up to the total
+    B − A of the two runs' headlines; a reform that changes nothing gives all-zero bars."""
+    from agingsim.report.charts import waterfall
+    from agingsim.report.data import line_item_difference, payer_difference_by_year
+
+    key = "policy.schemes[1].groups[0].amount"
+    a, b = _engine(), _engine({key: 300, "policy.schemes[0].groups[0].amount.mild": 150})
+    total = b.headline()["cost_total_wan"] - a.headline()["cost_total_wan"]
+    diffs = line_item_difference(a.ledger, b.ledger)
+    assert len(diffs) >= 2 and (diffs["b_minus_a_wan"] != 0).sum() == 2
+    assert diffs["b_minus_a_wan"].sum() == pytest.approx(total, abs=0.02)
+    by_payer = payer_difference_by_year(a.ledger, b.ledger)
+    assert by_payer["total"].sum() == pytest.approx(total, abs=0.02)
+    assert by_payer.drop(columns="total").sum(axis=1).to_numpy() == pytest.approx(
+        by_payer["total"].to_numpy()
+    )
+    fig = waterfall(diffs, "zh", "footer")
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert sum(heights[:-1]) == pytest.approx(heights[-1]) == pytest.approx(total, abs=0.02)
+    same = line_item_difference(a.ledger, _engine().ledger)
+    assert (same["b_minus_a_wan"] == 0).all()
+
+
+def test_a_changed_lever_shows_its_change_on_the_cards_and_what_changed(yuquan_app: AppTest) -> None:
+    at = yuquan_app
+    assert all(not m.proto.delta for m in at.metric)  # the file's own values: nothing to compare
+    key = "policy.schemes[1].groups[0].amount"
+    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    assert not at.exception and not at.error
+    base, changed = _engine(), _engine({key: 300})
+    first, last = figures.fiscal_years(base)
+    title = label("card_total", "zh", first=first, last=last)
+    card = next(m for m in at.metric if m.label == title)
+    diff = changed.headline()["cost_total_wan"] - base.headline()["cost_total_wan"]
+    assert card.proto.delta == f"+{fmt_wan(diff)} 万元"
+    assert label("changed_title", "zh") in [e.label for e in at.expander]
+    text = "\n".join(m.value for m in at.markdown)
+    assert "→ 300" in text and fmt_wan(diff) in text
+
+
+def test_the_downloaded_scenario_loads_back_identically(tmp_path: Path) -> None:
+    """The downloaded scenario ("Download this scenario (TOML)"): the edited file labels each changed value `set in the app`,
+    is a valid scenario of its own and runs to exactly the numbers the page showed."""
+    source = runs.from_file(YUQUAN)
+    sections = find_levers(source.raw)
+    changes = {
+        "policy.schemes[1].groups[0].amount#money": 300,
+        "policy.schemes[0].payers.2024-07.city#share": 0.7,
+        "policy.schemes[0].budget_cap#cap#county": 500.0,
+        "policy.schemes[1].groups[5].when#switch": False,
+    }
+    overrides = overrides_for(sections, changes)
+    text = runs.scenario_toml(source, overrides)
+    path = tmp_path / "edited.toml"
+    path.write_text(text, encoding="utf-8")
+    back = load_scenario(path)
+    shown = runs.load(source, overrides, workdir=tmp_path)
+    assert back.file.model_dump() == shown.file.model_dump()
+    a = run_scenario(back.with_run(simulated_people=PEOPLE))
+    b = run_scenario(shown.with_run(simulated_people=PEOPLE))
+    pd.testing.assert_frame_equal(a.ledger, b.ledger)
+    raw = read_toml(path)
+    meal = raw["policy"]["schemes"][1]["groups"][0]["amount"]
+    assert meal["value"] == 300 and meal["assumption"].startswith("set in the app: 300 (the file had 90")
+    assert raw["policy"]["schemes"][0]["budget_cap"]["assumption"].startswith("set in the app:")
+    assert runs.scenario_toml(source, {}) and load_scenario(path).file.policy is not None
+
+
+def test_who_gets_what_sums_to_the_ledger() -> None:
+    """Issue 19: the distributional tables (by county of residence, by scheme and eligible group)
+    add up to the ledger's spending, and the page shows them in words with the change after a lever."""
+    from agingsim.report.data import spending_by_county, spending_by_group
+
+    result = _engine()
+    total = result.ledger["amount_cny"].sum() / WAN
+    county = spending_by_county(result.ledger, result.population)
+    group = spending_by_group(result.ledger)
+    assert county["spending_wan"].sum() == pytest.approx(total)
+    assert group["spending_wan"].sum() == pytest.approx(total)
+    assert (county["people_60plus"] > 0).all() and (county["spending_per_person_60plus_cny"] > 0).all()
+    assert set(group["rule"]) == set(result.ledger["rule"])
+
+    at = _app_on(YUQUAN, view="who")
+    key = "policy.schemes[1].groups[0].amount"
+    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    assert not at.exception and not at.error
+    shown = [d.value for d in at.dataframe][-2:]
+    change = column_label("spending_change_wan", "zh")
+    changed = _engine({key: 300})
+    diff = (changed.ledger["amount_cny"].sum() - result.ledger["amount_cny"].sum()) / WAN
+    for table in shown:
+        assert table[change].sum() == pytest.approx(diff)
+        assert "None" not in table.to_string() and "g1_" not in table.to_string()
+
+
+def test_downloaded_csvs_open_in_excel_with_a_bom_and_optional_chinese_headers() -> None:
+    source = runs.from_file(YUQUAN)
+    run, _ = runs.CACHE.run(runs.load(source, {}, simulated_people=PEOPLE))
+    for chinese in (False, True):
+        with zipfile.ZipFile(io.BytesIO(run.csv_zip(chinese))) as zf:
+            data = zf.read("ledger.csv")
+        assert data.startswith(b"\xef\xbb\xbf")
+        table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+        plain = pd.read_csv(run.folder / "ledger.csv")
+        assert len(table) == len(plain)
+        assert list(table.columns) == (
+            [column_label(c, "zh") for c in plain.columns] if chinese else list(plain.columns)
+        )
+        pd.testing.assert_frame_equal(table.set_axis(plain.columns, axis=1), plain)
+
+
+def test_the_page_says_why_a_lever_needs_a_full_run() -> None:
+    """Zhumadian's allowance amount is replayed on the same people; its start year is not, and the
+    page says why (Yuquan's home services change care choices: every change there is a full run)."""
+    path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
+    source = runs.from_file(path)
+    money = runs.load(source, {"policy.schemes[0].amount": 160}, simulated_people=PEOPLE)
+    year = runs.load(source, {"run.start_year": 2026}, simulated_people=PEOPLE)
+    assert runs.payments_only(source, money) and not runs.payments_only(source, year)
+    yuquan = runs.from_file(YUQUAN)
+    meal = runs.load(yuquan, {"policy.schemes[1].groups[0].amount": 300}, simulated_people=PEOPLE)
+    assert not runs.payments_only(yuquan, meal)
+    at = _app_on(path)
+    at.number_input(key=_lever_key(path, "policy.schemes[0].amount#money")).set_value(160).run()
+    assert label("app_full_run_why", "zh") not in [c.value for c in at.caption]
+    at.number_input(key=_lever_key(path, "run.start_year#year")).set_value(2026).run()
+    assert not at.exception and not at.error
+    assert label("app_full_run_why", "zh") in [c.value for c in at.caption]
+
+
+def test_the_headline_pair_is_offered_and_compared() -> None:
+    """The supply-vs-demand headline pair (scenarios/headline/) is in the scenario list and scheme B."""
+    names = [p.name for p in runs.bundled_paths()]
+    assert {"supply_beds.toml", "demand_vouchers.toml"} <= set(names)
+    at = _app_on(
+        ROOT / "scenarios" / "headline" / "supply_beds.toml", b="demand_vouchers.toml", view="compare"
+    )
+    assert not at.exception and not at.error
+    assert _select(at, "compare_with").value == "demand_vouchers.toml"
+    assert any(d.value.columns[0] == label("col_measure", "zh") for d in at.dataframe)
+
+
+def test_one_split_lever_sets_every_scheme_that_shares_it() -> None:
+    """Issue 19: Guiyang's five facility schemes all split 6 : 4 between city and county; one lever
+    sets them all (1 : 1 here), and the cards are the engine's for that change."""
+    path = ROOT / "scenarios" / "guiyang_service_circle.toml"
+    at = _app_on(path)
+    key = next(s.key for s in at.slider if s.key.startswith(f"linked|{path.name}|lever_split_all"))
+    at.slider(key=key).set_value(0.5).run()
+    assert not at.exception and not at.error
+    edits = at.session_state["page"].changed(path.name)
+    assert len(edits) == 5 and set(edits.values()) == {0.5}
+    overrides = {}
+    for i in range(5):
+        overrides |= {
+            f"policy.facility_schemes[{i}].payers.city": 0.5,
+            f"policy.facility_schemes[{i}].payers.county": 0.5,
+        }
+    want = _engine(overrides, path=path)
+    year = figures.card_year(want)
+    by_payer = figures.cost_by_payer(want, year)
+    assert _card(at, "card_year", year=year) == fmt_money(sum(by_payer.values()), "zh")
+    before = figures.cost_by_payer(_engine(path=path), year)
+    assert by_payer["city"] < before["city"] and by_payer["county"] > before["county"]
+
+
+def test_one_switch_over_year_moves_every_dated_switch_of_that_month() -> None:
+    path = ROOT / "scenarios" / "shanxi_beds_to_vouchers.toml"
+    at = _app_on(path)
+    key = next(n.key for n in at.number_input if n.key.startswith(f"linked|{path.name}|lever_switch_year"))
+    at.number_input(key=key).set_value(2027).run()
+    assert not at.exception and not at.error
+    edits = at.session_state["page"].changed(path.name)
+    assert len(edits) == 3 and set(edits.values()) == {2027}
+    assert all("#month#" in k for k in edits)

@@ -116,20 +116,20 @@ def _glyph_png(page: object, text: str) -> bytes:
 
 def test_page_runs_default_scenario_switches_language_and_draws_chinese_glyphs(app_url, browser) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
-    page.goto(app_url, wait_until="domcontentloaded")
-    # the default scenario (Zhumadian baseline) runs on load: its headline card appears in Chinese
-    page.get_by_text("2045年60岁及以上人口").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.goto(f"{app_url}/?s=default.toml", wait_until="domcontentloaded")
+    # the address opens the Zhumadian baseline, which runs on load: its headline card appears in Chinese
+    page.get_by_text("2044年末60岁及以上人口").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     page.get_by_text("养老服务补贴测算").first.wait_for()
     zh = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     assert re.fullmatch(r"[\d,]+ 人", zh.strip()), zh
 
     # English, then back to Chinese: the same number under the other language's labels
     page.get_by_text("English", exact=True).click()
-    page.get_by_text("People 60+ in 2045").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_text("People 60+ at the end of 2044").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     en = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     assert en.strip() == zh.strip().replace(" 人", " people")
     page.get_by_text("中文", exact=True).click()
-    page.get_by_text("2045年60岁及以上人口").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_text("2044年末60岁及以上人口").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     page.locator("img").first.wait_for(timeout=LOAD_TIMEOUT_MS)  # the population chart
     time.sleep(0.5)  # let the chart image finish painting before the screenshot
 

@@ -229,6 +229,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     last_year = int(pd.read_csv(gy_dir / "population.csv")["year"].max())
     assert titles == [
         "贵阳市15分钟养老服务圈建设补贴",
+        "测算要点",
         "主要结果",
         "分级财政支出（按年份）",
         "各补贴项目支出（按年份）",
@@ -238,14 +239,14 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         "主要参数与来源",
     ]
     assert "贵阳市" in deck.slides[0].placeholders[1].text_frame.text
-    table = next(sh.table for sh in deck.slides[1].shapes if sh.has_table)
+    table = next(sh.table for sh in deck.slides[2].shapes if sh.has_table)
     cells = {r.cells[0].text: r.cells[1].text for r in table.rows}
     assert cells["总支出"] == fmt_wan(ledger["amount_cny"].sum() / 1e4)
     city = ledger[ledger.payer_level == "city"]["amount_cny"].sum() / 1e4
     assert cells["市级支出"] == fmt_wan(city)
-    for slide in list(deck.slides)[2:7]:
+    for slide in list(deck.slides)[3:8]:
         assert sum(sh.shape_type == 13 for sh in slide.shapes) == 1  # one picture per chart slide
-    assumptions = list(deck.slides)[7]
+    assumptions = list(deck.slides)[8]
     table = next(sh.table for sh in assumptions.shapes if sh.has_table)
     assert 2 <= len(table.rows) <= exports.DECK_ASSUMPTION_ROWS + 1
     note = next(sh.text_frame.text for sh in assumptions.shapes if sh.has_text_frame and sh.shape_type == 17)

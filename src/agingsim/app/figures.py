@@ -15,7 +15,7 @@ import pandas as pd
 
 from agingsim.compare import yearly_figures
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import Lang, fmt_number, fmt_wan, label, payer_label
+from agingsim.report.labels import Lang, fiscal_period, fmt_money, fmt_number, fmt_wan, label, payer_label
 from agingsim.simulate import RunResult
 
 PAYER_ORDER = ("province", "city", "county")
@@ -36,8 +36,9 @@ class Card:
 
 
 def fiscal_years(result: RunResult) -> tuple[int, int]:
+    """The run's fiscal years, both ends included (labels.fiscal_period: one convention everywhere)."""
     run = result.scenario.run
-    return run.start_year, run.start_year + run.years - 1
+    return fiscal_period(run.start_year, run.years)
 
 
 def card_year(result: RunResult, today: dt.date | None = None) -> int:
@@ -92,18 +93,21 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
     """Total cost over the horizon, next fiscal year's cost by payer, people served, cost per person."""
     h = result.headline()
     first, last = fiscal_years(result)
-    wan = label("unit_wan", lang)
     people_unit = label("unit_people", lang)
     sep = "，" if lang == "zh" else ", "
     out: list[Card] = []
     if "cost_total_wan" in h:
         by_payer = cost_by_payer(result)
+        pv = isinstance(h.get("cost_present_value_wan"), int | float)
         out.append(
             Card(
                 "total",
                 label("card_total", lang, first=first, last=last),
-                f"{fmt_wan(h['cost_total_wan'])} {wan}",
-                sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in by_payer.items()),
+                fmt_money(h["cost_total_wan"], lang),
+                sep.join(
+                    [f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in by_payer.items()]
+                    + ([label("card_pv", lang, value=fmt_wan(h["cost_present_value_wan"]))] if pv else [])
+                ),
                 float(h["cost_total_wan"]),
             )
         )
@@ -114,7 +118,7 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
             Card(
                 "year",
                 label("card_year", lang, year=year),
-                f"{fmt_wan(total_year)} {wan}",
+                fmt_money(total_year, lang),
                 sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in year_payer.items()),
                 total_year,
             )
@@ -146,21 +150,51 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
         out.append(
             Card(
                 "people",
-                label("card_people", lang, year=h["last_year"]),
+                label("card_people", lang, year=last),
                 f"{fmt_number(h['people_60plus_last'])} {people_unit}",
-                label("card_people", lang, year=h["first_year"]) + f" {fmt_number(h['people_60plus_first'])}",
+                label("card_people_first", lang, year=first, value=fmt_number(h["people_60plus_first"])),
                 float(h["people_60plus_last"]),
             )
         )
         out.append(
             Card(
                 "need",
-                label("card_need", lang, year=h["last_year"]),
+                label("card_need", lang, year=last),
                 f"{fmt_number(h['needing_care_last'])} {people_unit}",
-                label("card_need", lang, year=h["first_year"]) + f" {fmt_number(h['needing_care_first'])}",
+                label("card_people_first", lang, year=first, value=fmt_number(h["needing_care_first"])),
                 float(h["needing_care_last"]),
             )
         )
+    return out
+
+
+#: Cards where less is better (spending): their change is green when it falls.
+LOWER_IS_BETTER = ("total", "year", "cost_per_person")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A card's change against another run of the same card (B − A), as shown under its value."""
+
+    text: str
+    colour: str  # st.metric delta_color: "normal" (up is green), "inverse" (down is green), "off"
+
+
+def deltas(now: list[Card], before: list[Card], lang: Lang) -> dict[str, Delta]:
+    """Each card's change from ``before`` (the file's own values) to ``now``, by card id."""
+    old = {c.id: c for c in before}
+    out: dict[str, Delta] = {}
+    for card in now:
+        prev = old.get(card.id)
+        if prev is None or card.number is None or prev.number is None:
+            continue
+        diff = card.number - prev.number
+        text = fmt_money(diff, lang) if card.id in ("total", "year") else fmt_number(diff)
+        if abs(diff) < 0.005:
+            out[card.id] = Delta(label("delta_none", lang), "off")
+            continue
+        sign = "+" if diff > 0 else ""
+        out[card.id] = Delta(sign + text, "inverse" if card.id in LOWER_IS_BETTER else "normal")
     return out
 
 
@@ -181,20 +215,12 @@ def payer_table(result: RunResult, lang: Lang) -> pd.DataFrame:
 
 
 def groups_table(result: RunResult, lang: Lang) -> pd.DataFrame:
-    """Eligible groups served: groups.csv from the behaviour model if the run has it, else the people
+    """Eligible groups served, with output column names (the page shows it through
+    report.tables.display): groups.csv from the behaviour model if the run has it, else the people
     each scheme's groups were paid for (ledger beneficiaries, monthly average per fiscal year)."""
     groups = getattr(result, "groups_served", None)
     if isinstance(groups, pd.DataFrame) and not groups.empty:
-        table = groups.copy()
-        return table.rename(
-            columns={
-                "year": label("col_year", lang),
-                "scheme": label("col_scheme", lang),
-                "group": label("col_group", lang),
-                "eligible": label("col_eligible", lang),
-                "served": label("col_served", lang),
-            }
-        )
+        return groups.copy()
     led = result.ledger
     if led.empty:
         return pd.DataFrame()
@@ -202,5 +228,5 @@ def groups_table(result: RunResult, lang: Lang) -> pd.DataFrame:
     monthly = one_payer.groupby(["line_item", "rule", "year", "month"]).sum()
     yearly = monthly.groupby(["line_item", "rule", "year"]).mean().unstack("year").fillna(0.0)
     yearly.columns = [label("fiscal_year", lang, year=int(y)) for y in yearly.columns]
-    yearly.index.names = [label("col_scheme", lang), label("col_group", lang)]
+    yearly.index.names = ["scheme", "group"]
     return yearly.reset_index()

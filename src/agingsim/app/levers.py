@@ -66,8 +66,16 @@ class Lever:
         return label(self.unit, lang) if self.unit else ""
 
     def provenance_text(self, lang: Lang) -> str:
-        """``来源：…`` / ``假设：…``; run settings and switches carry no figure, so none."""
+        """``来源：…`` / ``假设：…``. Without a label in the file: a run setting or a switch says so;
+        a budget cap the file does not set is a policy value (none), a delivery rate it does not give
+        is the assumption that every entitlement is delivered."""
         if self.provenance is None:
+            if self.kind == "cap":
+                return label("lever_cap_none", lang)
+            if self.key.endswith("delivery_rate"):
+                return label("lever_delivery_default", lang)
+            if self.section == "run":
+                return label("lever_run_setting", lang)
             return label("lever_no_provenance", lang)
         return (
             f"{label('provenance_' + self.provenance.kind, lang)}{label('colon', lang)}{self.provenance.text}"

@@ -8,8 +8,10 @@ and keeps the previous results on the page.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,12 +19,40 @@ import streamlit as st
 
 from agingsim import __version__
 from agingsim.app import figures, runs
-from agingsim.app.levers import Lever, Section, find_levers, lever_id, overrides_for
+from agingsim.app.levers import (
+    Lever,
+    Section,
+    _localise,
+    all_levers,
+    find_levers,
+    lever_id,
+    overrides_for,
+)
+from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
 from agingsim.report import charts as report_charts
-from agingsim.report.data import compare_rows
+from agingsim.report import tables
+from agingsim.report.data import (
+    compare_measures,
+    line_item_difference,
+    payer_difference_by_year,
+    scorecard_headers,
+    scorecard_rows,
+    spending_by_county,
+    spending_by_group,
+)
 from agingsim.report.exports import Chart, build_charts
-from agingsim.report.labels import Lang, fmt_number, label, provenance_label
+from agingsim.report.labels import (
+    BETTER,
+    Lang,
+    column_label,
+    fmt_money,
+    fmt_number,
+    label,
+    payer_label,
+    period_label,
+    provenance_label,
+)
 
 VIEWS = (
     "costs",
@@ -30,6 +60,7 @@ VIEWS = (
     "capacity",
     "circle",
     "groups",
+    "who",
     "population",
     "compare",
     "downloads",
@@ -41,6 +72,7 @@ VIEW_LABELS = {
     "capacity": "tab_capacity",
     "circle": "tab_circle",
     "groups": "tab_groups",
+    "who": "tab_who",
     "population": "tab_population",
     "compare": "tab_compare",
     "downloads": "tab_downloads",
@@ -53,126 +85,261 @@ FAST_PEOPLE = (100_000, 50_000, 20_000)
 #: one click away and the page says the run is reduced. A server with faster cores can start higher
 #: ($AGINGSIM_APP_PEOPLE).
 INTERACTIVE_PEOPLE = int(os.environ.get("AGINGSIM_APP_PEOPLE", "100000"))
+#: The scenario the page opens on: one that spends money (the baseline has no policy, so a finance
+#: user's first screen would show no cost at all).
+OPENING = "zhumadian_basic_services.toml"
 PROVENANCE_SHOWN = 110  # characters of a lever's source/assumption shown under it (all in the tooltip)
 
 
 def main() -> None:
     """Draw the page once (Streamlit re-runs this on every interaction)."""
     st.set_page_config(page_title="养老服务补贴测算 agingsim", layout="wide")
-    lang: Lang = st.sidebar.radio(
+    state = _state()
+    try:
+        _page(state)
+    finally:  # the address always says what the page shows, whatever happened in the run
+        query = state.to_query()
+        if st.query_params.to_dict() != query:
+            st.query_params.from_dict(query)
+
+
+def _state() -> PageState:
+    """This session's page state: made once, from the address (a link or a reload), then kept."""
+    if "page" not in st.session_state:
+        names = [p.name for p in runs.bundled_paths()]
+        default = OPENING if OPENING in names else names[0]
+        st.session_state["page"] = PageState.from_query(st.query_params.to_dict(), names, default)
+        st.session_state["workdir"] = runs.session_folder()
+        st.session_state["uploads"] = {}
+        st.session_state["upload_errors"] = {}
+        st.session_state["last_runs"] = {}
+    return st.session_state["page"]
+
+
+def _key(state: PageState, *parts: object) -> str:
+    """A widget's key: what it shows, the language (labels and options are drawn afresh in the
+    other language) and the reset generation (a reset draws the levers again from the file)."""
+    return "|".join(str(p) for p in (*parts, state.lang, state.gen))
+
+
+def _page(state: PageState) -> None:
+    state.lang = st.sidebar.radio(
         "语言 / Language",
-        ["zh", "en"],
+        list(LANGS),
+        index=LANGS.index(state.lang),
         format_func=lambda v: "中文" if v == "zh" else "English",
         horizontal=True,
         key="lang",
     )
+    lang: Lang = state.lang  # type: ignore[assignment]
     st.title(label("app_title", lang))
     st.caption(label("app_caption", lang, version=__version__))
     status = st.container()
-    source = _pick_source(lang, status)
-    run: runs.Run | None = None
-    if source is not None:
-        run = _run_current(source, lang, status)
+    source = _pick_source(state, lang, status)
+    run = _run_current(source, state, lang, status)
+    last_runs: dict[str, runs.Run] = st.session_state["last_runs"]
     if run is not None:
-        st.session_state["last_run"] = run
-    shown: runs.Run | None = st.session_state.get("last_run")
+        last_runs[source.id] = run
+    shown = last_runs.get(source.id)  # never another scenario's results beside this one's levers
+    st.session_state["last_run"] = shown
     if shown is None:
         return
-    comparison = _run_comparison(source, shown, lang, status) if source is not None else None
-    _cards(shown, lang)
+    comparison = _run_comparison(source, shown, state, lang, status)
+    base = _baseline(source, state, lang, status) if run is not None else None
+    _cards(shown, lang, base)
+    if base is not None:
+        _what_changed(shown, base, source, state, lang)
     geography = shown.result.scenario.geography is not None
-    view = st.radio(
+    views = [v for v in VIEWS if v != "circle" or geography]
+    state.view = st.radio(
         label("tab_costs", lang),
-        [v for v in VIEWS if v != "circle" or geography],
+        views,
+        index=views.index(state.view) if state.view in views else 0,
         format_func=lambda v: label(VIEW_LABELS[v], lang),
         horizontal=True,
-        key="view",
+        key=_key(state, "view"),
         label_visibility="collapsed",
     )
-    {
+    view = {
         "costs": _view_costs,
         "coverage": _view_coverage,
         "capacity": _view_capacity,
         "circle": _view_circle,
         "groups": _view_groups,
+        "who": partial(_view_who, base),
         "population": _view_population,
         "compare": partial(_view_compare, comparison),
         "downloads": _view_downloads,
         "assumptions": _view_assumptions,
-    }[view](shown, lang)
+    }[state.view]
+    with st.container(key=f"view_{state.view}"):  # the view's own box (class st-key-view_…)
+        view(shown, lang)
 
 
 # ============================================================================ sidebar
-def _pick_source(lang: Lang, status: Any) -> runs.Source | None:
-    """The bundled scenario chosen, or the upload if there is one (None if the upload is unreadable)."""
-    paths = runs.bundled_paths()
-    sources = {p.name: runs.from_file(p) for p in paths}
-    choice = st.sidebar.selectbox(
-        label("app_scenario", lang),
-        list(sources),
-        format_func=lambda n: sources[n].title[0 if lang == "zh" else 1],
-        key="scenario",
-    )
+def _sources() -> dict[str, runs.Source]:
+    """The bundled scenarios and this session's uploads, by source id."""
+    found = {p.name: runs.from_file(p) for p in runs.bundled_paths()}
+    return found | st.session_state["uploads"]
+
+
+def _title(source: runs.Source, lang: Lang) -> str:
+    title = source.title[0 if lang == "zh" else 1]
+    return label("app_upload_name", lang, name=title) if source.uploaded else title
+
+
+def _pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
+    """The scenario in the state. A new upload that loads becomes the scenario (and an entry of the
+    dropdown, so the bundled ones stay one click away); one that does not is refused with the
+    validator's message, and the page stays on the scenario it shows."""
+    pick = st.sidebar.container()
     upload = st.sidebar.file_uploader(label("app_upload", lang), type=["toml"], key="upload")
-    if upload is None:
-        return sources[choice]
-    try:
-        source = runs.from_upload(upload.name, upload.getvalue())
-    except ScenarioError as exc:
-        _invalid(status, lang, exc)
-        return None
-    st.sidebar.caption(label("app_uploaded", lang, name=source.name))
-    return source
+    errors: dict[str, str] = st.session_state["upload_errors"]
+    if upload is not None:
+        data = upload.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        known = {s.digest for s in st.session_state["uploads"].values()}
+        if digest not in known and digest not in errors:
+            try:
+                source = runs.from_upload(upload.name, data)
+                runs.load(source, workdir=st.session_state["workdir"])
+            except ScenarioError as exc:
+                errors[digest] = str(exc)
+            else:
+                runs.save_upload(st.session_state["workdir"], source, data)
+                st.session_state["uploads"][source.id] = source
+                state.scenario = source.id
+        if digest in errors:
+            status.error(
+                f"{label('app_upload_refused', lang, name=upload.name)}\n\n```\n{errors[digest]}\n```"
+            )
+    sources = _sources()
+    if state.scenario not in sources:
+        state.scenario = next(iter(sources))
+    options = list(sources)
+    state.scenario = pick.selectbox(
+        label("app_scenario", lang),
+        options,
+        index=options.index(state.scenario),
+        format_func=lambda n: _title(sources[n], lang),
+        key=_key(state, "scenario", len(options)),
+    )
+    return sources[state.scenario]
 
 
-def _widget_key(source: runs.Source, lev: Lever) -> str:
-    return f"lv|{source.digest[:12]}|{lever_id(lev)}"
-
-
-def _levers(source: runs.Source, lang: Lang) -> tuple[list[Section], dict[str, Any]]:
-    """Draw the levers of the source; return them and the values shown, by lever id."""
+def _levers(source: runs.Source, state: PageState, lang: Lang) -> tuple[list[Section], dict[str, Any]]:
+    """Draw the levers of the source from the state; return them and the values shown, by lever id."""
     sections = find_levers(source.raw)
     st.sidebar.subheader(label("app_levers", lang))
     st.sidebar.caption(label("app_levers_help", lang))
-    keys = [_widget_key(source, lev) for s in sections for lev in s.levers]
-    st.sidebar.button(label("app_reset", lang), on_click=_reset, args=(keys,), key="reset")
+    summary = st.sidebar.container()
+    _linked_levers(sections, source, state, lang)
+    edits = state.changed(source.id)
     values: dict[str, Any] = {}
     for section in sections:
         with st.sidebar.expander(section.title(lang), expanded=section.id == "run"):
             for lev in section.levers:
-                values[lever_id(lev)] = _lever_widget(lev, _widget_key(source, lev), lang)
+                lid = lever_id(lev)
+                shown = _lever_widget(
+                    lev, _key(state, "lv", source.id, lid), lang, edits.get(lid, lev.default)
+                )
+                state.set_lever(source.id, lid, shown, lev.default)
+                values[lid] = shown
+    changed = [lev for lev in all_levers(sections) if lever_id(lev) in state.changed(source.id)]
+    if changed:
+        summary.markdown(f":orange[**{label('app_changed', lang, n=len(changed))}**]")
+        summary.caption(
+            "\n".join(
+                f"- {lev.title(lang)}: {_shown(lev.default)} → {_shown(values[lever_id(lev)])}"
+                for lev in changed
+            )
+        )
+        summary.button(label("app_reset", lang), on_click=state.reset, args=(source.id,), key="reset")
     return sections, values
 
 
-def _reset(keys: list[str]) -> None:
-    for key in keys:
-        st.session_state.pop(key, None)
+def linked_groups(sections: list[Section]) -> list[tuple[str, dict[str, Any], list[Lever]]]:
+    """Levers that usually move together across schemes, as (label key, fields, levers): one
+    city : county (or province : city) split for every scheme that shares it, and one switch-over
+    year where one scheme stops in the month another starts (Shanxi: beds → vouchers)."""
+    out: list[tuple[str, dict[str, Any], list[Lever]]] = []
+    splits: dict[tuple[Any, Any], list[Lever]] = {}
+    for lev in all_levers(sections):
+        if lev.paired and lev.name[0] == "lever_payer_split":
+            splits.setdefault((lev.name[1]["a"], lev.name[1]["b"]), []).append(lev)
+    for (a, b), levers in splits.items():
+        if len(levers) >= 2:
+            out.append(("lever_split_all", {"a": a, "b": b, "n": len(levers)}, levers))
+    dates: dict[tuple[int, str], list[Lever]] = {}
+    for lev in all_levers(sections):
+        if lev.kind == "month":
+            dates.setdefault((int(lev.default), lev.extra["month"]), []).append(lev)
+    for (year, month), levers in dates.items():
+        kinds = {lev.name[0] for lev in levers}
+        if {"lever_starts", "lever_stops"} <= kinds:
+            out.append(("lever_switch_year", {"month": month, "year": year}, levers))
+    return out
 
 
-def _lever_widget(lev: Lever, key: str, lang: Lang) -> Any:
-    """One lever: a widget labelled with its unit, its provenance under it, a note if changed."""
+def _linked_levers(sections: list[Section], source: runs.Source, state: PageState, lang: Lang) -> None:
+    """One widget per linked group: moving it sets every lever of the group (drawn again from the
+    state, so each scheme's own lever shows the new value and can still be set apart)."""
+    for key_name, fields, levers in linked_groups(sections):
+        edits = state.changed(source.id)
+        current = [edits.get(lever_id(lev), lev.default) for lev in levers]
+        key = _key(state, "linked", source.id, key_name, *[lever_id(lev) for lev in levers[:1]])
+        shown = {k: _localise(v, lang) for k, v in fields.items()}
+        text = label(key_name, lang, **shown)
+        pairs = [(lever_id(lev), lev.default) for lev in levers]
+        callback = {"on_change": _set_linked, "args": (state, source.id, pairs, key)}
+        if key_name == "lever_split_all":
+            st.sidebar.slider(text, 0.0, 1.0, float(current[0]), 0.05, key=key, **callback)
+        else:
+            st.sidebar.number_input(text, value=int(current[0]), step=1, format="%d", key=key, **callback)
+        if len(set(current)) > 1:
+            st.sidebar.caption(label("lever_linked_differ", lang))
+
+
+def _set_linked(state: PageState, source: str, pairs: list[tuple[str, Any]], key: str) -> None:
+    value = st.session_state[key]
+    for lid, default in pairs:
+        state.set_lever(source, lid, value, default)
+    state.gen += 1  # every lever of the group is drawn again with the new value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _lever_widget(lev: Lever, key: str, lang: Lang, current: Any) -> Any:
+    """One lever: a widget labelled with its unit, its provenance under it, a note if changed; drawn
+    with the state's value (``current``), the file's when the user has not changed it."""
     unit = lev.unit_text(lang)
     title = lev.title(lang)
     text = (f"{title}（{unit}）" if lang == "zh" else f"{title} ({unit})") if unit else title
     prov = lev.provenance_text(lang)
     d = lev.default
     if lev.kind == "switch":
-        value: Any = st.toggle(text, value=bool(d), key=key, help=prov)
+        value: Any = st.toggle(text, value=bool(current), key=key, help=prov)
     elif lev.kind == "horizon":
-        value = st.slider(text, 1, 60, int(d), 1, key=key, help=prov)
+        value = st.slider(text, 1, 60, int(current), 1, key=key, help=prov)
     elif lev.kind in ("year", "month"):
-        value = st.number_input(text, value=int(d), step=1, format="%d", key=key, help=prov)
+        value = st.number_input(text, value=int(current), step=1, format="%d", key=key, help=prov)
     elif lev.kind == "share" and (lev.paired or lev.key.endswith("delivery_rate")):
-        value = st.slider(text, 0.0, 1.0, float(d), 0.05, key=key, help=prov)
+        value = st.slider(text, 0.0, 1.0, float(current), 0.05, key=key, help=prov)
     elif lev.kind == "share":
-        value = st.number_input(text, value=float(d), step=0.05, format="%.2f", key=key, help=prov)
+        value = st.number_input(text, value=float(current), step=0.05, format="%.2f", key=key, help=prov)
     elif lev.kind == "cap":
-        value = st.number_input(text, value=float(d), step=10.0, format="%.2f", key=key, help=prov)
+        value = st.number_input(text, value=float(current), step=10.0, format="%.2f", key=key, help=prov)
     elif isinstance(d, int):
         step = 10 if abs(d) < 1000 else 100 if abs(d) < 20000 else 1000
-        value = st.number_input(text, value=d, step=step, format="%d", key=key, help=prov)
+        value = st.number_input(text, value=int(current), step=step, format="%d", key=key, help=prov)
     else:
-        value = st.number_input(text, value=float(d), step=1.0, key=key, help=prov)
+        value = st.number_input(text, value=float(current), step=1.0, key=key, help=prov)
     if lev.kind != "switch" or lev.provenance is not None:
         short = prov if len(prov) <= PROVENANCE_SHOWN else prov[: PROVENANCE_SHOWN - 1] + "…"
         st.caption(short)
@@ -181,7 +348,7 @@ def _lever_widget(lev: Lever, key: str, lang: Lang) -> Any:
     return value
 
 
-def _sim_people(source: runs.Source, lang: Lang) -> int | None:
+def _sim_people(source: runs.Source, state: PageState, lang: Lang) -> int | None:
     """The simulated-people count: the file's, or a smaller one for speed (the page then says so)."""
     run = source.raw.get("run", {})
     full = run.get("simulated_people")
@@ -189,13 +356,18 @@ def _sim_people(source: runs.Source, lang: Lang) -> int | None:
     if not isinstance(full, int):
         return None
     options = [full, *[n for n in FAST_PEOPLE if n < full]]
-    return st.sidebar.selectbox(
+    wanted = state.people.get(source.id)
+    if wanted not in options:
+        wanted = next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1])
+    people = st.sidebar.selectbox(
         label("lever_sim_people", lang),
         options,
-        index=options.index(next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1])),
+        index=options.index(wanted),
         format_func=fmt_number,
-        key=f"people|{source.digest[:12]}",
+        key=_key(state, "people", source.id),
     )
+    state.people[source.id] = people
+    return people
 
 
 # ============================================================================ running
@@ -203,25 +375,31 @@ def _invalid(status: Any, lang: Lang, exc: Exception) -> None:
     status.error(f"{label('app_invalid', lang)}\n\n```\n{exc}\n```")
 
 
-def _run_current(source: runs.Source, lang: Lang, status: Any) -> runs.Run | None:
+def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
     """Load the scenario with the levers' values and run it (or take it from the cache)."""
-    sections, values = _levers(source, lang)
-    people = _sim_people(source, lang)
+    sections, values = _levers(source, state, lang)
+    people = _sim_people(source, state, lang)
     overrides = overrides_for(sections, values)
-    if overrides:
-        status.caption(label("app_changed", lang, n=len(overrides)))
+    st.session_state["current"] = (source, overrides)
     full = source.raw.get("run", {}).get("simulated_people")
     try:
-        scenario = runs.load(source, overrides, simulated_people=people if people != full else None)
+        scenario = runs.load(
+            source,
+            overrides,
+            workdir=st.session_state["workdir"],
+            simulated_people=people if people != full else None,
+        )
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None
     if people is not None and people != full:
         status.info(label("app_reduced", lang, n=fmt_number(people), full=fmt_number(full)))
+    if overrides and not runs.payments_only(source, scenario, st.session_state["workdir"]):
+        status.caption(label("app_full_run_why", lang))
     return _run(scenario, lang, status)
 
 
-def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
+def _run(scenario: Any, lang: Lang, status: Any, quiet: bool = False) -> runs.Run | None:
     months = scenario.run.years * 12
     key = runs.run_key(scenario)
     if runs.CACHE.get(key) is None and not runs.CACHE.replays(scenario):
@@ -241,7 +419,9 @@ def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
     finally:
         if bar is not None:
             bar.empty()
-    if cached:
+    if quiet:
+        pass
+    elif cached:
         status.caption(label("app_cached", lang))
     elif run.result.replayed_from:
         status.caption(label("app_replayed", lang, s=f"{run.result.run_time_s:.2f}"))
@@ -250,20 +430,33 @@ def _run(scenario: Any, lang: Lang, status: Any) -> runs.Run | None:
     return run
 
 
-def _run_comparison(source: runs.Source, a: runs.Run, lang: Lang, status: Any) -> runs.Comparison | None:
-    """Scheme B: the file's own values, or another bundled scenario, on A's seed (same people)."""
-    others = {p.name: runs.from_file(p) for p in runs.bundled_paths()}
+def _run_comparison(
+    source: runs.Source, a: runs.Run, state: PageState, lang: Lang, status: Any
+) -> runs.Comparison | None:
+    """Scheme B: the file's own values, or another scenario (bundled or uploaded), on A's seed."""
+    others = _sources()
     options = ["", "@file", *others]
     names = {"": label("compare_none", lang), "@file": label("compare_file", lang)}
-    names |= {k: s.title[0 if lang == "zh" else 1] for k, s in others.items()}
+    names |= {k: _title(s, lang) for k, s in others.items()}
     st.sidebar.subheader(label("tab_compare", lang))
-    choice = st.sidebar.selectbox(label("compare_with", lang), options, format_func=names.get, key="compare")
+    if state.compare not in options:
+        state.compare = ""
+    state.compare = st.sidebar.selectbox(
+        label("compare_with", lang),
+        options,
+        index=options.index(state.compare),
+        format_func=names.get,
+        key=_key(state, "compare", len(options)),
+    )
+    choice = state.compare
     if not choice:
         return None
     sa = a.result.scenario
-    same_region = choice != "@file" and st.sidebar.checkbox(
-        label("compare_same_region", lang), value=True, key="compare_region"
-    )
+    if choice != "@file":
+        state.same_region = st.sidebar.checkbox(
+            label("compare_same_region", lang), value=state.same_region, key=_key(state, "compare_region")
+        )
+    same_region = choice != "@file" and state.same_region
     b_source = source if choice == "@file" else others[choice]
     overrides: dict[str, Any] = {}
     run_settings: dict[str, int | None] = {"seed": sa.run.seed}
@@ -277,7 +470,7 @@ def _run_comparison(source: runs.Source, a: runs.Run, lang: Lang, status: Any) -
             "simulated_people": sa.run.simulated_people,
         }
     try:
-        b_scenario = runs.load(b_source, overrides, **run_settings)
+        b_scenario = runs.load(b_source, overrides, workdir=st.session_state["workdir"], **run_settings)
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None
@@ -286,7 +479,18 @@ def _run_comparison(source: runs.Source, a: runs.Run, lang: Lang, status: Any) -
 
 
 # ============================================================================ results
-def _cards(run: runs.Run, lang: Lang) -> None:
+#: Cards whose numbers wrap instead of being cut off with "…" on a narrow screen.
+CARD_CSS = """<style>
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
+[data-testid="stMetricValue"] { font-size: clamp(1.2rem, 2.1vw, 2.1rem); }
+</style>"""
+
+
+def _cards(run: runs.Run, lang: Lang, base: runs.Run | None = None) -> None:
+    """The headline cards; with ``base`` (the file's own values) each shows its change under it."""
     result = run.result
     sc = result.scenario
     name = sc.file.scenario.name_en or sc.name if lang == "en" else sc.name
@@ -294,36 +498,105 @@ def _cards(run: runs.Run, lang: Lang) -> None:
     first, last = figures.fiscal_years(result)
     st.subheader(name)
     st.caption(
-        f"{region} · {label('fiscal_year', lang, year=first)}–{label('fiscal_year', lang, year=last)} · "
+        f"{region} · {period_label(first, last, lang)} · "
         f"{label('h_seed', lang)} {sc.run.seed} · {label('lever_sim_people', lang)} "
         f"{fmt_number(sc.run.simulated_people)}"
     )
+    st.markdown(CARD_CSS, unsafe_allow_html=True)
     cards = figures.cards(result, lang)
+    deltas = figures.deltas(cards, figures.cards(base.result, lang), lang) if base is not None else {}
     for col, card in zip(st.columns(len(cards)), cards, strict=True):
-        col.metric(card.title, card.value, border=True, help=card.note or None)
+        delta = deltas.get(card.id)
+        col.metric(
+            card.title,
+            card.value,
+            delta=delta.text if delta else None,
+            delta_color=delta.colour if delta else "normal",
+            border=True,
+            help=card.note or None,
+        )
         if card.note:
             col.caption(card.note)
     if result.ledger.empty:
         st.info(label("app_no_policy", lang))
 
 
-def _show_chart(run: runs.Run, chart: Chart, lang: Lang) -> None:
+def _baseline(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
+    """The file's own values on the same simulated people and seed: what every changed run is
+    compared with (None when nothing is changed or the file alone does not load)."""
+    if not state.changed(source.id):
+        return None
+    full = source.raw.get("run", {}).get("simulated_people")
+    full = full.get("value") if isinstance(full, dict) else full
+    people = state.people.get(source.id)
+    try:
+        scenario = runs.load(
+            source,
+            {},
+            workdir=st.session_state["workdir"],
+            simulated_people=people if people != full else None,
+        )
+    except ScenarioError:
+        return None
+    return _run(scenario, lang, status, quiet=True)
+
+
+def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: PageState, lang: Lang) -> None:
+    """Changed levers old → new, B − A by payer per year, the waterfall by line item, present value."""
+    with st.expander(label("changed_title", lang), expanded=True):
+        st.caption(label("changed_note", lang))
+        levers = {lever_id(lev): lev for lev in all_levers(find_levers(source.raw))}
+        lines = [
+            f"- {levers[k].title(lang)}: {_shown(levers[k].default)} → {_shown(v)}"
+            for k, v in state.changed(source.id).items()
+            if k in levers
+        ]
+        st.markdown("\n".join(lines))
+        ha, hb = base.result.headline(), run.result.headline()
+        if "cost_total_wan" not in hb and "cost_total_wan" not in ha:
+            return
+        total = hb.get("cost_total_wan", 0.0) - ha.get("cost_total_wan", 0.0)
+        pv = hb.get("cost_present_value_wan", 0.0) - ha.get("cost_present_value_wan", 0.0)
+        st.markdown(
+            f"**{label('changed_total', lang, total=fmt_money(total, lang), pv=fmt_money(pv, lang))}**"
+        )
+        by_payer = payer_difference_by_year(base.result.ledger, run.result.ledger)
+        if not by_payer.empty:
+            by_payer.columns = [
+                label("legend_total", lang) if c == "total" else payer_label(c, lang)
+                for c in by_payer.columns
+            ]
+            by_payer.index = [label("fiscal_year", lang, year=int(y)) for y in by_payer.index]
+            st.markdown(f"**{label('table_diff_by_payer', lang)}**")
+            st.dataframe(by_payer.style.format("{:,.2f}"), width="stretch")
+        diffs = line_item_difference(base.result.ledger, run.result.ledger)
+        if diffs["b_minus_a_wan"].abs().sum() > 0:
+            footer = run.results.footer(lang)
+            names = run.results.line_item_names
+            draw = partial(report_charts.waterfall, diffs, lang, footer, names)
+            chart = Chart("waterfall", label("title_waterfall", lang), draw)
+            _show_chart(run, chart, lang, scope=f"vs-{base.key}")
+
+
+def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:
     """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads."""
-    st.image(run.screen_png(chart, lang), width="stretch")
+    st.image(run.screen_png(chart, lang, scope), width="stretch")
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "PNG 300 dpi",
         partial(run.chart_file, chart, "png"),
         file_name=f"{chart.id}.png",
         mime="image/png",
-        key=f"png|{chart.id}",
+        key=f"png|{scope}|{chart.id}",
+        on_click="ignore",
     )
     right.download_button(
         "SVG",
         partial(run.chart_file, chart, "svg"),
         file_name=f"{chart.id}.svg",
         mime="image/svg+xml",
-        key=f"svg|{chart.id}",
+        key=f"svg|{scope}|{chart.id}",
+        on_click="ignore",
     )
 
 
@@ -332,8 +605,18 @@ def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
     return {c.id: c for c in charts}
 
 
+def _scorecard(run: runs.Run, lang: Lang) -> None:
+    """The policy targets the run is scored against (targets.csv in its folder), when it has them."""
+    scorecard = scorecard_rows(run.results, lang)
+    if scorecard:
+        st.markdown(f"**{label('deck_scorecard', lang)}**")
+        table = pd.DataFrame(scorecard, columns=scorecard_headers(lang))
+        st.dataframe(table, width="stretch", hide_index=True)
+
+
 def _view_costs(run: runs.Run, lang: Lang) -> None:
     charts = _charts(run, lang)
+    _scorecard(run, lang)
     if "cost_by_payer" not in charts:  # no policy: the population projection is the answer
         _view_population(run, lang)
         return
@@ -389,7 +672,19 @@ def _view_capacity(run: runs.Run, lang: Lang) -> None:
     _show_chart(run, chart, lang)
     waiting = run.results.frame("waiting.csv")
     if waiting is not None:
-        st.dataframe(waiting, width="stretch", hide_index=True)
+        st.dataframe(_display(run, waiting, lang), width="stretch", hide_index=True)
+
+
+def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """An output table in words: names for codes, headers from the label table, no None."""
+    sc = run.result.scenario
+    return tables.display(
+        frame,
+        lang,
+        counties=tables.region_names(sc),
+        line_items=run.results.line_item_names,
+        groups=tables.group_names(sc),
+    )
 
 
 def _view_groups(run: runs.Run, lang: Lang) -> None:
@@ -399,7 +694,44 @@ def _view_groups(run: runs.Run, lang: Lang) -> None:
         return
     if getattr(run.result, "groups_served", None) is None:
         st.caption(label("card_paid_for", lang))
-    st.dataframe(table, width="stretch", hide_index=True)
+    st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
+
+
+def _view_who(base: runs.Run | None, run: runs.Run, lang: Lang) -> None:
+    """Who gets what: spending by county of residence and by eligible group (each sums to the total),
+    with the change against the file's own values when levers are changed."""
+    led = run.result.ledger
+    if led.empty:
+        st.info(label("app_no_policy", lang))
+        return
+    st.caption(label("who_note", lang))
+    for title, table, keys in (
+        ("who_county", spending_by_county(led, run.result.population), ["county"]),
+        ("who_group", spending_by_group(led), ["line_item", "rule"]),
+    ):
+        if base is not None and not base.result.ledger.empty:
+            before = (
+                spending_by_county(base.result.ledger, base.result.population)
+                if keys == ["county"]
+                else spending_by_group(base.result.ledger)
+            )
+            merged = table.merge(before[[*keys, "spending_wan"]], on=keys, how="outer", suffixes=("", "_a"))
+            merged = merged.fillna({"spending_wan": 0.0, "spending_wan_a": 0.0})
+            merged.insert(
+                len(keys) + 1, "spending_change_wan", merged["spending_wan"] - merged.pop("spending_wan_a")
+            )
+            table = merged
+        st.markdown(f"**{label(title, lang)}**")
+        fmt = {
+            column_label(c, lang): partial(_number_text, decimals=2 if c.endswith("_wan") else 0)
+            for c in table.columns
+            if c not in keys
+        }
+        st.dataframe(_display(run, table, lang).style.format(fmt), width="stretch", hide_index=True)
+
+
+def _number_text(v: Any, decimals: int) -> str:
+    return fmt_number(v, decimals) if isinstance(v, int | float) else str(v)
 
 
 def _view_circle(run: runs.Run, lang: Lang) -> None:
@@ -422,9 +754,10 @@ def _view_circle(run: runs.Run, lang: Lang) -> None:
         file_name=f"service_circle_{year}.png",
         mime="image/png",
         key="png|circle",
+        on_click="ignore",
     )
     table = coverage_summary(coverage_by_community(g, year), g.counties)
-    st.dataframe(table, width="stretch", hide_index=True)
+    st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
 
 
 def _view_population(run: runs.Run, lang: Lang) -> None:
@@ -448,9 +781,9 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
     )
     if not comparison.same_people:
         st.warning(label("compare_population_differs", lang))
-    rows = compare_rows(results, lang)
+    rows = compare_measures(results, lang)
     table = pd.DataFrame(
-        rows,
+        [row[1:] for row in rows],
         columns=[
             label("col_measure", lang),
             label("col_a", lang),
@@ -459,31 +792,62 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
         ],
     )
     diff = label("col_b_minus_a", lang)
-    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}).map(
-        lambda v: (
-            "background-color: #fde2e1" if v > 1e-9 else "background-color: #e3f4e1" if v < -1e-9 else ""
-        ),
-        subset=[diff],
+    colours = [_direction_colour(r[0], r[4]) for r in rows]
+    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}).apply(
+        lambda _: colours, subset=[diff]
     )
     st.dataframe(styled, width="stretch", hide_index=True)
+    st.caption(label("compare_colours", lang))
     charts, _ = build_charts(results, lang)
     for chart in charts:
-        _show_chart(run, chart, lang)
+        _show_chart(run, chart, lang, scope=comparison.folder.name)
     st.download_button(
-        label("dl_compare", lang), comparison.csv_zip, file_name="comparison.zip", key="dl_compare"
+        label("dl_compare", lang),
+        comparison.csv_zip,
+        file_name="comparison.zip",
+        key="dl_compare",
+        on_click="ignore",
     )
+
+
+def _direction_colour(measure: str, difference: float) -> str:
+    """Green where B is better than A for this measure, red where worse, none where neither (or no
+    difference): lower spending is better for a budget, more people served is better for care."""
+    better = BETTER.get(measure)
+    if better is None or abs(difference) < 1e-9:
+        return ""
+    good = difference < 0 if better == "lower" else difference > 0
+    return "background-color: #e3f4e1" if good else "background-color: #fde2e1"
 
 
 def _view_downloads(run: runs.Run, lang: Lang) -> None:
     st.caption(label("dl_note", lang))
     stem = run.result.scenario.path.stem
-    st.download_button(label("dl_csv", lang), run.csv_zip, file_name=f"{stem}_results.zip", key="dl_csv")
+    source, overrides = st.session_state["current"]
+    st.download_button(
+        label("dl_toml", lang),
+        partial(runs.scenario_toml, source, overrides),
+        file_name=f"{Path(source.name).stem}{'_edited' if overrides else ''}.toml",
+        mime="application/toml",
+        key="dl_toml",
+        on_click="ignore",
+        help=label("dl_toml_help", lang),
+    )
+    chinese = st.checkbox(label("dl_csv_chinese", lang), value=lang == "zh", key=f"dl_zh|{lang}")
+    st.download_button(
+        label("dl_csv", lang),
+        partial(run.csv_zip, chinese),
+        file_name=f"{stem}_results.zip",
+        key="dl_csv",
+        on_click="ignore",
+    )
     st.download_button(
         label("dl_xlsx", lang),
         partial(run.report_file, lang, "xlsx"),
         file_name=f"{stem}_report.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="dl_xlsx",
+        on_click="ignore",
     )
     st.download_button(
         label("dl_pptx", lang),
@@ -491,12 +855,14 @@ def _view_downloads(run: runs.Run, lang: Lang) -> None:
         file_name=f"{stem}_briefing.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="dl_pptx",
+        on_click="ignore",
     )
     st.download_button(
         label("dl_charts", lang),
         partial(run.charts_zip, lang),
         file_name=f"{stem}_charts.zip",
         key="dl_charts",
+        on_click="ignore",
     )
 
 

@@ -8,15 +8,21 @@ come from :mod:`agingsim.report` exactly as ``agingsim report`` would make them 
 
 from __future__ import annotations
 
+import atexit
+import csv
 import hashlib
 import io
 import json
+import os
+import re
+import shutil
 import tempfile
 import threading
+import uuid
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,7 @@ from agingsim.report.data import Results, load_results
 from agingsim.report.exports import Chart, build_charts, make_report
 from agingsim.report.labels import Lang
 from agingsim.scenario import Scenario, load_scenario, project_root
+from agingsim.scenario.loader import display_path
 from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
 from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scenario
 
@@ -36,6 +43,19 @@ APP_LABEL = "changed in the agingsim app"
 CACHE_SIZE = 24
 #: DPI of the charts shown on the page (downloads are 300 dpi, from the report module).
 SCREEN_DPI = 90
+#: Prefix of each app process's temporary folder (its pid follows, so a later start can tell
+#: whose process has died and remove what it left behind).
+TEMP_PREFIX = "agingsim-app-"
+#: Files the app or a sweep writes beside a scenario (never listed as bundled scenarios).
+_WRITTEN = re.compile(r"^\.|\.variant-|\.sweep-|\.tmp")
+#: Scenario keys that name another file: a relative ``*.toml`` path resolves from the scenario's folder.
+FILE_KEYS = (
+    ("population", "region"),
+    ("population", "margins"),
+    ("population", "ability_model"),
+    ("population", "behaviour"),
+    ("geography", "communities"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,11 @@ class Source:
     uploaded: bool = False
 
     @property
+    def id(self) -> str:
+        """How the page state names the source: a bundled file's name, or ``upload:`` and a digest."""
+        return f"upload:{self.digest[:12]}" if self.uploaded else self.name
+
+    @property
     def title(self) -> tuple[str, str]:
         meta = self.raw.get("scenario", {}) if isinstance(self.raw.get("scenario"), dict) else {}
         name = str(meta.get("name", self.name))
@@ -56,9 +81,13 @@ class Source:
 
 
 def bundled_paths() -> list[Path]:
-    """The bundled scenarios, the default first."""
-    paths = sorted((project_root() / "scenarios").glob("*.toml"))
-    return sorted(paths, key=lambda p: p.stem != "default")
+    """The bundled scenarios, the default first: the project's own files in ``scenarios/`` and the
+    headline pair in ``scenarios/headline/``, never a hidden or written-by-a-run file (an older app
+    or a killed sweep may have left one there)."""
+    folder = project_root() / "scenarios"
+    found = [*sorted(folder.glob("*.toml")), *sorted((folder / "headline").glob("*.toml"))]
+    paths = [p for p in found if p.is_file() and not _WRITTEN.search(p.name)]
+    return sorted(paths, key=lambda p: p.stem != "default")  # the headline pair (supply vs demand) last
 
 
 def from_file(path: str | Path) -> Source:
@@ -75,19 +104,98 @@ def from_upload(name: str, data: bytes) -> Source:
     return Source(shown, project_root() / "scenarios" / shown, raw, hashlib.sha256(data).hexdigest(), True)
 
 
-def load(source: Source, overrides: Mapping[str, Any] | None = None, **run: int | None) -> Scenario:
-    """The source's scenario with the overrides and run settings applied, validated by the loader."""
+def absolute_refs(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``raw`` with each relative ``*.toml`` file it names made absolute from ``folder``, so that a
+    copy of the scenario written elsewhere (the session's folder) names the same files."""
+    out = dict(raw)
+    for table, key in FILE_KEYS:
+        section = out.get(table)
+        if not isinstance(section, dict) or not isinstance(section.get(key), str):
+            continue
+        name = section[key]
+        if (name.endswith(".toml") or "/" in name) and not Path(name).is_absolute():
+            out[table] = {**section, key: str((folder / name).resolve())}
+    return out
+
+
+def load(
+    source: Source,
+    overrides: Mapping[str, Any] | None = None,
+    workdir: Path | None = None,
+    **run: int | None,
+) -> Scenario:
+    """The source's scenario with the overrides and run settings applied, validated by the loader.
+
+    A changed or uploaded scenario is written to ``workdir`` (the session's temporary folder, by
+    default a fresh one of this process), never beside the bundled files: the install may be
+    read-only and another session must never see it.
+    """
     if not overrides and not source.uploaded:
         scenario = load_scenario(source.path)
     else:
+        folder = workdir or session_folder()
         scenario = load_scenario_with(
-            source.path,
+            folder / source.name,
             overrides,
             label=APP_LABEL,
-            data=source.raw if source.uploaded else None,
-            shown_as=f"{source.name} (uploaded)" if source.uploaded else None,
+            data=absolute_refs(source.raw, source.path.parent),
+            shown_as=f"{source.name} (uploaded)" if source.uploaded else display_path(source.path),
         )
+        scenario = replace(scenario, path=source.path)
     return scenario.with_run(**run)
+
+
+#: How a value changed in the app is labelled in a downloaded scenario file.
+SET_IN_APP = "set in the app: {new} (the file had {old}{why})"
+
+
+def scenario_toml(source: Source, overrides: Mapping[str, Any]) -> str:
+    """The source's scenario file with the overrides applied, as TOML: each changed figure carries
+    ``assumption = "set in the app: …"`` naming the file's value and its label, so the file is a
+    valid scenario of its own that loads back to the scenario the page ran."""
+    import copy
+
+    from agingsim.scenario.provenance import strip_provenance, value_at
+    from agingsim.scenario.variant import _labelled, _remove
+    from agingsim.sweep.overrides import dumps, parse_key, set_value
+
+    data = copy.deepcopy(source.raw)
+    plain, labels, _ = strip_provenance(source.raw)
+    for text, value in overrides.items():
+        key = parse_key(text)
+        dotted = text.replace('"', "")
+        try:
+            old: Any = value_at(plain, dotted)
+        except (KeyError, IndexError, TypeError, ValueError):
+            old = None
+        was = labels.get(dotted)
+        why = f"; {was.kind}: {was.text}" if was is not None else ""
+        note = SET_IN_APP.format(new=_short(value), old=_short(old), why=why)
+        if value is None:
+            _remove(data, key)
+        else:
+            set_value(data, key, _labelled(value, note), note)
+    return dumps(data)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {v}" for k, v in value.items() if k not in ("source", "assumption"))
+    return "none" if value is None else str(value)
+
+
+def payments_only(source: Source, scenario: Scenario, workdir: Path | None = None) -> bool:
+    """Whether ``scenario`` (the source with changes) differs from the file's own values only in what
+    person-level schemes pay, so its payments can be replayed on the same people and care
+    (simulate.dynamics_key); the page says why a change needs a full run otherwise."""
+    try:
+        base = load(source, {}, workdir=workdir, simulated_people=scenario.run.simulated_people)
+    except Exception:  # the file alone does not load: nothing to replay on
+        return False
+    run = scenario.run
+    base = base.with_run(seed=run.seed)
+    key = dynamics_key(scenario)
+    return key is not None and key == dynamics_key(base)
 
 
 def run_key(scenario: Scenario, replication: int = 0) -> str:
@@ -147,9 +255,11 @@ class Run:
                 self._screen[key] = buf.getvalue()
         return self._screen[key]
 
-    def screen_png(self, chart: Chart, lang: Lang) -> bytes:
-        """The chart at screen resolution, rendered once per language."""
-        return self._png((lang, chart.id), lambda: chart.figure)
+    def screen_png(self, chart: Chart, lang: Lang, scope: str = "") -> bytes:
+        """The chart at screen resolution, rendered once per language and ``scope`` (a comparison's
+        charts are drawn from that comparison's folder: its name is the scope, so a chart of A vs
+        one B is never shown for A vs another)."""
+        return self._png((lang, f"{scope}|{chart.id}"), lambda: chart.figure)
 
     def map_png(self, lang: Lang, year: int, dpi: int = SCREEN_DPI) -> bytes:
         """The 15-minute service circle in ``year`` (scenarios with a geography), drawn by
@@ -180,9 +290,38 @@ class Run:
             out, files, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=("png", "svg"))
             return zip_files({f: (out / f).read_bytes() for f in files})
 
-    def csv_zip(self) -> bytes:
-        """The run's output folder (every CSV and summary.json) as a zip."""
-        return zip_files({p.name: p.read_bytes() for p in sorted(self.folder.iterdir()) if p.is_file()})
+    def csv_zip(self, chinese_headers: bool = False) -> bytes:
+        """The run's output folder (every CSV and summary.json) as a zip, the CSVs with a UTF-8 BOM
+        so that Excel on Chinese Windows opens them as UTF-8; optionally with Chinese headers."""
+        return folder_zip(self.folder, chinese_headers)
+
+
+BOM = "\ufeff".encode()
+
+
+def excel_csv(data: bytes, chinese_headers: bool = False) -> bytes:
+    """A CSV file for Excel: UTF-8 with a BOM; with ``chinese_headers`` its header row in Chinese
+    (report.labels.COLUMNS; unknown columns keep their names). The rows are unchanged."""
+    from agingsim.report.labels import column_label
+
+    text = data.decode("utf-8-sig")
+    if chinese_headers and text:
+        head, sep, rest = text.partition("\n")
+        names = next(csv.reader([head]))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow([column_label(n, "zh") for n in names])
+        text = out.getvalue() + sep + rest
+    return BOM + text.encode("utf-8")
+
+
+def folder_zip(folder: Path, chinese_headers: bool = False) -> bytes:
+    files = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            files[p.name] = (
+                excel_csv(p.read_bytes(), chinese_headers) if p.suffix == ".csv" else p.read_bytes()
+            )
+    return zip_files(files)
 
 
 def zip_files(files: Mapping[str, bytes]) -> bytes:
@@ -200,7 +339,7 @@ class RunCache:
         self.size = size
         # a folder of this process's own: a fixed path would let a later process (or a newer agingsim
         # of the same version number) pick up comparisons written by an earlier one
-        self.root = root or Path(tempfile.mkdtemp(prefix="agingsim-app-"))
+        self.root = root or process_folder()
         self._runs: OrderedDict[str, Run] = OrderedDict()
         #: by dynamics key (simulate.dynamics_key): the latest full run with those people and care
         self._recorded: OrderedDict[str, Run] = OrderedDict()
@@ -253,6 +392,51 @@ class RunCache:
             self._recorded.clear()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def clean_orphans(tmp: Path | None = None) -> list[Path]:
+    """Remove the temporary folders of app processes that have died (a crash skips their clean-up)."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        m = re.match(rf"{TEMP_PREFIX}(\d+)-", folder.name)
+        if folder.is_dir() and m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def process_folder() -> Path:
+    """This process's temporary folder (runs, comparisons, sessions), removed when it exits; the
+    folders of dead app processes are removed first."""
+    clean_orphans()
+    folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def session_folder(session: str | None = None) -> Path:
+    """A folder of one browser session's own for its uploads and changed scenarios."""
+    folder = CACHE.root / "sessions" / (session or uuid.uuid4().hex)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_upload(folder: Path, source: Source, data: bytes) -> Path:
+    """Keep an upload in the session's folder (never in ``scenarios/``)."""
+    path = folder / "uploads" / f"{source.digest[:12]}-{source.name}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
 #: The process-wide cache the page uses (Streamlit re-runs the script, not the imports).
 CACHE = RunCache()
 
@@ -270,17 +454,23 @@ class Comparison:
     def results(self) -> Results:
         return load_results(self.folder)
 
-    def csv_zip(self) -> bytes:
-        return zip_files({p.name: p.read_bytes() for p in sorted(self.folder.iterdir()) if p.is_file()})
+    def csv_zip(self, chinese_headers: bool = False) -> bytes:
+        return folder_zip(self.folder, chinese_headers)
 
 
 def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
     """A vs B from two finished runs, written like ``agingsim compare`` writes its folder."""
     from agingsim.compare import write_comparison
+    from agingsim.report.data import LINE_ITEMS_CSV, line_item_difference
 
     folder = (root or CACHE.root) / f"compare-{a.key}-{b.key}"
     if not (folder / "summary.json").is_file():
         write_comparison(a.result, b.result, folder)
+    if not (folder / LINE_ITEMS_CSV).is_file():  # the waterfall's table, beside comparison.csv
+        table = line_item_difference(a.result.ledger, b.result.ledger)
+        tmp = folder / f".{LINE_ITEMS_CSV}.tmp"
+        table.to_csv(tmp, index=False, float_format="%.4f")
+        tmp.replace(folder / LINE_ITEMS_CSV)
     same = a.result.scenario.inputs_population_key() == b.result.scenario.inputs_population_key() and (
         a.result.scenario.run.start_year == b.result.scenario.run.start_year
     )

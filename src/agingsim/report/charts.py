@@ -418,3 +418,56 @@ def beds_occupancy_waits(beds: pd.DataFrame, lang: Lang, footer: str) -> Figure:
     bottom.yaxis.set_major_formatter(_thousands())
     _year_ticks(bottom, years)
     return fig
+
+
+def waterfall(
+    diffs: pd.DataFrame,
+    lang: Lang,
+    footer: str,
+    names: Mapping[str, tuple[str, str]] | None = None,
+    title: str = "title_waterfall",
+) -> Figure:
+    """B − A over the horizon, line item by line item, ending on the total (``line_item,
+    b_minus_a_wan`` as report.data.line_item_difference gives it). Each bar starts where the last
+    ended, so the bars add up to the total bar; increases solid, decreases hatched (greyscale-safe)."""
+    rows = diffs[diffs["b_minus_a_wan"].abs() > 1e-9]
+    values = rows["b_minus_a_wan"].to_numpy(float)
+    items = [line_item_label(i, names or {}, lang) for i in rows["line_item"]]
+    fig, (ax,) = _figure(footer)
+    dark, light = _shade_at(0.1), _shade_at(0.85)
+    start = 0.0
+    for x, v in enumerate(values):
+        up = v >= 0
+        ax.bar(
+            x,
+            v,
+            bottom=start,
+            width=0.7,
+            facecolor=dark if up else light,
+            hatch="" if up else "///",
+            edgecolor="white" if up else "#222222",
+            linewidth=0.4,
+        )
+        ax.text(x, start + v, fmt_number(v, 1), ha="center", va="bottom" if up else "top", fontsize=8)
+        start += v
+    total = float(values.sum())
+    x_total = len(items)
+    ax.bar(x_total, total, width=0.7, facecolor=_shade_at(0.45), edgecolor="#222222", linewidth=0.8)
+    ax.text(
+        x_total, total, fmt_number(total, 1), ha="center", va="bottom" if total >= 0 else "top", fontsize=9
+    )
+    ax.axhline(0, color="#333333", linewidth=0.8)
+    ax.set_xticks(
+        range(x_total + 1), [_wrap(t, 12) for t in [*items, label("legend_total", lang)]], fontsize=8
+    )
+    ax.set_ylabel(label("axis_diff_wan", lang))
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.set_title(label(title, lang), fontsize=13, loc="left")
+    _legend_below(
+        ax,
+        handles=[
+            Patch(facecolor=dark, label=label("legend_increase", lang)),
+            Patch(facecolor=light, hatch="///", edgecolor="#222222", label=label("legend_decrease", lang)),
+        ],
+    )
+    return fig

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from agingsim.errors import AgingsimError, ScenarioError
-from agingsim.fiscal.ledger import summarise
-from agingsim.report.labels import Lang, label
+from agingsim.fiscal.ledger import WAN, summarise
+from agingsim.report.labels import Lang, fiscal_period, label, period_label
 
 #: Columns each input file must have (the documented output of run / compare).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -233,25 +233,31 @@ def load_results(path: str | Path) -> Results:
     return Results(path=path, kind=kind, summary=summary)
 
 
+def headline_period(h: dict[str, Any]) -> tuple[int, int]:
+    """The fiscal years a run's headline covers (its ``last_year`` is the 1 January the run ends on)."""
+    return fiscal_period(int(h["first_year"]), int(h["last_year"]) - int(h["first_year"]))
+
+
 def headline_rows(results: Results, lang: Lang) -> list[tuple[str, Any, str]]:
     """(label, value, unit) rows for the summary sheet and slide: what a briefing quotes first."""
     s = results.arms[0]
     h = s["headline"]
+    first, last = headline_period(h)
     unit_wan, unit_people = label("unit_wan", lang), label("unit_people", lang)
     rows: list[tuple[str, Any, str]] = [
         (label("h_scenario", lang), results.scenario_name(lang), ""),
         (label("h_region", lang), results.region_name(lang), ""),
-        (label("h_period", lang), f"{h.get('first_year')}–{h.get('last_year')}", ""),
+        (label("h_period", lang), period_label(*headline_period(h), lang), ""),
         (label("h_seed", lang), results.seed, ""),
         (label("h_version", lang), results.version, ""),
         (label("h_date", lang), results.date, ""),
     ]
     rows += _cost_rows(h, lang, unit_wan)
     rows += [
-        (label("h_people_first", lang, year=h["first_year"]), h["people_60plus_first"], unit_people),
-        (label("h_people_last", lang, year=h["last_year"]), h["people_60plus_last"], unit_people),
-        (label("h_need_first", lang, year=h["first_year"]), h["needing_care_first"], unit_people),
-        (label("h_need_last", lang, year=h["last_year"]), h["needing_care_last"], unit_people),
+        (label("h_people_first", lang, year=first), h["people_60plus_first"], unit_people),
+        (label("h_people_last", lang, year=last), h["people_60plus_last"], unit_people),
+        (label("h_need_first", lang, year=first), h["needing_care_first"], unit_people),
+        (label("h_need_last", lang, year=last), h["needing_care_last"], unit_people),
     ]
     return rows
 
@@ -274,6 +280,12 @@ def _cost_rows(h: dict[str, Any], lang: Lang, unit_wan: str) -> list[tuple[str, 
 
 def compare_rows(results: Results, lang: Lang) -> list[tuple[str, float, float, float]]:
     """(measure, A, B, B − A) over the whole horizon: costs summed, per-person figures averaged."""
+    return [row[1:] for row in compare_measures(results, lang)]
+
+
+def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float, float, float]]:
+    """(measure code, measure in words, A, B, B − A) over the whole horizon: costs summed over the
+    fiscal years, other measures averaged over them (the words say which)."""
     from agingsim.report.labels import measure_label
 
     table = results.frame("comparison.csv")
@@ -292,5 +304,151 @@ def compare_rows(results: Results, lang: Lang) -> list[tuple[str, float, float, 
         )
         how = label("over_years_sum" if measure.endswith("_wan") else "over_years_mean", lang)
         name = f"{measure_label(measure, lang)}{how}"
-        rows.append((name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
+        rows.append((measure, name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
     return rows
+
+
+# ============================================================================ what changed (B − A)
+#: B − A by line item over the horizon, written beside comparison.csv by the app (the waterfall).
+LINE_ITEMS_CSV = "line_items.csv"
+#: The policy targets a run is scored against (written into run folders by the policy module).
+TARGETS_CSV = "targets.csv"
+TARGET_COLUMNS = (
+    "target_id",
+    "target",
+    "target_en",
+    "clause",
+    "year",
+    "required",
+    "model_value",
+    "unit",
+    "met",
+)
+
+
+def scorecard_rows(results: Results, lang: Lang) -> list[list[Any]]:
+    """The scorecard (targets.csv) as rows: target, clause, year, required, model value, unit, met.
+    Empty when the run folder has no targets.csv."""
+    table = results.frame(TARGETS_CSV)
+    if table is None or table.empty:
+        return []
+    missing = [c for c in TARGET_COLUMNS if c not in table.columns]
+    if missing:
+        raise ResultsDirError(results.path / TARGETS_CSV, f"missing column(s) {', '.join(missing)}")
+    rows = []
+    for r in table.itertuples(index=False):
+        name = r.target_en if lang == "en" and isinstance(r.target_en, str) and r.target_en else r.target
+        met = str(r.met).strip().lower() in ("true", "1", "yes")
+        rows.append(
+            [
+                name,
+                r.clause,
+                int(r.year),
+                float(r.required),
+                float(r.model_value),
+                r.unit,
+                label("target_met" if met else "target_missed", lang),
+            ]
+        )
+    return rows
+
+
+def scorecard_headers(lang: Lang) -> list[str]:
+    return [
+        label(k, lang)
+        for k in ("col_target", "col_clause", "col_year", "col_required", "col_model", "col_unit", "col_met")
+    ]
+
+
+def _by(ledger: pd.DataFrame, keys: list[str]) -> pd.Series:
+    if ledger.empty:
+        return pd.Series(dtype=float)
+    return ledger.groupby(keys)["amount_cny"].sum() / WAN
+
+
+def line_item_difference(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """B − A in 万元 over the whole horizon by line item (``line_item, a_wan, b_wan, b_minus_a_wan``),
+    from two ledgers: the bars of the waterfall, which sum to the total B − A."""
+    sa, sb = _by(a, ["line_item"]), _by(b, ["line_item"])
+    items = list(dict.fromkeys([*sa.index, *sb.index]))
+    out = pd.DataFrame(
+        {
+            "line_item": items,
+            "a_wan": [float(sa.get(i, 0.0)) for i in items],
+            "b_wan": [float(sb.get(i, 0.0)) for i in items],
+        }
+    )
+    out["b_minus_a_wan"] = out["b_wan"] - out["a_wan"]
+    return out
+
+
+def payer_difference_by_year(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """B − A in 万元 by fiscal year (rows) and payer level (columns), with a total column."""
+    sa, sb = _by(a, ["year", "payer_level"]), _by(b, ["year", "payer_level"])
+    diff = sb.sub(sa, fill_value=0.0)
+    if diff.empty:
+        return pd.DataFrame()
+    wide = diff.unstack("payer_level").fillna(0.0)
+    order = [lv for lv in ("province", "city", "county") if lv in wide.columns]
+    wide = wide[order + [c for c in wide.columns if c not in order]]
+    wide["total"] = wide.sum(axis=1)
+    return wide
+
+
+# ============================================================================ who gets what
+NEED_LEVELS = ("moderate", "severe", "complete")
+
+
+def spending_by_county(ledger: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Spending over the horizon by county where the people live (the ledger's ``county`` column),
+    beside the county's people 60+ and people needing care (averaged over the fiscal years) and
+    spending per person 60+ per year. ``spending_wan`` sums to the ledger's total."""
+    if ledger.empty:
+        return pd.DataFrame()
+    spent = ledger.groupby("county")["amount_cny"].sum()
+    years = ledger["year"].nunique()
+    pop = population[population["year"].isin(set(ledger["year"]))] if not population.empty else population
+    older = pop.groupby(["year", "county"])["people"].sum().groupby("county").mean() if len(pop) else None
+    need = (
+        pop[pop["ability_level"].isin(NEED_LEVELS)]
+        .groupby(["year", "county"])["people"]
+        .sum()
+        .groupby("county")
+        .mean()
+        if len(pop) and "ability_level" in pop
+        else None
+    )
+    one_payer = ledger.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
+    paid_for = one_payer.groupby(["year", "month", "county"]).sum().groupby("county").mean()
+    out = pd.DataFrame({"county": spent.index, "spending_wan": (spent / WAN).to_numpy()})
+    out["people_60plus"] = [
+        float(older.get(c, 0.0)) if older is not None else float("nan") for c in out["county"]
+    ]
+    out["needing_care"] = [
+        float(need.get(c, 0.0)) if need is not None else float("nan") for c in out["county"]
+    ]
+    out["beneficiaries_per_month"] = [float(paid_for.get(c, 0.0)) for c in out["county"]]
+    per_head = out["spending_wan"] * WAN / years / out["people_60plus"].where(out["people_60plus"] > 0)
+    out["spending_per_person_60plus_cny"] = per_head
+    return out
+
+
+def spending_by_group(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Spending over the horizon by scheme and eligible group (the ledger's ``rule``), with the
+    people paid for per month and spending per person paid for per year; sums to the ledger's."""
+    if ledger.empty:
+        return pd.DataFrame()
+    spent = ledger.groupby(["line_item", "rule"])["amount_cny"].sum()
+    one_payer = ledger.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
+    monthly = (
+        one_payer.groupby(["line_item", "rule", "year", "month"]).sum().groupby(["line_item", "rule"]).mean()
+    )
+    months = ledger[["year", "month"]].drop_duplicates().shape[0]
+    out = spent.rename("amount").reset_index()
+    out["spending_wan"] = out.pop("amount") / WAN
+    out["beneficiaries_per_month"] = [
+        float(monthly.get((li, r), 0.0)) for li, r in zip(out["line_item"], out["rule"], strict=True)
+    ]
+    person_years = out["beneficiaries_per_month"] * months / 12
+    out["spending_per_person_paid_cny"] = out["spending_wan"] * WAN / person_years.where(person_years > 0)
+    return out

@@ -22,11 +22,20 @@ from agingsim import __version__
 from agingsim.errors import AgingsimError
 from agingsim.fiscal.ledger import WAN
 from agingsim.report import charts
-from agingsim.report.data import Results, compare_rows, headline_rows
+from agingsim.report.data import (
+    LINE_ITEMS_CSV,
+    Results,
+    compare_rows,
+    headline_period,
+    headline_rows,
+    scorecard_headers,
+    scorecard_rows,
+)
 from agingsim.report.labels import (
     Lang,
     ability_label,
     family_label,
+    fmt_money,
     fmt_number,
     fmt_wan,
     funding_label,
@@ -34,6 +43,7 @@ from agingsim.report.labels import (
     line_item_label,
     measure_label,
     payer_label,
+    period_label,
     provenance_label,
 )
 from agingsim.results.output import write_outputs
@@ -115,6 +125,10 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
                         title=title, axis=axis, diff_axis=diff, more="legend_more", less="legend_less",
                     )  # fmt: skip
                     out.append(Chart(f"compare_{measure}", label(title, lang), draw))
+        items = results.frame(LINE_ITEMS_CSV)
+        if items is not None and not items.empty and items["b_minus_a_wan"].abs().sum() > 0:
+            draw = partial(charts.waterfall, items, lang, footer, names=results.line_item_names)
+            out.append(Chart("compare_waterfall", label("title_waterfall", lang), draw))
     else:
         by_payer, by_line = results.by_payer(), results.by_line_item()
         if by_payer is not None and by_line is not None:
@@ -301,6 +315,17 @@ def workbook_sheets(results: Results, lang: Lang) -> list[Sheet]:
                     [14] * len(table.columns),
                 )
             )
+    scorecard = scorecard_rows(results, lang)
+    if scorecard:
+        sheets.append(
+            Sheet(
+                L("sheet_scorecard"),
+                scorecard_headers(lang),
+                scorecard,
+                [None, None, None, "#,##0.00", "#,##0.00", None, None],
+                [40, 30, 8, 14, 14, 14, 12],
+            )
+        )
     return sheets
 
 
@@ -476,13 +501,18 @@ def _excel_value(value: Any) -> Any:
 def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path) -> None:
     """Briefing deck: title; headline numbers; one slide per chart; the key assumptions."""
     from pptx import Presentation
+    from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches
 
     prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    prs.slide_width, prs.slide_height = Inches(40 / 3), Inches(7.5)  # exactly 16:9
     title_layout, title_only = prs.slide_layouts[0], prs.slide_layouts[5]
 
     slide = prs.slides.add_slide(title_layout)
+    # the default template's placeholders are laid out for a 4:3 slide: centre them on the 16:9 one
+    for shape, top, height in ((slide.shapes.title, 2.1, 1.6), (slide.placeholders[1], 3.9, 1.6)):
+        shape.left, shape.width = Inches(0.9), Inches(13.333 - 1.8)
+        shape.top, shape.height = Inches(top), Inches(height)
     _text(slide.shapes.title, results.title(lang), 36)
     s0 = results.arms[0]
     colon = "：" if lang == "zh" else ": "
@@ -494,10 +524,16 @@ def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path
             for i, arm in enumerate("AB")
         ]
     sub.append(
-        f"{s0['headline'].get('first_year')}–{s0['headline'].get('last_year')} · "
+        f"{period_label(*headline_period(s0['headline']), lang)} · "
         f"{label('h_seed', lang)} {results.seed} · agingsim {results.version} · {results.date}"
     )
     _text(slide.placeholders[1], "\n".join(sub), 20)
+    for shape in (slide.shapes.title, slide.placeholders[1]):
+        for paragraph in shape.text_frame.paragraphs:
+            paragraph.alignment = PP_ALIGN.CENTER
+
+    if results.kind == "run":
+        _cards_slide(prs, title_only, results, lang)
 
     slide = _titled(prs, title_only, label("deck_headline", lang))
     if results.kind == "run":
@@ -531,6 +567,14 @@ def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path
             image, Inches(left), Inches(1.35), Inches(width * scale), Inches(height * scale)
         )
 
+    scorecard = scorecard_rows(results, lang)
+    if scorecard:
+        slide = _titled(prs, title_only, label("deck_scorecard", lang))
+        rows = [
+            [r[0], r[1], r[2], _fmt_value(r[3], r[5]), _fmt_value(r[4], r[5]), r[5], r[6]] for r in scorecard
+        ]
+        _table(slide, scorecard_headers(lang), rows, [3.4, 2.6, 0.9, 1.4, 1.5, 1.2, 1.3], font_size=11)
+
     assumptions = results.frame("assumptions.csv") if results.kind == "run" else None
     if assumptions is not None and not assumptions.empty:
         slide = _titled(prs, title_only, label("deck_assumptions", lang))
@@ -552,6 +596,33 @@ def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path
         box = slide.shapes.add_textbox(Inches(0.5), Inches(6.9), Inches(12.3), Inches(0.4))
         _text(box, note, 12)
     prs.save(path)
+
+
+def _cards_slide(prs: Any, layout: Any, results: Results, lang: Lang) -> None:
+    """The page's headline cards as a slide: a few big numbers a briefing opens with."""
+    from pptx.util import Inches
+
+    h = results.arms[0]["headline"]
+    first, last = headline_period(h)
+    cards: list[tuple[str, str]] = []
+    if isinstance(h.get("cost_total_wan"), int | float):
+        cards.append(
+            (label("card_total", lang, first=first, last=last), fmt_money(h["cost_total_wan"], lang))
+        )
+        if isinstance(h.get("cost_present_value_wan"), int | float):
+            rate = h.get("discount_rate", "")
+            cards.append((label("h_cost_pv", lang, rate=rate), fmt_money(h["cost_present_value_wan"], lang)))
+    people = label("unit_people", lang)
+    cards.append((label("h_people_last", lang, year=last), f"{fmt_number(h['people_60plus_last'])} {people}"))
+    cards.append((label("h_need_last", lang, year=last), f"{fmt_number(h['needing_care_last'])} {people}"))
+    slide = _titled(prs, layout, label("deck_cards", lang))
+    width = (13.333 - 1.0 - 0.3 * (len(cards) - 1)) / len(cards)
+    for i, (title, value) in enumerate(cards):
+        left = 0.5 + i * (width + 0.3)
+        box = slide.shapes.add_textbox(Inches(left), Inches(2.2), Inches(width), Inches(0.9))
+        _text(box, title, 16)
+        box = slide.shapes.add_textbox(Inches(left), Inches(3.1), Inches(width), Inches(1.2))
+        _text(box, value, 32)
 
 
 def key_assumptions(results: Results, table: pd.DataFrame, lang: Lang) -> tuple[list[list[str]], int, int]:

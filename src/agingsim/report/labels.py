@@ -45,6 +45,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "axis_cny_per_person_year": ("元/人·年", "CNY per person-year"),
     "axis_diff_cny": ("差额 B−A（元）", "Difference B − A (CNY)"),
     "title_compare_diff": ("差额（B − A）", "Difference (B − A)"),
+    "target_met": ("达到", "met"),
+    "target_missed": ("未达到", "missed"),
+    "col_target": ("政策目标", "Policy target"),
+    "col_clause": ("文件条款", "Clause"),
+    "col_required": ("要求值", "Required"),
+    "col_model": ("模型测算值", "Model value"),
+    "col_met": ("是否达到", "Met"),
+    "sheet_scorecard": ("目标对照", "Scorecard"),
+    "deck_scorecard": ("政策目标对照（记分卡）", "Policy targets: the scorecard"),
+    "deck_cards": ("测算要点", "Key numbers"),
+    "title_waterfall": (
+        "测算期支出差额（B − A）按补贴项目分解",
+        "Spending difference B − A over the period, by subsidy line",
+    ),
     "title_pyramid": ("{year}年老年人口结构（按能力等级）", "Older population by ability level, {year}"),
     "title_fan": ("{what}（中位数与90%区间）", "{what} (median and 90% interval)"),
     "title_coverage": ("需要照护者的照护方式", "People needing care, by care setting"),
@@ -121,10 +135,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "h_cost_total": ("总支出", "Total spending"),
     "h_cost_payer": ("{level}支出", "{level} spending"),
     "h_cost_pv": ("总支出现值（贴现率 {rate}）", "Present value of spending (discount rate {rate})"),
-    "h_people_first": ("{year}年60岁及以上人口", "People 60+ in {year}"),
-    "h_people_last": ("{year}年60岁及以上人口", "People 60+ in {year}"),
-    "h_need_first": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
-    "h_need_last": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
+    "h_people_first": ("{year}年初60岁及以上人口", "People 60+ at the start of {year}"),
+    "h_people_last": ("{year}年末60岁及以上人口", "People 60+ at the end of {year}"),
+    "h_need_first": ("{year}年初需要照护（中度及以上失能）", "Needing care (moderate+), start of {year}"),
+    "h_need_last": ("{year}年末需要照护（中度及以上失能）", "Needing care (moderate+), end of {year}"),
+    "period": ("{first}–{last}年度", "FY{first}–FY{last}"),
     "h_unpaid": ("预算用尽未支付", "Unpaid when budgets ran out"),
     # deck
     "deck_headline": ("主要结果", "Headline numbers"),
@@ -177,7 +192,31 @@ LABELS.update(
         "lever_payer_share": ("{level}分担比例", "{level} share"),
         "lever_budget_cap": ("{level}年度预算上限（0＝不设）", "{level} yearly budget cap (0 = none)"),
         "lever_tier": ("日均{min}人次及以上", "{min}+ servings a day"),
-        "lever_no_provenance": ("运行设置或开关（无需数据来源）", "a setting or switch (needs no source)"),
+        "lever_no_provenance": ("开关（不是数字，无需数据来源）", "a switch (not a figure: needs no source)"),
+        "lever_run_setting": (
+            "模拟设置（起始年份、测算年限），由使用者选择，不是政策数值",
+            "a simulation setting (start year, horizon) chosen by the user, not a policy figure",
+        ),
+        "lever_cap_none": (
+            "政策值：情景文件未规定预算上限（0 表示不设上限）；设定后按政策假设处理",
+            "policy value: the file sets no budget cap (0 = none); a cap set here is a policy assumption",
+        ),
+        "lever_delivery_default": (
+            "假设：情景文件未给出实际服务比例，按全部兑现（1.0）计算",
+            "assumption: the file gives no delivery rate, so every entitlement is taken as delivered (1.0)",
+        ),
+        "lever_split_all": (
+            "所有方案：{a}分担比例（其余由{b}承担，共 {n} 项）",
+            "All schemes: {a} share (the rest paid by {b}; {n} schemes)",
+        ),
+        "lever_switch_year": (
+            "转换年份（一项停止、另一项开始，{month}月起）",
+            "Switch-over year (one scheme stops and another starts, from month {month})",
+        ),
+        "lever_linked_differ": (
+            "各方案当前取值不同；移动此项会把它们设为同一值。",
+            "The schemes now differ; moving this sets them all to one value.",
+        ),
         "lever_changed": ("已修改（文件值：{value}）", "changed (file: {value})"),
         "unit_year": ("年", "year"),
         "unit_years": ("年", "years"),
@@ -202,6 +241,12 @@ LABELS.update(
         "app_scenario": ("情景", "Scenario"),
         "app_upload": ("或上传情景文件（TOML）", "or upload a scenario file (TOML)"),
         "app_uploaded": ("已上传：{name}", "Uploaded: {name}"),
+        "app_upload_name": ("{name}（上传）", "{name} (uploaded)"),
+        "app_upload_refused": (
+            "上传的文件 {name} 有误，未采用；页面仍显示下方所选情景。",
+            "The uploaded file {name} is invalid and was not used; the page still shows the scenario "
+            "selected below.",
+        ),
         "app_levers": ("政策参数", "Policy levers"),
         "app_levers_help": (
             "每项参数显示单位及默认值的来源或假设说明。",
@@ -213,6 +258,13 @@ LABELS.update(
             "Simulating {people} people for {months} months…",
         ),
         "app_ran": ("模拟用时 {s} 秒", "Simulated in {s} s"),
+        "app_full_run_why": (
+            "本次修改需要重新模拟：它改变了模拟的年份、谁符合资格、老人的照护选择或机构的建设与运营"
+            "（只改补贴金额、分担比例、预算上限或起止日期时，直接在同一批老人上重算付款，约快五倍）。",
+            "This change needs a full run: it changes the years simulated, who is eligible, people's care "
+            "choices or what providers build and run (changing only amounts, payer shares, caps or dates "
+            "recomputes the payments on the same people, several times faster).",
+        ),
         "app_cached": ("此设置已运行过，直接显示结果", "This setting was run before: results shown at once"),
         "app_replayed": (
             "只改变了补贴金额等付款参数：在同一批老人、同样的照护与机构上重新计算付款，用时 {s} 秒"
@@ -233,7 +285,7 @@ LABELS.update(
             "For speed this run simulates {n} people (the file says {full}): each stands for more real "
             "people, so sampling noise is larger.",
         ),
-        "app_changed": ("已修改 {n} 项参数", "{n} lever(s) changed"),
+        "app_changed": ("已修改 {n} 项参数（相对情景文件）", "{n} lever(s) changed from the file"),
         "app_no_policy": (
             "该情景没有补贴政策（[policy]），因此没有财政支出，只显示人口预测。",
             "This scenario has no [policy], so there is no spending; only the population projection is "
@@ -246,10 +298,32 @@ LABELS.update(
         "app_replications": ("重复模拟次数（显示90%区间）", "Replications (to show 90% bands)"),
         "app_replicating": ("正在进行 {n} 次重复模拟……", "Running {n} replications…"),
         "card_need_short": ("需要照护人数", "People needing care"),
-        "card_cost_per_paid": ("人均年支出（按受益人次）", "Cost per person paid for, per year"),
+        "card_cost_per_paid": (
+            "每位受益人年均支出（测算期）",
+            "Spending per person paid for, per year (whole period)",
+        ),
         "app_bands_none": (
             "不确定性区间：本次为单次运行（未做重复模拟），不显示区间。",
             "Uncertainty bands: this is a single run (no replications), so no band is shown.",
+        ),
+        "delta_none": ("与文件值相同", "same as the file"),
+        "card_pv": ("现值 {value}", "present value {value}"),
+        "changed_title": (
+            "本次修改的影响（与情景文件原值对比）",
+            "What your changes do (against the file's own values)",
+        ),
+        "changed_note": (
+            "A＝情景文件原值，B＝修改后；同一批模拟老人、同一随机种子，差额只来自修改的参数。",
+            "A = the file's own values, B = with your changes; the same simulated people and seed, so "
+            "the difference comes from the changed levers alone.",
+        ),
+        "changed_total": (
+            "测算期总支出差额 B − A：{total}（现值 {pv}）",
+            "Total spending difference B − A over the period: {total} (present value {pv})",
+        ),
+        "table_diff_by_payer": (
+            "分级财政支出差额 B − A（万元，按年度）",
+            "Difference B − A by level of government (10,000 CNY, by year)",
         ),
         "card_total": ("测算期总支出（{first}–{last}年度）", "Total spending, FY{first}–FY{last}"),
         "card_year": ("{year}年度支出", "Spending in FY{year}"),
@@ -257,9 +331,13 @@ LABELS.update(
         "card_served": ("{year}年需要照护者获得服务", "People in need served in {year}"),
         "card_served_share": ("占需要照护者 {share}", "{share} of those in need"),
         "card_paid_for": ("补贴受益人数（月均人次）", "People paid for (monthly average)"),
-        "card_cost_per_person": ("人均年支出", "Cost per person served per year"),
-        "card_people": ("{year}年60岁及以上人口", "People 60+ in {year}"),
-        "card_need": ("{year}年需要照护（中度及以上失能）", "Needing care (moderate+) in {year}"),
+        "card_cost_per_person": (
+            "获服务失能老人人均年支出（测算期）",
+            "Spending per person in need served, per year (whole period)",
+        ),
+        "card_people": ("{year}年末60岁及以上人口", "People 60+ at the end of {year}"),
+        "card_people_first": ("{year}年初 {value}", "start of {year}: {value}"),
+        "card_need": ("{year}年末需要照护（中度及以上失能）", "Needing care (moderate+), end of {year}"),
         "fiscal_year": ("{year}年度", "FY{year}"),
         "tab_costs": ("财政支出", "Spending"),
         "tab_coverage": ("照护覆盖", "Coverage"),
@@ -277,6 +355,14 @@ LABELS.update(
         ),
         "tab_compare": ("方案对比", "Compare"),
         "tab_downloads": ("下载", "Downloads"),
+        "tab_who": ("谁受益", "Who gets what"),
+        "who_county": ("按区县（居住地）", "By county (where people live)"),
+        "who_group": ("按补贴项目与资格组", "By scheme and eligible group"),
+        "who_note": (
+            "支出按老人居住的区县和所属资格组汇总，合计等于测算期总支出；修改参数后另列与情景文件原值相比的变化。",
+            "Spending by the county people live in and by eligible group; each table adds up to the total "
+            "spending. After a lever change, the change against the file's own values is shown too.",
+        ),
         "tab_assumptions": ("参数与来源", "Assumptions"),
         "table_by_payer": ("分级财政支出（万元）", "Spending by level of government (10,000 CNY)"),
         "col_eligible": ("符合条件人数", "Eligible"),
@@ -293,7 +379,22 @@ LABELS.update(
             "The two schemes build different populations (region or start year differ): the "
             "differences include demography.",
         ),
+        "compare_colours": (
+            "绿色：B 优于 A（支出更少、服务人数更多、轮候更少）；红色：B 劣于 A；无色：无差异或无优劣之分。",
+            "Green: B is better than A (less spending, more people served, fewer waiting); red: worse; "
+            "no colour: no difference, or neither is better.",
+        ),
         "compare_pick": ("在侧栏选择对比方案 B。", "Pick scheme B in the sidebar to compare."),
+        "dl_toml": ("下载本情景文件（TOML，含修改）", "Download this scenario (TOML, with your changes)"),
+        "dl_toml_help": (
+            '修改过的数值标注为 assumption = "set in the app: …"，并注明文件原值；可直接上传或用命令行运行。',
+            'Changed values are labelled assumption = "set in the app: …" with the file\'s value; the file '
+            "can be uploaded again or run with the command line.",
+        ),
+        "dl_csv_chinese": (
+            "CSV 表头用中文（文件均为带 BOM 的 UTF-8，Excel 可直接打开）",
+            "Chinese column headers in the CSVs (every file is UTF-8 with a BOM, for Excel)",
+        ),
         "dl_csv": ("结果数据（CSV，zip）", "Results (CSV files, zip)"),
         "dl_xlsx": ("工作簿（XLSX）", "Workbook (XLSX)"),
         "dl_pptx": ("一键生成简报（PPTX）", "Briefing deck (PPTX)"),
@@ -340,12 +441,113 @@ CARE_SETTINGS: dict[str, tuple[str, str]] = {
 #: comparison.csv measures; cost_<level>_wan are built from PAYER_LEVELS.
 MEASURES: dict[str, tuple[str, str]] = {
     "cost_total_wan": ("总支出（万元）", "Total spending (10,000 CNY)"),
-    "people_served_per_month": ("月均服务人数", "People served per month"),
-    "cost_per_person_served_cny_per_year": ("人均年支出（元）", "Cost per person served (CNY/year)"),
+    "people_served_per_month": ("月均受益人数（人次）", "People paid for per month"),
+    "cost_per_person_served_cny_per_year": (
+        "每位受益人年均支出（元）",
+        "Spending per person paid for (CNY/year)",
+    ),
+    "cost_per_person_in_need_served_cny_per_year": (
+        "每位获服务失能老人年均支出（元）",
+        "Spending per person in need served (CNY/year)",
+    ),
+    "needing_care": ("需要照护人数（中度及以上失能）", "People needing care (moderate+)"),
+    "needing_care_served": ("获得正式照护的失能老人", "People needing care who get formal care"),
+    "needing_care_served_share": ("需要照护者获服务比例", "Share of those in need served"),
+    "beds": ("养老床位（张）", "Care beds"),
+    "bed_occupancy": ("床位入住率", "Bed occupancy"),
+    "waiting_for_a_bed": ("轮候床位人数", "People waiting for a bed"),
+    "unmet_carer_hours_per_month": ("每月未满足的护理工时", "Unmet carer hours per month"),
     **{
         f"cost_{level}_wan": (f"{zh}支出（万元）", f"{en} spending (10,000 CNY)")
         for level, (zh, en) in PAYER_LEVELS.items()
     },
+}
+#: Which way is better for a measure (colours of a difference): "lower", "higher", or absent (neither:
+#: more people needing care is not a policy's success or failure, occupancy is a trade-off).
+BETTER: dict[str, str] = {
+    "cost_total_wan": "lower",
+    "cost_per_person_served_cny_per_year": "lower",
+    "cost_per_person_in_need_served_cny_per_year": "lower",
+    "people_served_per_month": "higher",
+    "needing_care_served": "higher",
+    "needing_care_served_share": "higher",
+    "beds": "higher",
+    "waiting_for_a_bed": "lower",
+    "unmet_carer_hours_per_month": "lower",
+    **{f"cost_{level}_wan": "lower" for level in PAYER_LEVELS},
+}
+#: Column headers of the tables the page, workbook and CSVs show (output column → words).
+COLUMNS: dict[str, tuple[str, str]] = {
+    "year": ("年度", "Fiscal year"),
+    "month": ("月份", "Month"),
+    "county": ("区县", "County"),
+    "area": ("地区", "Area"),
+    "level": ("层级", "Level"),
+    "line_item": ("补贴项目", "Subsidy line"),
+    "rule": ("资格组/规则", "Group or rule"),
+    "scheme_family": ("补贴类别", "Kind of subsidy"),
+    "payer_level": ("出资层级", "Paid by"),
+    "payer_region": ("出资地区", "Paying region"),
+    "funding": ("资金来源", "Funding"),
+    "amount_cny": ("金额（元）", "Amount (CNY)"),
+    "beneficiaries": ("受益人次", "Beneficiaries"),
+    "priority_group": ("优先类别", "Priority group"),
+    "arrivals": ("新增申请", "New applicants"),
+    "admissions": ("入住", "Admitted"),
+    "left": ("离开轮候", "Left the queue"),
+    "still_waiting": ("仍在轮候", "Still waiting"),
+    "mean_wait_months": ("平均轮候（月）", "Mean wait (months)"),
+    "communities": ("社区数", "Communities"),
+    "elders": ("老年人数", "Older people"),
+    "elders_need": ("需要照护老人数", "Older people needing care"),
+    "share_within_street_centre": ("步行可达街道中心比例", "Share within walk of a street centre"),
+    "share_need_within_street_centre": (
+        "需照护者可达街道中心比例",
+        "Share of those in need within walk of a street centre",
+    ),
+    "share_within_community_station": ("步行可达社区站比例", "Share within walk of a community station"),
+    "share_need_within_community_station": (
+        "需照护者可达社区站比例",
+        "Share of those in need within walk of a community station",
+    ),
+    "share_within_any": ("步行可达任一设施比例", "Share within walk of any centre"),
+    "share_need_within_any": ("需照护者可达任一设施比例", "Share of those in need within walk of any centre"),
+    "scheme": ("补贴项目", "Scheme"),
+    "group": ("资格组", "Eligible group"),
+    "eligible": ("符合条件人数", "Eligible"),
+    "served": ("获服务人数", "Served"),
+    "measure": ("指标", "Measure"),
+    "spending_wan": ("测算期支出（万元）", "Spending over the period (10,000 CNY)"),
+    "spending_change_wan": ("支出变化 B − A（万元）", "Change in spending B − A (10,000 CNY)"),
+    "people_60plus": ("60岁及以上人口（年均）", "People 60+ (yearly average)"),
+    "needing_care": ("需要照护人数（年均）", "People needing care (yearly average)"),
+    "beneficiaries_per_month": ("月均受益人次", "People paid for per month"),
+    "spending_per_person_60plus_cny": (
+        "60岁及以上人均年支出（元）",
+        "Spending per person 60+ per year (CNY)",
+    ),
+    "spending_per_person_paid_cny": (
+        "每位受益人年均支出（元）",
+        "Spending per person paid for per year (CNY)",
+    ),
+    "a": ("方案 A", "Scheme A"),
+    "b": ("方案 B", "Scheme B"),
+    "b_minus_a": ("B − A", "B − A"),
+}
+#: Admission priority groups (services/admission.py, seed 002's order of precedence).
+PRIORITY_GROUPS: dict[str, tuple[str, str]] = {
+    "policy_guaranteed": ("特困等兜底保障对象", "Guaranteed by policy (extreme poverty, dibao)"),
+    "difficult_disabled_alone": ("经济困难的失能、独居老人", "Low-income, disabled or living alone"),
+    "advanced_age_80": ("80岁及以上高龄老人", "Aged 80 and over"),
+    "family_planning_special": ("计划生育特殊家庭老人", "Family-planning special families"),
+    "veterans_and_merit": ("优抚对象", "Veterans and people of merit"),
+    "others": ("其他老人", "Others"),
+}
+#: Area levels of the service-circle table.
+AREA_LEVELS: dict[str, tuple[str, str]] = {
+    "county": ("区县", "County"),
+    "city": ("全市", "Whole city"),
+    "region": ("全地区", "Whole region"),
 }
 
 
@@ -387,6 +589,26 @@ def measure_label(measure: str, lang: Lang) -> str:
     return _lookup(MEASURES, measure, lang)
 
 
+def column_label(column: str, lang: Lang) -> str:
+    return _lookup(COLUMNS, column, lang)
+
+
+def priority_label(group: str, lang: Lang) -> str:
+    return _lookup(PRIORITY_GROUPS, group, lang)
+
+
+def fiscal_period(first_year: int, years: int) -> tuple[int, int]:
+    """The one horizon convention: a run of ``years`` from 1 January ``first_year`` covers fiscal
+    years first_year … first_year + years − 1 (China's fiscal year is the calendar year); stocks
+    are given at the start of the first and the end of the last of them."""
+    return first_year, first_year + years - 1
+
+
+def period_label(first: int, last: int, lang: Lang) -> str:
+    """``2024–2033年度`` / ``FY2024–FY2033``: fiscal years, both ends included."""
+    return label("period", lang, first=first, last=last)
+
+
 def provenance_label(kind: str, lang: Lang) -> str:
     return label(f"provenance_{kind}", lang) if f"provenance_{kind}" in LABELS else kind
 
@@ -402,6 +624,19 @@ def line_item_label(item: str, names: Mapping[str, tuple[str, str]], lang: Lang)
 def fmt_number(x: float, decimals: int = 0) -> str:
     """Thousands separators, as a finance office writes numbers: 1,234,567.89."""
     return f"{x:,.{decimals}f}"
+
+
+#: From this many 万元 a card shows 亿元 (1 亿元 = 10,000 万元) so that its number fits on a card.
+YI_FROM_WAN = 100_000
+
+
+def fmt_money(wan: float, lang: Lang) -> str:
+    """An amount for a headline card: 万元 with two decimals, or 亿元 (billions of CNY in English)
+    once it is large enough that 万元 would not fit."""
+    if abs(wan) >= YI_FROM_WAN:
+        yi = wan / 10_000
+        return f"{fmt_number(yi, 2)} 亿元" if lang == "zh" else f"{fmt_number(yi / 10, 2)} bn CNY"
+    return f"{fmt_wan(wan)} {label('unit_wan', lang)}"
 
 
 def fmt_wan(x: float) -> str:
