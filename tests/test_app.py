@@ -351,30 +351,46 @@ def test_an_upload_is_an_entry_of_the_dropdown_and_a_bad_one_changes_nothing(yuq
     assert [m.value for m in at.metric] == before
 
 
+def _project_files() -> set[Path]:
+    return {p for d in ("scenarios", "calibration") for p in (ROOT / d).rglob("*")}
+
+
 def test_lever_changes_never_write_into_scenarios(yuquan_app: AppTest) -> None:
-    """Issue 18: a changed scenario is written to the session's own temporary folder, never as a
+    """Issue 18: a changed scenario is validated in memory (loader.overlaid), never written as a
     hidden file beside the bundled ones (another session would list it, a read-only install fails)."""
     at = yuquan_app
-    written: list[Path] = []
-    import agingsim.scenario.variant as variant
-
-    real = variant._write_beside
-
-    def spy(original: Path, text: str) -> Path:
-        path = real(original, text)
-        written.append(path)
-        return path
-
-    variant._write_beside = spy
-    try:
-        at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(
-            310
-        ).run()
-    finally:
-        variant._write_beside = real
+    before = _project_files()
+    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(310).run()
     assert not at.exception and not at.error
-    assert written and all(at.session_state["workdir"] in p.parents for p in written)
-    assert not list((ROOT / "scenarios").glob(".*variant*"))
+    assert _project_files() == before
+
+
+def test_a_changed_region_file_is_read_in_place_of_the_original_and_nothing_is_written(monkeypatch) -> None:
+    """Issue 18: a value changed in a file the scenario names (region:…) is validated by the loader
+    without a copy beside the original (a read-only install works); its errors name the original
+    file and the value set."""
+    import tempfile
+
+    from agingsim.errors import ScenarioError
+    from agingsim.scenario.variant import load_scenario_with
+
+    made: list[str] = []
+    real = tempfile.mkstemp
+
+    def spy(*args, **kwargs):
+        made.append(str(kwargs.get("dir") or ""))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
+    before = _project_files()
+    sc = load_scenario_with(YUQUAN, {"region:counties[0].urban_share": 0.25})
+    assert sc.region.counties[0].urban_share == 0.25
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_with(YUQUAN, {"region:counties[0].urban_share": 2.0})
+    assert str(err.value).startswith("calibration/regions/")
+    assert "changed: region:counties[0].urban_share = 2.0" in str(err.value)
+    assert _project_files() == before
+    assert not [d for d in made if Path(d).resolve().is_relative_to(ROOT)], made
 
 
 def test_bundled_scenarios_are_the_projects_files_only(tmp_path: Path, monkeypatch) -> None:

@@ -1,7 +1,8 @@
 """Load a scenario with some of its values changed: the app's levers and a sweep's axes.
 
-A changed scenario is written out as TOML (beside its original, so relative file references still
-resolve) and read back through :func:`load_scenario`: the schema, domain checks and provenance rules
+A changed scenario is read through :func:`load_scenario` with the changed contents in place of the
+files (:func:`~agingsim.scenario.loader.overlaid`, so relative file references still resolve and
+nothing is written beside the inputs): the schema, domain checks and provenance rules
 that guard a hand-written file guard a changed one too, and the message for a bad value is the
 validator's own. Every number set here is labelled ``assumption = label``, so provenance survives.
 
@@ -13,8 +14,6 @@ A value of ``None`` removes the key (TOML has no null): e.g. a budget cap the us
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -26,11 +25,12 @@ from agingsim.scenario.loader import (
     decode_toml_bytes,
     display_path,
     load_scenario,
+    overlaid,
     parse_toml_text,
     read_toml,
     resolve_input,
 )
-from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, parse_key, set_value
+from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, parse_key, set_value
 
 
 def parse_scenario_text(text: str | bytes, name: str | Path) -> dict[str, Any]:
@@ -83,21 +83,18 @@ def load_scenario_with(
                 set_value(target, key, _labelled(value, label), label)
         except ValueError as exc:
             raise ScenarioError(where, key.dotted(), f"value {value!r}: {exc}") from None
-    temps: dict[str, Path] = {}
+    # the changed files are read in place of the originals (loader.overlaid): relative references
+    # resolve as in the originals and nothing is written beside them (a read-only install works)
+    changed = {"scenario": path} | {kind: original for kind, (original, _) in files.items()}
+    overlay = {path: scenario} | {original: contents for original, contents in files.values()}
     try:
-        for kind, (original, contents) in files.items():
-            temps[kind] = _write_beside(original, dumps(contents))
-            scenario.setdefault("population", {})[FILE_REFS[kind]] = os.path.relpath(temps[kind], path.parent)
-        temps["scenario"] = _write_beside(path, dumps(scenario))
-        loaded = load_scenario(temps["scenario"])
+        with overlaid(overlay):
+            loaded = load_scenario(path)
     except ScenarioError as exc:
-        raise _explain(exc, temps, files, shown, keys) from None
-    finally:
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
+        raise _explain(exc, changed, files, shown, keys) from None
     originals = {"scenario": shown} | {k: display_path(p) for k, (p, _) in files.items()}
     suffix = f" ({label})" if overrides else ""
-    names = {display_path(temps[k]): f"{originals[k]}{suffix}" for k in temps}
+    names = {display_path(changed[k]): f"{originals[k]}{suffix}" for k in changed}
     figures = [replace(f, file=names.get(f.file, f.file)) for f in loaded.figures]
     inputs = {names.get(k, k): v for k, v in loaded.inputs.items()}
     return replace(loaded, path=path, figures=figures, inputs=inputs)
@@ -105,13 +102,13 @@ def load_scenario_with(
 
 def _explain(
     exc: ScenarioError,
-    temps: dict[str, Path],
+    changed: dict[str, Path],
     files: dict[str, tuple[Path, dict[str, Any]]],
     shown: str,
     keys: list[tuple[KeyPath, Any]],
 ) -> ScenarioError:
-    """The loader's errors, renamed from the temporary files to the originals, naming the value set."""
-    kinds = {str(p): k for k, p in temps.items()}
+    """The loader's errors, naming the file as the user knows it and the value set that caused them."""
+    kinds = {str(p): k for k, p in changed.items()} | {display_path(p): k for k, p in changed.items()}
     originals = {"scenario": shown} | {k: display_path(p) for k, (p, _) in files.items()}
     out = []
     for e in exc.errors if isinstance(exc, ScenarioErrors) else [exc]:
@@ -152,11 +149,3 @@ def _remove(data: dict[str, Any], key: KeyPath) -> None:
         node.pop(last, None)
     else:
         raise ValueError("only a table's key can be removed")
-
-
-def _write_beside(original: Path, text: str) -> Path:
-    """A hidden temporary copy next to ``original``, so its relative references still resolve."""
-    fd, name = tempfile.mkstemp(prefix=f".{original.stem}.variant-", suffix=".toml", dir=original.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return Path(name)
