@@ -154,50 +154,16 @@ def admit(
         if not len(order):
             continue
         for a, b in itertools.pairwise(starts):
-            _fill_county(order[a:b], weight[order[a:b]], providers[int(seg[a])], room, lightest, got, where)
+            ks = providers[int(seg[a])]
+            for i, wi in zip(order[a:b].tolist(), weight[order[a:b]].tolist(), strict=True):
+                for k in ks:
+                    if wi <= room[k] + EPS:
+                        room[k] -= wi
+                        got.append(i)
+                        where.append(k)
+                        break
+                else:
+                    if max(room[k] for k in ks) < lightest - EPS:
+                        break  # this county's beds are full: the rest of its list waits
         remaining[got] = False
     return np.asarray(got, dtype=np.int64), np.asarray(where, dtype=np.int64)
-
-
-def _fill_county(
-    rows: np.ndarray,
-    w: np.ndarray,
-    ks: list[int],
-    room: list[float],
-    lightest: float,
-    got: list[int],
-    where: list[int],
-) -> None:
-    """One county's list (``rows`` in order, weights ``w``) into its providers ``ks``, first fit.
-
-    The same first fit as a loop over the people, a run at a time: the first provider able to take
-    the lightest person takes everyone who fits one after another (``np.subtract.accumulate`` leaves
-    exactly the free beds the loop would, in the same order of subtractions); the first person who
-    does not fit is placed alone, at the first provider with room for them. ``room`` is updated."""
-    n, j, span = len(rows), 0, 64
-    w = w.astype(np.float64)
-    while j < n:
-        open_ = [k for k in ks if lightest <= room[k] + EPS]
-        if not open_:
-            return  # this county's beds are full: nobody left on its list fits (all weigh ≥ lightest)
-        k = open_[0]  # those before it cannot take even the lightest person
-        part = w[j : j + span]
-        left = np.subtract.accumulate(np.r_[room[k], part])
-        misfit = np.flatnonzero(part > left[:-1] + EPS)
-        f = int(misfit[0]) if len(misfit) else len(part)
-        got.extend(rows[j : j + f].tolist())
-        where.extend([k] * f)
-        room[k] = float(left[f])
-        j += f
-        if f == len(part):
-            span *= 2  # everyone fitted: take a longer run next
-            continue
-        span = 64
-        wi = float(w[j])  # does not fit provider k: the first other provider with room for them
-        for k2 in ks:
-            if wi <= room[k2] + EPS:
-                room[k2] -= wi
-                got.append(int(rows[j]))
-                where.append(k2)
-                break
-        j += 1
