@@ -20,6 +20,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pandas as pd
+import salabim as sim
 
 from agingsim.choice.mnl import (
     DAY_CARE,
@@ -238,7 +239,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         waiting = p.wait_since[reviewers] >= 0  # everyone waiting reviewed this month
         queue = reviewers[waiting]
         self._ctx = {"occupied": occupied, "queue": queue, "priority": prio[waiting]}
-        self.env.run(till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
+        _run_events(self.env, till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
         holders = np.concatenate([holders, self._ctx["new_holders"]])
         self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
         occupied, revenue = self._occupied(holders)
@@ -268,3 +269,11 @@ def _union_rows(*rows: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["CareSystem", "VoucherTable", "YearStats", "_per_bed", "compile_priority"]
+
+
+def _run_events(env: sim.Environment, till: float) -> None:
+    """Execute the salabim events due before ``till``. ``env.run`` would do the same, but with
+    generator processes it records its caller's frame through ``inspect.stack()`` on every call,
+    which reads the source of every frame on the stack: a few ms a month (~40 ms under cProfile)."""
+    while env.peek() < till:
+        env.step()
