@@ -617,21 +617,26 @@ def test_the_headline_pair_is_offered_and_compared() -> None:
 
 
 def test_one_split_lever_sets_every_scheme_that_shares_it() -> None:
-    """Issue 19: Guiyang's five facility schemes all split 6 : 4 between city and county; one lever
+    """Issue 19: Guiyang's facility schemes all split 6 : 4 between city and county; one lever
     sets them all (1 : 1 here), and the cards are the engine's for that change."""
     path = ROOT / "scenarios" / "guiyang_service_circle.toml"
+    plain, _, _ = strip_provenance(read_toml(path))
+    shared = [  # the seed's five operating subsidies (002 三(四)) and the family-bed subsidy like them
+        f"policy.{table}[{i}]"
+        for table in ("facility_schemes", "schemes")
+        for i, s in enumerate(plain["policy"].get(table, []))
+        if s.get("payers") == {"city": 0.6, "county": 0.4}
+    ]
+    assert len(shared) >= 5
     at = _app_on(path)
     key = next(s.key for s in at.slider if s.key.startswith(f"linked|{path.name}|lever_split_all"))
     at.slider(key=key).set_value(0.5).run()
     assert not at.exception and not at.error
     edits = at.session_state["page"].changed(path.name)
-    assert len(edits) == 5 and set(edits.values()) == {0.5}
+    assert len(edits) == len(shared) and set(edits.values()) == {0.5}
     overrides = {}
-    for i in range(5):
-        overrides |= {
-            f"policy.facility_schemes[{i}].payers.city": 0.5,
-            f"policy.facility_schemes[{i}].payers.county": 0.5,
-        }
+    for at_key in shared:
+        overrides |= {f"{at_key}.payers.city": 0.5, f"{at_key}.payers.county": 0.5}
     want = _engine(overrides, path=path)
     year = figures.card_year(want)
     by_payer = figures.cost_by_payer(want, year)

@@ -12,7 +12,7 @@ import hashlib
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +30,6 @@ from agingsim.app.levers import (
 )
 from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
-from agingsim.report import charts as report_charts
 from agingsim.report import tables
 from agingsim.report.data import (
     compare_measures,
@@ -41,7 +40,6 @@ from agingsim.report.data import (
     spending_by_county,
     spending_by_group,
 )
-from agingsim.report.exports import Chart, build_charts
 from agingsim.report.labels import (
     BETTER,
     Lang,
@@ -53,6 +51,9 @@ from agingsim.report.labels import (
     period_label,
     provenance_label,
 )
+
+if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
+    from agingsim.report.exports import Chart
 
 VIEWS = (
     "costs",
@@ -571,6 +572,9 @@ def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Pag
             st.dataframe(by_payer.style.format("{:,.2f}"), width="stretch")
         diffs = line_item_difference(base.result.ledger, run.result.ledger)
         if diffs["b_minus_a_wan"].abs().sum() > 0:
+            from agingsim.report import charts as report_charts
+            from agingsim.report.exports import Chart
+
             footer = run.results.footer(lang)
             names = run.results.line_item_names
             draw = partial(report_charts.waterfall, diffs, lang, footer, names)
@@ -639,6 +643,9 @@ def _bands(run: runs.Run, lang: Lang) -> None:
     if found is None:
         st.caption(label("app_bands_none", lang))
         return
+    from agingsim.report import charts as report_charts
+    from agingsim.report.exports import Chart
+
     footer = run.results.footer(lang)
     for measure, what, unit in (
         ("cost_total_wan", "h_cost_total", "axis_cost_wan"),
@@ -660,6 +667,9 @@ def _view_coverage(run: runs.Run, lang: Lang) -> None:
 
 
 def _view_capacity(run: runs.Run, lang: Lang) -> None:
+    from agingsim.report import charts as report_charts
+    from agingsim.report.exports import Chart
+
     charts = _charts(run, lang)
     chart = charts.get("beds_occupancy_waits")
     capacity = run.results.frame("capacity.csv")
@@ -798,6 +808,8 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
     )
     st.dataframe(styled, width="stretch", hide_index=True)
     st.caption(label("compare_colours", lang))
+    from agingsim.report.exports import build_charts
+
     charts, _ = build_charts(results, lang)
     for chart in charts:
         _show_chart(run, chart, lang, scope=comparison.folder.name)
