@@ -583,9 +583,10 @@ def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Pag
 
 
 def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:
-    """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads."""
+    """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads and the
+    table it is drawn from as CSV (UTF-8 with a BOM, as ``agingsim report`` writes it)."""
     st.image(run.screen_png(chart, lang, scope), width="stretch")
-    left, right, _ = st.columns([1, 1, 4])
+    left, right, table, _ = st.columns([1, 1, 1, 3])
     left.download_button(
         "PNG 300 dpi",
         partial(run.chart_file, chart, "png"),
@@ -602,6 +603,15 @@ def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> Non
         key=f"svg|{scope}|{chart.id}",
         on_click="ignore",
     )
+    if chart.data is not None:
+        table.download_button(
+            "CSV",
+            chart.csv(),
+            file_name=f"{chart.id}.csv",
+            mime="text/csv",
+            key=f"csv|{scope}|{chart.id}",
+            on_click="ignore",
+        )
 
 
 def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
