@@ -10,6 +10,7 @@ $(BIN)/agingsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q src app.py  # the app's cold start reads bytecode, even where none is written
 	touch $(BIN)/agingsim
 
 install: $(BIN)/agingsim

@@ -246,6 +246,23 @@ def test_two_quick_downloads_both_arrive(server, browser):
     page.close()
 
 
+def test_each_chart_has_its_table_as_a_csv_download(server, browser):
+    """Issue 19: a CSV behind every chart: beside the payer chart, its table (yearly spending by
+    payer level, 万元) with a UTF-8 BOM, as ``agingsim report`` writes ``cost_by_payer.csv``."""
+    url, _log = server
+    page = _open(browser, _address(url, s="yuquan_home_services.toml", view="costs"))
+    button = page.get_by_role("button", name="CSV", exact=True).first
+    button.wait_for(timeout=TIMEOUT_MS)
+    with page.expect_download(timeout=TIMEOUT_MS) as got:
+        button.click()
+    assert got.value.suggested_filename.endswith("cost_by_payer.csv")
+    data = Path(got.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    head = data.decode("utf-8-sig").splitlines()[0].split(",")
+    assert head[0] == "year" and len(data.decode("utf-8-sig").splitlines()) > 2
+    page.close()
+
+
 def test_four_sessions_at_once_each_see_their_own_setting(server, browser):
     """Issue 18: four browser sessions move a lever at the same time on one server; no session shows
     an exception and each one's cards are those of its own setting (checked against a fresh page

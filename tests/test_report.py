@@ -175,7 +175,7 @@ def test_workbook_numbers_equal_the_ledger(gy_dir, gy_report):
         "人口",
         "参数与来源",
         "覆盖情况",  # coverage.csv of the behaviour model
-        "目标对照",  # targets.csv: Guiyang's scenario states seed 002's targets
+        "目标对照",  # targets.csv: the seed's targets the run is scored against
     ]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
@@ -237,7 +237,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         f"{last_year}年老年人口结构（按能力等级）",
         "需要照护者的照护方式",
         "床位、入住率与轮候",
-        "政策目标对照（记分卡）",  # targets.csv: Guiyang's scenario states seed 002's targets
+        "政策目标对照（记分卡）",  # targets.csv
         "主要参数与来源",
     ]
     assert "贵阳市" in deck.slides[0].placeholders[1].text_frame.text
@@ -265,15 +265,44 @@ def test_english_report_with_chosen_formats(gy_dir, tmp_path, capsys):
         [
             "report.xlsx",
             "report.json",
-            "cost_by_payer.svg",
-            "cost_by_line_item.svg",
-            "population_pyramid.svg",
-            "coverage_by_setting.svg",
-            "beds_occupancy_waits.svg",
+            *(
+                f"{stem}.{ext}"
+                for stem in (
+                    "cost_by_payer",
+                    "cost_by_line_item",
+                    "population_pyramid",
+                    "coverage_by_setting",
+                    "beds_occupancy_waits",
+                )
+                for ext in ("svg", "csv")  # each chart with the table it is drawn from
+            ),
         ]
     )
     wb = load_workbook(out / "report.xlsx", read_only=True)
     assert wb.sheetnames[:3] == ["Summary", "Ledger", "By payer (10,000 CNY)"]
+
+
+def test_every_chart_has_its_table_as_a_csv_with_a_bom(gy_dir, tmp_path):
+    """Issue 19: a CSV behind every chart, UTF-8 with a BOM like the app's CSVs; the payer chart's
+    table is the run's yearly spending by payer, the pyramid's the population of the year drawn."""
+    out = tmp_path / "csv"
+    assert report_main(["report", str(gy_dir), "--formats", "png", "--out", str(out)]) == 0
+    pngs = {p.stem for p in out.glob("*.png")}
+    assert pngs and {p.stem for p in out.glob("*.csv")} == pngs
+    for stem in pngs:
+        data = (out / f"{stem}.csv").read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf"), stem
+        assert len(pd.read_csv(out / f"{stem}.csv", encoding="utf-8-sig")) > 0, stem
+    by_payer = pd.read_csv(out / "cost_by_payer.csv", encoding="utf-8-sig")
+    ledger = pd.read_csv(gy_dir / "ledger.csv")
+    assert by_payer.drop(columns=["year", "total"], errors="ignore").to_numpy().sum() == pytest.approx(
+        ledger["amount_cny"].sum() / 1e4
+    )
+    pyramid = pd.read_csv(out / "population_pyramid.csv", encoding="utf-8-sig")
+    population = pd.read_csv(gy_dir / "population.csv")
+    last = population["year"].max()
+    assert set(pyramid["year"]) == {last}
+    assert pyramid["people"].sum() == population.loc[population["year"] == last, "people"].sum()
 
 
 def test_a_run_without_behaviour_names_the_charts_it_skips(tmp_path, capsys):

@@ -12,7 +12,7 @@ import hashlib
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +30,6 @@ from agingsim.app.levers import (
 )
 from agingsim.app.state import LANGS, PageState
 from agingsim.errors import ScenarioError
-from agingsim.report import charts as report_charts
 from agingsim.report import tables
 from agingsim.report.data import (
     compare_measures,
@@ -41,7 +40,6 @@ from agingsim.report.data import (
     spending_by_county,
     spending_by_group,
 )
-from agingsim.report.exports import Chart, build_charts
 from agingsim.report.labels import (
     BETTER,
     Lang,
@@ -53,6 +51,9 @@ from agingsim.report.labels import (
     period_label,
     provenance_label,
 )
+
+if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
+    from agingsim.report.exports import Chart
 
 VIEWS = (
     "costs",
@@ -571,6 +572,9 @@ def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Pag
             st.dataframe(by_payer.style.format("{:,.2f}"), width="stretch")
         diffs = line_item_difference(base.result.ledger, run.result.ledger)
         if diffs["b_minus_a_wan"].abs().sum() > 0:
+            from agingsim.report import charts as report_charts
+            from agingsim.report.exports import Chart
+
             footer = run.results.footer(lang)
             names = run.results.line_item_names
             draw = partial(report_charts.waterfall, diffs, lang, footer, names)
@@ -579,9 +583,10 @@ def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Pag
 
 
 def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:
-    """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads."""
+    """The chart as drawn by the report module, with its PNG (300 dpi) and SVG downloads and the
+    table it is drawn from as CSV (UTF-8 with a BOM, as ``agingsim report`` writes it)."""
     st.image(run.screen_png(chart, lang, scope), width="stretch")
-    left, right, _ = st.columns([1, 1, 4])
+    left, right, table, _ = st.columns([1, 1, 1, 3])
     left.download_button(
         "PNG 300 dpi",
         partial(run.chart_file, chart, "png"),
@@ -598,6 +603,15 @@ def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> Non
         key=f"svg|{scope}|{chart.id}",
         on_click="ignore",
     )
+    if chart.data is not None:
+        table.download_button(
+            "CSV",
+            chart.csv(),
+            file_name=f"{chart.id}.csv",
+            mime="text/csv",
+            key=f"csv|{scope}|{chart.id}",
+            on_click="ignore",
+        )
 
 
 def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
@@ -639,6 +653,9 @@ def _bands(run: runs.Run, lang: Lang) -> None:
     if found is None:
         st.caption(label("app_bands_none", lang))
         return
+    from agingsim.report import charts as report_charts
+    from agingsim.report.exports import Chart
+
     footer = run.results.footer(lang)
     for measure, what, unit in (
         ("cost_total_wan", "h_cost_total", "axis_cost_wan"),
@@ -660,6 +677,9 @@ def _view_coverage(run: runs.Run, lang: Lang) -> None:
 
 
 def _view_capacity(run: runs.Run, lang: Lang) -> None:
+    from agingsim.report import charts as report_charts
+    from agingsim.report.exports import Chart
+
     charts = _charts(run, lang)
     chart = charts.get("beds_occupancy_waits")
     capacity = run.results.frame("capacity.csv")
@@ -798,6 +818,8 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
     )
     st.dataframe(styled, width="stretch", hide_index=True)
     st.caption(label("compare_colours", lang))
+    from agingsim.report.exports import build_charts
+
     charts, _ = build_charts(results, lang)
     for chart in charts:
         _show_chart(run, chart, lang, scope=comparison.folder.name)

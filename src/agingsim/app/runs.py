@@ -24,18 +24,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from agingsim import __version__
 from agingsim.report.data import Results, load_results
-from agingsim.report.exports import Chart, build_charts, make_report
 from agingsim.report.labels import Lang
 from agingsim.scenario import Scenario, load_scenario, project_root
 from agingsim.scenario.loader import display_path
 from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
 from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scenario
+
+if TYPE_CHECKING:  # matplotlib and the report's writers are imported when a chart or file is asked for
+    from matplotlib.figure import Figure
+
+    from agingsim.report.exports import Chart
 
 #: The label every value changed in the app carries in assumptions.csv.
 APP_LABEL = "changed in the agingsim app"
@@ -243,6 +245,8 @@ class Run:
     def charts(self, lang: Lang) -> tuple[list[Chart], list[str]]:
         """The report's charts for this run (drawn on first use) and its notes on charts skipped."""
         if lang not in self._charts:
+            from agingsim.report.exports import build_charts
+
             self._charts[lang] = build_charts(self.results, lang)
         return self._charts[lang]
 
@@ -279,6 +283,8 @@ class Run:
 
     def report_file(self, lang: Lang, fmt: str) -> bytes:
         """``report.xlsx`` or ``briefing.pptx`` made by :func:`agingsim.report.make_report`."""
+        from agingsim.report.exports import make_report
+
         name = {"xlsx": "report.xlsx", "pptx": "briefing.pptx"}[fmt]
         with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
             out, _, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=(fmt,))
@@ -286,6 +292,8 @@ class Run:
 
     def charts_zip(self, lang: Lang) -> bytes:
         """Every chart as PNG (300 dpi) and SVG, as ``agingsim report --formats png,svg`` writes them."""
+        from agingsim.report.exports import make_report
+
         with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
             out, files, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=("png", "svg"))
             return zip_files({f: (out / f).read_bytes() for f in files})

@@ -7,7 +7,18 @@ writes PNG/SVG/XLSX/PPTX, ``data`` reads an output folder, ``labels`` holds the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from agingsim.report.data import Results, ResultsDirError, load_results
-from agingsim.report.exports import FORMATS, make_report
 
 __all__ = ["FORMATS", "Results", "ResultsDirError", "load_results", "make_report"]
+
+
+def __getattr__(name: str) -> Any:
+    """``FORMATS`` and ``make_report`` on first use: ``exports`` imports matplotlib, which the
+    app's first card (and ``agingsim run``) never needs."""
+    if name in ("FORMATS", "make_report"):
+        from agingsim.report import exports
+
+        return getattr(exports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

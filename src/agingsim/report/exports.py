@@ -63,16 +63,35 @@ EXCEL_MAX_ROWS = 1_048_575
 Writer = Callable[[Path], None]
 
 
-class Chart:
-    """One chart of the report: a file stem, its title (for the slide) and how to draw it.
+#: A CSV for Excel on Chinese Windows: UTF-8 with a byte-order mark, as the app's CSV downloads.
+CSV_BOM = "\ufeff"
 
-    The figure is drawn on first use, so a workbook-only report draws nothing.
+
+class Chart:
+    """One chart of the report: a file stem, its title (for the slide), how to draw it and the
+    table it is drawn from (``<id>.csv`` beside the picture, so every number on it can be checked).
+
+    The figure is drawn on first use, so a workbook-only report draws nothing. Without ``data``,
+    the table is the draw function's first argument when that is a table (every chart of
+    :mod:`agingsim.report.charts` takes its table first).
     """
 
-    def __init__(self, id: str, title: str, draw: Callable[[], Figure]) -> None:
+    def __init__(
+        self, id: str, title: str, draw: Callable[[], Figure], data: pd.DataFrame | None = None
+    ) -> None:
         self.id, self.title, self._draw = id, title, draw
+        if data is None and isinstance(draw, partial) and draw.args:
+            first = draw.args[0]
+            data = first if isinstance(first, pd.DataFrame) else None
+        self.data = data
         self._figure: Figure | None = None
         self._png: bytes | None = None
+
+    def csv(self) -> bytes:
+        """The chart's table as CSV (UTF-8 with a BOM); empty if the chart has none."""
+        if self.data is None:
+            return b""
+        return (CSV_BOM + self.data.to_csv(index=False, lineterminator="\n")).encode("utf-8")
 
     @property
     def figure(self) -> Figure:
@@ -106,7 +125,8 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
         names = (results.scenario_name(lang, 0), results.scenario_name(lang, 1))
         if "cost_total_wan" in set(table["measure"]):
             draw = partial(charts.compare_costs, table, lang, footer, names=names)
-            out.append(Chart("compare_cost_total", label("title_compare", lang), draw))
+            rows = table[table["measure"] == "cost_total_wan"]
+            out.append(Chart("compare_cost_total", label("title_compare", lang), draw, data=rows))
         else:
             notes.append("comparison.csv has no cost rows (neither scenario has a [policy]): no A vs B chart")
         if "needing_care_served" in set(table["measure"]):  # the behaviour model: who gets care
@@ -124,7 +144,8 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
                         charts.compare_costs, table, lang, footer, names=names, measure=measure,
                         title=title, axis=axis, diff_axis=diff, more="legend_more", less="legend_less",
                     )  # fmt: skip
-                    out.append(Chart(f"compare_{measure}", label(title, lang), draw))
+                    rows = table[table["measure"] == measure]
+                    out.append(Chart(f"compare_{measure}", label(title, lang), draw, data=rows))
         items = results.frame(LINE_ITEMS_CSV)
         if items is not None and not items.empty and items["b_minus_a_wan"].abs().sum() > 0:
             draw = partial(charts.waterfall, items, lang, footer, names=results.line_item_names)
@@ -142,7 +163,8 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
         assert pop is not None
         year = int(pop["year"].max())
         draw = partial(charts.population_pyramid, pop, year, lang, footer)
-        out.append(Chart("population_pyramid", label("title_pyramid", lang, year=year), draw))
+        drawn = pop[pop["year"] == year]
+        out.append(Chart("population_pyramid", label("title_pyramid", lang, year=year), draw, data=drawn))
         out += _interval_charts(results, lang, footer)
     out += _coverage_charts(results, lang, footer, notes)
     return out, notes
@@ -787,9 +809,12 @@ def report_writers(
 
 
 def chart_writers(chart_list: Sequence[Chart], formats: Sequence[str]) -> dict[str, Writer]:
-    """``<chart id>.png`` / ``.svg`` writers for the formats asked for."""
+    """``<chart id>.png`` / ``.svg`` writers for the formats asked for, and with either the
+    chart's table as ``<chart id>.csv``."""
     writers: dict[str, Writer] = {}
     for chart in chart_list:
+        if chart.data is not None and ("png" in formats or "svg" in formats):
+            writers[f"{chart.id}.csv"] = _bytes_writer(chart.csv)
         if "png" in formats:
             writers[f"{chart.id}.png"] = _bytes_writer(chart.png)
         if "svg" in formats:
