@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from agingsim.errors import ScenarioError
@@ -42,14 +43,19 @@ def test_entry_at_60_follows_the_census_cohorts_aged_40_to_59(china):
 
 
 def test_entry_at_60_shows_the_famine_trough_and_the_boom(china):
-    """The 1959–61 famine cohorts (turning 60 in 2019–21) are the smallest; the 1962–75 boom makes
-    entrants rise through the 2020s (≥ 25% above 2021 at the 2028 peak of the 1966-70 cohorts)."""
+    """The 1961 famine cohort (turning 60 in 2021) is the smallest; the 1962-63 rebound makes entrants
+    jump by half in two years, and the boom holds them ≥ 25% above 2021 through 2028. Each year's
+    entrants are the WPP 2024 births of their cohort (born in year Y − 60) times a survival to 60 of
+    0.6-0.9: a smooth or flat entry would not track the births' 16.9 → 33.5 million swing."""
     _, _, plan = china
     real = dict(zip(range(2021, 2036), plan.real_per_year, strict=True))
+    births = pd.read_csv(ROOT / "calibration" / "data" / "wpp2024_china_births1.csv").set_index("year")["births"]
     assert min(real, key=real.get) == 2021
-    assert all(real[y + 1] > real[y] for y in range(2021, 2027))
+    assert real[2023] > 1.5 * real[2021]
     assert real[2028] > 1.25 * real[2021]
-    assert 16e6 < real[2021] < 19e6 and 21e6 < real[2028] < 25e6
+    assert 12e6 < real[2021] < 15e6 and 21e6 < real[2028] < 25e6
+    for year, people in real.items():
+        assert 0.6 < people / births[year - 60] < 0.9, (year, people / births[year - 60])
 
 
 def test_initial_people_are_the_base_table_projected_to_1_january(china):

@@ -247,10 +247,12 @@ def report_lines(bt: Backtest, rows: list[Row]) -> list[str]:
         "",
         "- The census table by 5-year age × sex was not found (calibration/data/README.md): the base is "
         "UN WPP 2024's 1 July 2020 shape scaled to the census counts that were found (15-59, 60-64, 65-69, "
-        "70-79, 80+). Within each 5-year group single years come from a monotone spline of the cumulative "
-        "count, which smooths the sharp famine trough (births 1959-61) and the step up to the 1962-63 boom: "
-        "entrants are too many in 2021 and too few in 2022-23, and the 60-64 / 65+ split inherits the same "
-        "smoothing inside 60-64. A published single-year census table would remove this.",
+        "70-79, 80+). WPP's single-year table was not reachable either, so ages 40-69 are split into single "
+        "years by WPP 2024 annual births of each cohort (calibration/data/wpp2024_china_births1.csv): the "
+        "famine trough (births 1959-61) and the 1962-63 rebound are in the entrants, but survival from birth "
+        "is taken as equal within a 5-year group, which overstates the famine cohorts (their infant "
+        "mortality was higher). Ages 70+ are 5-year groups spread by a monotone spline. A published "
+        "single-year census table would remove both approximations.",
         "- NBS year-end figures are sample-survey estimates (about 1‰), not counts; WPP's 2020 60+ is 3% "
         "below the census, so the two sources disagree by more than the 2% tolerance to begin with.",
         "- 80+ after 2020 and deaths of people 60+ were not found in the bulletins; the model's 80+ and "
