@@ -1,0 +1,27 @@
+"""The headline comparison's premise (README, scenarios/headline/): both arms spend the same money.
+
+The voucher arm's yearly cap is set from the supply arm's measured spending (the label in
+demand_vouchers.toml says how); if a change to the model moves the supply arm's spending, this test
+fails and the cap must be re-set before the headline can be quoted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agingsim.compare import yearly_figures
+from agingsim.scenario import load_scenario
+from agingsim.simulate import run_scenario
+
+HEADLINE = Path(__file__).resolve().parents[1] / "scenarios" / "headline"
+
+
+def test_headline_arms_spend_the_same_money_over_the_run():
+    totals = {}
+    for arm in ("supply_beds", "demand_vouchers"):
+        frame = yearly_figures(run_scenario(load_scenario(HEADLINE / f"{arm}.toml")))
+        totals[arm] = frame["cost_total_wan"].sum()
+    assert totals["supply_beds"] > 0
+    assert totals["demand_vouchers"] == pytest.approx(totals["supply_beds"], rel=0.01)
