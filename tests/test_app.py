@@ -617,21 +617,29 @@ def test_the_headline_pair_is_offered_and_compared() -> None:
 
 
 def test_one_split_lever_sets_every_scheme_that_shares_it() -> None:
-    """Issue 19: Guiyang's five facility schemes all split 6 : 4 between city and county; one lever
-    sets them all (1 : 1 here), and the cards are the engine's for that change."""
+    """Issue 19: every Guiyang scheme that splits 6 : 4 between city and county (the five facility
+    schemes and the family-bed subsidy, seed 002 四(一)) moves with one lever (1 : 1 here), and the
+    cards are the engine's for that change."""
+    import tomllib
+
     path = ROOT / "scenarios" / "guiyang_service_circle.toml"
+    policy = tomllib.loads(path.read_text(encoding="utf-8"))["policy"]
+    sharing = [
+        f"policy.{table}[{i}].payers"
+        for table in ("schemes", "facility_schemes")
+        for i, s in enumerate(policy.get(table, []))
+        if s["payers"].get("city") == 0.6 and s["payers"].get("county") == 0.4
+    ]
+    assert len(sharing) >= 5
     at = _app_on(path)
     key = next(s.key for s in at.slider if s.key.startswith(f"linked|{path.name}|lever_split_all"))
     at.slider(key=key).set_value(0.5).run()
     assert not at.exception and not at.error
     edits = at.session_state["page"].changed(path.name)
-    assert len(edits) == 5 and set(edits.values()) == {0.5}
+    assert sorted(edits) == sorted(f"{k}.city#share" for k in sharing) and set(edits.values()) == {0.5}
     overrides = {}
-    for i in range(5):
-        overrides |= {
-            f"policy.facility_schemes[{i}].payers.city": 0.5,
-            f"policy.facility_schemes[{i}].payers.county": 0.5,
-        }
+    for k in sharing:
+        overrides |= {f"{k}.city": 0.5, f"{k}.county": 0.5}
     want = _engine(overrides, path=path)
     year = figures.card_year(want)
     by_payer = figures.cost_by_payer(want, year)

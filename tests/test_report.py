@@ -175,6 +175,7 @@ def test_workbook_numbers_equal_the_ledger(gy_dir, gy_report):
         "人口",
         "参数与来源",
         "覆盖情况",  # coverage.csv of the behaviour model
+        "目标对照",  # targets.csv: Guiyang's scenario states seed 002's targets
     ]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
@@ -236,6 +237,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         f"{last_year}年老年人口结构（按能力等级）",
         "需要照护者的照护方式",
         "床位、入住率与轮候",
+        "政策目标对照（记分卡）",  # targets.csv: Guiyang's scenario states seed 002's targets
         "主要参数与来源",
     ]
     assert "贵阳市" in deck.slides[0].placeholders[1].text_frame.text
@@ -246,7 +248,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     assert cells["市级支出"] == fmt_wan(city)
     for slide in list(deck.slides)[3:8]:
         assert sum(sh.shape_type == 13 for sh in slide.shapes) == 1  # one picture per chart slide
-    assumptions = list(deck.slides)[8]
+    assumptions = list(deck.slides)[9]
     table = next(sh.table for sh in assumptions.shapes if sh.has_table)
     assert 2 <= len(table.rows) <= exports.DECK_ASSUMPTION_ROWS + 1
     note = next(sh.text_frame.text for sh in assumptions.shapes if sh.has_text_frame and sh.shape_type == 17)
