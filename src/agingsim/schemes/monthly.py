@@ -36,6 +36,9 @@ class PersonSchemes:
                 self.candidate_cells |= s.eligible
         #: (scheme, payer level, year) → CNY spent per county, for budget caps
         self.spent: dict[tuple[str, str, int], np.ndarray] = {}
+        #: scheme → (year, share of each county's entitled paid in the latest month): a capped
+        #: voucher is worth only that share in the care choice (services.review.VoucherTable)
+        self.cap_share: dict[str, tuple[int, np.ndarray]] = {}
         #: months in which a capped budget ran out: who waited and what went unpaid
         self.rationing: list[dict[str, object]] = []
         #: set by the care system each month when behaviour is on: share of each (county, care
@@ -81,6 +84,7 @@ class PersonSchemes:
                 else:
                     frac = np.full(len(due), (cap - spent.sum()) / part.sum() if part.sum() > 0 else 1.0)
             served = np.minimum(served, np.clip(frac, 0.0, 1.0))
+        self.cap_share[scheme.id] = (year, served)
         paid_amount, paid_bens = amount * served[:, None], bens * served[:, None]
         for level in caps:
             self.spent[(scheme.id, level, year)] += paid_amount.sum(axis=1) * shares.get(level, 0.0)

@@ -147,7 +147,9 @@ class VoucherTable:
     The person schemes that name the settings they pay for (``uses``) count; entitlements come from
     the schemes' own :meth:`PersonSchemes.entitlements` (exclusions of other schemes' recipients
     included), and the choice model subtracts them from list prices, so a voucher makes the settings
-    it pays for cheaper.
+    it pays for cheaper. A scheme under a budget cap counts at the share of its entitled paid in the
+    latest month of the same year (1 from each January): once the budget is spent the voucher buys
+    nothing, so it no longer moves the choice.
     """
 
     def __init__(self, schemes: PersonSchemes) -> None:
@@ -169,5 +171,8 @@ class VoucherTable:
             a, _ = ps.entitlements(s, month, cells, county, received)
             received[s.id] = a > 0
             if s.id in self.uses:
+                capped = ps.cap_share.get(s.id)  # a spent budget pays nothing until January
+                if capped is not None and capped[0] == month // 12:
+                    a = a * capped[1][county]
                 out[:, self.uses[s.id]] += a[:, None]
         return out
