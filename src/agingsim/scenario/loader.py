@@ -41,7 +41,7 @@ from agingsim.scenario.schema import (
     ScenarioFile,
     validate_attribute_margin,
 )
-from agingsim.scenario.tables import check_life_table
+from agingsim.scenario.tables import check_life_table, read_input_bytes
 
 if TYPE_CHECKING:
     from agingsim.geo.geography import Geography
@@ -156,17 +156,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     changed = _overlay(path)
     if changed is not None:
         return copy.deepcopy(changed)
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_TOML_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(path, "", "is a folder, not a TOML file") from None
-    except OSError as exc:
-        raise ScenarioError(path, "", f"cannot be read: {exc.strerror}") from None
-    if len(data) > MAX_TOML_BYTES:
-        raise ScenarioError(path, "", f"file is larger than {MAX_TOML_BYTES:,} bytes; not an input file")
+    data = read_input_bytes(path, MAX_TOML_BYTES, "TOML", "; not an input file")
     return parse_toml_text(path, decode_toml_bytes(path, data))
 
 

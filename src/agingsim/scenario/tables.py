@@ -25,19 +25,27 @@ MAX_CSV_BYTES = 50_000_000
 MAX_ERRORS = 20
 
 
-def read_csv_text(path: Path) -> pd.DataFrame:
-    """All cells of a CSV file as stripped strings; a row whose cell count differs from the
-    header's, a non-UTF-8 file or an empty one is an error naming the row."""
+def read_input_bytes(path: Path, limit: int, kind: str, too_large: str = "") -> bytes:
+    """The bytes of an input file of ``kind`` (TOML, CSV), at most ``limit`` of them; a missing,
+    unreadable or oversized file is a ScenarioError naming it (never a traceback, never a huge read)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise ScenarioError(path, "", "file not found") from None
     except IsADirectoryError:
-        raise ScenarioError(path, "", "is a folder, not a CSV file") from None
+        raise ScenarioError(path, "", f"is a folder, not a {kind} file") from None
     except OSError as exc:
         raise ScenarioError(path, "", f"cannot be read: {exc.strerror}") from None
-    if len(data) > MAX_CSV_BYTES:
-        raise ScenarioError(path, "", f"file is larger than {MAX_CSV_BYTES:,} bytes")
+    if len(data) > limit:
+        raise ScenarioError(path, "", f"file is larger than {limit:,} bytes{too_large}")
+    return data
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """All cells of a CSV file as stripped strings; a row whose cell count differs from the
+    header's, a non-UTF-8 file or an empty one is an error naming the row."""
+    data = read_input_bytes(path, MAX_CSV_BYTES, "CSV")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
