@@ -1,31 +1,45 @@
 """Derive the population-base tables china_population.csv and shanxi_population.csv.
 
 Run from the repository root: ``.venv/bin/python calibration/regions/derive_bases.py``. It only
-rescales published figures (calibration/data/): the 7th census detail by 5-year age × sex was not
-found (calibration/data/README.md, "Not found"), so UN WPP 2024's 1 July 2020 estimate gives the shape
-by sex and 5-year group, scaled to the census counts that were found. Each row's source says which.
+combines published figures (calibration/data/); each row's source says how.
 
-Single years 40-69: WPP's single-year population (popAge1dt) was not to be had (its file is too large
-for the copies reachable here), so each 5-year group is split by the WPP 2024 annual births of the
-cohorts in it (calibration/data/wpp2024_china_births1.csv). People aged x on 1 November 2020 were born
-between 1 November 2019-x and 31 October 2020-x, so their weight is 2/12 of the births of year 2019-x
-plus 10/12 of those of 2020-x. This keeps the 1959-61 famine trough and the 1962-63 boom that a smooth
-split blurs; it ignores that survival from birth differs between the cohorts of one group (the famine
-cohorts' higher infant mortality makes their share a little too high). Ages 70+ (born before 1950, no
-births in the file) stay 5-year groups, split by base.py's monotone spline.
+Method (cohort survival from the 2010 census). The 7th census table by age × sex was not found
+(calibration/data/README.md, "Not found"), but the 6th census (1 November 2010) by single year of age
+and sex was (census2010_pop_age1_sex.csv). Both censuses count people at 0:00 on 1 November, so the
+people aged x on 1 November 2020 are exactly the people aged x − 10 on 1 November 2010 minus those
+who died (or left) in between. Each cohort is survived ten years with UN WPP 2024's central death rates
+by sex and 5-year age for the periods it passes through (wpp2024_china_mx5_by_year.csv; a single-year
+rate at exact age a is log-linear between group midpoints, the end slopes continued), the same rates the
+validation scenario uses from 2021 on. The survivors are then scaled, band by band and both sexes
+together, to the 2020 census counts that were found: 60-64, 65-69, 70-79 and 80+ (bulletin no. 5 and
+the 2020 ageing bulletin). Ages 40-59 are not scaled: the only 2020 census figure below 60 that was
+found is 15-59 as a whole, and the survivors of the 2010 census are already within 0.3% of the 2020
+census at 60-64 (printed by this script), so no migration term is added (assumption: net migration of
+people aged 30-59 negligible nationally; UN WPP 2024 puts it at 0.02% of the population a year).
+
+Why not the former method (UN WPP 2024's 1 July 2020 5-year shape, split by cohort births): WPP's
+groups are at 1 July, four months before the census, which moves a third of a birth year across
+every group edge; with the 1959-61 famine and the 1962-65 boom at the 55-59 / 60-64 edges, WPP's 55-59
+at 1 July is 6% below the same cohorts at 1 November. Splitting by births also ignored that the famine
+cohorts' survival from birth was far lower. The census of the same cohorts has neither problem.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "calibration" / "data"
 OUT = ROOT / "calibration" / "regions"
 
-WPP = "UN WPP 2024 estimate of 1 July 2020 (calibration/data/wpp2024_china_pop5.csv)"
+CENSUS2010 = (
+    "6th census, 1 November 2010, by single year of age and sex (UN Statistics Division Demographic "
+    "Statistics Database; calibration/data/census2010_pop_age1_sex.csv)"
+)
+MX = "UN WPP 2024 central death rates by sex and 5-year age, periods 2010-2015 to 2020-2025 (calibration/data/wpp2024_china_mx5_by_year.csv)"
 BULLETIN5 = "7th census bulletin no. 5 (NBS, 2021-05-11; calibration/data/census2020_pop_age_sex.csv, regions_pop60.csv)"
 AGEING2020 = "2020年度国家老龄事业发展公报 census bands 60-69 / 70-79 / 80+ in 万 (calibration/data/census2020_pop_age_sex.csv)"
 
@@ -37,67 +51,114 @@ CENSUS_60_69 = 147_400_000
 CENSUS_70_79 = 80_820_000
 CENSUS_80 = 35_800_000
 
-
-BIRTHS = "UN WPP 2024 annual births (calibration/data/wpp2024_china_births1.csv, object births1dt)"
-#: youngest and oldest age split into single years by cohort births (born 1950 or later)
-SPLIT_AGES = (40, 69)
-
-
-def birth_weights() -> pd.Series:
-    """Weight of each single age 40-69 at 1 November 2020 within its 5-year group, from cohort births."""
-    b = pd.read_csv(DATA / "wpp2024_china_births1.csv").set_index("year")["births"]
-    ages = range(SPLIT_AGES[0], SPLIT_AGES[1] + 1)
-    w = pd.Series({x: float(b[2019 - x]) * 2 / 12 + float(b[2020 - x]) * 10 / 12 for x in ages})
-    return w / w.groupby(lambda x: x - x % 5).transform("sum")
+REF_2010 = 2010 + 304 / 365  # 1 November 2010 as a decimal year
+YOUNGEST, TOP = 40, 100  # table ages 40..99 single, 100+ open
+YEARS = 10  # 2010 census to 2020 census
 
 
-def wpp_2020() -> pd.DataFrame:
-    w = pd.read_csv(DATA / "wpp2024_china_pop5.csv")
-    return w[w["year"] == 2020][["sex", "age", "people"]]
+def census_2010() -> pd.DataFrame:
+    """(age 0..100, sex) people on 1 November 2010; age 100 is 100+."""
+    c = pd.read_csv(DATA / "census2010_pop_age1_sex.csv")
+    c["age"] = c["age"].astype(str).str.rstrip("+").astype(int)
+    return c.pivot(index="age", columns="sex", values="people")[["M", "F"]]
 
 
-def china() -> pd.DataFrame:
-    w = wpp_2020()
-    both = w.groupby("age")["people"].sum()
+def log_mx(period: pd.DataFrame, sex: str, exact_age: np.ndarray) -> np.ndarray:
+    """log m at exact ages: log-linear between 5-year midpoints, end slopes continued (Gompertz)."""
+    g = period[period["sex"] == sex].sort_values("age")
+    mid = g["age"].to_numpy(float) + 2.5
+    lm = np.log(g["mx"].to_numpy(float))
+    out = np.interp(exact_age, mid, lm)
+    lo, hi = exact_age < mid[0], exact_age > mid[-1]
+    out[lo] = lm[0] + (lm[1] - lm[0]) / (mid[1] - mid[0]) * (exact_age[lo] - mid[0])
+    out[hi] = lm[-1] + (lm[-1] - lm[-2]) / (mid[-1] - mid[-2]) * (exact_age[hi] - mid[-1])
+    return out
 
-    def band(lo: int, hi: int | None) -> float:
-        return float(both.loc[lo:hi].sum()) if hi is not None else float(both.loc[lo:].sum())
 
+def survival_10y() -> pd.DataFrame:
+    """(age on 1 Nov 2010, sex) probability of surviving to 1 November 2020.
+
+    Year k of the ten runs from REF_2010 + k; a person of completed age a at the start has mean exact
+    age a + 1 + k during it (even spread over [a, a + 1)); the rate is the WPP period's in force at
+    the year's midpoint."""
+    mx = pd.read_csv(DATA / "wpp2024_china_mx5_by_year.csv")
+    ages = np.arange(0, TOP + 1)
+    out = {}
+    for sex in ("M", "F"):
+        cum = np.zeros(len(ages), float)
+        for k in range(YEARS):
+            mid_t = REF_2010 + k + 0.5
+            period = mx[(mx["period_start"] <= mid_t) & (mid_t < mx["period_end"])]
+            cum += np.exp(log_mx(period, sex, ages + 1.0 + k))
+        out[sex] = np.exp(-cum)
+    return pd.DataFrame(out, index=ages)
+
+
+def survivors_2020() -> pd.DataFrame:
+    """(age 40..100 on 1 Nov 2020, sex) survivors of the 2010 census cohorts; 100 = 100+."""
+    c, s = census_2010(), survival_10y()
+    surv = c * s
+    rows = {}
+    for x in range(YOUNGEST, TOP):
+        rows[x] = surv.loc[x - YEARS]
+    rows[TOP] = surv.loc[TOP - YEARS :].sum()  # aged 90+ in 2010 are 100+ in 2020
+    return pd.DataFrame(rows).T
+
+
+def bands() -> list[tuple[int, int, float | None, str]]:
+    """(first age, last age, 2020 census count or None = not scaled, how) for the table's bands."""
     c60_64 = CENSUS_60 - CENSUS_65
     c65_69 = CENSUS_60_69 - c60_64
     # 70+ as published in 万 (80.82 + 35.80 million), adjusted together so that 65+ is the exact census
     # count (the 万 rounding leaves 1,234 people over)
     adj70 = (CENSUS_65 - c65_69) / (CENSUS_70_79 + CENSUS_80)
-    factors = [
-        ((40, 55), CENSUS_15_59 / band(15, 55), f"census 15-59 total {CENSUS_15_59:,} ({BULLETIN5}) / WPP 15-59"),
-        ((60, 60), c60_64 / band(60, 60), f"census 60-64 = 60+ minus 65+ = {c60_64:,} ({BULLETIN5}) / WPP 60-64"),
-        ((65, 65), c65_69 / band(65, 65), f"census 65-69 = 60-69 ({AGEING2020}) minus 60-64 = {c65_69:,} / WPP 65-69"),
-        ((70, 75), CENSUS_70_79 * adj70 / band(70, 75), f"census 70-79 ({AGEING2020}) / WPP 70-79"),
-        ((80, 100), CENSUS_80 * adj70 / band(80, None), f"census 80+ ({AGEING2020}) / WPP 80+"),
+    return [
+        (40, 59, None, "not scaled: the 2020 census below 60 was found only as 15-59 in total "
+         "(assumption: no net migration at these ages nationally)"),
+        (60, 64, c60_64, f"census 60-64 = 60+ minus 65+ = {c60_64:,} ({BULLETIN5})"),
+        (65, 69, c65_69, f"census 65-69 = 60-69 ({AGEING2020}) minus 60-64 = {c65_69:,}"),
+        (70, 79, CENSUS_70_79 * adj70, f"census 70-79 ({AGEING2020}) × {adj70:.7f} so that 65+ = census "
+         f"{CENSUS_65:,}"),
+        (80, TOP, CENSUS_80 * adj70, f"census 80+ ({AGEING2020}) × {adj70:.7f} so that 65+ = census "
+         f"{CENSUS_65:,}"),
     ]
-    bw = birth_weights()
+
+
+def china() -> pd.DataFrame:
+    surv = survivors_2020()
+    s10 = survival_10y()
+    c10 = census_2010()
     rows = []
     for sex in ("M", "F"):
-        for (lo, hi), f, how in factors:
-            for age in range(lo, hi + 1, 5):
-                p = float(w[(w["sex"] == sex) & (w["age"] == age)]["people"].iloc[0])
+        for lo, hi, target, how in bands():
+            band = surv.loc[lo:hi]
+            f = 1.0 if target is None else target / float(band.sum().sum())
+            # rounded on the running sum, so the band adds up to its census count
+            cum = np.round(np.cumsum(band[sex].to_numpy() * f))
+            counts = np.diff(np.concatenate([[0.0], cum])).astype(int)
+            for x, n in zip(range(lo, hi + 1), counts, strict=True):
+                a = x - YEARS
+                born = f"aged {a}{'+' if x == TOP else ''} on 1 November 2010"
                 note = (
-                    f"assumption: {WPP} for sex {sex} age {age}-{age + 4 if age < 100 else ''}, × {f:.5f} = {how}"
-                    + ("; 70+ × %.7f so that 65+ = census %s" % (adj70, f"{CENSUS_65:,}") if age >= 70 else "")
-                    + ". The census table by age × sex was not found; WPP gives the shape within the band and by sex"
+                    f"assumption: the same cohort in the 2010 census ({born}, sex {sex}: "
+                    f"{int(c10.loc[a:, sex].sum() if x == TOP else c10.loc[a, sex]):,}; {CENSUS2010}) × "
+                    + (f"its 10-year survival {s10.loc[a, sex]:.5f}" if x < TOP else "its 10-year survival by age")
+                    + f" ({MX}) × {f:.5f} = {how}. The 2020 census by age × sex was not found"
                 )
-                if SPLIT_AGES[0] <= age <= SPLIT_AGES[1]:
-                    # rounded on the running sum, so the single years add up to the group's rounded count
-                    cum = [round(p * f * bw.loc[age : x - 1].sum()) for x in range(age, age + 6)]
-                    for x in range(age, age + 5):
-                        rows.append((x, x, sex, cum[x - age + 1] - cum[x - age], note + (
-                            f"; single year {x} = the group's × {bw[x]:.5f}, its share of the group's cohort "
-                            f"births ({BIRTHS}: 2/12 of {2019 - x} + 10/12 of {2020 - x}, the census date "
-                            "being 1 November)"
-                        )))
-                else:
-                    rows.append((age, "" if age == 100 else age + 4, sex, round(p * f), note))
+                rows.append((x, "" if x == TOP else x, sex, int(n), note))
     return pd.DataFrame(rows, columns=["age_lower", "age_upper", "sex", "people", "source"])
+
+
+def check_against_2020() -> list[str]:
+    """How close the unscaled survivors come to the 2020 census bands (a check, not a fit)."""
+    surv = survivors_2020()
+    out = []
+    for lo, hi, target, _ in bands():
+        if target is not None:
+            got = float(surv.loc[lo:hi].sum().sum())
+            out.append(f"{lo}-{hi if hi < TOP else '+'}: 2010 survivors {got:,.0f} vs 2020 census "
+                       f"{target:,.0f} ({100 * (got / target - 1):+.2f}%)")
+    return out
 
 
 def shanxi(base: pd.DataFrame) -> pd.DataFrame:
@@ -125,8 +186,8 @@ def shanxi(base: pd.DataFrame) -> pd.DataFrame:
         cum = (base.loc[mask, "people"] * f).cumsum().round().astype(int)
         out.loc[mask, "people"] = cum.diff().fillna(cum.iloc[0]).astype(int)
         out.loc[mask, "source"] = (
-            f"assumption: China's base table (china_population.csv: WPP 2024 shape, single years 40-69 by cohort "
-            "births, scaled to the national census) "
+            "assumption: China's base table (china_population.csv: the 2010 census cohorts survived to "
+            "1 November 2020 by WPP 2024 death rates, scaled to the national 2020 census bands 60+) "
             f"× {f:.6f} = {how}; {src}. Shanxi's own table by age × sex was not found, so the parent's shape "
             "within each band and by sex is used"
         )
@@ -138,3 +199,6 @@ if __name__ == "__main__":
     cn.to_csv(OUT / "china_population.csv", index=False)
     shanxi(cn).to_csv(OUT / "shanxi_population.csv", index=False)
     print(cn.groupby(cn["age_lower"] >= 60)["people"].sum())
+    print("check, 2010 census survivors before scaling:")
+    for line in check_against_2020():
+        print("  " + line)

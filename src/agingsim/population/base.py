@@ -42,7 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import PchipInterpolator
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 
@@ -265,7 +264,13 @@ def single_years(
     closed = rows[:-1] if open_top else rows
     end = top if open_top else top + 1  # first age not covered by the closed groups
     out = np.zeros(top - age_min + 1)
-    if closed:
+    if closed and all(g[1] == g[0] for g in closed):  # already single years: nothing to interpolate
+        out[: end - age_min] = [g[2] for g in closed if g[0] >= age_min]
+    elif closed:
+        # imported here, not at module level: scipy.interpolate costs about a second at start-up of
+        # every run, and regions without a base (or with a single-year table) never need it
+        from scipy.interpolate import PchipInterpolator
+
         edges = np.asarray([closed[0][0]] + [int(g[1]) + 1 for g in closed], float)  # type: ignore[arg-type]
         cum = np.concatenate([[0.0], np.cumsum([g[2] for g in closed])])
         n = PchipInterpolator(edges, cum)(np.arange(age_min, end + 1, dtype=float))
