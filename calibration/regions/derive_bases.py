@@ -39,7 +39,10 @@ CENSUS2010 = (
     "6th census, 1 November 2010, by single year of age and sex (UN Statistics Division Demographic "
     "Statistics Database; calibration/data/census2010_pop_age1_sex.csv)"
 )
-MX = "UN WPP 2024 central death rates by sex and 5-year age, periods 2010-2015 to 2020-2025 (calibration/data/wpp2024_china_mx5_by_year.csv)"
+MX = (
+    "UN WPP 2024 central death rates by sex and 5-year age, periods 2010-2015 to 2020-2025 "
+    "(calibration/data/wpp2024_china_mx5_by_year.csv)"
+)
 BULLETIN5 = "7th census bulletin no. 5 (NBS, 2021-05-11; calibration/data/census2020_pop_age_sex.csv, regions_pop60.csv)"
 AGEING2020 = "2020年度国家老龄事业发展公报 census bands 60-69 / 70-79 / 80+ in 万 (calibration/data/census2020_pop_age_sex.csv)"
 
@@ -142,7 +145,7 @@ def china() -> pd.DataFrame:
                 note = (
                     f"assumption: the same cohort in the 2010 census ({born}, sex {sex}: "
                     f"{int(c10.loc[a:, sex].sum() if x == TOP else c10.loc[a, sex]):,}; {CENSUS2010}) × "
-                    + (f"its 10-year survival {s10.loc[a, sex]:.5f}" if x < TOP else "its 10-year survival by age")
+                    + (f"its 10-year survival {s10.loc[a, sex]:.5f}" if x < TOP else "10-year survival by age")
                     + f" ({MX}) × {f:.5f} = {how}. The 2020 census by age × sex was not found"
                 )
                 rows.append((x, "" if x == TOP else x, sex, int(n), note))
@@ -156,7 +159,8 @@ def check_against_2020() -> list[str]:
     for lo, hi, target, _ in bands():
         if target is not None:
             got = float(surv.loc[lo:hi].sum().sum())
-            out.append(f"{lo}-{hi if hi < TOP else '+'}: 2010 survivors {got:,.0f} vs 2020 census "
+            out.append(f"{lo}-{hi}: 2010" if hi < TOP else f"{lo}+: 2010")
+            out[-1] += (f" survivors {got:,.0f} vs 2020 census "
                        f"{target:,.0f} ({100 * (got / target - 1):+.2f}%)")
     return out
 

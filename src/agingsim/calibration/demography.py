@@ -245,14 +245,18 @@ def report_lines(bt: Backtest, rows: list[Row]) -> list[str]:
         "",
         "Limits of this backtest, stated plainly:",
         "",
-        "- The census table by 5-year age × sex was not found (calibration/data/README.md): the base is "
-        "UN WPP 2024's 1 July 2020 shape scaled to the census counts that were found (15-59, 60-64, 65-69, "
-        "70-79, 80+). WPP's single-year table was not reachable either, so ages 40-69 are split into single "
-        "years by WPP 2024 annual births of each cohort (calibration/data/wpp2024_china_births1.csv): the "
-        "famine trough (births 1959-61) and the 1962-63 rebound are in the entrants, but survival from birth "
-        "is taken as equal within a 5-year group, which overstates the famine cohorts (their infant "
-        "mortality was higher). Ages 70+ are 5-year groups spread by a monotone spline. A published "
-        "single-year census table would remove both approximations.",
+        "- The 2020 census table by age × sex was not found (calibration/data/README.md). The base's ages "
+        "40-99 are the same cohorts in the 2010 census by single year and sex (UN Statistics Division; "
+        "calibration/data/census2010_pop_age1_sex.csv; both censuses are at 1 November) survived ten years "
+        "by the WPP 2024 rates, scaled to the 2020 census bands that were found (60-64, 65-69, 70-79, 80+); "
+        "40-59 are unscaled (no net migration assumed). Unscaled, the survivors are +0.1% off the census at "
+        "60-64, -1.8% at 65-69, -2.2% at 70-79, -7.4% at 80+ (calibration/regions/derive_bases.py). The "
+        "former base (WPP's 1 July 2020 shape split by cohort births) put 55-59 6% low and missed 60+ in "
+        "2023-24 by -2.4% and -3.0%.",
+        "- People 65+ run 2.0-2.3% below the NBS figures in 2023-24 with deaths on the WPP rates. NBS's own "
+        "deaths of all ages (1014-1110万 a year) are hardly more than the model's deaths of people 60+ alone "
+        "(924-984万), so the survey implies lower old-age mortality than WPP 2024; the rates are not "
+        "adjusted to close the gap, since that would fit them to the years checked here.",
         "- NBS year-end figures are sample-survey estimates (about 1‰), not counts; WPP's 2020 60+ is 3% "
         "below the census, so the two sources disagree by more than the 2% tolerance to begin with.",
         "- 80+ after 2020 and deaths of people 60+ were not found in the bulletins; the model's 80+ and "
