@@ -76,3 +76,15 @@ def test_report_section_states_every_check_and_its_error(backtest):
     assert f"**{sum(r.ok for r in rows)} of {len(rows)} checks within tolerance.**" in text
     table = [line for line in text.splitlines() if line.startswith("| people 65+ | 2023")]
     assert len(table) == 1 and ("| yes |" in table[0] or "| **no** |" in table[0])
+
+
+def test_60plus_and_the_60_64_split_within_tolerance_2021_2024(backtest):
+    """Issue 14 done-when, for the rows the 2010-cohort base meets: people 60+ within 2% and the
+    60-64 / 65+ ratio within 3% of the NBS year-end figures 2021-2024 (nothing fitted to them). The
+    former base (WPP's 1 July shape split by births) missed 60+ 2023-24 and the ratio 2021 and 2024.
+    People 65+ 2023-24 (-2.0% / -2.3%) still miss and are reported, not asserted here."""
+    _, rows = backtest
+    for what in ("people 60+", "ratio 60-64 / 65+"):
+        got = {r.year: round(100 * r.error, 2) for r in rows if r.what == what}
+        assert sorted(got) == [2021, 2022, 2023, 2024]
+        assert all(r.ok for r in rows if r.what == what), (what, got)
