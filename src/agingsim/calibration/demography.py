@@ -259,6 +259,10 @@ def report_lines(bt: Backtest, rows: list[Row]) -> list[str]:
         "before 2021: the 2010 census cohorts survived by WPP's 2010-2020 rates fall 1.8%, 2.2% and 7.4% "
         "short of the 2020 census at 65-69, 70-79 and 80+. The rates are not adjusted to close the gap: "
         "the deaths and e60 checks are against the WPP path, and fitting to the years checked is ruled out.",
+        "- COVID years: WPP 2024's 2020-2025 period rate includes the 2022-23 excess deaths as "
+        "published; the model interpolates log-linearly between period mid-years (2017.5, 2022.5), so "
+        "2020-2024 get a blend of the 2015-2020 and 2020-2025 rates and no single year carries the "
+        "excess (NBS deaths of all ages in 2023, 1110万, are 6.6% above 2022 and 1.6% above 2024).",
         "- NBS year-end figures are sample-survey estimates (about 1‰), not counts; WPP's 2020 60+ is 3% "
         "below the census, so the two sources disagree by more than the 2% tolerance to begin with.",
         "- 80+ after 2020 and deaths of people 60+ were not found in the bulletins; the model's 80+ and "
