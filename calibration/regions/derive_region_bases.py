@@ -68,36 +68,54 @@ def specs() -> list[Spec]:
     zmd, tj, nmg, cn = shares("zhumadian"), shares("tianjin"), shares("neimenggu"), shares("china")
     return [
         Spec(
-            "zhumadian", "驻马店市", total("zhumadian"),
+            "zhumadian",
+            "驻马店市",
+            total("zhumadian"),
             f"total {total('zhumadian'):,} (7th census, male 3,474,414 + female 3,534,013; {TOTALS})",
-            float(zmd.share_15_59_pct), float(zmd.share_60plus_pct), None,
+            float(zmd.share_15_59_pct),
+            float(zmd.share_60plus_pct),
+            None,
             f"Zhumadian's own 15-59 {zmd.share_15_59_pct}% and 60+ {zmd.share_60plus_pct}% (7th census via a "
             f"secondary article, rounded to 0.1 point, {SHARES}); its 65+ was not found, so China's split "
             "inside 60+ is used",
         ),
         Spec(
-            "guiyang", "贵阳市", total("guiyang"),
+            "guiyang",
+            "贵阳市",
+            total("guiyang"),
             f"total {total('guiyang'):,} (7th census, Guizhou bulletin no. 2; {TOTALS})",
-            float(cn.share_15_59_pct), 14.0, None,
+            float(cn.share_15_59_pct),
+            14.0,
+            None,
             "Guiyang's and Guizhou's age shares were not found: assumption 14% aged 60+ (below the national "
             f"18.70% because a growing provincial capital draws young migrants) and the national 15-59 share "
             f"{cn.share_15_59_pct}% ({SHARES}); China's split inside 60+",
         ),
         Spec(
-            "ninghe", "天津市宁河区", total("ninghe"),
+            "ninghe",
+            "天津市宁河区",
+            total("ninghe"),
             f"total {total('ninghe'):,} (7th census, Tianjin district table via secondary sources; {TOTALS})",
-            float(tj.share_15_59_pct), float(tj.share_60plus_pct), float(tj.share_65plus_pct),
+            float(tj.share_15_59_pct),
+            float(tj.share_60plus_pct),
+            float(tj.share_65plus_pct),
             f"Ninghe's own age shares were not found: Tianjin's 15-59 {tj.share_15_59_pct}%, 60+ "
-            f"{tj.share_60plus_pct}% and 65+ {tj.share_65plus_pct}% (NBS bulletin no. 5 table 5-2, {SHARES}); "
+            f"{tj.share_60plus_pct}% and 65+ {tj.share_65plus_pct}% "
+            f"(NBS bulletin no. 5 table 5-2, {SHARES}); "
             "an outer, semi-rural district is probably older than the municipality",
         ),
         Spec(
-            "yuquan", "呼和浩特市玉泉区", 400_000,
+            "yuquan",
+            "呼和浩特市玉泉区",
+            400_000,
             "total assumed 400,000 (Yuquan's 7th-census count was not found: its boundary was redrawn and "
             "published separately, Hohhot bulletin no. 3; about 11.6% of Hohhot's 3,446,100, "
             f"{TOTALS})",
-            float(nmg.share_15_59_pct), float(nmg.share_60plus_pct), float(nmg.share_65plus_pct),
-            f"Yuquan's and Hohhot's age shares were not found: Inner Mongolia's 15-59 {nmg.share_15_59_pct}%, "
+            float(nmg.share_15_59_pct),
+            float(nmg.share_60plus_pct),
+            float(nmg.share_65plus_pct),
+            "Yuquan's and Hohhot's age shares were not found: "
+            f"Inner Mongolia's 15-59 {nmg.share_15_59_pct}%, "
             f"60+ {nmg.share_60plus_pct}% and 65+ {nmg.share_65plus_pct}% (NBS bulletin no. 5 table 5-2, "
             f"{SHARES})",
         ),
@@ -110,21 +128,35 @@ def scaled(base: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     p60 = round(spec.total * spec.share_60 / 100)
     lo = base["age_lower"]
     bands: list[tuple[pd.Series, float, str]] = [
-        (lo < 60, p15_59 / CENSUS_15_59,
-         f"{spec.name} 15-59 = {spec.share_15_59}% of the total = {p15_59:,}, over China's census 15-59 "
-         f"{CENSUS_15_59:,}"),
+        (
+            lo < 60,
+            p15_59 / CENSUS_15_59,
+            f"{spec.name} 15-59 = {spec.share_15_59}% of the total = {p15_59:,}, over China's census 15-59 "
+            f"{CENSUS_15_59:,}",
+        ),
     ]
     if spec.share_65 is None:
-        bands.append((lo >= 60, p60 / base.loc[lo >= 60, "people"].sum(),
-                      f"{spec.name} 60+ = {spec.share_60}% of the total = {p60:,}, over China's 60+"))
+        bands.append(
+            (
+                lo >= 60,
+                p60 / base.loc[lo >= 60, "people"].sum(),
+                f"{spec.name} 60+ = {spec.share_60}% of the total = {p60:,}, over China's 60+",
+            )
+        )
     else:
         p65 = round(spec.total * spec.share_65 / 100)
         in60_64 = (lo >= 60) & (lo < 65)
         bands += [
-            (in60_64, (p60 - p65) / base.loc[in60_64, "people"].sum(),
-             f"{spec.name} 60-64 = 60+ {p60:,} minus 65+ {p65:,} = {p60 - p65:,}, over China's 60-64"),
-            (lo >= 65, p65 / base.loc[lo >= 65, "people"].sum(),
-             f"{spec.name} 65+ = {spec.share_65}% of the total = {p65:,}, over China's 65+"),
+            (
+                in60_64,
+                (p60 - p65) / base.loc[in60_64, "people"].sum(),
+                f"{spec.name} 60-64 = 60+ {p60:,} minus 65+ {p65:,} = {p60 - p65:,}, over China's 60-64",
+            ),
+            (
+                lo >= 65,
+                p65 / base.loc[lo >= 65, "people"].sum(),
+                f"{spec.name} 65+ = {spec.share_65}% of the total = {p65:,}, over China's 65+",
+            ),
         ]
     out = base.copy()
     for mask, factor, how in bands:
