@@ -73,7 +73,13 @@ def _years_of(g: Geography) -> list[int]:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from agingsim.geo.synthetic import SYNTHETIC_SOURCE, CountyTotals, SynthSpec, synthesize
-    from agingsim.scenario.loader import _validate, load_labelled, project_root, resolve_input
+    from agingsim.scenario.loader import (
+        _validate,
+        load_labelled,
+        load_population_base,
+        project_root,
+        resolve_input,
+    )
     from agingsim.scenario.schema import RegionFile
 
     path = resolve_geography(args.geography)
@@ -83,7 +89,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if not spec_file.region:
         raise ScenarioError(path, "region", "a synthetic geography needs the region whose elders it spreads")
     spec = _validate(SynthSpec, spec_file.synth, path, prefix="synth")
-    region, _ = load_labelled(resolve_input(spec_file.region, "regions", path, "region"), RegionFile)
+    region_path = resolve_input(spec_file.region, "regions", path, "region")
+    region, _ = load_labelled(region_path, RegionFile)
+    # a region with a population base states its 60+ as the base table's (at the reference date)
+    region, _, _ = load_population_base(region, region_path)
     counties = [
         CountyTotals(c.id, region.pop_60plus * c.share_60plus, c.urban_share) for c in region.counties
     ]
