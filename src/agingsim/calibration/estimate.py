@@ -15,6 +15,7 @@ from agingsim.calibration.figures import TREND_BOUNDS, TREND_PRIOR_SD
 from agingsim.calibration.figures import residual as figure_residual
 from agingsim.calibration.figures import values as figure_values
 from agingsim.calibration.parameters import (
+    HR_SLOPE_KEY,
     STAGE2_FREE,
     Free,
     ParameterSpace,
@@ -85,6 +86,9 @@ class FitResult:
                     if g.kind == "hazard_ratio" and ABILITY_LEVELS.index(g.key) <= level:
                         row[k] = 1.0
                 keys.append((f"mortality.hazard_ratio.{f.key}", "log_sd"))
+            elif f.kind == "hazard_ratio_age_slope":
+                row[j] = 1.0
+                keys.append((HR_SLOPE_KEY, "sd"))
             else:
                 row[j] = 1.0
                 spread = "sd" if f.kind == "age_slope" else "log_sd"
@@ -298,7 +302,11 @@ def calibrate(
     start, labels, life_table = load_ability(start_path)
     fixed = fixed_from_scenario(scenario, start, life_table)
     targets = joint_targets(scenario, life_table, start.age_max, trend=trend)
-    free = [f for f in free_by_provenance(start, labels) if fit_hazard_ratios or f.kind != "hazard_ratio"]
+    free = [
+        f
+        for f in free_by_provenance(start, labels)
+        if fit_hazard_ratios or f.kind not in ("hazard_ratio", "hazard_ratio_age_slope")
+    ]
     stage1 = fit(start, free, targets, fixed, prior_weight=prior_weight)
     if quality(stage1.implied, targets, stage1).good_enough():
         return Calibration(stage1, None), labels

@@ -488,7 +488,7 @@ def validate_model(
     )
     trend_sd = stated_trend(model_path)[1]
     disability = report_disability.section(
-        figures, evaluated, trends[models[0].name], trend_sd, models[0].params, models[0].fixed
+        figures, evaluated, trends[models[0].name], trend_sd, models[0].params, models[0].fixed, counts
     )
     market = report_market.market(scenario) if scenario.behaviour is not None else None
     market_lines = report_market.section(market, _rel(scenario.path)) if market is not None else []
