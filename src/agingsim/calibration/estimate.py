@@ -72,7 +72,8 @@ class FitResult:
 
         Returns ``[(figure key in the file, "log_sd" | "sd", value)]`` and the correlation matrix. Rates
         and female/male ratios are fitted on the log scale (``log_sd``), age slopes on their own
-        (``sd``); a fitted hazard ratio is the product of the fitted steps up to its level.
+        (``sd``); a fitted hazard ratio is the product of the fitted steps up to its level; the calendar
+        trend in onset, when fitted, comes last (``onset_trend.per_year``, ``sd``).
         """
         if self.covariance is None:
             return [], np.zeros((0, 0))
@@ -94,8 +95,13 @@ class FitResult:
                 spread = "sd" if f.kind == "age_slope" else "log_sd"
                 keys.append((f"transitions[{index[f.key]}].{f.kind}", spread))
             rows.append(row)
-        a = np.array(rows)
         n = len(self.free)
+        if self.trend_sd is not None:
+            # the calendar trend in onset, fitted jointly (last row of the covariance)
+            rows = [np.append(r, 0.0) for r in rows] + [np.append(np.zeros(n), 1.0)]
+            keys.append(("onset_trend.per_year", "sd"))
+            n += 1
+        a = np.array(rows)
         cov = a @ self.covariance[:n, :n] @ a.T
         sd = np.sqrt(np.clip(np.diag(cov), 1e-30, None))
         corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
