@@ -9,6 +9,8 @@ ability prevalence π(x) dies at exactly the life-table rate.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,6 +108,48 @@ def ability_prevalence(margins: MarginsFile, ages: np.ndarray, urban_share: floa
     return prev
 
 
+def scale_onset(params: AbilityModelFile, factor: float) -> AbilityModelFile:
+    """``params`` with every onset and progression rate (towards a worse level) × ``factor``."""
+    if factor == 1.0:
+        return params
+    transitions = [
+        t.model_copy(update={"rate_60": t.rate_60 * factor})
+        if ABILITY_LEVELS.index(t.to) > ABILITY_LEVELS.index(t.from_)
+        else t
+        for t in params.transitions
+    ]
+    return params.model_copy(update={"transitions": transitions})
+
+
+def onset_trend_applied(params: AbilityModelFile) -> bool:
+    """Whether the file's onset rates move with calendar time (a non-zero trend marked ``applied``)."""
+    trend = params.onset_trend
+    return trend is not None and trend.applied and trend.per_year != 0.0
+
+
+def rates_in_year(params: AbilityModelFile, year: int) -> AbilityModelFile:
+    """The rates in force in calendar ``year``: the file's, moved by its onset trend when applied."""
+    trend = params.onset_trend
+    if trend is None or not onset_trend_applied(params):
+        return params
+    return scale_onset(params, math.exp(trend.per_year * (year - trend.reference_year)))
+
+
+def hazard_ratios(params: AbilityModelFile, ages: np.ndarray) -> np.ndarray:
+    """Death-rate ratio of each level to intact by single age, (n_ages, 5).
+
+    The excess over intact (``hazard_ratio − 1``) shrinks or grows log-linearly with age at
+    ``mortality.hazard_ratio_age_slope``, so the ratios stay ≥ 1 and ordered by level at every age;
+    a slope of 0 gives the file's constant ratios exactly."""
+    hr = np.array([params.mortality.hazard_ratio[lv] for lv in ABILITY_LEVELS], dtype=float)
+    slope = params.mortality.hazard_ratio_age_slope
+    if slope == 0.0:
+        return np.broadcast_to(hr, (len(ages), len(hr)))
+    ref = hr[0]
+    factor = np.exp(slope * (np.asarray(ages, dtype=float) + 0.5 - 60.0))[:, None]
+    return ref + (hr[None, :] - ref) * factor
+
+
 def intensity_matrices(
     params: AbilityModelFile, mx: np.ndarray, prevalence: np.ndarray, ages: np.ndarray
 ) -> np.ndarray:
@@ -116,9 +160,9 @@ def intensity_matrices(
         base = t.rate_60 * np.exp(t.age_slope * (ages + 0.5 - 60.0))
         q[:, 0, i, j] = base
         q[:, 1, i, j] = base * t.female_rr
-    hr = np.array([params.mortality.hazard_ratio[lv] for lv in ABILITY_LEVELS])
+    hr = hazard_ratios(params, ages)[:, None, :]  # (n_ages, 1, 5)
     norm = (prevalence * hr).sum(axis=-1)  # (n_ages, 2)
-    q[:, :, :DEAD, DEAD] = mx[:, :, None] * hr[None, None, :] / norm[:, :, None]
+    q[:, :, :DEAD, DEAD] = mx[:, :, None] * hr / norm[:, :, None]
     idx = np.arange(N_STATES)
     q[:, :, idx, idx] = -q.sum(axis=-1)
     return q
@@ -157,38 +201,58 @@ def build_ability_model(scenario: Scenario) -> AbilityModel:
     that year (the mean of its 1 January mixes of that year and the next, :func:`next_year_mix`,
     starting from the margins' mix, which is how the people are drawn), so that the population keeps
     dying at the year's life-table rate as falling mortality shifts its mix; with a fixed life table
-    the margins' mix is used, as before."""
+    the margins' mix is used, as before. An applied calendar trend in onset (the file's
+    ``onset_trend``) also gives each run year its own tables, onset rates moved to that year."""
     params = scenario.ability
     ages = np.arange(60, params.age_max + 1)
     urban = sum(c.share_60plus * c.urban_share for c in scenario.region.counties)
     prevalence = ability_prevalence(scenario.margins, ages, urban)
 
-    def tables(life_table: LifeTable, mix: np.ndarray, stacked: bool = True) -> AbilityModel:
+    run = scenario.run
+
+    def tables(
+        life_table: LifeTable, mix: np.ndarray, year: int = run.start_year, stacked: bool = True
+    ) -> AbilityModel:
         mx = interpolate_mx(life_table, ages)
-        q = intensity_matrices(params, mx, mix, ages)
+        q = intensity_matrices(rates_in_year(params, year), mx, mix, ages)
         p = monthly_matrices_stacked(q) if stacked else monthly_matrices(q)
         stay, cum, order = sampling_tables(p)
         return AbilityModel(60, params.age_max, q, p, stay, cum, order, mix=mix)
 
-    if scenario.mortality is None:
+    if scenario.mortality is None and not onset_trend_applied(params):
         return tables(scenario.life_table, prevalence, stacked=False)
-    run = scenario.run
-    by_year: dict[int, AbilityModel] = {}
-    mix = prevalence
-    # people in an age cell during a year are, on average, between its 1 January mix and the next
-    # one: the split uses the mean of the two, the next one predicted with the previous year's
-    # matrices (for the first year, those of the margins' mix)
-    previous = tables(scenario.life_table_for(run.start_year), mix).monthly
-    for y in range(run.start_year, run.start_year + run.years):
-        mid = (mix + next_year_mix(mix, previous, prevalence[0])) / 2
-        by_year[y] = tables(scenario.life_table_for(y), mid)
-        previous = by_year[y].monthly
-        mix = next_year_mix(mix, previous, prevalence[0])
+    years = range(run.start_year, run.start_year + run.years)
+    if scenario.mortality is None:
+        # fixed life table, calendar trend in onset: each year its own onset rates, the margins' mix
+        by_year = {y: tables(scenario.life_table, prevalence, y) for y in years}
+    else:
+        by_year = _mortality_by_year(scenario, years, prevalence, tables)
     first = by_year[run.start_year]
     return AbilityModel(
         first.age_min, first.age_max, first.intensities, first.monthly, first.stay,
         first.cumulative, first.order, by_year=by_year, mix=first.mix,
     )  # fmt: skip
+
+
+def _mortality_by_year(
+    scenario: Scenario,
+    years: range,
+    prevalence: np.ndarray,
+    tables: Callable[[LifeTable, np.ndarray, int], AbilityModel],
+) -> dict[int, AbilityModel]:
+    """Each run year's tables under calendar-time mortality (see :func:`build_ability_model`)."""
+    by_year: dict[int, AbilityModel] = {}
+    mix = prevalence
+    # people in an age cell during a year are, on average, between its 1 January mix and the next
+    # one: the split uses the mean of the two, the next one predicted with the previous year's
+    # matrices (for the first year, those of the margins' mix)
+    previous = tables(scenario.life_table_for(years[0]), mix, years[0]).monthly
+    for y in years:
+        mid = (mix + next_year_mix(mix, previous, prevalence[0])) / 2
+        by_year[y] = tables(scenario.life_table_for(y), mid, y)
+        previous = by_year[y].monthly
+        mix = next_year_mix(mix, previous, prevalence[0])
+    return by_year
 
 
 def next_year_mix(mix: np.ndarray, monthly: np.ndarray, entry_mix: np.ndarray) -> np.ndarray:

@@ -57,6 +57,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolve_ability,
         write_atomically,
     )
+    from agingsim.calibration.fitted_file import trend_applied
 
     scenario = load_scenario(args.scenario)
     start_path = resolve_ability(args.start)
@@ -95,9 +96,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         q2 = quality(chosen.implied, chosen.targets, chosen)
         print(f"  stage 2 (CLHLS onset slopes and sex ratios freed): {q2.describe()}")
     if chosen.trend_sd is not None:
+        applied = (
+            "applied by the simulation"
+            if trend_applied(chosen)
+            else "reported, not applied by the simulation (within 2 SE of zero)"
+        )
         print(
-            f"  calendar trend in onset: {100 * chosen.trend:+.1f}% a year (SE {100 * chosen.trend_sd:.1f}); "
-            "reported, not applied by the simulation"
+            f"  calendar trend in onset: {100 * chosen.trend:+.1f}% a year "
+            f"(SE {100 * chosen.trend_sd:.1f}); {applied}"
         )
     print(
         f"  {len(chosen.free)} parameters fitted, {chosen.nfev} evaluations, {time.perf_counter() - t0:.1f} s"

@@ -15,6 +15,7 @@ from agingsim.calibration.figures import TREND_BOUNDS, TREND_PRIOR_SD
 from agingsim.calibration.figures import residual as figure_residual
 from agingsim.calibration.figures import values as figure_values
 from agingsim.calibration.parameters import (
+    HR_SLOPE_KEY,
     STAGE2_FREE,
     Free,
     ParameterSpace,
@@ -71,7 +72,8 @@ class FitResult:
 
         Returns ``[(figure key in the file, "log_sd" | "sd", value)]`` and the correlation matrix. Rates
         and female/male ratios are fitted on the log scale (``log_sd``), age slopes on their own
-        (``sd``); a fitted hazard ratio is the product of the fitted steps up to its level.
+        (``sd``); a fitted hazard ratio is the product of the fitted steps up to its level; the calendar
+        trend in onset, when fitted, comes last (``onset_trend.per_year``, ``sd``).
         """
         if self.covariance is None:
             return [], np.zeros((0, 0))
@@ -85,13 +87,21 @@ class FitResult:
                     if g.kind == "hazard_ratio" and ABILITY_LEVELS.index(g.key) <= level:
                         row[k] = 1.0
                 keys.append((f"mortality.hazard_ratio.{f.key}", "log_sd"))
+            elif f.kind == "hazard_ratio_age_slope":
+                row[j] = 1.0
+                keys.append((HR_SLOPE_KEY, "sd"))
             else:
                 row[j] = 1.0
                 spread = "sd" if f.kind == "age_slope" else "log_sd"
                 keys.append((f"transitions[{index[f.key]}].{f.kind}", spread))
             rows.append(row)
-        a = np.array(rows)
         n = len(self.free)
+        if self.trend_sd is not None:
+            # the calendar trend in onset, fitted jointly (last row of the covariance)
+            rows = [np.append(r, 0.0) for r in rows] + [np.append(np.zeros(n), 1.0)]
+            keys.append(("onset_trend.per_year", "sd"))
+            n += 1
+        a = np.array(rows)
         cov = a @ self.covariance[:n, :n] @ a.T
         sd = np.sqrt(np.clip(np.diag(cov), 1e-30, None))
         corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
@@ -298,7 +308,11 @@ def calibrate(
     start, labels, life_table = load_ability(start_path)
     fixed = fixed_from_scenario(scenario, start, life_table)
     targets = joint_targets(scenario, life_table, start.age_max, trend=trend)
-    free = [f for f in free_by_provenance(start, labels) if fit_hazard_ratios or f.kind != "hazard_ratio"]
+    free = [
+        f
+        for f in free_by_provenance(start, labels)
+        if fit_hazard_ratios or f.kind not in ("hazard_ratio", "hazard_ratio_age_slope")
+    ]
     stage1 = fit(start, free, targets, fixed, prior_weight=prior_weight)
     if quality(stage1.implied, targets, stage1).good_enough():
         return Calibration(stage1, None), labels

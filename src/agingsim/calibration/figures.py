@@ -20,8 +20,9 @@ stated per figure (:data:`SURVEY_SE`, :data:`RATE_REL_SE`); all are labelled ass
 
 **Calendar time:** optionally (``trend``), every onset and progression rate is multiplied by
 ``exp(τ × (year − REF_YEAR))`` and each figure is compared with the model's stationary population at
-the rates of its own year, so the waves' differences estimate τ. The simulation does not apply τ
-(the fitted file holds the rates of :data:`REF_YEAR`); the report states its value.
+the rates of its own year, so the waves' differences estimate τ. The fitted file holds the rates of
+:data:`REF_YEAR` and states τ in its ``[onset_trend]`` table; the simulation applies it only where
+that table says ``applied`` (:func:`agingsim.ability.intensities.rates_in_year`).
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from agingsim.ability.intensities import scale_onset
 from agingsim.calibration.measures import measure
 from agingsim.calibration.stationary import FixedInputs, Implied, census_weighted_share, implied
 from agingsim.calibration.targets import SEX_RATIO_UNIT, published, read_data, short_source
-from agingsim.population.attributes import ABILITY_LEVELS
 from agingsim.scenario.schema import AbilityModelFile
 
 #: Year whose rates the fitted file holds (the latest CLHLS wave, on which the margins rest).
@@ -73,6 +74,21 @@ RECOVERY_NOTE = (
     "not fitted: the model already uses this recovery rate itself for GB/T moderate→mild (sourced in "
     "calibration/ability/default.toml), while people at severe or complete recover only a level at a "
     "time, so the model's recovery out of moderate-or-worse as a whole runs below the two-state rate"
+)
+
+#: Why the Fu-Sherris-Xu onset at 90 and the CLHLS 85+ prevalence cannot both be met.
+ONSET_NOTE = (
+    "onset at 90 runs above Fu, Sherris & Xu's: the CLHLS waves' 85+ prevalence (fitted too) is higher "
+    "than their low onset at the oldest ages and their death-rate ratios imply under one model, so the "
+    "fit raises onset at 90 to approach the 85+ prevalence; the two CLHLS-based sources (a two-state "
+    "model pooled over 1998-2014 vs the 2011 and 2018 cross-sections) disagree at the oldest ages"
+)
+#: Why CLHLS bands of the fitted waves miss in opposite directions.
+CLHLS_NOTE = (
+    "the fitted waves moved differently by age: from 2011 to 2018 the 65-84 rows fell (75-84 ADL "
+    "moderate 6.5% → 4.7%) while 85+ rose (ADL moderate 21.2% → 23.1%); one calendar trend for all "
+    "ages cannot follow both, so the fit splits the difference: 2018 runs high at 65-84 and both waves "
+    "low at 85+ (the same pattern as the held-out 2014 wave, which it predicts within its errors)"
 )
 
 BANDS: dict[str, tuple[int, int | None]] = {"65-74": (65, 75), "75-84": (75, 85), "85+": (85, None)}
@@ -117,14 +133,7 @@ def at_year(params: AbilityModelFile, trend: float, year: float) -> AbilityModel
     """``params`` with onset and progression rates (towards a worse level) moved to ``year``."""
     if trend == 0.0 or year == REF_YEAR:
         return params
-    factor = math.exp(trend * (year - REF_YEAR))
-    transitions = [
-        t.model_copy(update={"rate_60": t.rate_60 * factor})
-        if ABILITY_LEVELS.index(t.to) > ABILITY_LEVELS.index(t.from_)
-        else t
-        for t in params.transitions
-    ]
-    return params.model_copy(update={"transitions": transitions})
+    return scale_onset(params, math.exp(trend * (year - REF_YEAR)))
 
 
 def model_value(fig: Figure, imp: Implied, counts: dict) -> float:
@@ -218,6 +227,7 @@ def published_figures() -> tuple[Figure, ...]:
                         lo,
                         hi,
                         se_note=CLHLS_SE_NOTE,
+                        note=CLHLS_NOTE,
                     )
                 )
         men, src = published(
@@ -346,7 +356,7 @@ def _fsx_figures() -> list[Figure]:
                         sex=s,
                         age=age,
                         se_note=f"{100 * RATE_REL_SE:.0f}% relative (assumption)",
-                        note="" if what == "onset" else RECOVERY_NOTE,
+                        note=ONSET_NOTE if what == "onset" else RECOVERY_NOTE,
                     )
                 )
     for age in FSX_AGES:
@@ -367,8 +377,10 @@ def _fsx_figures() -> list[Figure]:
                     sex=s,
                     age=age,
                     se_note=f"{DEATH_RATIO_LOG_SE:g} on the log scale (assumption)",
-                    note="identifies the hazard ratios by level, which prevalence alone cannot; the model's "
-                    "ratios are constant over age while this one falls from about 4 at 70 to 2 at 90",
+                    note="identifies the hazard ratios by level and their fall with age, which prevalence "
+                    "alone cannot; CLHLS's ratio falls from about 4 at 70 to 2 at 90, the model's excess "
+                    "ratio over intact falls log-linearly with age (mortality.hazard_ratio_age_slope, "
+                    "fitted)",
                 )
             )
     return out
@@ -383,28 +395,17 @@ def without_trend(figures: tuple[Figure, ...]) -> tuple[Figure, ...]:
     return tuple(replace(f, year=REF_YEAR) for f in figures)
 
 
-def _header(path: Path) -> str:
-    """The leading comment of a TOML file as one line (wrapped comment lines joined)."""
-    lines = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        lines.append(line.lstrip("#").strip())
-    return " ".join(x for x in lines if x)
-
-
 def stated_trend(path: Path) -> tuple[float, float | None]:
-    """The calendar trend in onset (per year) a fitted file states in its header and its SE; (0, None)
-    when it states none.
+    """The calendar trend in onset (per year) a fitted file states and its SE; (0, None) when it
+    states none. Read from its ``[onset_trend]`` table (``per_year`` and its ``sd``), whether or not
+    the simulation applies it: the report compares each wave with the rates of its own year."""
+    from agingsim.scenario.loader import read_toml
 
-    The ability-model schema has no field for it (the simulation does not apply it), so
-    ``agingsim calibrate`` writes it in the file's comment, from where the report and tests read it.
-    """
-    marker = "fitted across the waves: "
-    text = _header(path)
-    if marker not in text:
+    table = read_toml(Path(path)).get("onset_trend")
+    if not isinstance(table, dict) or "per_year" not in table:
         return 0.0, None
-    tail = text.split(marker, 1)[1]
-    value = float(tail.split("%", 1)[0].strip()) / 100
-    sd = float(tail.split("(SE", 1)[1].split(")", 1)[0].strip()) / 100
-    return value, sd
+    figure = table["per_year"]
+    if isinstance(figure, dict):
+        sd = figure.get("sd")
+        return float(figure["value"]), None if sd is None else float(sd)
+    return float(figure), None

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agingsim.calibration.estimate import Calibration, quality
-from agingsim.calibration.parameters import STAGE2_FREE, transition_key
+from agingsim.calibration.estimate import Calibration, FitResult, quality
+from agingsim.calibration.figures import REF_YEAR
+from agingsim.calibration.parameters import HR_SLOPE_KEY, STAGE2_FREE, transition_key
 from agingsim.population.attributes import ABILITY_LEVELS
 from agingsim.scenario.provenance import Provenance
 
@@ -26,6 +27,9 @@ def _num(x: float) -> str:
         return "0"
     return f"{x:.6g}" if abs(x) >= 1e-4 else f"{x:.4e}"
 
+
+#: A fitted onset trend is applied by the simulation when it is this many SE from zero.
+APPLY_TREND_Z = 2.0
 
 Spread = tuple[str, float]  # ("sd" | "log_sd", value): a figure's stated distribution
 
@@ -146,8 +150,14 @@ def fitted_toml(
                 *_comment(
                     f"Calendar trend in onset and progression fitted across the waves: "
                     f"{100 * result.trend:+.2f}% a year (SE {100 * (result.trend_sd or 0):.2f}), the rates "
-                    "below being those of 2018. The simulation does NOT apply this trend (it holds these "
-                    "rates in every year); the validation report states what it would change."
+                    f"below being those of {REF_YEAR}. "
+                    + (
+                        "Distinguishable from zero, so the simulation applies it ([onset_trend] applied)."
+                        if trend_applied(result)
+                        else f"Within {APPLY_TREND_Z:g} SE of zero, so the simulation does NOT apply it "
+                        "([onset_trend] applied = false: it holds these rates in every year); the "
+                        "validation report states what applying it would change."
+                    )
                 ),
             ]
             if result.trend_sd is not None
@@ -192,6 +202,15 @@ def fitted_toml(
         "[mortality]",
         f"life_table = {_toml_str(life_table or p.mortality.life_table)}",
         f"period = {_toml_str(p.mortality.period)}",
+        "# HR(age) = 1 + (hazard_ratio − 1) × exp(hazard_ratio_age_slope × (age − 60))",
+        "hazard_ratio_age_slope = "
+        + _figure(
+            p.mortality.hazard_ratio_age_slope,
+            fitted_label
+            if ("hazard_ratio_age_slope", "all") in free
+            else start_labels.get(HR_SLOPE_KEY, Provenance("assumption", "constant ratios over age")),
+            spreads.get(HR_SLOPE_KEY),
+        ),
         "",
         "[mortality.hazard_ratio]",
         "# death rate relative to an intact person of the same age and sex; rates are rescaled so that",
@@ -205,6 +224,30 @@ def fitted_toml(
             },
         ),
     ]
+    if result.trend_sd is not None:
+        lines += [
+            "",
+            "[onset_trend]",
+            "source = "
+            + _toml_str(
+                f"reference_year {REF_YEAR}: the CLHLS wave whose rates the file holds (the margins rest on "
+                "it); applied: the rule of agingsim.calibration.fitted_file.trend_applied"
+            ),
+            "# rates in calendar year y = the rates above × exp(per_year × (y − reference_year)) if applied,",
+            f"# which it is when the fitted trend is over {APPLY_TREND_Z:g} SE from zero (calibrate)",
+            "per_year = "
+            + _figure(
+                result.trend,
+                Provenance(
+                    "source",
+                    f"fitted by agingsim calibrate ({date.isoformat()}) across the waves of "
+                    f"{result.targets.label}; sd = its standard error from the fit's covariance",
+                ),
+                ("sd", result.trend_sd),
+            ),
+            f"reference_year = {REF_YEAR}",
+            f"applied = {'true' if trend_applied(result) else 'false'}",
+        ]
     if fitted_spreads:
         spread_label = Provenance(
             "source",
@@ -223,6 +266,13 @@ def fitted_toml(
             label = Provenance(kind, str(group.get(kind, "")))  # type: ignore[arg-type]
             lines += _group_toml(str(name), label, keys, np.array(group["correlation"], dtype=float))
     return "\n".join(lines) + "\n"
+
+
+def trend_applied(result: FitResult) -> bool:
+    """The rule for applying a fitted onset trend in the simulation: more than
+    :data:`APPLY_TREND_Z` standard errors from zero. Within that, the waves do not tell a rise from
+    no change, and holding the reference year's rates is the smaller claim."""
+    return result.trend_sd is not None and abs(result.trend) > APPLY_TREND_Z * result.trend_sd
 
 
 def write_atomically(path: Path, text: str) -> Path:

@@ -18,17 +18,29 @@ from agingsim.population.attributes import ABILITY_LEVELS
 from agingsim.scenario.provenance import Provenance
 from agingsim.scenario.schema import AbilityModelFile
 
-Kind = Literal["rate_60", "age_slope", "female_rr", "hazard_ratio"]
+Kind = Literal["rate_60", "age_slope", "female_rr", "hazard_ratio", "hazard_ratio_age_slope"]
+
+#: The key of the one age slope of the death-rate ratios (all levels share it).
+HR_SLOPE_KEY = "mortality.hazard_ratio_age_slope"
 
 #: Box bounds on the natural scale (hazard ratio: per step between adjacent levels).
 BOUNDS: dict[str, tuple[float, float]] = {
     "rate_60": (1e-4, 1.0),
     "age_slope": (-0.08, 0.15),
     "female_rr": (0.5, 2.0),
-    "hazard_ratio": (1.0, 3.0),
+    "hazard_ratio": (1.0, 6.0),
+    "hazard_ratio_age_slope": (-0.15, 0.05),
 }
 #: Prior SD on the fitting scale (log for all but the age slope).
-PRIOR_SD: dict[str, float] = {"rate_60": 1.0, "age_slope": 0.03, "female_rr": 0.2, "hazard_ratio": 0.5}
+PRIOR_SD: dict[str, float] = {
+    "rate_60": 1.0,
+    "age_slope": 0.03,
+    "female_rr": 0.2,
+    "hazard_ratio": 0.5,
+    "hazard_ratio_age_slope": 0.05,
+}
+#: Kinds fitted on their own scale (the rest on the log scale).
+LINEAR_KINDS = ("age_slope", "hazard_ratio_age_slope")
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,8 @@ class Free:
 
     @property
     def label(self) -> str:
+        if self.kind == "hazard_ratio_age_slope":
+            return "hazard_ratio_age_slope"
         return f"hazard_ratio.{self.key}" if self.kind == "hazard_ratio" else f"{self.key} {self.kind}"
 
 
@@ -77,6 +91,9 @@ def free_by_provenance(params: AbilityModelFile, labels: dict[str, Provenance]) 
         label = labels.get(f"mortality.hazard_ratio.{level}")
         if label is not None and label.kind == "assumption":
             free.append(Free("hazard_ratio", level))
+    label = labels.get(HR_SLOPE_KEY)
+    if label is not None and label.kind == "assumption":
+        free.append(Free("hazard_ratio_age_slope", "all"))
     return free
 
 
@@ -90,6 +107,8 @@ class ParameterSpace:
     def __post_init__(self) -> None:
         keys = {transition_key(t) for t in self.base.transitions}
         for f in self.free:
+            if f.kind == "hazard_ratio_age_slope":
+                continue
             if f.kind != "hazard_ratio" and f.key not in keys:
                 raise AgingsimError(f"no transition {f.key} in the ability model")
             if f.kind == "hazard_ratio" and f.key not in ABILITY_LEVELS[1:]:
@@ -105,6 +124,8 @@ class ParameterSpace:
             if f.kind == "hazard_ratio":
                 prev = ABILITY_LEVELS[ABILITY_LEVELS.index(f.key) - 1]
                 out.append(np.log(hr[f.key] / hr[prev]))
+            elif f.kind == "hazard_ratio_age_slope":
+                out.append(params.mortality.hazard_ratio_age_slope)
             elif f.kind == "age_slope":
                 out.append(self._transition(params, f.key).age_slope)  # type: ignore[attr-defined]
             else:
@@ -114,8 +135,11 @@ class ParameterSpace:
     def apply(self, theta: np.ndarray) -> AbilityModelFile:
         updates: dict[str, dict[str, float]] = {}
         steps: dict[str, float] = {}
+        slope = self.base.mortality.hazard_ratio_age_slope
         for f, x in zip(self.free, theta, strict=True):
-            if f.kind == "hazard_ratio":
+            if f.kind == "hazard_ratio_age_slope":
+                slope = float(x)
+            elif f.kind == "hazard_ratio":
                 steps[f.key] = float(np.exp(x))
             else:
                 updates.setdefault(f.key, {})[f.kind] = float(x if f.kind == "age_slope" else np.exp(x))
@@ -127,15 +151,17 @@ class ParameterSpace:
         for prev, level in itertools.pairwise(ABILITY_LEVELS):
             if level in steps:
                 hr[level] = hr[prev] * steps[level]
-        mortality = self.base.mortality.model_copy(update={"hazard_ratio": hr})
+        mortality = self.base.mortality.model_copy(
+            update={"hazard_ratio": hr, "hazard_ratio_age_slope": slope}
+        )
         return self.base.model_copy(update={"transitions": transitions, "mortality": mortality})
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = [], []
         for f in self.free:
             a, b = BOUNDS[f.kind]
-            lo.append(a if f.kind == "age_slope" else np.log(a))
-            hi.append(b if f.kind == "age_slope" else np.log(b))
+            lo.append(a if f.kind in LINEAR_KINDS else np.log(a))
+            hi.append(b if f.kind in LINEAR_KINDS else np.log(b))
         return np.array(lo), np.array(hi)
 
     def prior_sd(self) -> np.ndarray:

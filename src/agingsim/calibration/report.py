@@ -268,10 +268,22 @@ def _param_rows(models: list[ModelView]) -> list[str]:
             if label and label.text.startswith("fitted by agingsim")
             else (label.kind if label else "")
         )
-        cells = ["death", f"hazard ratio {level}", f"{main.params.mortality.hazard_ratio[level]:.3g}"]
+        cells = ["death", f"hazard ratio {level} at 60", f"{main.params.mortality.hazard_ratio[level]:.3g}"]
         if other:
             cells.append(f"{other.params.mortality.hazard_ratio[level]:.3g}")
         rows.append("| " + " | ".join([*cells, kind_text]) + " |")
+    label = main.labels.get("mortality.hazard_ratio_age_slope")
+    kind_text = (
+        "fitted" if label and label.text.startswith("fitted by agingsim") else (label.kind if label else "")
+    )
+    cells = [
+        "death",
+        "age slope of the excess hazard ratio",
+        f"{main.params.mortality.hazard_ratio_age_slope:.4g}",
+    ]
+    if other:
+        cells.append(f"{other.params.mortality.hazard_ratio_age_slope:.4g}")
+    rows.append("| " + " | ".join([*cells, kind_text]) + " |")
     return rows
 
 
@@ -488,7 +500,7 @@ def validate_model(
     )
     trend_sd = stated_trend(model_path)[1]
     disability = report_disability.section(
-        figures, evaluated, trends[models[0].name], trend_sd, models[0].params, models[0].fixed
+        figures, evaluated, trends[models[0].name], trend_sd, models[0].params, models[0].fixed, counts
     )
     market = report_market.market(scenario) if scenario.behaviour is not None else None
     market_lines = report_market.section(market, _rel(scenario.path)) if market is not None else []

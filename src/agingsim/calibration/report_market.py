@@ -99,6 +99,7 @@ def market(scenario: Scenario, years: int = MARKET_YEARS) -> Market:
     cap["beds_per_1000"] = 1000 * cap["beds"] / people.reindex(cap.index)
     cap["residents_per_1000"] = 1000 * cap["occupied"] / people.reindex(cap.index)
     cap["places_per_1000"] = 1000 * cap["day_care_places"] / people.reindex(cap.index)
+    cap["day_care_users_share"] = cap["day_care_used"] / people.reindex(cap.index)
     return Market(table, cap, starting_occupancy(scenario), bulletin_occ)
 
 
@@ -136,6 +137,7 @@ def section(m: Market, scenario_name: str) -> list[str]:
         + ", ".join(f"{int(y) - 1}→{int(y)} {100 * v:+.1f}%" for y, v in m.model_changes.items())
         + f"; tolerance ±{100 * TREND_TOLERANCE:.0f} points a year of the bulletins' mean (issue 15). "
         "The closure rate was set from the 2022→2023 fall, so the fall is fitted and the rise is a check.",
+        *_community_lines(b, m.model),
         "- Occupancy over the run: "
         + ", ".join(f"{int(y)} {100 * v:.1f}%" for y, v in m.model["occupancy"].items())
         + " (the institution constants were shifted to hold it near the bulletins' half, "
@@ -178,13 +180,39 @@ def section(m: Market, scenario_name: str) -> list[str]:
         "",
         "Misses and limits, plainly: beds per 1,000 fall in the model as the older population grows "
         "while the stock stays nearly constant (the bulletins' per-1,000 rates fell too: 18.5 in 2022, "
-        "17.4 in 2023); community places are a fixed stock per 1,000 at the start and do not follow the "
-        "bulletins' 2022→2023 fall (3.111 → 3.058 million); residents are published for one date only "
+        "17.4 in 2023); community places follow the bulletins' one published yearly change, so their "
+        "path is fitted, not checked; residents are published for one date only "
         "(mid-2020), so the occupancy path after the start is the model's, not checked; public beds fill "
         "first, so private homes run far emptier than the average, which is what makes them close.",
         "",
     ]
     return lines
+
+
+def _community_lines(bulletins: pd.DataFrame, model: pd.DataFrame) -> list[str]:
+    """Community places: the bulletins' yearly change (the rule the model follows) vs the model's,
+    and the model's day-care users against the one published use share (a check)."""
+    places = bulletins["community_places"].dropna()
+    published_change = float(places.iloc[-1] / places.iloc[-2] - 1.0)
+    stock = model["day_care_places"]
+    changes = (stock / stock.shift(1) - 1.0).dropna()
+    shares = read_data("care_service_use_shares.csv").set_index("indicator")
+    daily = float(shares.loc["hcbs_daily_care_used", "value"])
+    users = model["day_care_users_share"]
+    return [
+        f"- **Community places** follow the bulletins' {int(places.index[-2])}→{int(places.index[-1])} "
+        f"change ({100 * published_change:+.1f}% a year; calibration/behaviour/default.toml "
+        "supply.day_care_places_growth, so fitted, not a check) instead of a fixed stock: model "
+        + ", ".join(f"{int(y) - 1}→{int(y)} {100 * v:+.1f}%" for y, v in changes.items())
+        + ".",
+        f"- **Day-care use** (check, not fitted): model {100 * float(users.iloc[0]):.2f}% of people 60+ "
+        f"in {int(users.index[0])}, {100 * float(users.iloc[-1]):.2f}% in {int(users.index[-1])}; the only "
+        f"published use share found is {100 * daily:.2f}% using 'daily care services' among CHARLS 2018 "
+        "respondents 60+ with chronic diseases (calibration/data/care_service_use_shares.csv), whose "
+        "grouping of items is not stated, so it is not a fit target. No published shares of home "
+        "services or day care for all people 60+ were found (calibration/data/README.md), so the "
+        "home-services and day-care constants are not fitted.",
+    ]
 
 
 def chart(m: Market) -> Any:

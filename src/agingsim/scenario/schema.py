@@ -432,6 +432,11 @@ class Mortality(Strict):
     life_table: str = Field(description="CSV of central death rates m(x) by sex and 5-year age")
     period: str
     hazard_ratio: dict[str, Ratio]
+    #: how each level's excess death-rate ratio over intact changes per year of age:
+    #: ``HR(age) = 1 + (hazard_ratio − 1) × exp(hazard_ratio_age_slope × (age − 60))``. Negative: the
+    #: disabled/healthy ratio falls with age, as CLHLS's does (4 at 70, 2 at 90); ratios stay ≥ 1 and
+    #: ordered by level at every age. 0 (default): constant ratios, ``hazard_ratio`` at every age.
+    hazard_ratio_age_slope: float = Field(default=0.0, ge=-0.3, le=0.1)
 
     @field_validator("hazard_ratio")
     @classmethod
@@ -441,11 +446,24 @@ class Mortality(Strict):
         return v
 
 
+class OnsetTrend(Strict):
+    """Calendar trend of onset and progression (every transition towards a worse level).
+
+    Rates in calendar year ``y`` are the file's × ``exp(per_year × (y − reference_year))`` when
+    ``applied``; otherwise the file's rates hold in every year and ``per_year`` is only reported.
+    """
+
+    per_year: float = Field(ge=-0.15, le=0.15)
+    reference_year: int = Field(ge=1990, le=2100)
+    applied: bool = False
+
+
 class AbilityModelFile(Strict):
     levels: list[str]
     age_max: int = Field(ge=90, le=120)
     transitions: list[Transition] = Field(min_length=1)
     mortality: Mortality
+    onset_trend: OnsetTrend | None = None
 
     @field_validator("levels")
     @classmethod
@@ -880,6 +898,9 @@ class SupplyStart(Strict):
     public_bed_share: Probability
     nursing_bed_share: Probability
     day_care_places_per_1000: Range(0, 1000, "places per 1,000 people 60+")
+    #: Yearly change of the starting community (day-care) places, compounding from the start month:
+    #: the stock follows the bulletins' trend instead of staying fixed. 0: a fixed stock.
+    day_care_places_growth: float = Field(default=0.0, ge=-0.5, le=0.5)
     #: Carers on hand at the start, as a share of the home-care hours then needed.
     initial_delivered_share: Probability
 

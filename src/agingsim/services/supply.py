@@ -4,6 +4,8 @@ the starting residents' seats (a stage of :class:`~agingsim.services.care_system
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from agingsim.choice.mnl import DAY_CARE, FAMILY_CARE, INSTITUTION
@@ -46,7 +48,6 @@ class Supply:
                         nursing_share=sup.nursing_bed_share,
                     )
                 )
-            stock = float(places[c])
             self.providers.append(
                 BedProvider(
                     self.model,
@@ -54,7 +55,7 @@ class Supply:
                     DAY_CARE,
                     "public",
                     np.full(5, self.b.prices.day_care),
-                    lambda m, s=stock: s,
+                    community_places(float(places[c]), sup.day_care_places_growth, self.start_key),
                 )
             )
 
@@ -136,6 +137,16 @@ class Supply:
             rest = np.ones(len(users), dtype=bool)
             rest[got] = False
             p.care_setting[users[rest]] = FAMILY_CARE
+
+
+def community_places(stock: float, growth: float, start_key: int) -> Callable[[int], float]:
+    """Starting community places by month key: ``stock`` at the start, changing by ``growth`` a
+    year (compounded monthly) after it, as the bulletins' community places do; a fixed stock when
+    ``growth`` is 0."""
+    if growth == 0.0:
+        return lambda m: stock
+    monthly = (1.0 + growth) ** (1.0 / 12.0)
+    return lambda m: stock * monthly ** max(m - start_key, 0)
 
 
 def _per_bed(schemes: list[CompiledFacilityScheme], plan: Plan, month: int, construction: bool) -> float:
