@@ -1,0 +1,316 @@
+"""Who gets what, and who gains or loses under a reform, by county, age band, ability level, economic
+status (特困/低保/低保边缘/普通) and urban/rural residence (issue 19 item 3).
+
+Person-level schemes pay from bins of people (schemes.monthly.PersonSchemes.count): a bin is a county
+and a rule-grid cell, and the grid holds only the attributes the rules mention. So the run records,
+beside each month's bins, how each bin's people split by the reporting groups
+(:class:`DistributionRecorder`, one weighted bincount a month, only when asked for). After the run
+the payments are made again from those bins (:func:`months`: a fresh PersonSchemes on the recorded
+bins, exactly as simulate.replay_payments does, so budget caps and delivery are the run's) and each
+bin's payment is spread over its groups in proportion to their people: entitlement depends only on
+the bin, so this is exact, and the groups' spending sums to the ledger's per line item and payer.
+The per-month hot path is untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from agingsim.policy.dated import month_key
+from agingsim.population.attributes import ABILITY_LEVELS, DEAD, ECON_STATUSES, RESIDENCES
+from agingsim.population.people import People
+from agingsim.scenario import Scenario
+from agingsim.scenario.schema import PAYER_LEVELS, age_band_labels
+from agingsim.schemes.monthly import PersonSchemes
+
+#: Age bands of the distributional tables: 60-64, …, 80-84, 85+.
+AGE_EDGES: tuple[int, ...] = (60, 65, 70, 75, 80, 85)
+AGE_BANDS: tuple[str, ...] = age_band_labels(AGE_EDGES)
+#: The group dimensions a table can be cut by, in the order of the group code.
+DIMENSIONS: tuple[str, ...] = ("county", "age_band", "ability_level", "econ_status", "residence")
+#: Codes within a bin: age band × economic status × residence (county and ability are the bin's).
+_EXTRA = len(AGE_BANDS) * len(ECON_STATUSES) * len(RESIDENCES)
+_LEVELS = len(ABILITY_LEVELS) + 1  # + dead (never paid; dropped from the tables)
+
+
+@dataclass(frozen=True)
+class MonthBins:
+    """One month: the bins the schemes paid from (PersonSchemes.count) and every occupied bin's
+    people by age band, economic status and residence (``sub_*``: bin index into ``keys``)."""
+
+    occupied: np.ndarray
+    weight: np.ndarray
+    keys: np.ndarray
+    sub_bin: np.ndarray
+    sub_extra: np.ndarray
+    sub_weight: np.ndarray
+    #: the care system's delivered shares that month (None without behaviour)
+    delivered: np.ndarray | None
+
+
+class DistributionRecorder:
+    """Records :class:`MonthBins` each month, after PersonSchemes.count (AgingModel
+    ``record_distribution``)."""
+
+    def __init__(self, schemes: PersonSchemes) -> None:
+        self.schemes = schemes
+        self.months: list[MonthBins] = []
+        self._lut = np.zeros(len(schemes.county_ids) * schemes.grid.size, dtype=np.int64)
+        months = np.arange(np.iinfo(np.int16).max + 1) // 12
+        band = np.searchsorted(np.asarray(AGE_EDGES), np.maximum(months, 60), side="right") - 1
+        #: age in months → age band × its stride in the extra code
+        self._age_part = band * (len(ECON_STATUSES) * len(RESIDENCES))
+
+    def record(self, people: People, bins: tuple[np.ndarray, np.ndarray]) -> None:
+        """This month's bins (PersonSchemes.count's result, whose row keys it reuses)."""
+        assert self.schemes.month_keys is not None
+        key, w = self.schemes.month_keys
+        full = np.bincount(key, weights=w, minlength=len(self._lut))
+        keys = np.flatnonzero(full)
+        self._lut[keys] = np.arange(len(keys))
+        n = people.n
+        extra = self._age_part.take(people.age_m[:n])
+        extra += people.econ[:n].astype(np.int64) * len(RESIDENCES)
+        extra += people.residence[:n]
+        sub = np.bincount(self._lut[key] * _EXTRA + extra, weights=w, minlength=len(keys) * _EXTRA)
+        nz = np.flatnonzero(sub)
+        delivered = self.schemes.delivered
+        self.months.append(
+            MonthBins(
+                bins[0],
+                bins[1],
+                keys,
+                nz // _EXTRA,
+                nz % _EXTRA,
+                sub[nz],
+                None if delivered is None else np.array(delivered, copy=True),
+            )
+        )
+
+
+class _NoLedger:
+    """Takes the replayed payments and keeps nothing: the run's ledger already has them."""
+
+    def record(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class SchemeMonth:
+    """One scheme in one month, per recorded sub-bin: CNY paid, people entitled, people paid for,
+    and the payer shares in force."""
+
+    amount: np.ndarray
+    entitled: np.ndarray
+    served: np.ndarray
+    shares: dict[str, float]
+
+
+def n_groups(n_counties: int) -> int:
+    return n_counties * len(AGE_BANDS) * _LEVELS * len(ECON_STATUSES) * len(RESIDENCES)
+
+
+def months(
+    scenario: Scenario, record: list[MonthBins]
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, SchemeMonth]]]:
+    """Each month's (calendar month key, group code per sub-bin, people per sub-bin, what each
+    person-level scheme paid per sub-bin), replayed from the record on ``scenario``'s terms.
+
+    The record must come from a run with the same people and care as ``scenario`` (its own run, or
+    one it was replayed on: simulate.dynamics_key)."""
+    schemes = PersonSchemes(scenario)
+    size, start = schemes.grid.size, scenario.run.start_year
+    ability = schemes.grid.codes["ability"]
+    n_res, n_econ = len(RESIDENCES), len(ECON_STATUSES)
+    for m, rec in enumerate(record):
+        schemes.delivered = rec.delivered
+        schemes.pay_bins(m, start, rec.occupied, rec.weight, _NoLedger())  # type: ignore[arg-type]
+        month = month_key(start) + m
+        county, cells = rec.keys // size, rec.keys % size
+        age = rec.sub_extra // (n_econ * n_res)
+        rest = rec.sub_extra % (n_econ * n_res)
+        group = ((county[rec.sub_bin] * len(AGE_BANDS) + age) * _LEVELS + ability[cells][rec.sub_bin]) * (
+            n_econ * n_res
+        ) + rest
+        received: dict[str, np.ndarray] = {}
+        paid: dict[str, SchemeMonth] = {}
+        for scheme in schemes.schemes:
+            if scheme.spec.once is not None:  # paid per person once (schemes.oneoff): not by bin
+                continue
+            a, _ = schemes.entitlements(scheme, month, cells, county, received)
+            received[scheme.id] = a > 0
+            shares = scheme.payers.at(month)
+            rate = schemes.delivery(scheme, month, county, cells)
+            if not (a > 0).any() or shares is None:
+                continue
+            reg = schemes.registered[scheme.id][county] if scheme.id in schemes.registered else 1.0
+            caps = scheme.budget_cap.at(month) if scheme.budget_cap else None
+            served = schemes.cap_share[scheme.id][1][county] if caps and np.any(rate) else 1.0
+            entitled = (a > 0) * reg
+            w = rec.sub_weight
+            b = rec.sub_bin
+            paid[scheme.id] = SchemeMonth(
+                (a * reg * rate * served)[b] * w,
+                entitled[b] * w,
+                (entitled * rate * served)[b] * w,
+                shares,
+            )
+        yield month, group, rec.sub_weight, paid
+
+
+def _group_columns(codes: np.ndarray, county_ids: list[str]) -> dict[str, np.ndarray]:
+    """Group code → its county, age band, ability level, economic status and residence."""
+    n_res, n_econ = len(RESIDENCES), len(ECON_STATUSES)
+    res, rest = codes % n_res, codes // n_res
+    econ, rest = rest % n_econ, rest // n_econ
+    level, rest = rest % _LEVELS, rest // _LEVELS
+    age, county = rest % len(AGE_BANDS), rest // len(AGE_BANDS)
+    return {
+        "county": np.asarray(county_ids, dtype=object)[county],
+        "age_band": np.asarray(AGE_BANDS, dtype=object)[age],
+        "ability_level": np.asarray([*ABILITY_LEVELS, "dead"], dtype=object)[level],
+        "econ_status": np.asarray(ECON_STATUSES, dtype=object)[econ],
+        "residence": np.asarray(RESIDENCES, dtype=object)[res],
+    }
+
+
+def _alive(codes: np.ndarray) -> np.ndarray:
+    return (codes // (len(ECON_STATUSES) * len(RESIDENCES))) % _LEVELS != DEAD
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """distribution.csv's two parts, by year and group (monthly means of people, CNY in the year):
+    ``people`` (everyone 60+) and ``payments`` (per person-level line item: people entitled, people
+    paid for, CNY paid in all and by payer level)."""
+
+    people: pd.DataFrame
+    payments: pd.DataFrame
+
+
+PAYMENT_COLUMNS = [
+    "year",
+    "line_item",
+    *DIMENSIONS,
+    "entitled",
+    "served",
+    "spending_cny",
+    *(f"{level}_cny" for level in PAYER_LEVELS),
+]
+
+
+def distribution(scenario: Scenario, record: list[MonthBins]) -> Distribution:
+    """Spending, people entitled and served, and people, by year, line item and group."""
+    county_ids = [c.id for c in scenario.region.counties]
+    size = n_groups(len(county_ids))
+    people: dict[int, np.ndarray] = {}
+    months_in: dict[int, int] = {}
+    #: (year, line item) → entitled, served, spending, spending by payer level (rows) per group
+    tally: dict[tuple[int, str], np.ndarray] = {}
+    for month, group, weight, paid in months(scenario, record):
+        year = month // 12
+        months_in[year] = months_in.get(year, 0) + 1
+        people[year] = people.get(year, np.zeros(size)) + np.bincount(group, weights=weight, minlength=size)
+        for line, p in paid.items():
+            t = tally.setdefault((year, line), np.zeros((3 + len(PAYER_LEVELS), size)))
+            t[0] += np.bincount(group, weights=p.entitled, minlength=size)
+            t[1] += np.bincount(group, weights=p.served, minlength=size)
+            spent = np.bincount(group, weights=p.amount, minlength=size)
+            t[2] += spent
+            for i, level in enumerate(PAYER_LEVELS):
+                t[3 + i] += spent * p.shares.get(level, 0.0)
+    people_rows = []
+    for year, counts in sorted(people.items()):
+        codes = np.flatnonzero((counts > 0) & _alive(np.arange(size)))
+        people_rows.append(
+            pd.DataFrame(
+                {"year": year, **_group_columns(codes, county_ids), "people": counts[codes] / months_in[year]}
+            )
+        )
+    pay_rows = []
+    for (year, line), t in sorted(tally.items()):
+        codes = np.flatnonzero(t.any(axis=0))
+        frame = pd.DataFrame({"year": year, "line_item": line, **_group_columns(codes, county_ids)})
+        frame["entitled"] = t[0, codes] / months_in[year]
+        frame["served"] = t[1, codes] / months_in[year]
+        frame["spending_cny"] = t[2, codes]
+        for i, level in enumerate(PAYER_LEVELS):
+            frame[f"{level}_cny"] = t[3 + i, codes]
+        pay_rows.append(frame)
+    empty_people = pd.DataFrame(columns=["year", *DIMENSIONS, "people"])
+    return Distribution(
+        pd.concat(people_rows, ignore_index=True) if people_rows else empty_people,
+        pd.concat(pay_rows, ignore_index=True) if pay_rows else pd.DataFrame(columns=PAYMENT_COLUMNS),
+    )
+
+
+GAIN_COLUMNS = [
+    "year",
+    "line_item",
+    *DIMENSIONS,
+    "entitled_a",
+    "entitled_b",
+    "losing",
+    "gaining",
+    "spending_a_cny",
+    "spending_b_cny",
+]
+
+
+def gains_losses(
+    a: Scenario, record_a: list[MonthBins], b: Scenario, record_b: list[MonthBins]
+) -> tuple[pd.DataFrame, bool]:
+    """Per year, line item and group: people entitled under A and under B, people who lose the
+    entitlement (entitled under A, not B) and who gain it, and CNY paid under each (monthly means of
+    people). With one record (B's payments replayed on A's people: the same people in the same
+    bins) each bin is compared, which is person by person since entitlement is the bin's. With two
+    records (B run in full on the same seed) the people of a group and month are compared as a
+    whole: losing = max(0, A − B), so people of one group who gain while others lose offset.
+    Returns the table and whether it was compared bin by bin."""
+    if len(record_a) != len(record_b) or a.run.start_year != b.run.start_year:
+        raise ValueError("A and B cover different months: gains and losses need the same horizon")
+    county_ids = [c.id for c in a.region.counties]
+    if county_ids != [c.id for c in b.region.counties]:
+        raise ValueError("A and B have different counties")
+    same = record_a is record_b
+    size = n_groups(len(county_ids))
+    months_in: dict[int, int] = {}
+    tally: dict[tuple[int, str], np.ndarray] = {}
+    zero = SchemeMonth(np.zeros(0), np.zeros(0), np.zeros(0), {})
+    for (month, ga, _, pa), (_, gb, _, pb) in zip(months(a, record_a), months(b, record_b), strict=True):
+        year = month // 12
+        months_in[year] = months_in.get(year, 0) + 1
+        for line in sorted(set(pa) | set(pb)):
+            sa, sb = pa.get(line, zero), pb.get(line, zero)
+            t = tally.setdefault((year, line), np.zeros((6, size)))
+            ea = np.bincount(ga, weights=sa.entitled, minlength=size) if sa.entitled.size else np.zeros(size)
+            eb = np.bincount(gb, weights=sb.entitled, minlength=size) if sb.entitled.size else np.zeros(size)
+            t[0] += ea
+            t[1] += eb
+            if same:
+                da = sa.entitled if sa.entitled.size else np.zeros(len(ga))
+                db = sb.entitled if sb.entitled.size else np.zeros(len(ga))
+                t[2] += np.bincount(ga, weights=np.maximum(da - db, 0.0), minlength=size)
+                t[3] += np.bincount(ga, weights=np.maximum(db - da, 0.0), minlength=size)
+            else:
+                t[2] += np.maximum(ea - eb, 0.0)
+                t[3] += np.maximum(eb - ea, 0.0)
+            if sa.amount.size:
+                t[4] += np.bincount(ga, weights=sa.amount, minlength=size)
+            if sb.amount.size:
+                t[5] += np.bincount(gb, weights=sb.amount, minlength=size)
+    rows = []
+    for (year, line), t in sorted(tally.items()):
+        codes = np.flatnonzero(t.any(axis=0))
+        frame = pd.DataFrame({"year": year, "line_item": line, **_group_columns(codes, county_ids)})
+        for i, name in enumerate(GAIN_COLUMNS[-6:-2]):
+            frame[name] = t[i, codes] / months_in[year]
+        frame["spending_a_cny"] = t[4, codes]
+        frame["spending_b_cny"] = t[5, codes]
+        rows.append(frame)
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=GAIN_COLUMNS)
+    return table, same
