@@ -32,8 +32,6 @@ AGE_EDGES: tuple[int, ...] = (60, 65, 70, 75, 80, 85)
 AGE_BANDS: tuple[str, ...] = age_band_labels(AGE_EDGES)
 #: The group dimensions a table can be cut by, in the order of the group code.
 DIMENSIONS: tuple[str, ...] = ("county", "age_band", "ability_level", "econ_status", "residence")
-#: Codes within a bin: age band × economic status × residence (county and ability are the bin's).
-_EXTRA = len(AGE_BANDS) * len(ECON_STATUSES) * len(RESIDENCES)
 _LEVELS = len(ABILITY_LEVELS) + 1  # + dead (never paid; dropped from the tables)
 
 
@@ -59,11 +57,58 @@ class DistributionRecorder:
     def __init__(self, schemes: PersonSchemes) -> None:
         self.schemes = schemes
         self.months: list[MonthBins] = []
-        self._lut = np.zeros(len(schemes.county_ids) * schemes.grid.size, dtype=np.int64)
+        grid = schemes.grid
+        self._lut = np.zeros(len(schemes.county_ids) * grid.size, dtype=np.int64)
         months = np.arange(np.iinfo(np.int16).max + 1) // 12
-        band = np.searchsorted(np.asarray(AGE_EDGES), np.maximum(months, 60), side="right") - 1
-        #: age in months → age band × its stride in the extra code
-        self._age_part = band * (len(ECON_STATUSES) * len(RESIDENCES))
+        age_band = np.searchsorted(np.asarray(AGE_EDGES), np.maximum(months, 60), side="right") - 1
+        # the group attributes a bin already fixes (its grid has the axis, or age bands that split at
+        # every edge of AGE_EDGES) are read from the bin; only the others from the people's rows,
+        # which keeps the monthly count small
+        cell_age = self._cell_age(grid)
+        from_cell = {
+            "age": cell_age,
+            "econ": grid.codes.get("econ"),
+            "residence": grid.codes.get("residence"),
+        }
+        sizes = {"age": len(AGE_BANDS), "econ": len(ECON_STATUSES), "residence": len(RESIDENCES)}
+        #: the attributes read from rows, each with its stride in the recorded code
+        self._row_axes = [a for a in ("age", "econ", "residence") if from_cell[a] is None]
+        self._strides = {
+            a: int(np.prod([sizes[b] for b in self._row_axes[i + 1 :]])) for i, a in enumerate(self._row_axes)
+        }
+        self._sizes = sizes
+        self._from_cell = from_cell
+        self._span = int(np.prod([sizes[a] for a in self._row_axes]))
+        #: age in months → age band × its stride (0 when the bin holds the age band)
+        self._age_part = (age_band * self._strides.get("age", 0)).astype(np.int64)
+        #: by row: economic status and residence parts (fixed for life), until rows move (as
+        #: PersonSchemes._rows does for the grid cell)
+        self._fixed = np.zeros(0, dtype=np.int64)
+        self._seen, self._layout = 0, -1
+
+    @staticmethod
+    def _cell_age(grid: object) -> np.ndarray | None:
+        """Each grid cell's age band of AGE_EDGES, if every grid age band lies within one."""
+        starts = grid.age_starts  # type: ignore[attr-defined]
+        if not set(AGE_EDGES[1:]) <= set(int(a) for a in starts):
+            return None
+        band = np.searchsorted(np.asarray(AGE_EDGES), starts, side="right") - 1
+        return band[grid.codes["age"]]  # type: ignore[attr-defined]
+
+    def _fixed_part(self, people: People) -> np.ndarray:
+        if self._layout != people.layout:
+            self._fixed = np.empty(people.capacity, dtype=np.int64)
+            self._seen, self._layout = 0, people.layout
+        n = people.n
+        if self._seen < n:
+            new = slice(self._seen, n)
+            part = np.zeros(n - self._seen, dtype=np.int64)
+            for axis in ("econ", "residence"):
+                if axis in self._strides:
+                    part += getattr(people, axis)[new].astype(np.int64) * self._strides[axis]
+            self._fixed[new] = part
+            self._seen = n
+        return self._fixed[:n]
 
     def record(self, people: People, bins: tuple[np.ndarray, np.ndarray]) -> None:
         """This month's bins (PersonSchemes.count's result, whose row keys it reuses)."""
@@ -72,20 +117,36 @@ class DistributionRecorder:
         full = np.bincount(key, weights=w, minlength=len(self._lut))
         keys = np.flatnonzero(full)
         self._lut[keys] = np.arange(len(keys))
-        n = people.n
-        extra = self._age_part.take(people.age_m[:n])
-        extra += people.econ[:n].astype(np.int64) * len(RESIDENCES)
-        extra += people.residence[:n]
-        sub = np.bincount(self._lut[key] * _EXTRA + extra, weights=w, minlength=len(keys) * _EXTRA)
+        sub_key = self._lut.take(key)
+        if self._span > 1:
+            sub_key *= self._span
+            if "age" in self._strides:
+                sub_key += self._age_part.take(people.age_m[: people.n])
+            if len(self._row_axes) > ("age" in self._strides):
+                sub_key += self._fixed_part(people)
+        sub = np.bincount(sub_key, weights=w, minlength=len(keys) * self._span)
         nz = np.flatnonzero(sub)
+        sub_bin, part = nz // self._span, nz % self._span
+        cells = keys[sub_bin] % self.schemes.grid.size
+        extra = np.zeros(len(nz), dtype=np.int64)
+        for axis, stride in (
+            ("age", len(ECON_STATUSES) * len(RESIDENCES)),
+            ("econ", len(RESIDENCES)),
+            ("residence", 1),
+        ):
+            if axis in self._strides:
+                code = (part // self._strides[axis]) % self._sizes[axis]
+            else:
+                code = self._from_cell[axis][cells]  # type: ignore[index]
+            extra += code * stride
         delivered = self.schemes.delivered
         self.months.append(
             MonthBins(
                 bins[0],
                 bins[1],
                 keys,
-                nz // _EXTRA,
-                nz % _EXTRA,
+                sub_bin,
+                extra,
                 sub[nz],
                 None if delivered is None else np.array(delivered, copy=True),
             )
