@@ -307,6 +307,14 @@ class RunResult:
                 files["lottery.csv"] = csv_writer(lottery, "%.4f")
             if not self.groups_served.empty:
                 files["groups.csv"] = csv_writer(self.groups_served, "%.4f")
+            dist = self.distribution()
+            if dist is not None and not dist.people.empty:
+                from agingsim.report.who import DISTRIBUTION_CSV, distribution_csv
+
+                counties = [c.id for c in self.scenario.region.counties]
+                files[DISTRIBUTION_CSV] = csv_writer(
+                    distribution_csv(dist.people, dist.payments, counties), "%.4f"
+                )
         if self.scenario.file.targets:
             files["targets.csv"] = csv_writer(self.targets(), "%.4f")
         if not self.coverage.empty:

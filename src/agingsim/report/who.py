@@ -9,6 +9,7 @@ covers (person-level lines paid monthly; one-off payments are not by group).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -17,7 +18,7 @@ from matplotlib.patches import Patch
 from agingsim.fiscal.ledger import WAN
 from agingsim.population.attributes import ABILITY_LEVELS, ECON_STATUSES, RESIDENCES
 from agingsim.report.charts import _figure, _legend_below, _shade_at, _thousands, _wrap
-from agingsim.report.labels import Lang, column_label, label
+from agingsim.report.labels import Lang, ability_label, column_label, econ_label, label, residence_label
 from agingsim.results.distribution import AGE_BANDS, DIMENSIONS
 
 #: The natural order of each dimension's values (counties keep the region's order).
@@ -31,7 +32,7 @@ ORDER: dict[str, tuple[str, ...]] = {
 DISTRIBUTION_CSV = "distribution.csv"
 
 
-def _ordered(frame: pd.DataFrame, by: str, counties: list[str] | None = None) -> pd.DataFrame:
+def ordered(frame: pd.DataFrame, by: str, counties: list[str] | None = None) -> pd.DataFrame:
     order = list(ORDER.get(by, ())) or list(counties or [])
     if order:
         rank = {v: i for i, v in enumerate(order)}
@@ -102,7 +103,7 @@ def distribution_csv(people: pd.DataFrame, payments: pd.DataFrame, counties: lis
     spending_wan, spending_per_person_cny``), each dimension's spending summing to the same total."""
     parts = []
     for dim in DIMENSIONS:
-        t = _ordered(group_spending(people, payments, dim), dim, counties).rename(columns={dim: "group"})
+        t = ordered(group_spending(people, payments, dim), dim, counties).rename(columns={dim: "group"})
         t.insert(0, "dimension", dim)
         parts.append(t)
     return pd.concat(parts, ignore_index=True)
@@ -154,3 +155,40 @@ def who_chart(
     ax.set_xticks(list(x), [_wrap(str(names.get(v, v)), 10) for v in groups], fontsize=8)
     ax.yaxis.set_major_formatter(_thousands())
     return fig
+
+
+def who_sheet(results: Any, lang: Lang) -> Any:
+    """The workbook's sheet of distribution.csv (a run that recorded its groups), in words; None
+    without it. Each dimension's spending adds up to the same total."""
+    from agingsim.report.exports import FMT_PEOPLE, FMT_WAN, Sheet
+
+    table = results.frame(DISTRIBUTION_CSV) if results.kind == "run" else None
+    if table is None or table.empty:
+        return None
+    shown = {
+        "county": lambda v: v,
+        "age_band": lambda v: v,
+        "ability_level": lambda v: ability_label(v, lang),
+        "econ_status": lambda v: econ_label(v, lang),
+        "residence": lambda v: residence_label(v, lang),
+    }
+    rows = [
+        [
+            column_label(r.dimension, lang),
+            shown.get(r.dimension, lambda v: v)(r.group),
+            float(r.people),
+            float(r.spending_wan),
+            None if pd.isna(r.spending_per_person_cny) else float(r.spending_per_person_cny),
+        ]
+        for r in table.itertuples()
+    ]
+    return Sheet(
+        label("sheet_who", lang),
+        [
+            column_label(c, lang)
+            for c in ("dimension", "group", "people", "spending_wan", "spending_per_person_cny")
+        ],
+        rows,
+        [None, None, FMT_PEOPLE, FMT_WAN, FMT_WAN],
+        [12, 30, 16, 22, 22],
+    )

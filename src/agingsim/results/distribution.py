@@ -284,29 +284,43 @@ def distribution(scenario: Scenario, record: list[MonthBins]) -> Distribution:
             t[2] += spent
             for i, level in enumerate(PAYER_LEVELS):
                 t[3 + i] += spent * p.shares.get(level, 0.0)
-    people_rows = []
-    for year, counts in sorted(people.items()):
-        codes = np.flatnonzero((counts > 0) & _alive(np.arange(size)))
-        people_rows.append(
-            pd.DataFrame(
-                {"year": year, **_group_columns(codes, county_ids), "people": counts[codes] / months_in[year]}
-            )
-        )
-    pay_rows = []
-    for (year, line), t in sorted(tally.items()):
-        codes = np.flatnonzero(t.any(axis=0))
-        frame = pd.DataFrame({"year": year, "line_item": line, **_group_columns(codes, county_ids)})
-        frame["entitled"] = t[0, codes] / months_in[year]
-        frame["served"] = t[1, codes] / months_in[year]
-        frame["spending_cny"] = t[2, codes]
-        for i, level in enumerate(PAYER_LEVELS):
-            frame[f"{level}_cny"] = t[3 + i, codes]
-        pay_rows.append(frame)
-    empty_people = pd.DataFrame(columns=["year", *DIMENSIONS, "people"])
-    return Distribution(
-        pd.concat(people_rows, ignore_index=True) if people_rows else empty_people,
-        pd.concat(pay_rows, ignore_index=True) if pay_rows else pd.DataFrame(columns=PAYMENT_COLUMNS),
+    years = sorted(people)
+    codes_of = [np.flatnonzero((people[y] > 0) & _alive(np.arange(size))) for y in years]
+    people_frame = _frame(
+        county_ids,
+        {"year": np.repeat(years, [len(c) for c in codes_of]).astype(np.int64)},
+        np.concatenate(codes_of) if codes_of else np.zeros(0, dtype=np.int64),
+        {"people": [people[y][c] / months_in[y] for y, c in zip(years, codes_of, strict=True)]},
     )
+    keys = sorted(tally)
+    pay_codes = [np.flatnonzero(tally[k].any(axis=0)) for k in keys]
+    values = {
+        name: [
+            tally[k][i, c] / (months_in[k[0]] if i < 2 else 1.0) for k, c in zip(keys, pay_codes, strict=True)
+        ]
+        for i, name in enumerate(PAYMENT_COLUMNS[-3 - len(PAYER_LEVELS) :])
+    }
+    counts = [len(c) for c in pay_codes]
+    payments_frame = _frame(
+        county_ids,
+        {
+            "year": np.repeat([k[0] for k in keys], counts).astype(np.int64),
+            "line_item": np.repeat(np.asarray([k[1] for k in keys], dtype=object), counts),
+        },
+        np.concatenate(pay_codes) if pay_codes else np.zeros(0, dtype=np.int64),
+        values,
+    )
+    return Distribution(people_frame, payments_frame)
+
+
+def _frame(
+    county_ids: list[str], head: dict[str, np.ndarray], codes: np.ndarray, values: dict[str, list[np.ndarray]]
+) -> pd.DataFrame:
+    """One table from per-part arrays: the head columns, the groups of ``codes``, the values."""
+    data: dict[str, object] = {**head, **_group_columns(codes, county_ids)}
+    for name, parts in values.items():
+        data[name] = np.concatenate(parts) if parts else np.zeros(0)
+    return pd.DataFrame(data)
 
 
 GAIN_COLUMNS = [
@@ -364,14 +378,20 @@ def gains_losses(
                 t[4] += np.bincount(ga, weights=sa.amount, minlength=size)
             if sb.amount.size:
                 t[5] += np.bincount(gb, weights=sb.amount, minlength=size)
-    rows = []
-    for (year, line), t in sorted(tally.items()):
-        codes = np.flatnonzero(t.any(axis=0))
-        frame = pd.DataFrame({"year": year, "line_item": line, **_group_columns(codes, county_ids)})
-        for i, name in enumerate(GAIN_COLUMNS[-6:-2]):
-            frame[name] = t[i, codes] / months_in[year]
-        frame["spending_a_cny"] = t[4, codes]
-        frame["spending_b_cny"] = t[5, codes]
-        rows.append(frame)
-    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=GAIN_COLUMNS)
+    keys = sorted(tally)
+    codes = [np.flatnonzero(tally[k].any(axis=0)) for k in keys]
+    counts = [len(c) for c in codes]
+    values = {
+        name: [tally[k][i, c] / (months_in[k[0]] if i < 4 else 1.0) for k, c in zip(keys, codes, strict=True)]
+        for i, name in enumerate(GAIN_COLUMNS[-6:])
+    }
+    table = _frame(
+        county_ids,
+        {
+            "year": np.repeat([k[0] for k in keys], counts).astype(np.int64),
+            "line_item": np.repeat(np.asarray([k[1] for k in keys], dtype=object), counts),
+        },
+        np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
+        values,
+    )
     return table, same
