@@ -187,9 +187,12 @@ def months(
     size, start = schemes.grid.size, scenario.run.start_year
     ability = schemes.grid.codes["ability"]
     n_res, n_econ = len(RESIDENCES), len(ECON_STATUSES)
+    # the payments are made again only for what budget caps leave to be paid (cap_share)
+    capped = any(s.budget_cap is not None for s in schemes.schemes)
     for m, rec in enumerate(record):
         schemes.delivered = rec.delivered
-        schemes.pay_bins(m, start, rec.occupied, rec.weight, _NoLedger())  # type: ignore[arg-type]
+        if capped:
+            schemes.pay_bins(m, start, rec.occupied, rec.weight, _NoLedger())  # type: ignore[arg-type]
         month = month_key(start) + m
         county, cells = rec.keys // size, rec.keys % size
         age = rec.sub_extra // (n_econ * n_res)
