@@ -118,3 +118,11 @@ def test_the_workbook_has_the_groups_sheet_summing_to_the_ledger(tmp_path: Path)
     spent = sum(r[3] for r in rows[1:] if r[0] == column_label("econ_status", "zh"))
     assert spent == pytest.approx(total, abs=1e-3)
     assert "低保" in {r[1] for r in rows[1:]}
+
+
+def test_scheme_b_equal_to_a_shows_no_gain_and_no_loss() -> None:
+    """Scheme B = the file's own values, no lever changed: the same people, the same payments, so
+    the page says no one gains or loses (a reform that changes nothing shows exactly zero)."""
+    at = _app(b="@file")
+    assert [s.value for s in at.success if s.value == label("who_gains_none", "zh")]
+    assert not [d for d in at.dataframe if column_label("losing", "zh") in d.value.columns]

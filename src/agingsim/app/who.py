@@ -21,7 +21,7 @@ from agingsim.app.state import PageState
 from agingsim.report import tables
 from agingsim.report.labels import Lang, column_label, fmt_number, label
 from agingsim.report.who import group_gains, group_lines, group_spending, ordered, who_chart
-from agingsim.results.distribution import DIMENSIONS, gains_losses
+from agingsim.results.distribution import DIMENSIONS, Incomparable, gains_losses
 
 #: Gains and losses worked out for a pair of runs (A key, B key) → (table, compared bin by bin).
 _GAINS: OrderedDict[tuple[str, str], tuple[pd.DataFrame, bool] | str] = OrderedDict()
@@ -29,17 +29,18 @@ _GAINS_KEPT = 8
 
 
 def gains_of(a: runs.Run, b: runs.Run) -> tuple[pd.DataFrame, bool] | str:
-    """A vs B per year, line and group (results.distribution.gains_losses), or why not; cached."""
+    """A vs B per year, line and group (results.distribution.gains_losses), or the label key of why
+    not; cached."""
     key = (a.key, b.key)
     if key not in _GAINS:
         ra, rb = a.result, b.result
         if ra.distribution_bins is None or rb.distribution_bins is None:
-            found: tuple[pd.DataFrame, bool] | str = label("who_no_record", "en")
+            found: tuple[pd.DataFrame, bool] | str = "who_no_record"
         else:
             try:
                 found = gains_losses(ra.scenario, ra.distribution_bins, rb.scenario, rb.distribution_bins)
-            except ValueError as exc:
-                found = str(exc)
+            except Incomparable as exc:
+                found = f"who_gains_other_{exc.reason}"
         _GAINS[key] = found
         while len(_GAINS) > _GAINS_KEPT:
             _GAINS.popitem(last=False)
@@ -128,7 +129,7 @@ def section(
     st.markdown(f"**{label('who_gains_title', lang, a=a_name, b=b_name)}**")
     found = gains_of(a, b)
     if isinstance(found, str):
-        st.warning(label("who_gains_unavailable", lang, why=found))
+        st.warning(label("who_gains_unavailable", lang, why=label(found, lang)))
         return
     gains, by_bin = found
     dist_a = a.result.distribution()

@@ -400,6 +400,8 @@ LABELS.update(
             "Change a lever or pick a scheme B in the sidebar to see who gains and who loses an entitlement.",
         ),
         "who_gains_unavailable": ("无法比较：{why}", "Cannot compare: {why}"),
+        "who_gains_other_months": ("两方案的测算年份不同", "A and B cover different years"),
+        "who_gains_other_counties": ("两方案的区县不同", "A and B have different counties"),
         "who_no_record": (
             "本次运行未记录分组数据（无按月发放的个人补贴）。",
             "This run has no group data (no person-level scheme paid monthly).",

@@ -92,8 +92,11 @@ def group_gains(gains: pd.DataFrame, people_a: pd.DataFrame, by: str) -> pd.Data
         c / h if h > 0 else float("nan") for c, h in zip(change, heads, strict=True)
     ]
     out = g.reset_index()
-    moved = (out[["entitled_a", "entitled_b", "losing", "gaining"]].abs().sum(axis=1) > 0) | (
-        out["spending_a_cny"] != out["spending_b_cny"]
+    moved = (
+        (out["losing"] > 0)
+        | (out["gaining"] > 0)
+        | (out["entitled_a"] != out["entitled_b"])
+        | (out["spending_a_cny"] != out["spending_b_cny"])
     )
     return out.loc[moved, cols].reset_index(drop=True)
 

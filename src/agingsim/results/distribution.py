@@ -326,6 +326,14 @@ def _frame(
     return pd.DataFrame(data)
 
 
+class Incomparable(ValueError):
+    """A and B cannot be compared group by group; ``reason`` names why (for the page's words)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 GAIN_COLUMNS = [
     "year",
     "line_item",
@@ -350,10 +358,10 @@ def gains_losses(
     whole: losing = max(0, A − B), so people of one group who gain while others lose offset.
     Returns the table and whether it was compared bin by bin."""
     if len(record_a) != len(record_b) or a.run.start_year != b.run.start_year:
-        raise ValueError("A and B cover different months: gains and losses need the same horizon")
+        raise Incomparable("months", "A and B cover different months: gains and losses need the same horizon")
     county_ids = [c.id for c in a.region.counties]
     if county_ids != [c.id for c in b.region.counties]:
-        raise ValueError("A and B have different counties")
+        raise Incomparable("counties", "A and B have different counties")
     same = record_a is record_b
     size = n_groups(len(county_ids))
     months_in: dict[int, int] = {}
