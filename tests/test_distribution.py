@@ -146,3 +146,27 @@ def test_gains_and_losses_need_the_same_months():
 
 def test_runs_record_no_distribution_unless_asked():
     assert run_scenario(small("ninghe_allowances.toml")).distribution() is None
+
+
+def test_group_tables_add_up_and_the_payment_change_per_head_is_the_spending_change():
+    """report.who: every dimension's table sums to the same spending; a money lever (the allowance
+    raised) moves no entitlement, and the change per head times the group's person-months is the
+    change in spending."""
+    from agingsim.report.who import group_gains, group_spending
+
+    a = small("ninghe_allowances.toml")
+    b = small("ninghe_allowances.toml", {"policy.schemes[0].groups[0].amount": 300})
+    ra = recorded(a)
+    rb = replay_payments(ra, b)
+    da, db = ra.distribution(), rb.distribution()
+    totals = {dim: group_spending(da.people, da.payments, dim)["spending_wan"].sum() for dim in DIMENSIONS}
+    assert max(totals.values()) == pytest.approx(min(totals.values()), rel=1e-12)
+    gains, _ = gains_losses(a, ra.distribution_bins, b, rb.distribution_bins)
+    for dim in DIMENSIONS:
+        table = group_gains(gains, da.people, dim)
+        assert set(table["line_item"]) == {"advanced_age_allowance"}
+        assert (table["losing"] == 0).all() and (table["gaining"] == 0).all()
+        heads = table[dim].map(da.people.groupby(dim)["people"].sum() * 12)
+        change = (table["payment_change_cny_per_head_month"] * heads).sum()
+        want = db.payments["spending_cny"].sum() - da.payments["spending_cny"].sum()
+        assert want > 0 and change == pytest.approx(want, rel=1e-9)
