@@ -89,7 +89,13 @@ class EntryPlan:
 class AgingModel(mesa.Model):
     """Synthetic older people ageing month by month through the five ability levels and death."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, record_payments: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        replication: int = 0,
+        record_payments: bool = False,
+        record_distribution: bool = False,
+    ) -> None:
         run = scenario.run
         streams = RandomStreams(run.seed, replication)
         super().__init__(rng=streams.generator("mesa"))
@@ -145,6 +151,13 @@ class AgingModel(mesa.Model):
         self.payment_bins: list[tuple[np.ndarray, np.ndarray]] | None = [] if record_payments else None
         #: and each month's rows that one-off schemes look at (OneOffSchemes.rows)
         self.payment_rows: list[tuple[np.ndarray, ...]] | None = [] if record_payments else None
+        #: with ``record_distribution``: each month's bins split by the groups of the distributional
+        #: tables (results.distribution), so who gets what can be worked out after the run
+        self.distribution = None
+        if record_distribution and self.person_schemes is not None:
+            from agingsim.results.distribution import DistributionRecorder
+
+            self.distribution = DistributionRecorder(self.person_schemes)
         self.rows_before_months = len(self.ledger.rows)
         self.rows_after_months = 0
         self.datacollector = mesa.DataCollector(
@@ -211,6 +224,8 @@ class AgingModel(mesa.Model):
             bins = self.person_schemes.count(self.people)
             if self.payment_bins is not None:
                 self.payment_bins.append(bins)
+            if self.distribution is not None:
+                self.distribution.record(self.people, bins)
             self.person_schemes.pay_bins(self.month, self.scenario.run.start_year, *bins, self.ledger)
             if self.one_off:  # paid per person, once (schemes.oneoff)
                 rows = self.one_off.rows(self.people, counted=True)  # keys of the count above

@@ -104,6 +104,22 @@ class RunResult:
     payments: PaymentRecord | None = field(default=None, repr=False)
     #: run key of the run whose people and care these payments were replayed on, if any
     replayed_from: str | None = None
+    #: with ``record_distribution``: each month's bins by group (results.distribution); a replay
+    #: keeps its base's, the same people
+    distribution_bins: list[Any] | None = field(default=None, repr=False)
+
+    def distribution(self) -> Any:
+        """Spending, people entitled and served by group (results.distribution.Distribution), or
+        None when the run did not record its bins by group; worked out once."""
+        if self.distribution_bins is None:
+            return None
+        cached = self.__dict__.get("_distribution")
+        if cached is None or cached[0] is not self.scenario:
+            from agingsim.results.distribution import distribution
+
+            cached = (self.scenario, distribution(self.scenario, self.distribution_bins))
+            self.__dict__["_distribution"] = cached
+        return cached[1]
 
     def headline(self) -> dict[str, Any]:
         pop = self.population
@@ -291,6 +307,14 @@ class RunResult:
                 files["lottery.csv"] = csv_writer(lottery, "%.4f")
             if not self.groups_served.empty:
                 files["groups.csv"] = csv_writer(self.groups_served, "%.4f")
+            dist = self.distribution()
+            if dist is not None and not dist.people.empty:
+                from agingsim.report.who import DISTRIBUTION_CSV, distribution_csv
+
+                counties = [c.id for c in self.scenario.region.counties]
+                files[DISTRIBUTION_CSV] = csv_writer(
+                    distribution_csv(dist.people, dist.payments, counties), "%.4f"
+                )
         if self.scenario.file.targets:
             files["targets.csv"] = csv_writer(self.targets(), "%.4f")
         if not self.coverage.empty:
@@ -306,13 +330,23 @@ class RunResult:
 
 
 def run_scenario(
-    scenario: Scenario, replication: int = 0, progress: object | None = None, record_payments: bool = False
+    scenario: Scenario,
+    replication: int = 0,
+    progress: object | None = None,
+    record_payments: bool = False,
+    record_distribution: bool = False,
 ) -> RunResult:
     """Run a scenario; with ``record_payments`` the result can have its payments replayed under
-    other amounts (:func:`replay_payments`) when the scenario allows it (:func:`dynamics_key`)."""
+    other amounts (:func:`replay_payments`) when the scenario allows it (:func:`dynamics_key`);
+    with ``record_distribution`` it can say who gets what by group (:meth:`RunResult.distribution`)."""
     t0 = time.perf_counter()
     key = dynamics_key(scenario, replication) if record_payments else None
-    model = AgingModel(scenario, replication=replication, record_payments=key is not None)
+    model = AgingModel(
+        scenario,
+        replication=replication,
+        record_payments=key is not None,
+        record_distribution=record_distribution,
+    )
     model.run(progress=progress)
     behaviour = model.care.frames() if model.care is not None else {}
     record = None
@@ -339,6 +373,7 @@ def run_scenario(
         groups_served=model.person_schemes.served_frame() if model.person_schemes else pd.DataFrame(),
         liabilities=model.ledger.liabilities_frame(),
         payments=record,
+        distribution_bins=model.distribution.months if model.distribution is not None else None,
         **behaviour,
     )
 

@@ -167,7 +167,7 @@ def _page(state: PageState) -> None:
         "capacity": _view_capacity,
         "circle": _view_circle,
         "groups": _view_groups,
-        "who": partial(_view_who, base),
+        "who": partial(_view_who, base, comparison, state),
         "population": _view_population,
         "compare": partial(_view_compare, comparison),
         "downloads": _view_downloads,
@@ -717,13 +717,25 @@ def _view_groups(run: runs.Run, lang: Lang) -> None:
     st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
 
 
-def _view_who(base: runs.Run | None, run: runs.Run, lang: Lang) -> None:
-    """Who gets what: spending by county of residence and by eligible group (each sums to the total),
-    with the change against the file's own values when levers are changed."""
+def _view_who(
+    base: runs.Run | None, comparison: runs.Comparison | None, state: PageState, run: runs.Run, lang: Lang
+) -> None:
+    """Who gains, who loses: people and spending by group, and who gains or loses an entitlement
+    against scheme B or the file's own values (app.who); then spending by county of residence and by
+    eligible group (each sums to the total), with the change against the file's own values."""
     led = run.result.ledger
     if led.empty:
         st.info(label("app_no_policy", lang))
         return
+    from agingsim.app import who
+
+    reform = None
+    if comparison is not None:
+        names = [_scenario_name(r, lang) for r in (comparison.a, comparison.b)]
+        reform = (comparison.a, comparison.b, names[0], names[1])
+    elif base is not None:
+        reform = (base, run, label("who_file_values", lang), label("who_your_changes", lang))
+    who.section(run, reform, state, lang, _display, _show_chart)
     st.caption(label("who_note", lang))
     for title, table, keys in (
         ("who_county", spending_by_county(led, run.result.population), ["county"]),
@@ -748,6 +760,11 @@ def _view_who(base: runs.Run | None, run: runs.Run, lang: Lang) -> None:
             if c not in keys
         }
         st.dataframe(_display(run, table, lang).style.format(fmt), width="stretch", hide_index=True)
+
+
+def _scenario_name(run: runs.Run, lang: Lang) -> str:
+    sc = run.result.scenario
+    return (sc.file.scenario.name_en or sc.name) if lang == "en" else sc.name
 
 
 def _number_text(v: Any, decimals: int) -> str:

@@ -382,7 +382,13 @@ class RunCache:
         if base is not None:
             result = replay_payments(base.result, scenario, base_key=base.key)
         else:
-            result = run_scenario(scenario, replication=replication, progress=progress, record_payments=True)
+            result = run_scenario(
+                scenario,
+                replication=replication,
+                progress=progress,
+                record_payments=True,
+                record_distribution=True,
+            )
         run = Run(key, result, self.root / key)
         with self._lock:
             self._runs[key] = run

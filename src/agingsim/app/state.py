@@ -17,6 +17,9 @@ from typing import Any
 
 #: Query parameter names (short: the address is what a colleague gets).
 Q_LANG, Q_SCENARIO, Q_COMPARE, Q_REGION, Q_VIEW, Q_PEOPLE, Q_EDITS = "lang", "s", "b", "r", "view", "n", "e"
+#: the grouping of the who-gains view (results.distribution.DIMENSIONS)
+Q_GROUP = "g"
+GROUPINGS = ("county", "age_band", "ability_level", "econ_status", "residence")
 LANGS = ("zh", "en")
 
 
@@ -34,6 +37,8 @@ class PageState:
     compare: str = ""
     same_region: bool = True
     view: str = "costs"
+    #: what the who-gains view groups people by (one of GROUPINGS)
+    group_by: str = "county"
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     people: dict[str, int] = field(default_factory=dict)
     gen: int = 0
@@ -61,6 +66,8 @@ class PageState:
         q = {Q_LANG: self.lang, Q_SCENARIO: self.scenario, Q_VIEW: self.view}
         if self.compare:
             q[Q_COMPARE] = self.compare
+        if self.group_by != "county":
+            q[Q_GROUP] = self.group_by
         if not self.same_region:
             q[Q_REGION] = "0"
         people = self.people.get(self.scenario)
@@ -84,6 +91,8 @@ class PageState:
         if compare == "@file" or compare in scenarios:
             state.compare = str(compare)
         state.same_region = query.get(Q_REGION) != "0"
+        if query.get(Q_GROUP) in GROUPINGS:
+            state.group_by = str(query[Q_GROUP])
         if query.get(Q_VIEW):
             state.view = str(query[Q_VIEW])
         try:

@@ -37,6 +37,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "assumptions.csv": ("file", "key", "value", "provenance", "text"),
     "comparison.csv": ("year", "measure", "a", "b", "b_minus_a"),
+    "distribution.csv": ("dimension", "group", "people", "spending_wan", "spending_per_person_cny"),
 }
 
 

@@ -311,6 +311,10 @@ def workbook_sheets(results: Results, lang: Lang) -> list[Sheet]:
                     )
                 )
         sheets.append(_population_sheet(results, lang))
+        from agingsim.report.who import who_sheet  # issue 19: spending by group (when recorded)
+
+        if (who := who_sheet(results, lang)) is not None:
+            sheets.append(who)
         assumptions = results.frame("assumptions.csv")
         if assumptions is not None:
             sheets.append(_assumptions_sheet(results, assumptions, lang))

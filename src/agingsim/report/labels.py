@@ -355,7 +355,67 @@ LABELS.update(
         ),
         "tab_compare": ("方案对比", "Compare"),
         "tab_downloads": ("下载", "Downloads"),
-        "tab_who": ("谁受益", "Who gets what"),
+        "tab_who": ("谁受益、谁受损", "Who gains, who loses"),
+        "who_by": ("分组方式", "Group by"),
+        "who_dist_title": ("按{by}：人数、支出与人均", "By {by}: people, spending and spending per head"),
+        "who_dist_note": (
+            "按老人的区县、年龄组、能力等级、经济状况和城乡分组（测算期内年均人数、支出合计）。"
+            "逐月按每位老人所在的规则格子计算，支出合计等于台账中按月发放的个人补贴项目；一次性补贴不分组。",
+            "People grouped by county, age band, ability level, economic status and urban/rural (people are "
+            "yearly averages, spending the total over the period). Worked out month by month from the cells "
+            "of people the schemes pay, so spending adds up to the ledger's monthly person-level lines; "
+            "one-off payments are not split by group.",
+        ),
+        "who_lines_title": (
+            "按{by}和补贴项目：享受资格与获发放人数",
+            "By {by} and subsidy line: entitled and paid for",
+        ),
+        "who_gains_title": (
+            "B 相对 A：谁获得、谁失去享受资格（{a} → {b}）",
+            "B against A: who gains and who loses an entitlement ({a} → {b})",
+        ),
+        "who_gains_note_bins": (
+            "两方案为同一批模拟老人（共同随机数），逐月逐格比较："
+            "在 A 中有资格、在 B 中没有的人数计为“失去”，反之计为“获得”（月均人数）。"
+            "“人均月发放变化”为该组每位60岁及以上老人每月平均所得的变化（B − A）。",
+            "Both schemes run on the same simulated people (common random numbers) and are compared month by "
+            "month, cell by cell: people entitled under A but not B lose, under B but not A gain (monthly "
+            "averages). The payment change is the change in the average monthly payment per person 60+ of "
+            "the group (B − A).",
+        ),
+        "who_gains_note_groups": (
+            "B 单独运行（同一随机种子），两方案中老人所在格子可能不同，故按组逐月比较："
+            "失去 = max(0, A − B)，获得 = max(0, B − A)；"
+            "同一组内有人获得、有人失去时相互抵消。",
+            "B was run on its own (same seed), so people may sit in other cells than under A: each group is "
+            "compared month by month as a whole, losing = max(0, A − B) and gaining = max(0, B − A); where "
+            "some people of a group gain and others lose, they offset.",
+        ),
+        "who_gains_none": (
+            "与 A 相比，没有人获得或失去任何补贴资格，支出也无变化。",
+            "No one gains or loses any entitlement against A, and no spending changes.",
+        ),
+        "who_gains_pick": (
+            "修改参数或在侧栏选择对比方案 B 后，此处显示谁获得、谁失去享受资格。",
+            "Change a lever or pick a scheme B in the sidebar to see who gains and who loses an entitlement.",
+        ),
+        "who_gains_unavailable": ("无法比较：{why}", "Cannot compare: {why}"),
+        "who_gains_other_months": ("两方案的测算年份不同", "A and B cover different years"),
+        "who_gains_other_counties": ("两方案的区县不同", "A and B have different counties"),
+        "who_no_record": (
+            "本次运行未记录分组数据（无按月发放的个人补贴）。",
+            "This run has no group data (no person-level scheme paid monthly).",
+        ),
+        "who_file_values": ("情景文件原值", "the file's own values"),
+        "who_your_changes": ("修改后的参数", "your changes"),
+        "title_who_per_head": ("按{by}：60岁及以上人均年支出", "Spending per person 60+ per year, by {by}"),
+        "title_who_gains": (
+            "按{by}：获得与失去享受资格的人数（B 相对 A）",
+            "People gaining and losing an entitlement, by {by} (B vs A)",
+        ),
+        "legend_gaining": ("获得资格", "Gain an entitlement"),
+        "legend_losing": ("失去资格", "Lose an entitlement"),
+        "sheet_who": ("分组受益", "Who gets what"),
         "who_county": ("按区县（居住地）", "By county (where people live)"),
         "who_group": ("按补贴项目与资格组", "By scheme and eligible group"),
         "who_note": (
@@ -530,10 +590,42 @@ COLUMNS: dict[str, tuple[str, str]] = {
         "每位受益人年均支出（元）",
         "Spending per person paid for per year (CNY)",
     ),
+    "age_band": ("年龄组", "Age band"),
+    "ability_level": ("能力等级", "Ability level"),
+    "econ_status": ("经济状况", "Economic status"),
+    "residence": ("城乡", "Urban / rural"),
+    "dimension": ("分组方式", "Grouped by"),
+    "people": ("人数（年均）", "People (yearly average)"),
+    "entitled": ("享受资格人数（月均）", "Entitled (monthly average)"),
+    "entitled_a": ("A 享受资格人数（月均）", "Entitled under A (monthly average)"),
+    "entitled_b": ("B 享受资格人数（月均）", "Entitled under B (monthly average)"),
+    "losing": ("失去资格人数（月均）", "Losing the entitlement (monthly average)"),
+    "gaining": ("获得资格人数（月均）", "Gaining the entitlement (monthly average)"),
+    "payment_change_cny_per_head_month": (
+        "人均月发放变化 B − A（元）",
+        "Change in monthly payment per head B − A (CNY)",
+    ),
+    "spending_per_person_cny": ("60岁及以上人均年支出（元）", "Spending per person 60+ per year (CNY)"),
+    "spending_cny": ("支出（元）", "Spending (CNY)"),
+    "spending_a_cny": ("A 支出（元）", "Spending under A (CNY)"),
+    "spending_b_cny": ("B 支出（元）", "Spending under B (CNY)"),
+    **{
+        f"{level}_cny": (f"{zh}支出（元）", f"{en} spending (CNY)")
+        for level, (zh, en) in PAYER_LEVELS.items()
+    },
     "a": ("方案 A", "Scheme A"),
     "b": ("方案 B", "Scheme B"),
     "b_minus_a": ("B − A", "B − A"),
 }
+#: 经济状况 (population.attributes.ECON_STATUSES).
+ECON: dict[str, tuple[str, str]] = {
+    "tekun_centralised": ("特困（集中供养）", "Extreme poverty (in a support home)"),
+    "tekun_dispersed": ("特困（分散供养）", "Extreme poverty (at home)"),
+    "dibao": ("低保", "Minimum living allowance (dibao)"),
+    "near_dibao": ("低保边缘", "Near the dibao line"),
+    "ordinary": ("普通", "Ordinary"),
+}
+RESIDENCE: dict[str, tuple[str, str]] = {"urban": ("城镇", "Urban"), "rural": ("农村", "Rural")}
 #: Admission priority groups (services/admission.py, seed 002's order of precedence).
 PRIORITY_GROUPS: dict[str, tuple[str, str]] = {
     "policy_guaranteed": ("特困等兜底保障对象", "Guaranteed by policy (extreme poverty, dibao)"),
@@ -591,6 +683,14 @@ def measure_label(measure: str, lang: Lang) -> str:
 
 def column_label(column: str, lang: Lang) -> str:
     return _lookup(COLUMNS, column, lang)
+
+
+def econ_label(status: str, lang: Lang) -> str:
+    return _lookup(ECON, status, lang)
+
+
+def residence_label(residence: str, lang: Lang) -> str:
+    return _lookup(RESIDENCE, residence, lang)
 
 
 def priority_label(group: str, lang: Lang) -> str:

@@ -17,8 +17,10 @@ from agingsim.report.labels import (
     Lang,
     ability_label,
     column_label,
+    econ_label,
     payer_label,
     priority_label,
+    residence_label,
     setting_label,
 )
 
@@ -75,6 +77,9 @@ def display(
         "group": lambda v: _pick(groups or {}, v, lang),
         "setting": lambda v: setting_label(v, lang),
         "ability": lambda v: ability_label(v, lang),
+        "ability_level": lambda v: ability_label(v, lang),
+        "econ_status": lambda v: econ_label(v, lang),
+        "residence": lambda v: residence_label(v, lang),
     }
     for col in out.columns:
         if col in values:

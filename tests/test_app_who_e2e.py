@@ -1,0 +1,41 @@
+"""Issue 19 item 3 in real Chromium: the who-gains view opened from an address (grouped by economic
+status) shows the groups in Chinese, and the chart's CSV download is its table with a UTF-8 BOM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_browser import TIMEOUT_MS, chromium, streamlit_server
+from test_app_state_e2e import _address, _open
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, Path]]:
+    with streamlit_server(people=20_000) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with chromium() as context:
+        yield context
+
+
+def test_who_view_by_econ_status_downloads_its_chart_table(server, browser):
+    url, log = server
+    page = _open(browser, _address(url, s="ninghe_allowances.toml", view="who", g="econ_status"))
+    view = page.locator(".st-key-view_who")
+    view.get_by_text("低保边缘").first.wait_for(timeout=TIMEOUT_MS)
+    button = view.get_by_role("button", name="CSV", exact=True).first
+    button.wait_for(timeout=TIMEOUT_MS)
+    with page.expect_download(timeout=TIMEOUT_MS) as got:
+        button.click()
+    assert got.value.suggested_filename.endswith("who_per_head_econ_status.csv")
+    data = Path(got.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:2] == ["econ_status", "people"] and len(lines) > 2
+    assert "Traceback" not in log.read_text()
+    page.close()
