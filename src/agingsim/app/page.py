@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from agingsim import __version__
-from agingsim.app import figures, runs
+from agingsim.app import figures, region_upload, runs
 from agingsim.app.levers import (
     Lever,
     Section,
@@ -214,6 +214,7 @@ def _pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
             status.error(
                 f"{label('app_upload_refused', lang, name=upload.name)}\n\n```\n{errors[digest]}\n```"
             )
+    region_upload.sidebar(state, lang, status, _sources())
     sources = _sources()
     if state.scenario not in sources:
         state.scenario = next(iter(sources))
