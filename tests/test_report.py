@@ -238,6 +238,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         f"{last_year}年老年人口结构（按能力等级）",
         "需要照护者的照护方式",
         "床位、入住率与轮候",
+        f"{last_year}年15分钟养老服务圈",  # the scenario has a [geography]
         "政策目标对照（记分卡）",  # targets.csv
         "主要参数与来源",
     ]
@@ -249,7 +250,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     assert cells["市级支出"] == fmt_wan(city)
     for slide in list(deck.slides)[3:8]:
         assert sum(sh.shape_type == 13 for sh in slide.shapes) == 1  # one picture per chart slide
-    assumptions = list(deck.slides)[9]
+    assumptions = list(deck.slides)[10]
     table = next(sh.table for sh in assumptions.shapes if sh.has_table)
     assert 2 <= len(table.rows) <= DECK_ASSUMPTION_ROWS + 1
     note = next(sh.text_frame.text for sh in assumptions.shapes if sh.has_text_frame and sh.shape_type == 17)

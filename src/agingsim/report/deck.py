@@ -24,6 +24,7 @@ from agingsim.report.data import (
 from agingsim.report.exports import _assumption_value
 from agingsim.report.labels import (
     Lang,
+    column_label,
     fmt_money,
     fmt_number,
     fmt_wan,
@@ -37,10 +38,21 @@ if TYPE_CHECKING:
 
 #: Rows of the assumptions table on the slide; the rest are in the workbook.
 DECK_ASSUMPTION_ROWS = 15
+#: ``write_deck``'s default: find the geography from the scenario file the folder names.
+FROM_FOLDER: Any = object()
+#: Resolution of the service-circle map on its slide (the chart slides reuse the 300 dpi PNGs).
+MAP_DPI = 200
 
 
-def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path) -> None:
-    """Briefing deck: title; headline numbers; one slide per chart; the key assumptions."""
+def write_deck(
+    results: Results, chart_list: list[Chart], lang: Lang, path: Path, geography: Any = FROM_FOLDER
+) -> None:
+    """Briefing deck: title; headline numbers; one slide per chart; the service-circle map (a
+    scenario with a geography); the scorecard; the key assumptions.
+
+    ``geography``: the run's :class:`~agingsim.geo.geography.Geography` (the app passes the one it
+    ran), None for no map, or by default the one of the scenario file named in the folder.
+    """
     from pptx import Presentation
     from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches
@@ -108,6 +120,11 @@ def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path
             image, Inches(left), Inches(1.35), Inches(width * scale), Inches(height * scale)
         )
 
+    if geography is FROM_FOLDER:
+        geography = folder_geography(results)
+    if geography is not None:
+        _map_slide(prs, title_only, results, geography, lang)
+
     scorecard = scorecard_rows(results, lang)
     if scorecard:
         slide = _titled(prs, title_only, label("deck_scorecard", lang))
@@ -137,6 +154,62 @@ def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path
         box = slide.shapes.add_textbox(Inches(0.5), Inches(6.9), Inches(12.3), Inches(0.4))
         _text(box, note, 12)
     prs.save(path)
+
+
+def folder_geography(results: Results) -> Any:
+    """The geography of a run folder's scenario, if its file is still there unchanged (same sha256
+    as the run's summary records) and has a ``[geography]``; None otherwise (a comparison, a moved
+    or edited file, a scenario without one): the deck then has no map rather than a wrong one."""
+    import hashlib
+
+    from agingsim.errors import AgingsimError
+    from agingsim.scenario import load_scenario, project_root
+
+    if results.kind != "run":
+        return None
+    arm = results.arms[0]
+    name = arm.get("scenario_file")
+    if not name:
+        return None
+    for candidate in (Path(name), project_root() / name):
+        if candidate.is_file():
+            if hashlib.sha256(candidate.read_bytes()).hexdigest() != arm.get("scenario_sha256"):
+                return None
+            try:
+                return load_scenario(candidate).geography
+            except (AgingsimError, OSError):
+                return None
+    return None
+
+
+def _map_slide(prs: Any, layout: Any, results: Results, geography: Any, lang: Lang) -> None:
+    """The 15-minute service circle in the run's last year, as the app's map view draws it, with the
+    share of elders within reach of the whole region beside it."""
+    from pptx.util import Inches
+
+    from agingsim.geo.coverage import coverage_by_community, coverage_summary
+    from agingsim.geo.maps import coverage_map, map_footer
+
+    h = results.arms[0]["headline"]
+    year = headline_period(h)[1]
+    g = geography
+    figure = coverage_map(g, year, lang, footer=map_footer(g))
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=MAP_DPI, metadata={"Software": None})
+    slide = _titled(prs, layout, label("deck_map", lang, year=year, minutes=f"{g.walk.minutes:g}"))
+    side = 5.9
+    slide.shapes.add_picture(io.BytesIO(buf.getvalue()), Inches(0.6), Inches(1.3), Inches(side), Inches(side))
+    summary = coverage_summary(coverage_by_community(g, year), g.counties)
+    region = summary[summary["level"] == "all"].iloc[0]
+    lines = [label("deck_map_reach", lang, minutes=f"{g.walk.minutes:g}")]
+    for column in [c for c in summary.columns if c.startswith("share_within_")]:
+        value = region[column]
+        if value == value:  # NaN: no facility of that type
+            lines.append(f"{column_label(column, lang)}{'：' if lang == 'zh' else ': '}{value:.0%}")
+    if g.synthetic:
+        lines.append(label("map_synthetic", lang))
+    box = slide.shapes.add_textbox(Inches(7.0), Inches(1.6), Inches(5.8), Inches(4.5))
+    _text(box, "\n".join(lines), 18)
 
 
 def _cards_slide(prs: Any, layout: Any, results: Results, lang: Lang) -> None:

@@ -526,17 +526,19 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def report_writers(
-    results: Results, lang: Lang, formats: Sequence[str]
+    results: Results, lang: Lang, formats: Sequence[str], geography: Any = None
 ) -> tuple[dict[str, Writer], list[str]]:
-    """File name -> writer for the report folder, and the notes on what was skipped."""
+    """File name -> writer for the report folder, and the notes on what was skipped. ``geography``
+    (the run's, for the deck's service-circle map): by default the scenario file's."""
     chart_list, notes = build_charts(results, lang)
     writers = chart_writers(chart_list, formats)
     if "xlsx" in formats:
         writers[WORKBOOK] = lambda path: write_workbook(workbook_sheets(results, lang), path)
     if "pptx" in formats:
-        from agingsim.report.deck import write_deck  # python-pptx only when a deck is asked for
+        from agingsim.report.deck import FROM_FOLDER, write_deck  # python-pptx only for a deck
 
-        writers[DECK] = lambda path: write_deck(results, chart_list, lang, path)
+        geo = FROM_FOLDER if geography is None else geography
+        writers[DECK] = lambda path: write_deck(results, chart_list, lang, path, geo)
     manifest = {
         "source": str(results.path.resolve()),
         "kind": results.kind,
@@ -580,9 +582,13 @@ def write_report_folder(out_dir: Path, writers: dict[str, Writer], source: Path)
 
 
 def make_report(
-    results: Results, out_dir: Path, lang: Lang = "zh", formats: Sequence[str] = FORMATS
+    results: Results,
+    out_dir: Path,
+    lang: Lang = "zh",
+    formats: Sequence[str] = FORMATS,
+    geography: Any = None,
 ) -> tuple[Path, list[str], list[str]]:
     """Write the report folder; returns it, the files written and the notes on skipped charts."""
-    writers, notes = report_writers(results, lang, formats)
+    writers, notes = report_writers(results, lang, formats, geography)
     path = write_report_folder(out_dir, writers, results.path)
     return path, sorted(writers), notes

@@ -151,6 +151,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "deck_all": ("全部参数见工作簿“{sheet}”表。", "All parameters are in the workbook's “{sheet}” sheet."),
     "deck_compare_title": ("方案对比", "Scheme comparison"),
+    "deck_map": ("{year}年{minutes}分钟养老服务圈", "The {minutes}-minute service circle, {year}"),
+    "deck_map_reach": (
+        "全域老年人中，社区步行{minutes}分钟内有开放设施的比例：",
+        "Share of the region's elders with an open facility within a {minutes}-minute walk:",
+    ),
     "over_years_sum": ("，各年合计", ", all years"),
     "over_years_mean": ("，年均", ", yearly mean"),
     # 15-minute service circle maps (agingsim.geo)
