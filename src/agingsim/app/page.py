@@ -51,6 +51,7 @@ from agingsim.report.labels import (
     period_label,
     provenance_label,
 )
+from agingsim.report.notes_zh import assumption_note
 
 if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
     from agingsim.report.exports import Chart
@@ -893,6 +894,8 @@ def _view_assumptions(run: runs.Run, lang: Lang) -> None:
     table = run.result.assumptions()
     changed = table["text"] == runs.APP_LABEL
     table = pd.concat([table[changed], table[~changed]])
+    pairs = zip(table["text"], table["provenance"], strict=True)
+    table["text"] = [assumption_note(str(text), kind, lang) for text, kind in pairs]  # zh where known
     table["provenance"] = [provenance_label(k, lang) for k in table["provenance"]]
     table.columns = [
         label(k, lang) for k in ("col_file", "col_key", "col_value", "col_provenance", "col_text")

@@ -23,7 +23,9 @@ from agingsim.report.data import (
 )
 from agingsim.report.exports import _assumption_value
 from agingsim.report.labels import (
+    ABILITY,
     Lang,
+    ability_label,
     column_label,
     fmt_money,
     fmt_number,
@@ -32,6 +34,7 @@ from agingsim.report.labels import (
     period_label,
     provenance_label,
 )
+from agingsim.report.notes_zh import assumption_note
 
 if TYPE_CHECKING:
     from agingsim.report.exports import Chart
@@ -277,9 +280,16 @@ def key_assumptions(results: Results, table: pd.DataFrame, lang: Lang) -> tuple[
             value = _short(_show(_assumption_value(items[0][1])), 24)
         else:
             key = parent
-            value = _short(" / ".join(f"{leaf} {_show(_assumption_value(v))}" for leaf, v in items), 60)
-        rows.append([results.pretty_key(key, lang), value, provenance_label(kind, lang), _short(text, 120)])
+            value = " / ".join(f"{_leaf(leaf, lang)} {_show(_assumption_value(v))}" for leaf, v in items)
+            value = _short(value, 60)
+        note = assumption_note(text, kind, lang)
+        rows.append([results.pretty_key(key, lang), value, provenance_label(kind, lang), _short(note, 120)])
     return rows, sum(len(items) for _, items in ordered), len(table)
+
+
+def _leaf(leaf: str, lang: Lang) -> str:
+    """A folded row's item name: an ability level in the deck's language, other keys as written."""
+    return ability_label(leaf, lang) if leaf in ABILITY else leaf
 
 
 def _show(value: Any) -> str:

@@ -42,6 +42,7 @@ from agingsim.report.labels import (
     payer_label,
     provenance_label,
 )
+from agingsim.report.notes_zh import assumption_note
 from agingsim.results.output import write_outputs
 
 FORMATS: tuple[str, ...] = ("png", "svg", "xlsx", "pptx")
@@ -448,7 +449,7 @@ def _assumptions_sheet(results: Results, table: pd.DataFrame, lang: Lang) -> She
             results.pretty_key(r.key, lang),
             _assumption_value(r.value),
             provenance_label(r.provenance, lang),
-            r.text,
+            assumption_note(str(r.text), r.provenance, lang),
         ]
         for r in table.itertuples(index=False)
     )
