@@ -24,7 +24,7 @@ from pptx import Presentation
 from agingsim.cli import main as report_main
 from agingsim.compare import compare_results
 from agingsim.report import charts, exports
-from agingsim.report.data import load_results
+from agingsim.report.data import headline_period, load_results
 from agingsim.report.deck import DECK_ASSUMPTION_ROWS
 from agingsim.report.fonts import missing_glyphs, svg_glyph_id, use_cjk_font
 from agingsim.report.labels import (
@@ -229,6 +229,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     deck = Presentation(str(gy_report / "briefing.pptx"))
     titles = [s.shapes.title.text for s in deck.slides]
     last_year = int(pd.read_csv(gy_dir / "population.csv")["year"].max())
+    map_year = headline_period(load_results(gy_dir).arms[0]["headline"])[1]
     assert titles == [
         "贵阳市15分钟养老服务圈建设补贴",
         "测算要点",
@@ -238,7 +239,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         f"{last_year}年老年人口结构（按能力等级）",
         "需要照护者的照护方式",
         "床位、入住率与轮候",
-        f"{last_year}年15分钟养老服务圈",  # the scenario has a [geography]
+        f"{map_year}年15分钟养老服务圈",  # the scenario has a [geography]; the cards' last year
         "政策目标对照（记分卡）",  # targets.csv
         "主要参数与来源",
     ]
