@@ -28,6 +28,7 @@ from agingsim.report.problems import ENGLISH_ONLY, translate_problem
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 ZHUMADIAN = ROOT / "scenarios" / "zhumadian_basic_services.toml"
+YUQUAN = ROOT / "scenarios" / "yuquan_home_services.toml"
 N = 20_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -82,6 +83,20 @@ def test_upload_round_trip_runs_the_policy_on_the_region_with_cards(app: AppTest
     policy = [s for s in app.selectbox if s.label.startswith("在 测试县")]
     assert policy and policy[0].value == ZHUMADIAN.name
     assert label("region_no_link", "zh") in [c.value for c in app.caption]
+
+    # another scenario's policy on the same region, then back: each is the page's scenario in turn
+    first = state.scenario
+    policy[0].set_value(YUQUAN.name).run()
+    assert not app.exception, app.exception
+    assert app.session_state["page"].scenario not in (first, ZHUMADIAN.name)
+    assert app.session_state["last_run"].result.scenario.region.name == "测试县"
+    yuquan_title = runs.from_file(YUQUAN).title[0]
+    assert app.session_state["last_run"].result.scenario.name.startswith(yuquan_title)
+    policy = [s for s in app.selectbox if s.label.startswith("在 测试县")]
+    policy[0].set_value(ZHUMADIAN.name).run()
+    assert not app.exception, app.exception
+    assert app.session_state["page"].scenario == first
+    assert app.session_state["last_run"].result.scenario.name.startswith(runs.from_file(ZHUMADIAN).title[0])
 
 
 @pytest.mark.parametrize(

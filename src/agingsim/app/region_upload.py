@@ -164,15 +164,17 @@ def sidebar(state: Any, lang: Lang, status: Any, sources: dict[str, runs.Source]
         return
     region = regions[current[0]]
     plain = [sid for sid in sources if sid not in bases]
-    picked = box.selectbox(
+    key = f"region_policy|{state.scenario}|{lang}"
+    box.selectbox(
         label("region_policy", lang, region=region.title[0 if lang == "zh" else 1]),
         plain,
         index=plain.index(current[1]) if current[1] in plain else 0,
         format_func=lambda sid: sources[sid].title[0 if lang == "zh" else 1],
-        key=f"region_policy|{state.scenario}|{lang}",
+        key=key,
+        # a callback: the pick becomes the state before the page is drawn (and so before this
+        # widget is drawn again under the new scenario's key, from the state)
+        on_change=lambda: _select(state, sources, region, st.session_state[key]),
     )
-    if picked != current[1]:
-        _select(state, sources, region, picked)
     box.download_button(
         label("region_files", lang),
         lambda: files_zip(region),
@@ -193,3 +195,7 @@ def _select(state: Any, sources: dict[str, runs.Source], region: UploadedRegion,
     if base_id in state.people:  # the same run size as the scenario whose policy it runs
         state.people.setdefault(source.id, state.people[base_id])
     state.scenario = source.id
+    # the page's scenario dropdown keeps its own value while its options stay the same (going back
+    # to a pair made before): drop it, so it is drawn again from the state (page._key "scenario|…")
+    for key in [k for k in st.session_state if str(k).startswith("scenario|")]:
+        del st.session_state[key]
