@@ -22,15 +22,17 @@ import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from agingsim.app import runs
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.region.importer import ImportedRegion
 from agingsim.report.labels import Lang, label
 from agingsim.report.problems import translate_problem
+
+if TYPE_CHECKING:  # openpyxl (the importer's) is imported with the first upload, not at start-up
+    from agingsim.region.importer import ImportedRegion
 
 #: Sub-folder of the session folder the imported regions go to.
 REGIONS_DIR = "regions"
@@ -127,8 +129,6 @@ def sidebar(state: Any, lang: Lang, status: Any, sources: dict[str, runs.Source]
     """The sidebar's "own region" box: template, upload, errors on the page, the policy to run."""
     import streamlit as st
 
-    from agingsim.region import template_bytes
-
     session = st.session_state
     regions: dict[str, UploadedRegion] = session.setdefault("regions", {})
     errors: dict[str, ScenarioError] = session.setdefault("region_errors", {})
@@ -136,7 +136,7 @@ def sidebar(state: Any, lang: Lang, status: Any, sources: dict[str, runs.Source]
     box = st.sidebar.expander(label("region_box", lang), expanded=bool(regions or errors))
     box.download_button(
         label("region_template", lang),
-        template_bytes,
+        _template,
         file_name="agingsim_region_template.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="region_template",
@@ -183,6 +183,13 @@ def sidebar(state: Any, lang: Lang, status: Any, sources: dict[str, runs.Source]
         on_click="ignore",
         help=label("region_files_help", lang, id=region.region_id),
     )
+
+
+def _template() -> bytes:
+    """The command's template, made when the button is pressed (openpyxl loads then)."""
+    from agingsim.region import template_bytes
+
+    return template_bytes()
 
 
 def _select(state: Any, sources: dict[str, runs.Source], region: UploadedRegion, base_id: str) -> None:
