@@ -131,11 +131,15 @@ def test_untranslated_notes_are_marked_in_chinese_and_english_is_untouched(tmp_p
 
 def test_every_translation_matches_a_label_of_a_bundled_scenario() -> None:
     """A translation whose English was edited away would never apply: fail so it is redone."""
+    from agingsim.app.levers import all_levers, find_levers
     from agingsim.app.runs import APP_LABEL, bundled_paths
+    from agingsim.scenario.loader import read_toml
 
     texts = {APP_LABEL}
     for path in bundled_paths():
         texts |= {f.text for f in load_scenario(path).figures if f.kind == "assumption"}
+        levers = all_levers(find_levers(read_toml(path)))  # switches' labels are no figures
+        texts |= {lev.provenance.text for lev in levers if lev.provenance is not None}
     stale = [en for en in NOTES_ZH if en not in texts]
     assert not stale, stale
     assert all(CJK.search(zh) for zh in NOTES_ZH.values())

@@ -89,6 +89,8 @@ NOTES_ZH: dict[str, str] = {
     "000-4-1 mandates at least one visit a month for everyone in these groups: full coverage assumed; "
     "lower it to model a shortfall": "000-4-1 要求对这些群体每月至少探访一次：假设全覆盖；如需模拟覆盖"
     "不足，可调低此值",
+    "an existing entitlement, costed from the start": "现行待遇，从测算起始时起计算费用",
+    "in force throughout": "整个测算期内有效",
     "home adaptation is commonly financed from welfare-lottery funds; half assumed": "适老化改造通常由福彩"
     "公益金资助；假设一半",
 }
