@@ -24,7 +24,8 @@ from pptx import Presentation
 from agingsim.cli import main as report_main
 from agingsim.compare import compare_results
 from agingsim.report import charts, exports
-from agingsim.report.data import load_results
+from agingsim.report.data import headline_period, load_results
+from agingsim.report.deck import DECK_ASSUMPTION_ROWS
 from agingsim.report.fonts import missing_glyphs, svg_glyph_id, use_cjk_font
 from agingsim.report.labels import (
     ABILITY,
@@ -228,6 +229,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     deck = Presentation(str(gy_report / "briefing.pptx"))
     titles = [s.shapes.title.text for s in deck.slides]
     last_year = int(pd.read_csv(gy_dir / "population.csv")["year"].max())
+    map_year = headline_period(load_results(gy_dir).arms[0]["headline"])[1]
     assert titles == [
         "贵阳市15分钟养老服务圈建设补贴",
         "测算要点",
@@ -237,6 +239,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         f"{last_year}年老年人口结构（按能力等级）",
         "需要照护者的照护方式",
         "床位、入住率与轮候",
+        f"{map_year}年15分钟养老服务圈",  # the scenario has a [geography]; the cards' last year
         "政策目标对照（记分卡）",  # targets.csv
         "主要参数与来源",
     ]
@@ -248,9 +251,9 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     assert cells["市级支出"] == fmt_wan(city)
     for slide in list(deck.slides)[3:8]:
         assert sum(sh.shape_type == 13 for sh in slide.shapes) == 1  # one picture per chart slide
-    assumptions = list(deck.slides)[9]
+    assumptions = list(deck.slides)[10]
     table = next(sh.table for sh in assumptions.shapes if sh.has_table)
-    assert 2 <= len(table.rows) <= exports.DECK_ASSUMPTION_ROWS + 1
+    assert 2 <= len(table.rows) <= DECK_ASSUMPTION_ROWS + 1
     note = next(sh.text_frame.text for sh in assumptions.shapes if sh.has_text_frame and sh.shape_type == 17)
     assert re.fullmatch(r"另有 \d+ 项参数见工作簿“参数与来源”表。", note)
 
@@ -386,7 +389,9 @@ def test_report_never_overwrites_other_files_and_is_atomic(gy_dir, tmp_path, mon
     def boom(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "write_deck", boom)
+    from agingsim.report import deck
+
+    monkeypatch.setattr(deck, "write_deck", boom)
     fresh = tmp_path / "fresh"
     # the top-level handler reports it (exit 1, no traceback); nothing is left behind
     assert report_main(["report", str(gy_dir), "--out", str(fresh), "--formats", "xlsx,pptx"]) == 1

@@ -19,6 +19,7 @@ from agingsim.fiscal.ledger import WAN
 from agingsim.policy.dated import is_dated_table
 from agingsim.population.attributes import ABILITY_LEVELS
 from agingsim.report.labels import Lang, ability_label, label, payer_label
+from agingsim.report.notes_zh import assumption_note
 from agingsim.scenario.provenance import Provenance, strip_provenance
 
 Kind = Literal["money", "share", "year", "horizon", "switch", "cap", "month"]
@@ -77,9 +78,9 @@ class Lever:
             if self.section == "run":
                 return label("lever_run_setting", lang)
             return label("lever_no_provenance", lang)
-        return (
-            f"{label('provenance_' + self.provenance.kind, lang)}{label('colon', lang)}{self.provenance.text}"
-        )
+        kind = self.provenance.kind
+        text = assumption_note(self.provenance.text, kind, lang)  # Chinese where known, else marked
+        return f"{label('provenance_' + kind, lang)}{label('colon', lang)}{text}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from agingsim import __version__
-from agingsim.app import figures, runs
+from agingsim.app import figures, region_upload, runs
 from agingsim.app.levers import (
     Lever,
     Section,
@@ -51,6 +51,7 @@ from agingsim.report.labels import (
     period_label,
     provenance_label,
 )
+from agingsim.report.notes_zh import assumption_note
 
 if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
     from agingsim.report.exports import Chart
@@ -214,6 +215,7 @@ def _pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
             status.error(
                 f"{label('app_upload_refused', lang, name=upload.name)}\n\n```\n{errors[digest]}\n```"
             )
+    region_upload.sidebar(state, lang, status, _sources())
     sources = _sources()
     if state.scenario not in sources:
         state.scenario = next(iter(sources))
@@ -909,6 +911,8 @@ def _view_assumptions(run: runs.Run, lang: Lang) -> None:
     table = run.result.assumptions()
     changed = table["text"] == runs.APP_LABEL
     table = pd.concat([table[changed], table[~changed]])
+    pairs = zip(table["text"], table["provenance"], strict=True)
+    table["text"] = [assumption_note(str(text), kind, lang) for text, kind in pairs]  # zh where known
     table["provenance"] = [provenance_label(k, lang) for k in table["provenance"]]
     table.columns = [
         label(k, lang) for k in ("col_file", "col_key", "col_value", "col_provenance", "col_text")

@@ -287,7 +287,10 @@ class Run:
 
         name = {"xlsx": "report.xlsx", "pptx": "briefing.pptx"}[fmt]
         with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
-            out, _, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=(fmt,))
+            geography = self.result.scenario.geography  # the deck's map: the geography this run used
+            out, _, _ = make_report(
+                self.results, Path(tmp) / "report", lang=lang, formats=(fmt,), geography=geography
+            )
             return (out / name).read_bytes()
 
     def charts_zip(self, lang: Lang) -> bytes:

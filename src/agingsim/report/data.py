@@ -173,7 +173,15 @@ class Results:
         """``policy.schemes[0].groups[2].amount.mild`` -> ``<scheme name> · g3_… · amount.mild``."""
         data = self.scenario_files[0] if self.scenario_files else {}
         policy = data.get("policy", {})
-        match = re.match(r"policy\.(schemes|facility_schemes|facilities)\[(\d+)\]\.?(.*)", key)
+        funding = re.match(r"policy\.funding\.(\w+)$", key)  # a scheme's budget : lottery split
+        if funding:
+            for kind in ("schemes", "facility_schemes", "programmes"):
+                for i, entry in enumerate(policy.get(kind, [])):
+                    if isinstance(entry, dict) and entry.get("id") == funding.group(1):
+                        name = self.pretty_key(f"policy.{kind}[{i}]", lang)
+                        return f"{name} · {label('col_funding', lang)}"
+            return key
+        match = re.match(r"policy\.(schemes|facility_schemes|facilities|programmes)\[(\d+)\]\.?(.*)", key)
         if not match:
             return key
         kind, index, rest = match.group(1), int(match.group(2)), match.group(3)

@@ -1,4 +1,5 @@
-"""Turn an output folder into briefing material: PNG/SVG charts, an XLSX workbook and a PPTX deck.
+"""Turn an output folder into briefing material: PNG/SVG charts, an XLSX workbook and a PPTX deck
+(the deck itself is :mod:`agingsim.report.deck`).
 
 Numbers go into the workbook as numbers (with 万元 formats), not as text, so finance staff can add them
 up; every parameter goes in with its source or assumption label, so "where does this come from?" has
@@ -26,7 +27,6 @@ from agingsim.report.data import (
     LINE_ITEMS_CSV,
     Results,
     compare_rows,
-    headline_period,
     headline_rows,
     scorecard_headers,
     scorecard_rows,
@@ -35,17 +35,14 @@ from agingsim.report.labels import (
     Lang,
     ability_label,
     family_label,
-    fmt_money,
-    fmt_number,
-    fmt_wan,
     funding_label,
     label,
     line_item_label,
     measure_label,
     payer_label,
-    period_label,
     provenance_label,
 )
+from agingsim.report.notes_zh import assumption_note
 from agingsim.results.output import write_outputs
 
 FORMATS: tuple[str, ...] = ("png", "svg", "xlsx", "pptx")
@@ -56,8 +53,6 @@ MANIFEST = "report.json"
 FMT_WAN = "#,##0.00"
 FMT_CNY = "#,##0.00"
 FMT_PEOPLE = "#,##0"
-#: Rows of the assumptions table on the slide; the rest are in the workbook.
-DECK_ASSUMPTION_ROWS = 15
 EXCEL_MAX_ROWS = 1_048_575
 
 Writer = Callable[[Path], None]
@@ -458,7 +453,7 @@ def _assumptions_sheet(results: Results, table: pd.DataFrame, lang: Lang) -> She
             results.pretty_key(r.key, lang),
             _assumption_value(r.value),
             provenance_label(r.provenance, lang),
-            r.text,
+            assumption_note(str(r.text), r.provenance, lang),
         ]
         for r in table.itertuples(index=False)
     )
@@ -523,258 +518,6 @@ def _excel_value(value: Any) -> Any:
     return str(value)
 
 
-# ============================================================================ deck
-def write_deck(results: Results, chart_list: list[Chart], lang: Lang, path: Path) -> None:
-    """Briefing deck: title; headline numbers; one slide per chart; the key assumptions."""
-    from pptx import Presentation
-    from pptx.enum.text import PP_ALIGN
-    from pptx.util import Inches
-
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(40 / 3), Inches(7.5)  # exactly 16:9
-    title_layout, title_only = prs.slide_layouts[0], prs.slide_layouts[5]
-
-    slide = prs.slides.add_slide(title_layout)
-    # the default template's placeholders are laid out for a 4:3 slide: centre them on the 16:9 one
-    for shape, top, height in ((slide.shapes.title, 2.1, 1.6), (slide.placeholders[1], 3.9, 1.6)):
-        shape.left, shape.width = Inches(0.9), Inches(13.333 - 1.8)
-        shape.top, shape.height = Inches(top), Inches(height)
-    _text(slide.shapes.title, results.title(lang), 36)
-    s0 = results.arms[0]
-    colon = "：" if lang == "zh" else ": "
-    if results.kind == "run":
-        sub = [results.region_name(lang, 0)]
-    else:
-        sub = [
-            f"{arm}{colon}{results.scenario_name(lang, i)} ({results.region_name(lang, i)})"
-            for i, arm in enumerate("AB")
-        ]
-    sub.append(
-        f"{period_label(*headline_period(s0['headline']), lang)} · "
-        f"{label('h_seed', lang)} {results.seed} · agingsim {results.version} · {results.date}"
-    )
-    _text(slide.placeholders[1], "\n".join(sub), 20)
-    for shape in (slide.shapes.title, slide.placeholders[1]):
-        for paragraph in shape.text_frame.paragraphs:
-            paragraph.alignment = PP_ALIGN.CENTER
-
-    if results.kind == "run":
-        _cards_slide(prs, title_only, results, lang)
-
-    slide = _titled(prs, title_only, label("deck_headline", lang))
-    if results.kind == "run":
-        rows = [
-            [name, _fmt_value(value, unit), unit] for name, value, unit in headline_rows(results, lang)[2:]
-        ]
-        heads = [label("col_item", lang), label("col_value", lang), label("col_unit", lang)]
-        widths = [7.0, 3.5, 1.8]
-    else:
-        rows = [
-            [m, fmt_number(a, 2), fmt_number(b, 2), f"{d:+,.2f}"]
-            for m, a, b, d in compare_rows(results, lang)
-        ]
-        heads = [
-            label("col_measure", lang),
-            label("col_a", lang),
-            label("col_b", lang),
-            label("col_b_minus_a", lang),
-        ]
-        widths = [5.5, 2.4, 2.4, 2.4]
-    _table(slide, heads, rows, widths, font_size=14 if len(rows) <= 10 else 12)
-
-    for chart in chart_list:
-        slide = _titled(prs, title_only, chart.title)
-        image = io.BytesIO(chart.png())
-        width, height = chart.figure.get_size_inches()
-        box_w, box_h = 12.3, 5.9
-        scale = min(box_w / width, box_h / height)
-        left = (13.333 - width * scale) / 2
-        slide.shapes.add_picture(
-            image, Inches(left), Inches(1.35), Inches(width * scale), Inches(height * scale)
-        )
-
-    scorecard = scorecard_rows(results, lang)
-    if scorecard:
-        slide = _titled(prs, title_only, label("deck_scorecard", lang))
-        rows = [
-            [r[0], r[1], r[2], _fmt_value(r[3], r[5]), _fmt_value(r[4], r[5]), r[5], r[6]] for r in scorecard
-        ]
-        _table(slide, scorecard_headers(lang), rows, [3.4, 2.6, 0.9, 1.4, 1.5, 1.2, 1.3], font_size=11)
-
-    assumptions = results.frame("assumptions.csv") if results.kind == "run" else None
-    if assumptions is not None and not assumptions.empty:
-        slide = _titled(prs, title_only, label("deck_assumptions", lang))
-        picked, shown, total_rows = key_assumptions(results, assumptions, lang)
-        heads = [
-            label("col_key", lang),
-            label("col_value", lang),
-            label("col_provenance", lang),
-            label("col_text", lang),
-        ]
-        _table(slide, heads, picked, [3.6, 1.9, 1.1, 5.9], font_size=9, top=1.25)
-        sheet = label("sheet_assumptions", lang)
-        more = total_rows - shown
-        note = (
-            label("deck_more", lang, n=more, sheet=sheet)
-            if more > 0
-            else label("deck_all", lang, sheet=sheet)
-        )
-        box = slide.shapes.add_textbox(Inches(0.5), Inches(6.9), Inches(12.3), Inches(0.4))
-        _text(box, note, 12)
-    prs.save(path)
-
-
-def _cards_slide(prs: Any, layout: Any, results: Results, lang: Lang) -> None:
-    """The page's headline cards as a slide: a few big numbers a briefing opens with."""
-    from pptx.util import Inches
-
-    h = results.arms[0]["headline"]
-    first, last = headline_period(h)
-    cards: list[tuple[str, str]] = []
-    if isinstance(h.get("cost_total_wan"), int | float):
-        cards.append(
-            (label("card_total", lang, first=first, last=last), fmt_money(h["cost_total_wan"], lang))
-        )
-        if isinstance(h.get("cost_present_value_wan"), int | float):
-            rate = h.get("discount_rate", "")
-            cards.append((label("h_cost_pv", lang, rate=rate), fmt_money(h["cost_present_value_wan"], lang)))
-    people = label("unit_people", lang)
-    cards.append((label("h_people_last", lang, year=last), f"{fmt_number(h['people_60plus_last'])} {people}"))
-    cards.append((label("h_need_last", lang, year=last), f"{fmt_number(h['needing_care_last'])} {people}"))
-    slide = _titled(prs, layout, label("deck_cards", lang))
-    width = (13.333 - 1.0 - 0.3 * (len(cards) - 1)) / len(cards)
-    for i, (title, value) in enumerate(cards):
-        left = 0.5 + i * (width + 0.3)
-        box = slide.shapes.add_textbox(Inches(left), Inches(2.2), Inches(width), Inches(0.9))
-        _text(box, title, 16)
-        box = slide.shapes.add_textbox(Inches(left), Inches(3.1), Inches(width), Inches(1.2))
-        _text(box, value, 32)
-
-
-def key_assumptions(results: Results, table: pd.DataFrame, lang: Lang) -> tuple[list[list[str]], int, int]:
-    """The ~15 figures a reader asks about first: subsidy amounts, payer shares, caps, then the rest.
-
-    Figures that differ only in their last key part and share one note (e.g. an amount by ability
-    level) are folded into one row, so the slide shows more distinct parameters. Returns the rows,
-    how many assumptions.csv rows they cover, and how many the file has (for "N more in the workbook").
-    """
-
-    def rank(key: str) -> int:
-        for i, words in enumerate(
-            (
-                ("amount", "tiers"),
-                ("payers",),
-                ("budget_cap", "lottery", "delivery_rate"),
-                ("discount_rate",),
-                ("pop_60plus", "entrants_per_year"),
-                ("facilities",),
-            )
-        ):
-            if any(w in key for w in words):
-                return i
-        return 6 if key.startswith("policy.") else 7
-
-    groups: dict[tuple[str, str, str, str], list[tuple[str, Any]]] = {}
-    ranks: dict[tuple[str, str, str, str], int] = {}
-    for r in table.itertuples(index=False):
-        parent, _, leaf = str(r.key).rpartition(".")
-        group = (r.file, parent or leaf, r.provenance, str(r.text))
-        groups.setdefault(group, []).append((leaf, r.value))
-        ranks[group] = min(ranks.get(group, 99), rank(str(r.key)))
-    ordered = sorted(groups.items(), key=lambda kv: ranks[kv[0]])[:DECK_ASSUMPTION_ROWS]
-    rows = []
-    for (_file, parent, kind, text), items in ordered:
-        if len(items) == 1:
-            key = f"{parent}.{items[0][0]}" if parent != items[0][0] else parent
-            value = _short(_show(_assumption_value(items[0][1])), 24)
-        else:
-            key = parent
-            value = _short(" / ".join(f"{leaf} {_show(_assumption_value(v))}" for leaf, v in items), 60)
-        rows.append([results.pretty_key(key, lang), value, provenance_label(kind, lang), _short(text, 120)])
-    return rows, sum(len(items) for _, items in ordered), len(table)
-
-
-def _show(value: Any) -> str:
-    """20000 -> 20,000; 0.6 stays 0.6; text as is."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return format(value, ",")
-    return str(value)
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _fmt_value(value: Any, unit: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not unit:
-        return str(value)  # seeds and years are not amounts: no thousands separator
-    return fmt_wan(value) if unit in (label("unit_wan", "zh"), label("unit_wan", "en")) else fmt_number(value)
-
-
-def _titled(prs: Any, layout: Any, title: str) -> Any:
-    from pptx.util import Inches
-
-    slide = prs.slides.add_slide(layout)
-    shape = slide.shapes.title
-    shape.left, shape.top, shape.width, shape.height = Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9)
-    _text(shape, title, 28)
-    return slide
-
-
-_EA_FONT = "Microsoft YaHei"
-
-
-def _text(shape: Any, text: str, size: int) -> None:
-    """Set a shape's text at a size; East Asian runs ask for a common CJK face."""
-    from pptx.util import Pt
-
-    frame = shape.text_frame
-    frame.word_wrap = True
-    frame.text = text
-    for paragraph in frame.paragraphs:
-        for run in paragraph.runs:
-            run.font.size = Pt(size)
-            _east_asian(run)
-
-
-def _east_asian(run: Any) -> None:
-    rpr = run._r.get_or_add_rPr()
-    ea = rpr.find("{http://schemas.openxmlformats.org/drawingml/2006/main}ea")
-    if ea is None:
-        ea = rpr.makeelement("{http://schemas.openxmlformats.org/drawingml/2006/main}ea", {})
-        rpr.append(ea)
-    ea.set("typeface", _EA_FONT)
-
-
-def _table(
-    slide: Any,
-    heads: list[str],
-    rows: list[list[Any]],
-    widths: list[float],
-    font_size: int,
-    top: float = 1.4,
-) -> None:
-    from pptx.util import Inches, Pt
-
-    n_rows = len(rows) + 1
-    height = min(5.4, 0.4 * n_rows)
-    shape = slide.shapes.add_table(
-        n_rows, len(heads), Inches(0.5), Inches(top), Inches(sum(widths)), Inches(height)
-    )
-    table = shape.table
-    for j, w in enumerate(widths):
-        table.columns[j].width = Inches(w)
-    for i, row in enumerate([heads, *rows]):
-        for j, value in enumerate(row[: len(heads)]):
-            cell = table.cell(i, j)
-            cell.text = str(value)
-            for paragraph in cell.text_frame.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(font_size)
-                    run.font.bold = i == 0
-                    _east_asian(run)
-
-
 # ============================================================================ the report folder
 def parse_formats(text: str) -> tuple[str, ...]:
     """``png,svg`` -> ("png", "svg"); an unknown format is an error naming the known ones."""
@@ -788,15 +531,19 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def report_writers(
-    results: Results, lang: Lang, formats: Sequence[str]
+    results: Results, lang: Lang, formats: Sequence[str], geography: Any = None
 ) -> tuple[dict[str, Writer], list[str]]:
-    """File name -> writer for the report folder, and the notes on what was skipped."""
+    """File name -> writer for the report folder, and the notes on what was skipped. ``geography``
+    (the run's, for the deck's service-circle map): by default the scenario file's."""
     chart_list, notes = build_charts(results, lang)
     writers = chart_writers(chart_list, formats)
     if "xlsx" in formats:
         writers[WORKBOOK] = lambda path: write_workbook(workbook_sheets(results, lang), path)
     if "pptx" in formats:
-        writers[DECK] = lambda path: write_deck(results, chart_list, lang, path)
+        from agingsim.report.deck import FROM_FOLDER, write_deck  # python-pptx only for a deck
+
+        geo = FROM_FOLDER if geography is None else geography
+        writers[DECK] = lambda path: write_deck(results, chart_list, lang, path, geo)
     manifest = {
         "source": str(results.path.resolve()),
         "kind": results.kind,
@@ -840,9 +587,13 @@ def write_report_folder(out_dir: Path, writers: dict[str, Writer], source: Path)
 
 
 def make_report(
-    results: Results, out_dir: Path, lang: Lang = "zh", formats: Sequence[str] = FORMATS
+    results: Results,
+    out_dir: Path,
+    lang: Lang = "zh",
+    formats: Sequence[str] = FORMATS,
+    geography: Any = None,
 ) -> tuple[Path, list[str], list[str]]:
     """Write the report folder; returns it, the files written and the notes on skipped charts."""
-    writers, notes = report_writers(results, lang, formats)
+    writers, notes = report_writers(results, lang, formats, geography)
     path = write_report_folder(out_dir, writers, results.path)
     return path, sorted(writers), notes

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from agingsim.population.attributes import ABILITY_LEVELS, ABILITY_ZH
+from agingsim.report.problems import WORKBOOK_PROBLEMS  # noqa: F401  (in the label tables' test)
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -150,6 +151,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "deck_all": ("全部参数见工作簿“{sheet}”表。", "All parameters are in the workbook's “{sheet}” sheet."),
     "deck_compare_title": ("方案对比", "Scheme comparison"),
+    "deck_map": ("{year}年{minutes}分钟养老服务圈", "The {minutes}-minute service circle, {year}"),
+    "deck_map_reach": (
+        "全域老年人中，社区步行{minutes}分钟内有开放设施的比例：",
+        "Share of the region's elders with an open facility within a {minutes}-minute walk:",
+    ),
     "over_years_sum": ("，各年合计", ", all years"),
     "over_years_mean": ("，年均", ", yearly mean"),
     # 15-minute service circle maps (agingsim.geo)
@@ -247,6 +253,36 @@ LABELS.update(
             "The uploaded file {name} is invalid and was not used; the page still shows the scenario "
             "selected below.",
         ),
+        "region_box": ("自带地区（Excel 工作簿）", "Bring your own region (Excel workbook)"),
+        "region_template": (
+            "下载地区模板（XLSX，中英文表头）",
+            "Download the region template (XLSX, Chinese and English headers)",
+        ),
+        "region_upload": ("上传填好的地区工作簿（XLSX）", "Upload the filled region workbook (XLSX)"),
+        "region_no_link": (
+            "上传的地区只保存在本次会话中，不会写入 calibration/regions/，也无法通过页面链接分享；"
+            "同事需自行上传同一工作簿。",
+            "An uploaded region is kept in this session only: it is not written into calibration/regions/ "
+            "and cannot travel in the page's link; a colleague must upload the same workbook.",
+        ),
+        "region_refused": (
+            "地区工作簿 {name} 未通过检查，未导入任何内容；页面仍显示原来所选的情景。问题如下：",
+            "The region workbook {name} did not pass the checks and nothing was imported; the page still "
+            "shows the scenario selected before. Problems:",
+        ),
+        "region_policy": ("在 {region} 上运行哪个情景的政策", "Which scenario's policy to run on {region}"),
+        "region_files": ("下载导入后的地区文件（zip）", "Download the imported region files (zip)"),
+        "region_files_help": (
+            "如需长期使用，可把文件放入 calibration/regions/，"
+            "或在命令行运行 agingsim region import（地区代码 {id}）。",
+            "To keep the region, put these files in calibration/regions/ or run agingsim region import "
+            "on the command line (region id {id}).",
+        ),
+        "region_col_sheet": ("工作表", "Sheet"),
+        "region_col_row": ("行", "Row"),
+        "region_col_col": ("列", "Column"),
+        "region_col_item": ("项目代码", "Item"),
+        "region_col_problem": ("问题", "Problem"),
         "app_levers": ("政策参数", "Policy levers"),
         "app_levers_help": (
             "每项参数显示单位及默认值的来源或假设说明。",

@@ -19,6 +19,7 @@ import pandas as pd
 from agingsim import __version__
 from agingsim.errors import AgingsimError
 from agingsim.report import charts
+from agingsim.report.deck import _text, _titled
 from agingsim.report.exports import (
     DECK,
     FMT_WAN,
@@ -26,8 +27,6 @@ from agingsim.report.exports import (
     WORKBOOK,
     Chart,
     Sheet,
-    _text,
-    _titled,
     chart_writers,
     write_report_folder,
     write_workbook,
