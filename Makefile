@@ -11,6 +11,7 @@ $(BIN)/agingsim: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/python -m compileall -q src app.py  # the app's cold start reads bytecode, even where none is written
+	$(BIN)/python -c 'import agingsim.ability.fused as f; f.warm()'  # compile the large-run kernel once, into numba's cache
 	touch $(BIN)/agingsim
 
 install: $(BIN)/agingsim

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.linalg import logm
@@ -155,3 +157,63 @@ def test_packed_transition_equals_the_inverse_cdf_on_the_same_uniforms(ability):
     np.testing.assert_array_equal(died, np.flatnonzero((got == DEAD) & (state != DEAD)))
     assert got[0] == got[1] == DEAD
     assert 0.01 < len(rows) / n < 0.2  # a few percent move in a month (not none, not all)
+
+
+def test_fused_kernel_draws_the_same_words_as_rng_hash32():
+    """Issue 17: the compiled kernel's per-person 32-bit draw is RandomStreams.draws word for word
+    (uint32 products wrap the same way), over ids up to the int32 limit."""
+    from agingsim.ability import fused
+
+    s = RandomStreams(11, 2)
+    pids = np.concatenate([np.arange(200_000), [2**31 - 1, 2**31 - 2]]).astype(np.int32)
+    for month in (0, 7, 239):
+        k1, k2 = s.keys("ability", month)
+        got = np.empty(len(pids), np.uint32)
+        fused.hash_ids(pids, k1, k2, got)
+        np.testing.assert_array_equal(got, s.draws("ability", month, pids))
+
+
+def test_fused_month_equals_the_numpy_engine_bit_for_bit(ability):
+    """Issue 17: ability.fused.month_rows gives the numpy engine's month exactly (movers and their
+    rows in order, levels, codes, ages; the dead stay dead and do not age), whatever the split of
+    rows into chunks (as across threads)."""
+    from agingsim.ability import fused
+    from agingsim.ability.transitions import (
+        PackedTables,
+        apply_moves,
+        code_span,
+        month_transition,
+        state_code,
+    )
+
+    span = code_span(ability.age_max, 240)
+    tables = PackedTables.build(ability, span)
+    n = 300_000
+    age_m, sex, state = _packed_people(ability, n, 5)
+    age_m = np.minimum(age_m, (ability.age_max + 1) * 12 - 1).astype(np.int16)
+    state[:3] = DEAD
+    pids = np.random.default_rng(1).permutation(n).astype(np.int32)
+    ref = (state_code(span, age_m, sex, state), state.copy(), age_m.copy())
+    for split in ((0, n), (0, 1000, 1001, 123_457, n)):
+        code, lvl, age = (x.copy() for x in ref)
+        want = (ref[0].copy(), ref[1].copy(), ref[2].copy())
+        for month in range(3):
+            keys = RandomStreams(5).keys("ability", month)
+            rows_ref, new = month_transition(ability, tables, want[0], pids, keys)
+            apply_moves(want[0], want[1], rows_ref, new, span)
+            alive = want[1] != DEAD
+            want[0][:] += alive
+            want[2][:] += alive
+            buf = np.full(n, -1, np.int64)
+            got = []
+            for a, b in itertools.pairwise(split):
+                k = fused.month_rows(
+                    a, b, code, lvl, age, pids, keys[0], keys[1],
+                    tables.threshold, tables.cell, ability.cumulative, ability.order, span, buf,
+                )  # fmt: skip
+                got.append(buf[a : a + k])
+            np.testing.assert_array_equal(np.concatenate(got), rows_ref)
+            np.testing.assert_array_equal(code, want[0])
+            np.testing.assert_array_equal(lvl, want[1])
+            np.testing.assert_array_equal(age, want[2])
+        assert (lvl[:3] == DEAD).all() and (age[:3] == ref[2][:3]).all()

@@ -75,3 +75,19 @@ def test_results_do_not_depend_on_the_number_of_threads(tmp_path, monkeypatch):
         assert len(agingsim.parallel.chunks(20_000)) == int(threads)
         outputs.append((run_to(tmp_path, f"t{threads}") / "population.csv").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_the_fused_kernel_gives_the_numpy_engines_outputs_byte_for_byte(tmp_path, monkeypatch):
+    """Issue 17: a run on the compiled month (ability.fused, used for large runs) writes exactly the
+    files of the numpy engine, on 1 and 2 threads with the rows really split across them."""
+    import agingsim.model
+    import agingsim.parallel
+
+    monkeypatch.setattr(agingsim.parallel, "MIN_CHUNK", 1000)
+    numpy_run = run_to(tmp_path, "numpy")
+    monkeypatch.setattr(agingsim.model, "fused_worth_it", lambda person_months: True)
+    for threads in ("1", "2"):
+        monkeypatch.setenv("AGINGSIM_THREADS", threads)
+        fused_run = run_to(tmp_path, f"fused{threads}")
+        for name in DATA_FILES:
+            assert (fused_run / name).read_bytes() == (numpy_run / name).read_bytes(), (name, threads)

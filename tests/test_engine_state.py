@@ -41,3 +41,31 @@ def test_the_dead_do_not_age_and_the_living_do(tiny_scenario):
     np.testing.assert_array_equal(after[still_dead], age[still_dead])
     alive = q.ability[: len(pid)] != DEAD
     np.testing.assert_array_equal(after[alive], age[alive] + 1)
+
+
+def test_compaction_keeps_the_live_rows_in_order_with_all_their_fields():
+    """Issue 17: People.compact moves only live rows, block by block; every field of every row kept
+    must equal a plain boolean mask of the arrays, across block edges and with leading kept rows."""
+    import agingsim.population.people as people_mod
+
+    rng = np.random.default_rng(3)
+    for n, block in ((0, 8), (5, 8), (1000, 64), (1000, 7)):
+        people = People(capacity=n)
+        cols = {
+            name: rng.integers(0, 100, n).astype(dt)
+            for name, dt in people_mod.FIELDS.items()
+            if name != "pid"
+        }
+        people.add(cols)
+        keep = rng.random(n) < 0.8
+        keep[: n // 10] = True  # a leading run that must stay where it is
+        expected = {name: people._data[name][:n][keep].copy() for name in people_mod.FIELDS}
+        old = people_mod.COMPACT_BLOCK
+        people_mod.COMPACT_BLOCK = block
+        try:
+            people.compact(keep)
+        finally:
+            people_mod.COMPACT_BLOCK = old
+        assert people.n == int(keep.sum())
+        for name, want in expected.items():
+            np.testing.assert_array_equal(getattr(people, name), want, err_msg=name)

@@ -18,9 +18,17 @@ import mesa
 import numpy as np
 
 from agingsim.ability import build_ability_model
-from agingsim.ability.transitions import PackedTables, apply_moves, code_span, month_transition, state_code
+from agingsim.ability.transitions import (
+    PackedTables,
+    apply_moves,
+    code_span,
+    fused_worth_it,
+    month_transition,
+    state_code,
+)
 from agingsim.fiscal.funding import compile_funding
 from agingsim.fiscal.ledger import Ledger
+from agingsim.parallel import chunks, run_parallel
 from agingsim.population.attributes import DEAD
 from agingsim.population.people import People
 from agingsim.population.synth import Synthesiser
@@ -119,6 +127,14 @@ class AgingModel(mesa.Model):
         self.tables = PackedTables.build(self.year_ability, self.code_span)
         self._set_codes(0)
         self._alive = np.empty(self.people.capacity, bool)  # scratch: who is alive after the month
+        #: the fused compiled month (ability.fused) for runs large enough to pay for loading it;
+        #: None runs the numpy engine. Both give identical results.
+        self._fused = None
+        if fused_worth_it((n0 + self.entry.count.sum() / 2) * self.n_months):
+            from agingsim.ability import fused
+
+            self._fused = fused
+            self._rows = np.empty(self.people.capacity, np.int64)  # scratch: movers, by thread chunk
 
         self.collector = PopulationCollector([c.id for c in scenario.region.counties], self.code_span)
         self.alive_people = float(self.people.weight.sum(dtype=np.float64))
@@ -298,13 +314,35 @@ class AgingModel(mesa.Model):
         Returns the rows that changed level (incl. death) this month, in row order."""
         p = self.people
         keys = self.streams.keys("ability", self.month)
-        rows, new = month_transition(self.year_ability, self.tables, p.code, p.pid, keys)
-        died = apply_moves(p.code, p.ability, rows, new, self.code_span)
-        alive = np.not_equal(p.ability, DEAD, out=self._alive[: p.n])
-        np.add(p.age_m, alive, out=p.age_m, casting="unsafe")
-        np.add(p.code, alive, out=p.code, casting="unsafe")
+        if self._fused is not None:
+            rows = self._fused_month(keys)
+            died = rows[p.ability[rows] == DEAD]
+        else:
+            rows, new = month_transition(self.year_ability, self.tables, p.code, p.pid, keys)
+            died = apply_moves(p.code, p.ability, rows, new, self.code_span)
+            alive = np.not_equal(p.ability, DEAD, out=self._alive[: p.n])
+            np.add(p.age_m, alive, out=p.age_m, casting="unsafe")
+            np.add(p.code, alive, out=p.code, casting="unsafe")
         dead_w = p.weight[died]
         self.month_deaths = float(dead_w.sum(dtype=np.float64))
         self.alive_people -= self.month_deaths
         self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)
         return rows
+
+    def _fused_month(self, keys: tuple[np.uint32, np.uint32]) -> np.ndarray:
+        """The same month as the numpy branch of :meth:`_transition` in one compiled pass per
+        thread chunk (ability.fused.month_rows); returns the rows that changed level."""
+        p, t, ab = self.people, self.tables, self.year_ability
+        code, ability, age_m, pid, buf = p.code, p.ability, p.age_m, p.pid, self._rows
+        parts = chunks(p.n)
+        found = [0] * len(parts)
+        kernel = self._fused.month_rows
+
+        def run(i: int, sl: slice) -> None:
+            found[i] = kernel(
+                sl.start, sl.stop, code, ability, age_m, pid, keys[0], keys[1],
+                t.threshold, t.cell, ab.cumulative, ab.order, self.code_span, buf,
+            )  # fmt: skip
+
+        run_parallel([lambda i=i, sl=sl: run(i, sl) for i, sl in enumerate(parts)])
+        return np.concatenate([buf[sl.start : sl.start + k] for sl, k in zip(parts, found, strict=True)])

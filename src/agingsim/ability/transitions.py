@@ -24,6 +24,15 @@ MONTHS_PER_YEAR = 12
 AGE0_M = 60 * MONTHS_PER_YEAR
 #: Draws are 32-bit: a move happens when the draw exceeds the row's threshold (see PackedTables).
 U32 = float(1 << 32)
+#: person-months above which the fused compiled month (ability.fused) pays for loading numba: its
+#: import and cached-code load cost ~0.9 s of CPU per process, it saves ~4.5 ns per person-month
+#: (measured, see ability/fused.py); here so that deciding does not import numba.
+FUSED_MIN_PERSON_MONTHS = 200_000_000
+
+
+def fused_worth_it(person_months: float) -> bool:
+    """Whether a run of about ``person_months`` should use the fused kernel instead of numpy."""
+    return person_months >= FUSED_MIN_PERSON_MONTHS
 
 
 def transition_cells(

@@ -38,7 +38,7 @@ class PopulationCollector:
     def snapshot(self, year: int, people: People) -> None:
         c, s, b, a = self.shape
         n_codes = s * a * self.code_span
-        key = people.county.astype(np.int32)
+        key = people.county.astype(np.intp)  # bincount's own index type: no second conversion
         key *= n_codes
         key += people.code
         counts = np.bincount(key, weights=people.weight, minlength=c * n_codes)
