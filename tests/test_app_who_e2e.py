@@ -27,7 +27,8 @@ def test_who_view_by_econ_status_downloads_its_chart_table(server, browser):
     url, log = server
     page = _open(browser, _address(url, s="ninghe_allowances.toml", view="who", g="econ_status"))
     view = page.locator(".st-key-view_who")
-    view.get_by_text("低保边缘").first.wait_for(timeout=TIMEOUT_MS)
+    # st.dataframe draws on a canvas; its cells exist in the page as a hidden accessibility table
+    view.get_by_text("低保边缘").first.wait_for(state="attached", timeout=TIMEOUT_MS)
     button = view.get_by_role("button", name="CSV", exact=True).first
     button.wait_for(timeout=TIMEOUT_MS)
     with page.expect_download(timeout=TIMEOUT_MS) as got:
