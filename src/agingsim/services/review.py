@@ -6,23 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from agingsim.choice.mnl import (
-    DAY_CARE,
-    FAMILY_BED,
-    FAMILY_CARE,
-    HOME,
-    INSTITUTION,
-    N_SETTINGS,
-    ChoiceInputs,
-    choose,
-    probabilities,
-    utilities,
-)
+from agingsim.choice.mnl import DAY_CARE, FAMILY_CARE, HOME, INSTITUTION, N_SETTINGS
 from agingsim.population.attributes import CARE_SETTINGS
 from agingsim.population.people import People
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.services.admission import admit
+from agingsim.services.kernels import choose_settings
 from agingsim.services.statistics import MONTHS, YearStats
+
+
+_NO_VOUCHERS = np.zeros((0, N_SETTINGS))
+_NO_DISTANCE = np.zeros(0)
 
 
 class Review:
@@ -69,33 +63,22 @@ class Review:
         p = self.people
         if not len(idx):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-        lvl = p.ability[idx].astype(np.int64)
-        county = p.county[idx].astype(np.int64)
+        county = p.county[idx]
         prio = self._priority(idx)
-        priority_person = prio < self.n_g - 1
-        net = np.zeros((len(idx), N_SETTINGS))
-        net[:, INSTITUTION] = np.where(priority_person, self.price_public[lvl], self.price_private[lvl])
-        net[:, HOME] = self.price_home[lvl]
-        net[:, FAMILY_BED] = self.price_family_bed[lvl]
-        net[:, DAY_CARE] = self.b.prices.day_care
+        vouchers = _NO_VOUCHERS
         if self.vouchers is not None:
-            net -= self.vouchers.values(self.start_key + sim_month, p, idx)
-            np.maximum(net, 0.0, out=net)
-        dist = np.zeros(len(idx))
+            vouchers = self.vouchers.values(self.start_key + sim_month, p, idx)
+        dist = _NO_DISTANCE
         if self.distance_km is not None:
-            dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1), county]
-        x = ChoiceInputs(
-            ability=lvl,
-            family=p.family[idx].astype(np.int64),
-            econ=p.econ[idx].astype(np.int64),
-            current=p.care_setting[idx].astype(np.int64),
-            net_price=net,
-            wait_months=self.expected_wait[county],
-            unmet_share=1.0 - self.delivered[county, HOME],
-            distance_km=dist,
-        )
-        u = self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx])
-        chosen = choose(probabilities(utilities(self.choice, x)), u)
+            dist = np.ascontiguousarray(self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1)])
+        c = self.choice
+        chosen = choose_settings(
+            p.ability[idx], p.family[idx], p.econ[idx], p.care_setting[idx], county,
+            prio < self.n_g - 1, self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx]),
+            self.list_price, vouchers, dist, c.base, c.family.shape[0], c.price,
+            float(c.wait_per_month), self.expected_wait, float(c.shortage),
+            1.0 - self.delivered[:, HOME], float(c.distance_per_km), float(c.stay),
+        )  # fmt: skip
         chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
 
         cur = p.care_setting[idx]
