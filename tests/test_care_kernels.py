@@ -41,7 +41,9 @@ def _model(rng: np.random.Generator, stay: float) -> CompiledChoice:
     )
 
 
-@pytest.mark.parametrize(("vouchers", "distance", "stay"), list(itertools.product([False, True], [False, True], [0.0, 1.7])))
+@pytest.mark.parametrize(
+    ("vouchers", "distance", "stay"), list(itertools.product([False, True], [False, True], [0.0, 1.7]))
+)
 def test_compiled_choice_is_bit_identical_to_the_numpy_logit(vouchers, distance, stay):
     """kernels.choose_settings == choose(probabilities(utilities(...)), u) for every reviewer."""
     rng = np.random.default_rng(17)
@@ -58,7 +60,9 @@ def test_compiled_choice_is_bit_identical_to_the_numpy_logit(vouchers, distance,
     u[50:100] = 1.0 - 2**-53
     list_price = rng.uniform(0, 6000, (len(ABILITY_LEVELS), N_SETTINGS + 1))
     list_price[:, 0] = 0.0  # family care is free
-    voucher = rng.uniform(0, 4000, (n, N_SETTINGS)) * (rng.random((n, 1)) < 0.5) if vouchers else np.zeros((0, 5))
+    voucher = (
+        rng.uniform(0, 4000, (n, N_SETTINGS)) * (rng.random((n, 1)) < 0.5) if vouchers else np.zeros((0, 5))
+    )
     wait, unmet = rng.uniform(0, 60, n_c), rng.uniform(0, 1, n_c)
     km = rng.uniform(0, 10, n_c) if distance else np.zeros(0)
 
@@ -133,6 +137,8 @@ def test_compiled_admission_places_the_same_people_in_the_same_beds(seed):
     private_of = [[k for k in range(n_k) if owner[k] == c and not public[k]] for c in range(n_c)]
     free = rng.uniform(0, 800, n_k) * (rng.random(n_k) < 0.8)
     got, where = admit(weight, county, priority, wait_since, pid, public_of, private_of, free, tie)
-    ref_got, ref_where = _first_fit_reference(weight, county, priority, wait_since, pid, public_of, private_of, free, tie)
+    ref_got, ref_where = _first_fit_reference(
+        weight, county, priority, wait_since, pid, public_of, private_of, free, tie
+    )
     assert 0 < len(got) < n  # some placed, some left waiting
     assert np.array_equal(got, ref_got) and np.array_equal(where, ref_where)

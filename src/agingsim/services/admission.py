@@ -34,7 +34,6 @@ from agingsim.scenario.schema import Admission
 from agingsim.services.kernels import EPS, first_fit
 
 
-
 @dataclass(frozen=True)
 class AdmissionRules:
     """An admission list compiled on the rule grid: per cell, the priority group (0 =

@@ -14,7 +14,6 @@ from agingsim.services.admission import admit
 from agingsim.services.kernels import choose_settings
 from agingsim.services.statistics import MONTHS, YearStats
 
-
 _NO_VOUCHERS = np.zeros((0, N_SETTINGS))
 _NO_DISTANCE = np.zeros(0)
 
