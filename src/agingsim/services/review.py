@@ -54,16 +54,28 @@ class Review:
         return [rows[order[bounds[r] : bounds[r + 1]]] for r in range(period)]
 
     def _choose(
-        self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Reviewers weigh the settings; queues, beds and places change accordingly (``occupied`` is
-        kept up to date as day-care places are taken). Returns the rows that took a day-care place
-        and the reviewers' priority groups."""
+        self,
+        idx: np.ndarray,
+        lvl: np.ndarray,
+        cur: np.ndarray,
+        was_waiting: np.ndarray,
+        sim_month: int,
+        year: YearStats,
+        occupied: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
+        caller gathered them) weigh the settings; queues, beds and places change accordingly
+        (``occupied`` is kept up to date as day-care places are taken). Returns the rows that took a
+        day-care place, the reviewers' priority groups and which of them wait now.
+
+        Each of the reviewers' columns is gathered once: at a million people the reviewers are
+        ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost."""
         p = self.people
         if not len(idx):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=bool)
         county = p.county[idx]
-        prio = self._priority(idx)
+        family, econ = p.family[idx], p.econ[idx]
+        prio = self._priority(idx, {"ability": lvl, "family": family, "econ": econ})
         vouchers = _NO_VOUCHERS
         if self.vouchers is not None:
             vouchers = self.vouchers.values(self.start_key + sim_month, p, idx)
@@ -72,7 +84,7 @@ class Review:
             dist = np.ascontiguousarray(self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1)])
         c = self.choice
         chosen = choose_settings(
-            p.ability[idx], p.family[idx], p.econ[idx], p.care_setting[idx], county,
+            lvl, family, econ, cur, county,
             prio < self.n_g - 1, self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx]),
             self.list_price, vouchers, dist, c.base, c.family.shape[0], c.price,
             float(c.wait_per_month), self.expected_wait, float(c.shortage),
@@ -80,17 +92,17 @@ class Review:
         )  # fmt: skip
         chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
 
-        cur = p.care_setting[idx]
-        was_waiting = p.wait_since[idx] >= 0
-        w = p.weight[idx].astype(np.float64)
         # leave the queue
-        leave = was_waiting & (chosen != INSTITUTION)
-        np.add.at(year.left, (county[leave], prio[leave]), w[leave])
-        p.wait_since[idx[leave]] = -1
+        wants_bed = chosen == INSTITUTION
+        leave = was_waiting & ~wants_bed
+        gone = idx[leave]
+        np.add.at(year.left, (county[leave], prio[leave]), p.weight[gone].astype(np.float64))
+        p.wait_since[gone] = -1
         # join the queue (keeping the current setting while waiting)
-        join = ~was_waiting & (chosen == INSTITUTION) & (cur != INSTITUTION)
-        np.add.at(year.arrivals, (county[join], prio[join]), w[join])
-        p.wait_since[idx[join]] = sim_month
+        join = ~was_waiting & wants_bed & (cur != INSTITUTION)
+        new = idx[join]
+        np.add.at(year.arrivals, (county[join], prio[join]), p.weight[new].astype(np.float64))
+        p.wait_since[new] = sim_month
         # leave a bed or a day-care place
         move = (chosen != cur) & (chosen != INSTITUTION)
         release = idx[move & ((cur == INSTITUTION) | (cur == DAY_CARE))]
@@ -116,11 +128,13 @@ class Review:
             p.provider[placed] = where
             p.care_setting[placed] = DAY_CARE
             np.add.at(occupied, where, p.weight[placed])
-        # anyone who left a place without taking another is cared for by family
-        cs = p.care_setting[idx]
-        orphan = idx[(p.provider[idx] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
+        # anyone who left a place without taking another is cared for by family (only those who
+        # were in a place can be left in one without a provider: a new day-care place has one)
+        was_placed = idx[(cur == INSTITUTION) | (cur == DAY_CARE)]
+        cs = p.care_setting[was_placed]
+        orphan = was_placed[(p.provider[was_placed] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
         p.care_setting[orphan] = FAMILY_CARE
-        return placed, prio
+        return placed, prio, (was_waiting & wants_bed) | join
 
 
 class VoucherTable:
