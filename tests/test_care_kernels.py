@@ -25,7 +25,7 @@ from agingsim.choice.mnl import (
 )
 from agingsim.population.attributes import ABILITY_LEVELS, ECON_STATUSES, FAMILY_SITUATIONS
 from agingsim.services.admission import admit
-from agingsim.services.kernels import EPS, choose_settings
+from agingsim.services.kernels import EPS, choose_settings, count_moves, occupancy
 
 
 def _model(rng: np.random.Generator, stay: float) -> CompiledChoice:
@@ -142,3 +142,53 @@ def test_compiled_admission_places_the_same_people_in_the_same_beds(seed):
     )
     assert 0 < len(got) < n  # some placed, some left waiting
     assert np.array_equal(got, ref_got) and np.array_equal(where, ref_where)
+
+
+def test_compiled_counts_move_rows_as_one_bincount_did():
+    """kernels.count_moves == the np.bincount of Statistics._shift before it was compiled: removals
+    from the old (county, setting, level) cell and additions to the new, summed from zero in that
+    order, then added to the counts."""
+    rng = np.random.default_rng(3)
+    n, n_c, n_l = 50_000, 9, 6
+    county = rng.integers(0, n_c, n).astype(np.int16)
+    setting = rng.integers(0, N_SETTINGS, n).astype(np.int8)
+    level = rng.integers(0, n_l, n).astype(np.int8)
+    weight = rng.uniform(5, 9, n).astype(np.float32)
+    rows = np.sort(rng.choice(n, 20_000, replace=False))
+    was_s = rng.integers(0, N_SETTINGS, len(rows)).astype(np.int8)
+    was_l = rng.integers(0, n_l, len(rows)).astype(np.int8)
+    start = rng.uniform(0, 1e4, n_c * N_SETTINGS * n_l)
+    none = np.zeros(0, dtype=np.int8)
+    for s_was, l_was in ((None, None), (was_s, None), (None, was_l), (was_s, was_l)):
+        c = county[rows].astype(np.int64) * N_SETTINGS
+        key = (c + setting[rows]) * n_l + level[rows]
+        w = weight[rows]
+        if s_was is not None or l_was is not None:
+            old = (c + (setting[rows] if s_was is None else s_was)) * n_l + (
+                level[rows] if l_was is None else l_was
+            )
+            key, w = np.concatenate([old, key]), np.concatenate([-w, w])
+        expected = start + np.bincount(key, weights=w, minlength=start.size)
+        got = start.copy()
+        count_moves(
+            rows, county, setting, level, weight, none if s_was is None else s_was, none if l_was is None else l_was,
+            N_SETTINGS, n_l, got,
+        )  # fmt: skip
+        assert np.array_equal(got, expected)
+
+
+def test_compiled_occupancy_sums_places_and_bills_in_the_holders_order():
+    """kernels.occupancy == the two np.bincount calls of Admitting._occupied it replaced."""
+    rng = np.random.default_rng(4)
+    n, n_k = 40_000, 30
+    provider = rng.integers(-1, n_k, n).astype(np.int16)
+    weight = rng.uniform(5, 9, n).astype(np.float32)
+    level = rng.integers(0, 6, n).astype(np.int8)  # 5: died this month, billed at level 4
+    price = rng.uniform(1000, 6000, (n_k, 5))
+    holders = rng.permutation(np.flatnonzero(provider >= 0))
+    k = provider[holders].astype(np.int64)
+    w = weight[holders].astype(np.float64)
+    lvl = np.minimum(level[holders], 4).astype(np.int64)
+    occ, rev = occupancy(holders, provider, weight, level, price)
+    assert np.array_equal(occ, np.bincount(k, weights=w, minlength=n_k))
+    assert np.array_equal(rev, np.bincount(k, weights=w * price[k, lvl], minlength=n_k))

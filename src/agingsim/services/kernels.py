@@ -143,3 +143,59 @@ def first_fit(
                     break
         a = b
     return n_got
+
+
+@njit(cache=True)
+def count_moves(
+    rows: np.ndarray,
+    county: np.ndarray,
+    setting: np.ndarray,
+    level: np.ndarray,
+    weight: np.ndarray,
+    setting_was: np.ndarray,
+    level_was: np.ndarray,
+    n_settings: int,
+    n_levels: int,
+    cells: np.ndarray,
+) -> None:
+    """Move ``rows`` in the flat (county, setting, level) counts ``cells`` from the setting and
+    level they had (``setting_was`` / ``level_was`` per row; empty: as now; both empty: not
+    counted before) to their current ones, as Statistics._shift did with one ``np.bincount``: the
+    change is summed from zero, all removals first, then added to the counts."""
+    n = len(rows)
+    delta = np.zeros(cells.size)
+    moved = setting_was.shape[0] > 0 or level_was.shape[0] > 0
+    if moved:
+        for t in range(n):
+            r = rows[t]
+            s = setting_was[t] if setting_was.shape[0] > 0 else setting[r]
+            lv = level_was[t] if level_was.shape[0] > 0 else level[r]
+            delta[(county[r] * n_settings + s) * n_levels + lv] += -np.float64(weight[r])
+    for t in range(n):
+        r = rows[t]
+        delta[(county[r] * n_settings + setting[r]) * n_levels + level[r]] += np.float64(weight[r])
+    for j in range(cells.size):
+        cells[j] += delta[j]
+
+
+@njit(cache=True)
+def occupancy(
+    holders: np.ndarray,
+    provider: np.ndarray,
+    weight: np.ndarray,
+    level: np.ndarray,
+    price: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Real people in each provider's places and their monthly bill at list prices (``price`` is
+    (provider, level 0–4), the dead billed at level 4), summed in the holders' order as the
+    ``np.bincount`` calls of Admitting._occupied did."""
+    n_k = price.shape[0]
+    occ = np.zeros(n_k)
+    rev = np.zeros(n_k)
+    for t in range(len(holders)):
+        h = holders[t]
+        k = provider[h]
+        w = np.float64(weight[h])
+        occ[k] += w
+        rev[k] += w * price[k, min(level[h], 4)]
+    return occ, rev
