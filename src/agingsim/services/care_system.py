@@ -159,7 +159,6 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self._holders: np.ndarray | None = None
         self._rota: list[np.ndarray] | None = None
         self._rota_late: list[list[np.ndarray]] = []
-        self._rota_n = 0
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}
@@ -235,8 +234,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # intact ability cared for by family and not waiting do not review: their logit probability
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
-        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved)
         entrants = np.arange(first_entrant, p.n)
+        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
         candidates = _union_rows(moved, queue, rota, entrants)
         lvl, cs = p.ability[candidates], p.care_setting[candidates]
         was_waiting = p.wait_since[candidates] >= 0

@@ -22,28 +22,28 @@ class Review:
     """The review rota (row indices kept from January, by person id modulo the review period) and the
     reviewers' choice; works on the reviewers' rows only."""
 
-    def _rota_rows(self, residue: int, moved: np.ndarray) -> np.ndarray:
+    def _rota_rows(self, residue: int, moved: np.ndarray, entrants: np.ndarray) -> np.ndarray:
         """Rows due for their review this month: person id ≡ ``residue`` (mod the review period).
 
         Only rows that could pass the reviewers' filter are returned (with some extra, filtered
         later). Built each January from the rows not cared for by family at intact ability or
         waiting; an intact person at home can only become a reviewer by a change of level, so the
-        rows whose level changed since (``moved`` this month, kept by residue) are added, and so are
-        the entrants since January, checked on their own slice.
+        rows whose level changed since (``moved`` this month) and the entrants since January
+        (``entrants`` this month) are added, kept by residue: each month's rows are split once,
+        never the whole year's entrants again.
         """
         p = self.people
         period = self.choice.review_every_months
+        late = moved
         if self._rota is None:
             idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
-            self._rota = self._by_residue(np.flatnonzero(~idle))
+            self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
             self._rota_late = [[] for _ in range(period)]
-            self._rota_n = p.n
-        for r, rows in enumerate(self._by_residue(moved)):
+        else:
+            late = np.concatenate([moved, entrants])
+        for r, rows in enumerate(self._by_residue(late)):
             self._rota_late[r].append(rows)
-        new = np.arange(self._rota_n, p.n)
-        return np.concatenate(
-            [self._rota[residue], *self._rota_late[residue], new[p.pid[new] % period == residue]]
-        )
+        return np.concatenate([self._rota[residue], *self._rota_late[residue]])
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period."""
