@@ -21,6 +21,7 @@ and the waits of those admitted by priority group. A salabim component per waiti
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,9 @@ import salabim as sim
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
 from agingsim.scenario.schema import Admission
-from agingsim.services.kernels import EPS, first_fit
+
+#: Beds are real people's beds; simulated people carry float weights. Slack for rounding only.
+EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -134,25 +137,33 @@ def admit(
     first provider of their county whose free beds hold their whole weight; nobody is placed twice,
     no bed is over-filled, and a county whose beds are full is skipped.
     """
-    room = free.astype(np.float64)  # a copy: the kernel takes the room as it places people
+    room = free.astype(np.float64).tolist()
     remaining = np.ones(len(weight), dtype=bool)
-    got = np.empty(len(weight), dtype=np.int64)
-    where = np.empty(len(weight), dtype=np.int64)
-    n_got = 0
-    weight = np.ascontiguousarray(weight, dtype=np.float64)
-    county = np.ascontiguousarray(county, dtype=np.int64)
+    got: list[int] = []
+    where: list[int] = []
     lightest = float(weight.min()) if len(weight) else 0.0
     for providers, ranked in ((public_of, True), (private_of, False)):
         # counties with no provider able to take even the lightest person are skipped whole
         open_ = np.array([any(room[k] >= lightest - EPS for k in ks) for ks in providers], dtype=bool)
         cand = np.flatnonzero(remaining & open_[county])
-        if not len(cand):
-            continue
         rank = priority[cand] if ranked else np.zeros(len(cand), dtype=np.int8)
         within = tie[cand] if ranked and tie is not None else np.zeros(len(cand), dtype=np.int8)
         order = cand[np.lexsort((pid[cand], wait_since[cand], within, rank, county[cand]))]
-        ptr = np.cumsum([0, *(len(ks) for ks in providers)]).astype(np.int64)
-        flat = np.array([k for ks in providers for k in ks], dtype=np.int64)
-        n_got = first_fit(order, county, weight, ptr, flat, room, lightest, got, where, n_got)
-        remaining[got[:n_got]] = False
-    return got[:n_got].copy(), where[:n_got].copy()
+        seg = county[order]
+        starts = [*np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]]).tolist(), len(order)]
+        if not len(order):
+            continue
+        for a, b in itertools.pairwise(starts):
+            ks = providers[int(seg[a])]
+            for i, wi in zip(order[a:b].tolist(), weight[order[a:b]].tolist(), strict=True):
+                for k in ks:
+                    if wi <= room[k] + EPS:
+                        room[k] -= wi
+                        got.append(i)
+                        where.append(k)
+                        break
+                else:
+                    if max(room[k] for k in ks) < lightest - EPS:
+                        break  # this county's beds are full: the rest of its list waits
+        remaining[got] = False
+    return np.asarray(got, dtype=np.int64), np.asarray(where, dtype=np.int64)

@@ -9,7 +9,6 @@ import numpy as np
 
 from agingsim.choice.mnl import INSTITUTION
 from agingsim.services.admission import admit
-from agingsim.services.kernels import occupancy
 
 #: Expected waits beyond this are treated as this (months) in the choice.
 MAX_WAIT = 60.0
@@ -67,4 +66,9 @@ class Admitting:
     def _occupied(self, holders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Real people in each provider's places, and their monthly bill at list prices."""
         p = self.people
-        return occupancy(holders, p.provider, p.weight, p.ability, self.price_of_provider)
+        k = p.provider[holders].astype(np.int64)
+        w = p.weight[holders].astype(np.float64)
+        occ = np.bincount(k, weights=w, minlength=len(self.providers))
+        lvl = np.minimum(p.ability[holders], 4).astype(np.int64)
+        rev = np.bincount(k, weights=w * self.price_of_provider[k, lvl], minlength=len(self.providers))
+        return occ, rev

@@ -102,13 +102,6 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self.bed_hours = hours * behaviour.needs.family_bed_hours_factor
         self.price_home = hours * pr.home_service_hour
         self.price_family_bed = np.array([pr.family_bed[x] for x in lv])
-        #: (level, setting + public institution) list prices for the choice (kernels.choose_settings)
-        self.list_price = np.zeros((len(lv), N_SETTINGS + 1))
-        self.list_price[:, HOME] = self.price_home
-        self.list_price[:, FAMILY_BED] = self.price_family_bed
-        self.list_price[:, DAY_CARE] = pr.day_care
-        self.list_price[:, INSTITUTION] = self.price_private
-        self.list_price[:, N_SETTINGS] = self.price_public
 
         alive = people.ability != DEAD
         pop = np.bincount(people.county[alive], weights=people.weight[alive], minlength=self.n_c)

@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from agingsim.choice.mnl import DAY_CARE, FAMILY_CARE, HOME, INSTITUTION, N_SETTINGS
+from agingsim.choice.mnl import (
+    DAY_CARE,
+    FAMILY_BED,
+    FAMILY_CARE,
+    HOME,
+    INSTITUTION,
+    N_SETTINGS,
+    ChoiceInputs,
+    choose,
+    probabilities,
+    utilities,
+)
 from agingsim.population.attributes import CARE_SETTINGS
 from agingsim.population.people import People
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.services.admission import admit
-from agingsim.services.kernels import choose_settings
 from agingsim.services.statistics import MONTHS, YearStats
-
-_NO_VOUCHERS = np.zeros((0, N_SETTINGS))
-_NO_DISTANCE = np.zeros(0)
 
 
 class Review:
@@ -76,20 +83,30 @@ class Review:
         county = p.county[idx]
         family, econ = p.family[idx], p.econ[idx]
         prio = self._priority(idx, {"ability": lvl, "family": family, "econ": econ})
-        vouchers = _NO_VOUCHERS
+        lv, ci = lvl.astype(np.int64), county.astype(np.int64)
+        net = np.zeros((len(idx), N_SETTINGS))
+        net[:, INSTITUTION] = np.where(prio < self.n_g - 1, self.price_public[lv], self.price_private[lv])
+        net[:, HOME] = self.price_home[lv]
+        net[:, FAMILY_BED] = self.price_family_bed[lv]
+        net[:, DAY_CARE] = self.b.prices.day_care
         if self.vouchers is not None:
-            vouchers = self.vouchers.values(self.start_key + sim_month, p, idx)
-        dist = _NO_DISTANCE
+            net -= self.vouchers.values(self.start_key + sim_month, p, idx)
+            np.maximum(net, 0.0, out=net)
+        dist = np.zeros(len(idx))
         if self.distance_km is not None:
-            dist = np.ascontiguousarray(self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1)])
-        c = self.choice
-        chosen = choose_settings(
-            lvl, family, econ, cur, county,
-            prio < self.n_g - 1, self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx]),
-            self.list_price, vouchers, dist, c.base, c.family.shape[0], c.price,
-            float(c.wait_per_month), self.expected_wait, float(c.shortage),
-            1.0 - self.delivered[:, HOME], float(c.distance_per_km), float(c.stay),
-        )  # fmt: skip
+            dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1), ci]
+        x = ChoiceInputs(
+            ability=lv,
+            family=family.astype(np.int64),
+            econ=econ.astype(np.int64),
+            current=cur.astype(np.int64),
+            net_price=net,
+            wait_months=self.expected_wait[ci],
+            unmet_share=1.0 - self.delivered[ci, HOME],
+            distance_km=dist,
+        )
+        u = self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx])
+        chosen = choose(probabilities(utilities(self.choice, x)), u)
         chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
 
         # leave the queue

@@ -11,10 +11,8 @@ import pandas as pd
 
 from agingsim.choice.mnl import INSTITUTION, N_SETTINGS
 from agingsim.population.attributes import CARE_SETTINGS, DEAD, N_LEVELS, NEEDS_CARE_FROM
-from agingsim.services.kernels import count_moves
 
 MONTHS = 12
-_NO_ROWS = np.zeros(0, dtype=np.int8)
 
 
 @dataclass
@@ -73,12 +71,16 @@ class Statistics:
         had (where given; current otherwise) to their current ones; with neither given, add them.
         The dead go to a level of their own that no output reads."""
         p = self.people
-        empty = _NO_ROWS
-        count_moves(
-            rows, p.county, p.care_setting, p.ability, p.weight,
-            empty if setting_was is None else setting_was, empty if level_was is None else level_was,
-            N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1),
-        )  # fmt: skip
+        county = p.county[rows].astype(np.int64) * N_SETTINGS
+        level, setting = p.ability[rows], p.care_setting[rows]
+        key = (county + setting) * (N_LEVELS + 1) + level
+        w = p.weight[rows]
+        if level_was is not None or setting_was is not None:
+            level = level if level_was is None else level_was
+            setting = setting if setting_was is None else setting_was
+            key = np.concatenate([(county + setting) * (N_LEVELS + 1) + level, key])
+            w = np.concatenate([-w, w])
+        self._cells += np.bincount(key, weights=w, minlength=self._cells.size).reshape(self._cells.shape)
 
     @property
     def cells(self) -> np.ndarray:
