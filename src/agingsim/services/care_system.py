@@ -152,7 +152,6 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self._holders: np.ndarray | None = None
         self._rota: list[np.ndarray] | None = None
         self._rota_late: list[list[np.ndarray]] = []
-        self._rota_n = 0
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}
@@ -160,9 +159,11 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         #: real people in each provider's places at the end of last month
         self._occ = self._occupied(np.flatnonzero(people.provider >= 0))[0]
 
-    def _priority(self, idx: np.ndarray) -> np.ndarray:
+    def _priority(self, idx: np.ndarray, known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Priority group of rows ``idx``; ``known`` holds columns the caller has gathered already."""
         p = self.people
-        cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
+        known = known or {}
+        cols = {f: known[f] if f in known else getattr(p, f)[idx] for f in self.grid.people_fields()}
         return self.group_of_cell[self.grid.cells(cols)]
 
     def _tie(self, idx: np.ndarray) -> np.ndarray | None:
@@ -226,18 +227,19 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # intact ability cared for by family and not waiting do not review: their logit probability
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
-        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved)
         entrants = np.arange(first_entrant, p.n)
-        reviewers = _union_rows(moved, queue, rota, entrants)
-        lvl = p.ability[reviewers]
-        keep = (lvl > 0) | (p.care_setting[reviewers] != FAMILY_CARE) | (p.wait_since[reviewers] >= 0)
-        reviewers = reviewers[(lvl != DEAD) & keep]
-        setting_was = p.care_setting[reviewers]
+        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
+        candidates = _union_rows(moved, queue, rota, entrants)
+        lvl, cs = p.ability[candidates], p.care_setting[candidates]
+        was_waiting = p.wait_since[candidates] >= 0
+        keep = (lvl != DEAD) & ((lvl > 0) | (cs != FAMILY_CARE) | was_waiting)
+        reviewers, setting_was = candidates[keep], cs[keep]
 
-        placed, prio = self._choose(reviewers, sim_month, year, occupied)
+        placed, prio, waiting = self._choose(
+            reviewers, lvl[keep], setting_was, was_waiting[keep], sim_month, year, occupied
+        )
         holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
-        waiting = p.wait_since[reviewers] >= 0  # everyone waiting reviewed this month
-        queue = reviewers[waiting]
+        queue = reviewers[waiting]  # everyone waiting reviewed this month
         self._ctx = {"occupied": occupied, "queue": queue, "priority": prio[waiting]}
         _run_events(self.env, till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
         holders = np.concatenate([holders, self._ctx["new_holders"]])

@@ -29,28 +29,28 @@ class Review:
     """The review rota (row indices kept from January, by person id modulo the review period) and the
     reviewers' choice; works on the reviewers' rows only."""
 
-    def _rota_rows(self, residue: int, moved: np.ndarray) -> np.ndarray:
+    def _rota_rows(self, residue: int, moved: np.ndarray, entrants: np.ndarray) -> np.ndarray:
         """Rows due for their review this month: person id ≡ ``residue`` (mod the review period).
 
         Only rows that could pass the reviewers' filter are returned (with some extra, filtered
         later). Built each January from the rows not cared for by family at intact ability or
         waiting; an intact person at home can only become a reviewer by a change of level, so the
-        rows whose level changed since (``moved`` this month, kept by residue) are added, and so are
-        the entrants since January, checked on their own slice.
+        rows whose level changed since (``moved`` this month) and the entrants since January
+        (``entrants`` this month) are added, kept by residue: each month's rows are split once,
+        never the whole year's entrants again.
         """
         p = self.people
         period = self.choice.review_every_months
+        late = moved
         if self._rota is None:
             idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
-            self._rota = self._by_residue(np.flatnonzero(~idle))
+            self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
             self._rota_late = [[] for _ in range(period)]
-            self._rota_n = p.n
-        for r, rows in enumerate(self._by_residue(moved)):
+        else:
+            late = np.concatenate([moved, entrants])
+        for r, rows in enumerate(self._by_residue(late)):
             self._rota_late[r].append(rows)
-        new = np.arange(self._rota_n, p.n)
-        return np.concatenate(
-            [self._rota[residue], *self._rota_late[residue], new[p.pid[new] % period == residue]]
-        )
+        return np.concatenate([self._rota[residue], *self._rota_late[residue]])
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period."""
@@ -61,54 +61,65 @@ class Review:
         return [rows[order[bounds[r] : bounds[r + 1]]] for r in range(period)]
 
     def _choose(
-        self, idx: np.ndarray, sim_month: int, year: YearStats, occupied: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Reviewers weigh the settings; queues, beds and places change accordingly (``occupied`` is
-        kept up to date as day-care places are taken). Returns the rows that took a day-care place
-        and the reviewers' priority groups."""
+        self,
+        idx: np.ndarray,
+        lvl: np.ndarray,
+        cur: np.ndarray,
+        was_waiting: np.ndarray,
+        sim_month: int,
+        year: YearStats,
+        occupied: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
+        caller gathered them) weigh the settings; queues, beds and places change accordingly
+        (``occupied`` is kept up to date as day-care places are taken). Returns the rows that took a
+        day-care place, the reviewers' priority groups and which of them wait now.
+
+        Each of the reviewers' columns is gathered once: at a million people the reviewers are
+        ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost."""
         p = self.people
         if not len(idx):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-        lvl = p.ability[idx].astype(np.int64)
-        county = p.county[idx].astype(np.int64)
-        prio = self._priority(idx)
-        priority_person = prio < self.n_g - 1
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=bool)
+        county = p.county[idx]
+        family, econ = p.family[idx], p.econ[idx]
+        prio = self._priority(idx, {"ability": lvl, "family": family, "econ": econ})
+        lv, ci = lvl.astype(np.int64), county.astype(np.int64)
         net = np.zeros((len(idx), N_SETTINGS))
-        net[:, INSTITUTION] = np.where(priority_person, self.price_public[lvl], self.price_private[lvl])
-        net[:, HOME] = self.price_home[lvl]
-        net[:, FAMILY_BED] = self.price_family_bed[lvl]
+        net[:, INSTITUTION] = np.where(prio < self.n_g - 1, self.price_public[lv], self.price_private[lv])
+        net[:, HOME] = self.price_home[lv]
+        net[:, FAMILY_BED] = self.price_family_bed[lv]
         net[:, DAY_CARE] = self.b.prices.day_care
         if self.vouchers is not None:
             net -= self.vouchers.values(self.start_key + sim_month, p, idx)
             np.maximum(net, 0.0, out=net)
         dist = np.zeros(len(idx))
         if self.distance_km is not None:
-            dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1), county]
+            dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1), ci]
         x = ChoiceInputs(
-            ability=lvl,
-            family=p.family[idx].astype(np.int64),
-            econ=p.econ[idx].astype(np.int64),
-            current=p.care_setting[idx].astype(np.int64),
+            ability=lv,
+            family=family.astype(np.int64),
+            econ=econ.astype(np.int64),
+            current=cur.astype(np.int64),
             net_price=net,
-            wait_months=self.expected_wait[county],
-            unmet_share=1.0 - self.delivered[county, HOME],
+            wait_months=self.expected_wait[ci],
+            unmet_share=1.0 - self.delivered[ci, HOME],
             distance_km=dist,
         )
         u = self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx])
         chosen = choose(probabilities(utilities(self.choice, x)), u)
         chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
 
-        cur = p.care_setting[idx]
-        was_waiting = p.wait_since[idx] >= 0
-        w = p.weight[idx].astype(np.float64)
         # leave the queue
-        leave = was_waiting & (chosen != INSTITUTION)
-        np.add.at(year.left, (county[leave], prio[leave]), w[leave])
-        p.wait_since[idx[leave]] = -1
+        wants_bed = chosen == INSTITUTION
+        leave = was_waiting & ~wants_bed
+        gone = idx[leave]
+        np.add.at(year.left, (county[leave], prio[leave]), p.weight[gone].astype(np.float64))
+        p.wait_since[gone] = -1
         # join the queue (keeping the current setting while waiting)
-        join = ~was_waiting & (chosen == INSTITUTION) & (cur != INSTITUTION)
-        np.add.at(year.arrivals, (county[join], prio[join]), w[join])
-        p.wait_since[idx[join]] = sim_month
+        join = ~was_waiting & wants_bed & (cur != INSTITUTION)
+        new = idx[join]
+        np.add.at(year.arrivals, (county[join], prio[join]), p.weight[new].astype(np.float64))
+        p.wait_since[new] = sim_month
         # leave a bed or a day-care place
         move = (chosen != cur) & (chosen != INSTITUTION)
         release = idx[move & ((cur == INSTITUTION) | (cur == DAY_CARE))]
@@ -134,11 +145,13 @@ class Review:
             p.provider[placed] = where
             p.care_setting[placed] = DAY_CARE
             np.add.at(occupied, where, p.weight[placed])
-        # anyone who left a place without taking another is cared for by family
-        cs = p.care_setting[idx]
-        orphan = idx[(p.provider[idx] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
+        # anyone who left a place without taking another is cared for by family (only those who
+        # were in a place can be left in one without a provider: a new day-care place has one)
+        was_placed = idx[(cur == INSTITUTION) | (cur == DAY_CARE)]
+        cs = p.care_setting[was_placed]
+        orphan = was_placed[(p.provider[was_placed] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
         p.care_setting[orphan] = FAMILY_CARE
-        return placed, prio
+        return placed, prio, (was_waiting & wants_bed) | join
 
 
 class VoucherTable:
