@@ -17,6 +17,7 @@ from typing import Any
 
 #: Query parameter names (short: the address is what a colleague gets).
 Q_LANG, Q_SCENARIO, Q_COMPARE, Q_REGION, Q_VIEW, Q_PEOPLE, Q_EDITS = "lang", "s", "b", "r", "view", "n", "e"
+Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's language
 LANGS = ("zh", "en")
 
 
@@ -37,6 +38,11 @@ class PageState:
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     people: dict[str, int] = field(default_factory=dict)
     gen: int = 0
+    #: the CSV downloads' header language when the user chose one (None: the page's language)
+    headers: str | None = None
+
+    def chinese_headers(self) -> bool:
+        return (self.headers or self.lang) == "zh"
 
     def changed(self, source: str) -> dict[str, Any]:
         return self.edits.get(source, {})
@@ -63,6 +69,8 @@ class PageState:
             q[Q_COMPARE] = self.compare
         if not self.same_region:
             q[Q_REGION] = "0"
+        if self.headers:
+            q[Q_HEADERS] = self.headers
         people = self.people.get(self.scenario)
         if people:
             q[Q_PEOPLE] = str(people)
@@ -84,6 +92,8 @@ class PageState:
         if compare == "@file" or compare in scenarios:
             state.compare = str(compare)
         state.same_region = query.get(Q_REGION) != "0"
+        if query.get(Q_HEADERS) in LANGS:
+            state.headers = str(query[Q_HEADERS])
         if query.get(Q_VIEW):
             state.view = str(query[Q_VIEW])
         try:
