@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import streamlit
 from pptx import Presentation
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from agingsim.app import figures, runs
@@ -55,7 +56,13 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         found[kwargs.get("key", label_text)] = data
         return original(label_text, data, *args, **kwargs)
 
-    monkeypatch.setattr(streamlit, "download_button", record)
+    def record_in(dg: Any, label_text: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+        found[kwargs.get("key", label_text)] = data
+        return in_column(dg, label_text, data, *args, **kwargs)
+
+    in_column = DeltaGenerator.download_button
+    monkeypatch.setattr(streamlit, "download_button", record)  # st.download_button
+    monkeypatch.setattr(DeltaGenerator, "download_button", record_in)  # a column's
     return found
 
 
@@ -139,20 +146,17 @@ def test_the_chinese_header_option_reaches_the_comparison_zip_and_each_charts_cs
         head = _header(served[chart_csv])
         assert (column_label("measure", "zh") in head) is chinese and ("measure" in head) is not chinese
         at.checkbox(key="dl_zh|compare|zh|0").set_value(False).run()
-    assert at.session_state["page"].headers == "en" and at.query_params["h"] == ["en"]
+    assert at.session_state["page"].headers == "en" and at.query_params["h"] == "en"
     at.radio(key="view|zh|0").set_value("downloads").run()  # the same choice in the other view
     assert at.checkbox(key="dl_zh|downloads|zh|0").value is False
     with zipfile.ZipFile(io.BytesIO(_bytes(served["dl_csv"]))) as zf:
         assert "year" in _header(zf.read("ledger.csv"))
 
 
-def _shown_table(at: AppTest, title_key: str) -> pd.DataFrame:
-    """The dataframe drawn right after the bold title ``title_key``."""
-    texts = [e for e in at.main if getattr(e, "type", "") in ("markdown", "arrow_data_frame")]
-    for i, e in enumerate(texts[:-1]):
-        if e.type == "markdown" and e.value == f"**{label(title_key, 'zh')}**":
-            return texts[i + 1].value
-    raise AssertionError(f"no table under {title_key}")
+def _payer_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The per-year B − A tables on the page: those whose last row is the whole period."""
+    total = label("table_period_total", "zh")
+    return [d.value for d in at.dataframe if len(d.value.index) and d.value.index[-1] == total]
 
 
 def test_the_comparison_view_shows_b_minus_a_by_payer_per_year_and_the_present_value(
@@ -165,8 +169,10 @@ def test_the_comparison_view_shows_b_minus_a_by_payer_per_year_and_the_present_v
     results = load_results(_folder(at))
     table = results.frame("comparison.csv")
     total = table[table["measure"] == "cost_total_wan"]["b_minus_a"].sum()
-    shown = _shown_table(at, "table_diff_by_payer")
     everything = label("legend_total", "zh")
+    # what changed (A = the file, B = the levers) and the comparison (A = the levers, B = the file)
+    shown, changed = sorted(_payer_tables(at), key=lambda t: abs(t[everything].iloc[-1] - total))
+    pd.testing.assert_frame_equal(changed, -shown)
     run = at.session_state["last_run"].result
     first, last = figures.fiscal_years(run)
     years = shown.loc[[label("fiscal_year", "zh", year=y) for y in range(first, last + 1)]]
