@@ -251,3 +251,45 @@ def test_the_page_names_the_levers_that_need_a_full_run() -> None:
     assert _lever(ZHUMADIAN, money).title("zh") not in named
     at = _app(YUQUAN, e=EDIT)
     assert label("app_full_run_always", "zh") in [c.value for c in at.caption]
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> str:
+    at.file_uploader(key="upload").set_value((name, data, "application/toml")).run()
+    assert not at.exception and not at.error
+    return at.session_state["page"].scenario
+
+
+def test_two_uploads_are_told_apart_and_compared_as_a_and_b() -> None:
+    """Gap 6: two uploads of one scenario (Yuquan, the meal allowance 90 vs 300 CNY) are two entries
+    named by file and short hash, not twice "…（上传）"; either can be A (the scenario) and the
+    other B, and the comparison names them so."""
+    small = YUQUAN.read_bytes().replace(b"years = 10", b"years = 3").replace(b"= 72000", b"= 20000")
+    meal = b'amount = { value = 90, assumption = "meal subsidy'
+    assert meal in small
+    richer = small.replace(meal, meal.replace(b"90", b"300"))
+    at = _app(YUQUAN)
+    first = _upload(at, "mine.toml", small)
+    second = _upload(at, "mine_300.toml", richer)
+    assert first != second and at.session_state["page"].scenario == second
+    title = runs.from_file(YUQUAN).title[0]
+    names = {
+        sid: label("app_upload_name", "zh", name=title, file=file, digest=sid[7:13])
+        for sid, file in ((first, "mine.toml"), (second, "mine_300.toml"))
+    }
+    box = next(s for s in at.selectbox if s.label == label("app_scenario", "zh"))
+    assert set(names.values()) <= set(box.options) and len(set(box.options)) == len(box.options)
+    b_box = next(s for s in at.selectbox if s.label == label("compare_with", "zh"))
+    assert set(names.values()) <= set(b_box.options)
+    b_box.set_value(first).run()
+    at.radio(key="view|zh|0").set_value("compare").run()
+    assert not at.exception and not at.error
+    shown = [m.value for m in at.markdown]
+    assert label("compare_names", "zh", a=names[second], b=names[first]) in shown
+    measures = next(d.value for d in at.dataframe if d.value.columns[0] == label("col_measure", "zh"))
+    cost = measures[measures.iloc[:, 0].str.startswith(measure_label("cost_total_wan", "zh"))].iloc[0]
+    assert cost.iloc[3] < 0  # B (90 CNY meals) spends less than A (300 CNY)
+    box = next(s for s in at.selectbox if s.label == label("app_scenario", "zh"))
+    box.set_value(first).run()  # and the other way round
+    b_box = next(s for s in at.selectbox if s.label == label("compare_with", "zh"))
+    b_box.set_value(second).run()
+    assert label("compare_names", "zh", a=names[first], b=names[second]) in [m.value for m in at.markdown]

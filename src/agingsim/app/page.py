@@ -187,7 +187,10 @@ def _sources() -> dict[str, runs.Source]:
 
 def _title(source: runs.Source, lang: Lang) -> str:
     title = source.title[0 if lang == "zh" else 1]
-    return label("app_upload_name", lang, name=title) if source.uploaded else title
+    if not source.uploaded:
+        return title
+    # two uploads of one scenario share its name: the file's name and a short hash tell them apart
+    return label("app_upload_name", lang, name=title, file=source.name, digest=source.digest[:6])
 
 
 def _pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
@@ -848,14 +851,14 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
         st.info(label("compare_pick", lang))
         return
     results = comparison.results
-    st.markdown(
-        label(
-            "compare_names",
-            lang,
-            a=results.scenario_name(lang, 0),
-            b=results.scenario_name(lang, 1),
-        )
+    state, sources = _state(), _sources()
+    a, b = (
+        _title(sources[sid], lang)
+        if sid in sources and sources[sid].uploaded
+        else results.scenario_name(lang, i)
+        for i, sid in enumerate((state.scenario, state.compare))
     )
+    st.markdown(label("compare_names", lang, a=a, b=b))
     if not comparison.same_people:
         st.warning(label("compare_population_differs", lang))
     rows = compare_measures(results, lang)

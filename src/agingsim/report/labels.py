@@ -242,7 +242,7 @@ LABELS.update(
         "app_scenario": ("情景", "Scenario"),
         "app_upload": ("或上传情景文件（TOML）", "or upload a scenario file (TOML)"),
         "app_uploaded": ("已上传：{name}", "Uploaded: {name}"),
-        "app_upload_name": ("{name}（上传）", "{name} (uploaded)"),
+        "app_upload_name": ("{name}（上传：{file} · {digest}）", "{name} (uploaded: {file} · {digest})"),
         "app_upload_refused": (
             "上传的文件 {name} 有误，未采用；页面仍显示下方所选情景。",
             "The uploaded file {name} is invalid and was not used; the page still shows the scenario "
