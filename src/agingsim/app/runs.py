@@ -324,8 +324,12 @@ class Run:
 
     def report_file(self, lang: Lang, fmt: str) -> bytes:
         """``report.xlsx`` or ``briefing.pptx`` made by :func:`agingsim.report.make_report`."""
-        with self._lock:
-            return report_bytes(self.results, lang, fmt)
+        from agingsim.report.exports import make_report
+
+        name = {"xlsx": "report.xlsx", "pptx": "briefing.pptx"}[fmt]
+        with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
+            out, _, _ = make_report(self.results, Path(tmp) / "report", lang=lang, formats=(fmt,))
+            return (out / name).read_bytes()
 
     def charts_zip(self, lang: Lang) -> bytes:
         """Every chart as PNG (300 dpi) and SVG, as ``agingsim report --formats png,svg`` writes them."""

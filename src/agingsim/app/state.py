@@ -17,8 +17,8 @@ from typing import Any
 
 #: Query parameter names (short: the address is what a colleague gets).
 Q_LANG, Q_SCENARIO, Q_COMPARE, Q_REGION, Q_VIEW, Q_PEOPLE, Q_EDITS = "lang", "s", "b", "r", "view", "n", "e"
-Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's language
 LANGS = ("zh", "en")
+Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's language
 
 
 @dataclass
@@ -69,11 +69,11 @@ class PageState:
             q[Q_COMPARE] = self.compare
         if not self.same_region:
             q[Q_REGION] = "0"
-        if self.headers:
-            q[Q_HEADERS] = self.headers
         people = self.people.get(self.scenario)
         if people:
             q[Q_PEOPLE] = str(people)
+        if self.headers:
+            q[Q_HEADERS] = self.headers
         edits = {k: v for k, v in self.edits.items() if v and not k.startswith("upload:")}
         if edits:
             q[Q_EDITS] = json.dumps(edits, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -92,10 +92,10 @@ class PageState:
         if compare == "@file" or compare in scenarios:
             state.compare = str(compare)
         state.same_region = query.get(Q_REGION) != "0"
-        if query.get(Q_HEADERS) in LANGS:
-            state.headers = str(query[Q_HEADERS])
         if query.get(Q_VIEW):
             state.view = str(query[Q_VIEW])
+        if query.get(Q_HEADERS) in LANGS:
+            state.headers = str(query[Q_HEADERS])
         try:
             people = int(query.get(Q_PEOPLE, ""))
             if people > 0:
