@@ -39,6 +39,7 @@ from agingsim.report.data import (
     scorecard_rows,
     spending_by_county,
     spending_by_group,
+    window_subtotal,
 )
 from agingsim.report.labels import (
     BETTER,
@@ -187,7 +188,10 @@ def _sources() -> dict[str, runs.Source]:
 
 def _title(source: runs.Source, lang: Lang) -> str:
     title = source.title[0 if lang == "zh" else 1]
-    return label("app_upload_name", lang, name=title) if source.uploaded else title
+    if not source.uploaded:
+        return title
+    # two uploads of one scenario share its name: the file's name and a short hash tell them apart
+    return label("app_upload_name", lang, name=title, file=source.name, digest=source.digest[:6])
 
 
 def _pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
@@ -398,8 +402,35 @@ def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any)
     if people is not None and people != full:
         status.info(label("app_reduced", lang, n=fmt_number(people), full=fmt_number(full)))
     if overrides and not runs.payments_only(source, scenario, st.session_state["workdir"]):
-        status.caption(label("app_full_run_why", lang))
+        _full_run_why(source, sections, values, scenario, state, lang, status)
     return _run(scenario, lang, status)
+
+
+def _full_run_why(
+    source: runs.Source,
+    sections: list[Section],
+    values: dict[str, Any],
+    scenario: Any,
+    state: PageState,
+    lang: Lang,
+    status: Any,
+) -> None:
+    """Why the change is a full run, naming the changed levers that each alone change the people or
+    care simulated (simulate.dynamics_key decides), so the user knows which to leave for speed."""
+    changed = [lev for lev in all_levers(sections) if lever_id(lev) in state.changed(source.id)]
+    changes = {
+        lever_id(lev): overrides_for(sections, {lever_id(lev): values[lever_id(lev)]}) for lev in changed
+    }
+    blockers = runs.replay_blockers(source, scenario, changes, st.session_state["workdir"])
+    if blockers is None:
+        status.caption(label("app_full_run_always", lang))
+        return
+    status.caption(label("app_full_run_why", lang))
+    names = [lev.title(lang) for lev in changed if lever_id(lev) in blockers]
+    if names:
+        status.caption(
+            label("app_full_run_levers", lang, levers="、".join(names) if lang == "zh" else "; ".join(names))
+        )
 
 
 def _run(scenario: Any, lang: Lang, status: Any, quiet: bool = False) -> runs.Run | None:
@@ -563,15 +594,7 @@ def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Pag
         st.markdown(
             f"**{label('changed_total', lang, total=fmt_money(total, lang), pv=fmt_money(pv, lang))}**"
         )
-        by_payer = payer_difference_by_year(base.result.ledger, run.result.ledger)
-        if not by_payer.empty:
-            by_payer.columns = [
-                label("legend_total", lang) if c == "total" else payer_label(c, lang)
-                for c in by_payer.columns
-            ]
-            by_payer.index = [label("fiscal_year", lang, year=int(y)) for y in by_payer.index]
-            st.markdown(f"**{label('table_diff_by_payer', lang)}**")
-            st.dataframe(by_payer.style.format("{:,.2f}"), width="stretch")
+        _payer_years(base.result, run.result, lang)
         diffs = line_item_difference(base.result.ledger, run.result.ledger)
         if diffs["b_minus_a_wan"].abs().sum() > 0:
             from agingsim.report import charts as report_charts
@@ -582,6 +605,34 @@ def _what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Pag
             draw = partial(report_charts.waterfall, diffs, lang, footer, names)
             chart = Chart("waterfall", label("title_waterfall", lang), draw)
             _show_chart(run, chart, lang, scope=f"vs-{base.key}")
+
+
+def _payer_years(a: Any, b: Any, lang: Lang) -> None:
+    """B − A by payer level per fiscal year (two RunResults), with the budget window's subtotal
+    (from the year the cards budget for, figures.card_year, to the end) and the whole period's."""
+    by_payer = payer_difference_by_year(a.ledger, b.ledger)
+    if by_payer.empty:
+        return
+    first, last = int(by_payer.index.min()), int(by_payer.index.max())
+    window = figures.card_year(b)
+    rows = [by_payer]
+    if window > first:  # from the first year, the window is the whole period
+        rows.append(window_subtotal(by_payer, window).to_frame(f"window|{window}").T)
+    rows.append(by_payer.sum().to_frame("total").T)
+    table = pd.concat(rows)
+    table.columns = [
+        label("legend_total", lang) if c == "total" else payer_label(c, lang) for c in table.columns
+    ]
+    table.index = [
+        label("fiscal_year", lang, year=int(y))
+        if not isinstance(y, str)
+        else label("table_window_subtotal", lang, first=window, last=last)
+        if y.startswith("window|")
+        else label("table_period_total", lang)
+        for y in table.index
+    ]
+    st.markdown(f"**{label('table_diff_by_payer', lang)}**")
+    st.dataframe(table.style.format("{:,.2f}"), width="stretch")
 
 
 def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:
@@ -608,7 +659,7 @@ def _show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> Non
     if chart.data is not None:
         table.download_button(
             "CSV",
-            chart.csv(),
+            chart.csv(_state().chinese_headers()),
             file_name=f"{chart.id}.csv",
             mime="text/csv",
             key=f"csv|{scope}|{chart.id}",
@@ -797,6 +848,15 @@ def _view_circle(run: runs.Run, lang: Lang) -> None:
     )
     table = coverage_summary(coverage_by_community(g, year), g.counties)
     st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
+    chinese = _chinese_headers(_state(), lang, "circle")
+    st.download_button(
+        label("dl_circle_csv", lang),
+        runs.excel_csv(table.to_csv(index=False).encode("utf-8"), chinese),
+        file_name=f"service_circle_{year}.csv",
+        mime="text/csv",
+        key="csv|circle",
+        on_click="ignore",
+    )
 
 
 def _view_population(run: runs.Run, lang: Lang) -> None:
@@ -810,14 +870,14 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
         st.info(label("compare_pick", lang))
         return
     results = comparison.results
-    st.markdown(
-        label(
-            "compare_names",
-            lang,
-            a=results.scenario_name(lang, 0),
-            b=results.scenario_name(lang, 1),
-        )
+    state, sources = _state(), _sources()
+    a, b = (
+        _title(sources[sid], lang)
+        if sid in sources and sources[sid].uploaded
+        else results.scenario_name(lang, i)
+        for i, sid in enumerate((state.scenario, state.compare))
     )
+    st.markdown(label("compare_names", lang, a=a, b=b))
     if not comparison.same_people:
         st.warning(label("compare_population_differs", lang))
     rows = compare_measures(results, lang)
@@ -839,16 +899,60 @@ def _view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang)
     st.caption(label("compare_colours", lang))
     from agingsim.report.exports import build_charts
 
+    _payer_years(comparison.a.result, comparison.b.result, lang)
     charts, _ = build_charts(results, lang)
     for chart in charts:
         _show_chart(run, chart, lang, scope=comparison.folder.name)
+    _compare_downloads(comparison, lang)
+
+
+def _compare_downloads(comparison: runs.Comparison, lang: Lang) -> None:
+    """The comparison's files as ``agingsim compare`` + ``agingsim report`` make them: its CSVs, and
+    the workbook and deck with the A-vs-B table and the waterfall (not run A's own)."""
+    chinese = _chinese_headers(_state(), lang, "compare")
     st.download_button(
         label("dl_compare", lang),
-        comparison.csv_zip,
+        partial(comparison.csv_zip, chinese),
         file_name="comparison.zip",
         key="dl_compare",
         on_click="ignore",
     )
+    for fmt, what, mime in (
+        ("xlsx", "dl_compare_xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (
+            "pptx",
+            "dl_compare_pptx",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+    ):
+        st.download_button(
+            label(what, lang),
+            partial(comparison.report_file, lang, fmt),
+            file_name=f"comparison.{fmt}",
+            mime=mime,
+            key=f"dl_compare_{fmt}",
+            on_click="ignore",
+        )
+
+
+def _chinese_headers(state: PageState, lang: Lang, where: str) -> bool:
+    """The "Chinese CSV headers" box, drawn from the page state (one choice for every CSV of the
+    page, kept across views and in the address)."""
+    key = _key(state, "dl_zh", where)
+    st.checkbox(
+        label("dl_csv_chinese", lang),
+        value=state.chinese_headers(),
+        key=key,
+        on_change=_set_headers,
+        args=(state, key),
+    )
+    return state.chinese_headers()
+
+
+def _set_headers(state: PageState, key: str) -> None:
+    """Before the page is drawn again, so the charts above the box already use the new headers."""
+    value = bool(st.session_state[key])
+    state.headers = None if value == (state.lang == "zh") else ("zh" if value else "en")
 
 
 def _direction_colour(measure: str, difference: float) -> str:
@@ -874,7 +978,7 @@ def _view_downloads(run: runs.Run, lang: Lang) -> None:
         on_click="ignore",
         help=label("dl_toml_help", lang),
     )
-    chinese = st.checkbox(label("dl_csv_chinese", lang), value=lang == "zh", key=f"dl_zh|{lang}")
+    chinese = _chinese_headers(_state(), lang, "downloads")
     st.download_button(
         label("dl_csv", lang),
         partial(run.csv_zip, chinese),

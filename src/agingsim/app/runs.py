@@ -200,6 +200,47 @@ def payments_only(source: Source, scenario: Scenario, workdir: Path | None = Non
     return key is not None and key == dynamics_key(base)
 
 
+#: replay_blockers' answers by source, changes and run settings (each answer loads the scenario
+#: once per change: worth keeping while the page re-draws the same changes on every click)
+_BLOCKERS: OrderedDict[str, list[str] | None] = OrderedDict()
+
+
+def replay_blockers(
+    source: Source,
+    scenario: Scenario,
+    changes: Mapping[str, Mapping[str, Any]],
+    workdir: Path | None = None,
+) -> list[str] | None:
+    """The changes (name -> its overrides) that, each on its own, change what shapes the run's
+    people and care (simulate.dynamics_key) from the file's own values, so the payments cannot be
+    replayed: the page names them. None when no change could be replayed at all (the file alone
+    does not load, or its schemes' payments feed back into care choices)."""
+    run = scenario.run
+    settings = {"simulated_people": run.simulated_people}
+    memo = json.dumps([source.digest, changes, settings, run.seed], sort_keys=True, default=str)
+    if memo in _BLOCKERS:
+        return _BLOCKERS[memo]
+    try:
+        key = dynamics_key(load(source, {}, workdir=workdir, **settings).with_run(seed=run.seed))
+    except Exception:  # the file alone does not load: nothing to replay on
+        key = None
+    found: list[str] | None = None
+    if key is not None:
+        found = []
+        for name, overrides in changes.items():
+            try:
+                alone = load(source, overrides, workdir=workdir, **settings).with_run(seed=run.seed)
+            except Exception:  # a change that does not load alone is not a payment change
+                found.append(name)
+                continue
+            if dynamics_key(alone) != key:
+                found.append(name)
+    _BLOCKERS[memo] = found
+    while len(_BLOCKERS) > CACHE_SIZE:
+        _BLOCKERS.popitem(last=False)
+    return found
+
+
 def run_key(scenario: Scenario, replication: int = 0) -> str:
     """What decides a run's result: every input's hash, the run settings, replication, version."""
     payload = {
@@ -305,6 +346,16 @@ class Run:
         """The run's output folder (every CSV and summary.json) as a zip, the CSVs with a UTF-8 BOM
         so that Excel on Chinese Windows opens them as UTF-8; optionally with Chinese headers."""
         return folder_zip(self.folder, chinese_headers)
+
+
+def report_bytes(results: Results, lang: Lang, fmt: str) -> bytes:
+    """The workbook (``xlsx``) or deck (``pptx``) of an output folder, a run's or a comparison's,
+    made by :func:`agingsim.report.make_report` exactly as ``agingsim report`` makes it."""
+    from agingsim.report import make_report
+
+    with tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
+        out, files, _ = make_report(results, Path(tmp) / "report", lang=lang, formats=(fmt,))
+        return next((out / f).read_bytes() for f in files if f.endswith(f".{fmt}"))
 
 
 BOM = "\ufeff".encode()
@@ -473,6 +524,12 @@ class Comparison:
 
     def csv_zip(self, chinese_headers: bool = False) -> bytes:
         return folder_zip(self.folder, chinese_headers)
+
+    def report_file(self, lang: Lang, fmt: str) -> bytes:
+        """The comparison's workbook or deck (A vs B, the waterfall), as ``agingsim report`` makes
+        it from ``agingsim compare``'s folder (run A's lock: matplotlib is not thread-safe)."""
+        with self.a._lock:
+            return report_bytes(self.results, lang, fmt)
 
 
 def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:

@@ -21,6 +21,7 @@ Q_LANG, Q_SCENARIO, Q_COMPARE, Q_REGION, Q_VIEW, Q_PEOPLE, Q_EDITS = "lang", "s"
 Q_GROUP = "g"
 GROUPINGS = ("county", "age_band", "ability_level", "econ_status", "residence")
 LANGS = ("zh", "en")
+Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's language
 
 
 @dataclass
@@ -42,6 +43,11 @@ class PageState:
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     people: dict[str, int] = field(default_factory=dict)
     gen: int = 0
+    #: the CSV downloads' header language when the user chose one (None: the page's language)
+    headers: str | None = None
+
+    def chinese_headers(self) -> bool:
+        return (self.headers or self.lang) == "zh"
 
     def changed(self, source: str) -> dict[str, Any]:
         return self.edits.get(source, {})
@@ -73,6 +79,8 @@ class PageState:
         people = self.people.get(self.scenario)
         if people:
             q[Q_PEOPLE] = str(people)
+        if self.headers:
+            q[Q_HEADERS] = self.headers
         edits = {k: v for k, v in self.edits.items() if v and not k.startswith("upload:")}
         if edits:
             q[Q_EDITS] = json.dumps(edits, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -95,6 +103,8 @@ class PageState:
             state.group_by = str(query[Q_GROUP])
         if query.get(Q_VIEW):
             state.view = str(query[Q_VIEW])
+        if query.get(Q_HEADERS) in LANGS:
+            state.headers = str(query[Q_HEADERS])
         try:
             people = int(query.get(Q_PEOPLE, ""))
             if people > 0:

@@ -314,7 +314,27 @@ def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float
         how = label("over_years_sum" if measure.endswith("_wan") else "over_years_mean", lang)
         name = f"{measure_label(measure, lang)}{how}"
         rows.append((measure, name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
+        if measure == "cost_total_wan":
+            rows += _present_value_row(results, lang)
     return rows
+
+
+def _present_value_row(results: Results, lang: Lang) -> list[tuple[str, str, float, float, float]]:
+    """The present value of spending beside the total (a budget office discounts what later years
+    cost), from each arm's headline; none unless both arms have one."""
+    from agingsim.report.labels import measure_label
+
+    heads = [arm["headline"] for arm in results.arms]
+    if not all(isinstance(h.get(PV), int | float) for h in heads):
+        return []
+    rates = dict.fromkeys(f"{100 * float(h.get('discount_rate', 0)):g}%" for h in heads)
+    name = f"{measure_label(PV, lang)}{label('over_years_pv', lang, rate=' / '.join(rates))}"
+    a, b = float(heads[0][PV]), float(heads[1][PV])
+    return [(PV, name, a, b, b - a)]
+
+
+#: The headline's present value of spending (simulate.RunResult.headline), a row of the comparison.
+PV = "cost_present_value_wan"
 
 
 # ============================================================================ what changed (B − A)
@@ -402,6 +422,12 @@ def payer_difference_by_year(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     wide = wide[order + [c for c in wide.columns if c not in order]]
     wide["total"] = wide.sum(axis=1)
     return wide
+
+
+def window_subtotal(by_year: pd.DataFrame, first: int) -> pd.Series:
+    """The rows of :func:`payer_difference_by_year` from fiscal year ``first`` to the end summed:
+    the budget window (the year a budget is drawn up for, app.figures.card_year, onwards)."""
+    return by_year[by_year.index >= first].sum()
 
 
 # ============================================================================ who gets what

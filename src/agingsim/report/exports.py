@@ -34,6 +34,7 @@ from agingsim.report.data import (
 from agingsim.report.labels import (
     Lang,
     ability_label,
+    column_label,
     family_label,
     funding_label,
     label,
@@ -82,11 +83,13 @@ class Chart:
         self._figure: Figure | None = None
         self._png: bytes | None = None
 
-    def csv(self) -> bytes:
-        """The chart's table as CSV (UTF-8 with a BOM); empty if the chart has none."""
+    def csv(self, chinese_headers: bool = False) -> bytes:
+        """The chart's table as CSV (UTF-8 with a BOM), optionally with Chinese headers (the app's
+        option); empty if the chart has none."""
         if self.data is None:
             return b""
-        return (CSV_BOM + self.data.to_csv(index=False, lineterminator="\n")).encode("utf-8")
+        table = self.data.rename(columns=partial(column_label, lang="zh")) if chinese_headers else self.data
+        return (CSV_BOM + table.to_csv(index=False, lineterminator="\n")).encode("utf-8")
 
     @property
     def figure(self) -> Figure:

@@ -158,6 +158,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "over_years_sum": ("，各年合计", ", all years"),
     "over_years_mean": ("，年均", ", yearly mean"),
+    "over_years_pv": ("，贴现率 {rate}", ", discount rate {rate}"),
     # 15-minute service circle maps (agingsim.geo)
     "map_coverage_title": (
         "{minutes:g}分钟养老服务圈覆盖（{year}）",
@@ -247,7 +248,7 @@ LABELS.update(
         "app_scenario": ("情景", "Scenario"),
         "app_upload": ("或上传情景文件（TOML）", "or upload a scenario file (TOML)"),
         "app_uploaded": ("已上传：{name}", "Uploaded: {name}"),
-        "app_upload_name": ("{name}（上传）", "{name} (uploaded)"),
+        "app_upload_name": ("{name}（上传：{file} · {digest}）", "{name} (uploaded: {file} · {digest})"),
         "app_upload_refused": (
             "上传的文件 {name} 有误，未采用；页面仍显示下方所选情景。",
             "The uploaded file {name} is invalid and was not used; the page still shows the scenario "
@@ -300,6 +301,16 @@ LABELS.update(
             "This change needs a full run: it changes the years simulated, who is eligible, people's care "
             "choices or what providers build and run (changing only amounts, payer shares, caps or dates "
             "recomputes the payments on the same people, several times faster).",
+        ),
+        "app_full_run_levers": (
+            "需要重新模拟的修改：{levers}（其余修改只改付款，可在同一批老人上重算）。",
+            "Changes that need the full run: {levers} (any other change only alters payments and could "
+            "be recomputed on the same people).",
+        ),
+        "app_full_run_always": (
+            "本情景中补贴会改变老人的照护选择（如降低服务价格），因此任何修改都需要重新模拟。",
+            "In this scenario the subsidies change people's care choices (they lower the prices people "
+            "pay), so every change needs a full run.",
         ),
         "app_cached": ("此设置已运行过，直接显示结果", "This setting was run before: results shown at once"),
         "app_replayed": (
@@ -361,6 +372,11 @@ LABELS.update(
             "分级财政支出差额 B − A（万元，按年度）",
             "Difference B − A by level of government (10,000 CNY, by year)",
         ),
+        "table_window_subtotal": (
+            "预算期小计（{first}–{last}年度）",
+            "Budget window subtotal (FY{first}–FY{last})",
+        ),
+        "table_period_total": ("测算期合计", "Whole period"),
         "card_total": ("测算期总支出（{first}–{last}年度）", "Total spending, FY{first}–FY{last}"),
         "card_year": ("{year}年度支出", "Spending in FY{year}"),
         "card_payer_part": ("{level} {value}", "{level} {value}"),
@@ -496,6 +512,12 @@ LABELS.update(
         "dl_pptx": ("一键生成简报（PPTX）", "Briefing deck (PPTX)"),
         "dl_charts": ("全部图表（PNG 300 dpi + SVG，zip）", "All charts (PNG 300 dpi + SVG, zip)"),
         "dl_compare": ("对比结果（CSV，zip）", "Comparison (CSV files, zip)"),
+        "dl_compare_xlsx": ("对比工作簿（XLSX）", "Comparison workbook (XLSX)"),
+        "dl_compare_pptx": (
+            "对比简报（PPTX，含 A、B 对比与差额分解）",
+            "Comparison deck (PPTX, A vs B and the waterfall)",
+        ),
+        "dl_circle_csv": ("服务圈覆盖表（CSV）", "Service circle table (CSV)"),
         "dl_note": (
             "图表与文件由与命令行 agingsim report 相同的模块生成。",
             "Charts and files come from the same module as the command line's agingsim report.",
@@ -537,6 +559,7 @@ CARE_SETTINGS: dict[str, tuple[str, str]] = {
 #: comparison.csv measures; cost_<level>_wan are built from PAYER_LEVELS.
 MEASURES: dict[str, tuple[str, str]] = {
     "cost_total_wan": ("总支出（万元）", "Total spending (10,000 CNY)"),
+    "cost_present_value_wan": ("总支出现值（万元）", "Present value of spending (10,000 CNY)"),
     "people_served_per_month": ("月均受益人数（人次）", "People paid for per month"),
     "cost_per_person_served_cny_per_year": (
         "每位受益人年均支出（元）",
@@ -562,6 +585,7 @@ MEASURES: dict[str, tuple[str, str]] = {
 #: more people needing care is not a policy's success or failure, occupancy is a trade-off).
 BETTER: dict[str, str] = {
     "cost_total_wan": "lower",
+    "cost_present_value_wan": "lower",
     "cost_per_person_served_cny_per_year": "lower",
     "cost_per_person_in_need_served_cny_per_year": "lower",
     "people_served_per_month": "higher",
