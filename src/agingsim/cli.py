@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import threading
 from pathlib import Path
 
 from agingsim import __version__
@@ -85,6 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return run_replicated(args, scenario, out)
     months = scenario.run.years * 12
+    # tqdm's default lock is a multiprocessing one, which under mesa's "spawn" start method starts a
+    # resource-tracker process (a second Python interpreter) for this one progress bar
+    tqdm.set_lock(threading.RLock())
     with tqdm(total=months, desc="模拟 simulating", unit="month", disable=None, file=sys.stderr) as bar:
         result = run_scenario(scenario, replication=args.replication, progress=bar)
     result.write(out)

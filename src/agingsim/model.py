@@ -14,8 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
+
+from agingsim.startup import shallow_inspect
+
+with shallow_inspect():  # mesa's module loggers inspect the whole stack at import (startup.py)
+    import mesa
 
 from agingsim.ability import build_ability_model
 from agingsim.ability.transitions import (
@@ -143,7 +147,7 @@ class AgingModel(mesa.Model):
         region = scenario.region
         self.ledger = Ledger.for_region(region)
         policy = scenario.file.policy
-        self.person_schemes = PersonSchemes(scenario) if policy and policy.schemes else None
+        self.person_schemes = PersonSchemes(scenario, self.code_span) if policy and policy.schemes else None
         ps = self.person_schemes
         self.one_off = OneOffSchemes(ps, self.people.capacity) if ps is not None else None
         plans, self.facility_schemes = {}, []
@@ -203,21 +207,22 @@ class AgingModel(mesa.Model):
             table = access.pivot(index="year", columns="county", values="mean_distance_km")
             ids = [c.id for c in sc.region.counties]
             distance = table.reindex(index=years, columns=ids).fillna(NO_FACILITY_KM).to_numpy()
-        return CareSystem(
-            self,
-            sc.behaviour,
-            self.people,
-            self.streams,
-            [c.id for c in sc.region.counties],
-            sc.run.start_year,
-            dict(policy.definitions) if policy else {},
-            sc.ability.age_max,
-            plans,
-            self.facility_schemes,
-            vouchers,
-            sc.path,
-            distance,
-        )
+        with shallow_inspect():  # salabim's Environment inspects the stack for its caller (startup.py)
+            return CareSystem(
+                self,
+                sc.behaviour,
+                self.people,
+                self.streams,
+                [c.id for c in sc.region.counties],
+                sc.run.start_year,
+                dict(policy.definitions) if policy else {},
+                sc.ability.age_max,
+                plans,
+                self.facility_schemes,
+                vouchers,
+                sc.path,
+                distance,
+            )
 
     @property
     def year(self) -> int:

@@ -54,6 +54,7 @@ class Ledger:
     #: instalment, the last year's operating subsidy paid the year after): not spent in the run, owed
     #: at its end (liabilities.csv)
     liabilities: list[dict[str, object]] = field(default_factory=list)
+    _regions: dict[tuple[str, int], str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def for_region(cls, region: RegionFile) -> Ledger:
@@ -87,15 +88,20 @@ class Ledger:
         simulated years, so it is a liability at the horizon, not spending."""
         into = self.liabilities if after_horizon else self.rows
         counties, groups = np.nonzero(amount)
-        for c, g in zip(counties, groups, strict=True):
-            for level in PAYER_LEVELS:
-                share = shares.get(level, 0.0)
-                if share == 0.0:
-                    continue
-                county = self.county_ids[c]
-                for funding, part in (("budget", 1.0 - lottery_share), ("lottery", lottery_share)):
-                    if part == 0.0:
-                        continue
+        if not len(counties):
+            return
+        levels = [(level, shares.get(level, 0.0)) for level in PAYER_LEVELS]
+        levels = [(level, share) for level, share in levels if share != 0.0]
+        parts = [(f, p) for f, p in (("budget", 1.0 - lottery_share), ("lottery", lottery_share)) if p != 0.0]
+        # one row per county × rule × payer level × funding, as plain Python values (a few hundred a
+        # month): the numpy scalars are converted once, not per row
+        paid = amount[counties, groups].astype(np.float64).tolist()
+        people = beneficiaries[counties, groups].astype(np.float64).tolist()
+        for c, g, cny, bens in zip(counties.tolist(), groups.tolist(), paid, people, strict=True):
+            county = self.county_ids[c]
+            for level, share in levels:
+                region = self._region(level, c)
+                for funding, part in parts:
                     into.append(
                         {
                             "year": year,
@@ -104,13 +110,21 @@ class Ledger:
                             "rule": rules[g],
                             "scheme_family": family,
                             "payer_level": level,
-                            "payer_region": self.payer_region(level, county),
+                            "payer_region": region,
                             "county": county,
                             "funding": funding,
-                            "amount_cny": float(amount[c, g]) * share * part,
-                            "beneficiaries": float(beneficiaries[c, g]),
+                            "amount_cny": cny * share * part,
+                            "beneficiaries": bens,
                         }
                     )
+
+    def _region(self, level: str, c: int) -> str:
+        """:meth:`payer_region` of county index ``c``, worked out once per level and county."""
+        key = (level, c)
+        region = self._regions.get(key)
+        if region is None:
+            region = self._regions[key] = self.payer_region(level, self.county_ids[c])
+        return region
 
     def frame(self) -> pd.DataFrame:
         """All rows in time order (facility payments are booked up front, people's monthly)."""

@@ -358,9 +358,17 @@ class RuleGrid:
                 cell += code.astype(np.int64) * self._strides[name]
         return cell
 
+    def stride(self, axis: str) -> int:
+        """How far one step along ``axis`` moves a cell (0 for an axis no rule reads)."""
+        return self._strides.get(axis, 0)
+
     def moving_cells(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """The part of each person's cell from age band, ability and care setting."""
-        cell = self._age_part.take(columns["age_m"])
+        """The part of each person's cell from age band, ability and care setting.
+
+        Gathers by indexing (``table[age_m]``), not ``table.take(age_m)``: under numpy 2.4 ``take``
+        from an 8-byte table with int16 indices was erratic (0.2 ms for 200,000 rows, 3–8 ms for
+        253,000 in the same process), indexing 0.4–0.6 ms for both."""
+        cell = self._age_part[columns["age_m"]]
         for name, _ in self.axes:
             if name in MOVING_AXES and name != "age":
                 cell += columns[name].astype(np.int64) * self._strides[name]

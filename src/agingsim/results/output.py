@@ -7,6 +7,7 @@ agingsim output (it has a summary.json), so ``--out .`` can never wipe a user's 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -15,18 +16,61 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from agingsim.errors import AgingsimError, ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Writer = Callable[[Path], None]
 
 
 def csv_writer(frame: Any, float_format: str = "%.2f") -> Writer:
     def write(path: Path) -> None:
-        frame.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+        write_csv(frame, path, float_format)
 
     return write
+
+
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str = "%.2f") -> None:
+    """``frame.to_csv(path, index=False, float_format=float_format, lineterminator="\\n")``, byte for
+    byte, in a fraction of the time.
+
+    pandas 3 formats float columns one value at a time through two Python calls each and converts
+    its Arrow-backed string columns chunk by chunk: 0.45–0.6 s for the city run's 15,000-row ledger.
+    Here each column becomes the list of cells pandas would hand the csv module (floats as
+    ``float_format % value``, missing values as the empty string), and the same csv writer writes
+    them. Columns of any other kind (dates, categories, nullable numbers) go to pandas unchanged."""
+    cells = [_csv_cells(frame.iloc[:, i], float_format) for i in range(frame.shape[1])]
+    if not cells or frame.columns.nlevels > 1 or any(c is None for c in cells):
+        frame.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(list(frame.columns))
+        writer.writerows(zip(*cells, strict=True))
+
+
+def _csv_cells(column: pd.Series, float_format: str) -> list[Any] | None:
+    """The cells pandas' ``to_csv`` writes for ``column`` (pandas.core.indexes.base.get_values_for_csv),
+    or None for a kind of column left to pandas."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "f":
+            return [float_format % v if v == v else "" for v in column.tolist()]
+        if dtype.kind in "iub":
+            return column.to_numpy().tolist()  # ints and bools: the csv module writes str(value)
+        if dtype.kind == "O":
+            values = column.to_numpy()
+            return np.where(column.isna().to_numpy(), "", values).tolist()
+        return None
+    if getattr(dtype, "name", None) == "str" or type(dtype).__name__ == "StringDtype":
+        values = column.to_numpy(dtype=object, na_value="")
+        return values.tolist()
+    return None
 
 
 def json_writer(data: dict[str, Any]) -> Writer:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from agingsim.ability.intensities import N_STATES
+from agingsim.ability.transitions import AGE0_M
 from agingsim.fiscal.ledger import Ledger
 from agingsim.policy.dated import month_key
 from agingsim.population.attributes import CARE_SETTINGS
@@ -17,7 +19,7 @@ from agingsim.schemes.registration import registered_shares
 class PersonSchemes:
     """Pays every person-level scheme of a scenario each month and books it in the ledger."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, code_span: int | None = None) -> None:
         policy = scenario.file.policy
         assert policy is not None
         self.county_ids = [c.id for c in scenario.region.counties]
@@ -54,6 +56,10 @@ class PersonSchemes:
         self._seen, self._layout = 0, -1
         #: the rows' keys and weights of the latest :meth:`count` (this month's), for schemes.oneoff
         self.month_keys: tuple[np.ndarray, np.ndarray] | None = None
+        #: given the model's packed state codes (``code_span``): the moving part of the grid cell
+        #: (age band and ability) of every code, so a month's keys are one gather per row
+        self._by_code = None if code_span is None else self._moving_by_code(code_span)
+        self._care_stride = self.grid.stride("care_setting")
 
     def apply_caps(
         self,
@@ -149,10 +155,27 @@ class PersonSchemes:
             self._seen = n
         return self._fixed[:n], self._weight[:n]
 
+    def _moving_by_code(self, span: int) -> np.ndarray:
+        """:meth:`RuleGrid.moving_cells` of every packed code ``(sex × 6 + state) × span + age_m − 720``
+        (ability.transitions.state_code), without the care setting's part."""
+        code = np.arange(2 * N_STATES * span)
+        cols = {
+            "age_m": (code % span + AGE0_M).astype(np.int16),
+            "ability": (code // span % N_STATES).astype(np.int8),
+            "care_setting": np.zeros(len(code), dtype=np.int8),
+        }
+        return self.grid.moving_cells(cols)
+
     def row_keys(self, people: People) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's (county × grid size + grid cell) this month, and its weight."""
+        """Each row's (county × grid size + grid cell) this month, and its weight. With the packed
+        codes the model keeps in step with age and ability, age band and ability are one lookup."""
         fixed, w = self._rows(people)
-        key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
+        if self._by_code is None:
+            key = self.grid.moving_cells({f: getattr(people, f) for f in self.grid.people_fields()})
+        else:
+            key = self._by_code[people.code]
+            if self._care_stride:
+                key += people.care_setting.astype(np.int64) * self._care_stride
         key += fixed
         return key, w
 

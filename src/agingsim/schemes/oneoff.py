@@ -57,6 +57,8 @@ class OneOffSchemes:
         self.candidate_cells = np.zeros(persons.grid.size, dtype=bool)
         for s in self.schemes:
             self.candidate_cells |= s.eligible
+        #: the same by (county × grid size + cell) key: one gather per row, no division
+        self._candidate_keys = np.tile(self.candidate_cells, n_c)
 
     def __bool__(self) -> bool:
         return bool(self.schemes)
@@ -66,10 +68,9 @@ class OneOffSchemes:
         of each (people as they stand after the month's transitions, as for the monthly schemes);
         the keys of this month's count of the monthly schemes when given (``counted``)."""
         key, weight = self.persons.row_keys(people) if not counted else self.persons.month_keys
-        size = self.persons.grid.size
-        cell = key % size
-        live = np.flatnonzero(self.candidate_cells[cell])
-        return people.pid[live].copy(), key[live] // size, cell[live], weight[live].copy()
+        live = np.flatnonzero(self._candidate_keys[key])
+        county, cell = np.divmod(key[live], self.persons.grid.size)
+        return people.pid[live], county, cell, weight[live]
 
     def pay(self, rows: Rows, sim_month: int, start_year: int, ledger: Ledger) -> None:
         """Pay this month's one-off payments to ``rows`` (:meth:`rows`) and book them."""

@@ -1,0 +1,63 @@
+"""Issue 17: the monthly scheme bookkeeping's shortcuts give the same keys as the rules' grid.
+
+PersonSchemes.row_keys reads age band and ability from the packed state code (one lookup) and
+OneOffSchemes.rows picks candidate rows by key; both must agree with RuleGrid.cells, computed from
+the people's own age, ability and care setting, in every month of a run (ageing, deaths, entrants,
+care-setting changes and the yearly compaction included).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agingsim.model import AgingModel
+from agingsim.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def grid_keys(model: AgingModel) -> np.ndarray:
+    ps, p = model.person_schemes, model.people
+    cols = {f: getattr(p, f) for f in ps.grid.people_fields()}
+    return ps.grid.cells(cols, p.county)
+
+
+@pytest.mark.parametrize("name", ["zhumadian_basic_services", "yuquan_home_services"])
+def test_row_keys_by_packed_code_equal_the_grid_cells_every_month(name):
+    scenario = load_scenario(SCENARIOS / f"{name}.toml").with_run(simulated_people=4000, years=2)
+    model = AgingModel(scenario)
+    ps = model.person_schemes
+    assert ps is not None and ps._by_code is not None
+    if name == "yuquan_home_services":  # a scenario whose rules read the care setting
+        assert ps.grid.stride("care_setting") > 0
+    while model.running:
+        model.step()
+        if model.month >= model.n_months:
+            break
+        key, weight = ps.row_keys(model.people)
+        assert np.array_equal(key, grid_keys(model))
+        assert np.array_equal(weight, model.people.weight)
+
+
+def test_one_off_rows_are_the_candidate_rows_of_the_month():
+    scenario = load_scenario(SCENARIOS / "zhumadian_basic_services.toml").with_run(
+        simulated_people=4000, years=1
+    )
+    model = AgingModel(scenario)
+    assert model.one_off
+    for _ in range(3):
+        model.step()
+    ps, p = model.person_schemes, model.people
+    ps.count(p)
+    pid, county, cell, weight = model.one_off.rows(p, counted=True)
+    key = grid_keys(model)
+    size = ps.grid.size
+    live = np.flatnonzero(model.one_off.candidate_cells[key % size])
+    assert len(live) > 0
+    assert np.array_equal(pid, p.pid[live])
+    assert np.array_equal(county, key[live] // size)
+    assert np.array_equal(cell, key[live] % size)
+    assert np.array_equal(weight, p.weight[live])

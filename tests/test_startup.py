@@ -1,0 +1,54 @@
+"""Issue 17 (fast start): startup.shallow_inspect answers mesa's and salabim's stack look-ups from the
+frames alone, with the same frames, files, lines, functions and modules as inspect itself."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+import agingsim.model  # noqa: F401  (imports mesa under shallow_inspect, before anything else does)
+from agingsim.startup import shallow_inspect
+
+
+def _caller_view(stack):
+    return [(f.frame, f.filename, f.lineno, f.function) for f in stack]
+
+
+def test_stack_lists_the_same_frames_files_lines_and_functions():
+    full = inspect.stack()[1:]  # [0] is this line in the real call, below is the shallow one's
+    with shallow_inspect():
+        shallow = inspect.stack()[1:]
+        assert all(f.code_context is None for f in shallow)
+    assert _caller_view(shallow) == _caller_view(full)
+
+
+def test_getouterframes_and_getmodule_of_a_frame_agree_with_inspect():
+    frame = inspect.currentframe()
+    full = inspect.getouterframes(frame)
+    with shallow_inspect():
+        shallow = inspect.getouterframes(frame)
+        module = inspect.getmodule(frame)
+        assert inspect.getmodule(inspect) is inspect  # not a frame: inspect's own answer
+    assert _caller_view(shallow[1:]) == _caller_view(full[1:])  # [0] is this frame, still running
+    assert (shallow[0].frame, shallow[0].function) == (full[0].frame, full[0].function)
+    assert module is sys.modules[__name__] is inspect.getmodule(frame)
+
+
+def test_inspect_is_restored_after_the_block_even_on_error():
+    before = inspect.stack, inspect.getouterframes, inspect.getmodule
+    try:
+        with shallow_inspect():
+            assert inspect.stack is not before[0]
+            with shallow_inspect():  # nested blocks re-enter
+                pass
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert (inspect.stack, inspect.getouterframes, inspect.getmodule) == before
+
+
+def test_mesa_names_its_module_logger_after_its_module():
+    from mesa import mesa_logging
+
+    assert "mesa.model" in mesa_logging._module_loggers
+    assert mesa_logging._module_loggers["mesa.model"].name == f"{mesa_logging.LOGGER_NAME}.mesa.model"
