@@ -248,7 +248,8 @@ def test_two_quick_downloads_both_arrive(server, browser):
 
 def test_each_chart_has_its_table_as_a_csv_download(server, browser):
     """Issue 19: a CSV behind every chart: beside the payer chart, its table (yearly spending by
-    payer level, 万元) with a UTF-8 BOM, as ``agingsim report`` writes ``cost_by_payer.csv``."""
+    payer level, 万元) with a UTF-8 BOM, as ``agingsim report`` writes ``cost_by_payer.csv``; its headers
+    follow the page's language unless the address sets them (``h=``)."""
     url, _log = server
     page = _open(browser, _address(url, s="yuquan_home_services.toml", view="costs"))
     button = page.get_by_role("button", name="CSV", exact=True).first
@@ -259,7 +260,7 @@ def test_each_chart_has_its_table_as_a_csv_download(server, browser):
     data = Path(got.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     head = data.decode("utf-8-sig").splitlines()[0].split(",")
-    assert head[0] == "year" and len(data.decode("utf-8-sig").splitlines()) > 2
+    assert head[0] == "年度" and len(data.decode("utf-8-sig").splitlines()) > 2  # a Chinese page
     page.close()
 
 
