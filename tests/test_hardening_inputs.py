@@ -268,6 +268,7 @@ def test_io_errors_are_clear_messages(world, capsys, monkeypatch, code, words):
         raise OSError(code, os.strerror(code), str(world.dir / "out" / "people.csv"))
 
     monkeypatch.setattr("pandas.DataFrame.to_csv", fail)
+    monkeypatch.setattr("agingsim.results.output.write_csv", fail)  # the run's own CSV writer
     exit_code, err = run_cli(capsys, "run", str(world.scenario), "--out", str(world.dir / "out"))
     assert exit_code == 1 and words in err and "Traceback" not in err, err
     assert "people.csv" in err

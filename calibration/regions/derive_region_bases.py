@@ -34,8 +34,8 @@ from derive_bases import CENSUS_15_59  # noqa: E402  (one constant, one place)
 SHARES = "calibration/data/census2020_region_age_shares.csv"
 TOTALS = "calibration/data/regions_pop60.csv"
 PARENT = (
-    "China's base table (china_population.csv: WPP 2024 shape by sex and age, single years 40-69 by "
-    "cohort births, scaled to the national census)"
+    "China's base table (china_population.csv: the 2010 census cohorts by single year and sex survived "
+    "ten years by WPP 2024 rates, scaled to the national 2020 census bands)"
 )
 
 
