@@ -8,7 +8,7 @@ import pytest
 
 from agingsim.calibration.figures import published_figures
 from agingsim.calibration.report_disability import MET_Z, Evaluated, miss_notes
-from agingsim.calibration.report_market import denominators
+from agingsim.calibration.report_market import bundled_behaviour_scenarios, denominators
 from agingsim.calibration.targets import read_data
 
 
@@ -47,3 +47,10 @@ def test_each_miss_gets_its_own_note_and_figures_within_get_none():
     assert notes[clhls] == figures[clhls].note and notes[clhls]
     assert all("CHNS fell from" in notes[i] and "the model" in notes[i] for i in chns)
     assert notes[chns[0]] == notes[chns[1]]  # one explanation of the pair, repeated on each row
+
+
+def test_the_bundled_behaviour_scenarios_are_all_found():
+    """The occupancy test and the report's list cover every scenario that sets a behaviour model."""
+    names = {f"{f.parent.name}/{f.name}" for f in bundled_behaviour_scenarios()}
+    assert {"scenarios/default.toml", "headline/supply_beds.toml", "headline/demand_vouchers.toml"} <= names
+    assert "scenarios/guiyang_service_circle.toml" in names and len(names) == 8
