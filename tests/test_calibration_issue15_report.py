@@ -53,4 +53,4 @@ def test_the_bundled_behaviour_scenarios_are_all_found():
     """The occupancy test and the report's list cover every scenario that sets a behaviour model."""
     names = {f"{f.parent.name}/{f.name}" for f in bundled_behaviour_scenarios()}
     assert {"scenarios/default.toml", "headline/supply_beds.toml", "headline/demand_vouchers.toml"} <= names
-    assert "scenarios/guiyang_service_circle.toml" in names and len(names) == 8
+    assert "scenarios/guiyang_service_circle.toml" in names and len(names) >= 8
