@@ -119,24 +119,46 @@ def test_baseline_shares_match_the_margins_they_were_solved_from():
     assert p == pytest.approx(odds / odds.sum(), abs=0.002)
 
 
-def test_starting_institution_occupancy_is_the_bulletins():
-    """Issue 15: the default scenario starts with institution residents / beds at the occupancy the
-    civil-affairs figures imply (2.15 million residents in 4.29 million beds, MCA 2020;
-    calibration/data/care_market_bulletins.csv). Tolerance ±3 pp: the Monte Carlo error of the
-    scenario's 200,000 simulated people (about 1,800 residents, one standard error ≈ 1.2 pp)."""
+def _scenarios_with_behaviour() -> list:
+    """Every bundled scenario with a behaviour model (the report's own list of them)."""
+    from agingsim.calibration.report_market import bundled_behaviour_scenarios
+
+    found = bundled_behaviour_scenarios()
+    # the headline pair adds 20 private homes of 100 beds (an assumption, [[policy.facilities]]
+    # private_homes) to Zhumadian's stock before the start, so its starting occupancy is lower: a miss
+    # stated in the report, kept visible here rather than hidden by a wider tolerance
+    headline_miss = pytest.mark.xfail(
+        strict=True,
+        reason="headline arms start at ~46% occupancy: their 2,000 assumed private beds come on top of "
+        "the bed stock the margins' institution share was set against",
+    )
+    return [
+        pytest.param(
+            f, id=f"{f.parent.name}/{f.stem}", marks=[headline_miss] if f.parent.name == "headline" else []
+        )
+        for f in found
+    ]
+
+
+@pytest.mark.parametrize("path", _scenarios_with_behaviour())
+def test_starting_institution_occupancy_is_the_bulletins(path):
+    """Issue 15: each bundled scenario with behaviour starts with institution residents / beds at the
+    occupancy the civil-affairs figures imply (2.15 million residents in 4.29 million beds, MCA mid-2020;
+    calibration/data/care_market_bulletins.csv), within the report's tolerance (±3 pp,
+    report_market.OCCUPANCY_TOLERANCE). That tolerance is the Monte Carlo error of 200,000 simulated
+    people (one SE ≈ 1.2 pp); scenarios with fewer people (85,000-95,000) get no wider band. Each
+    scenario keeps its own simulated_people (a smaller run would widen the error past the tolerance)
+    and runs 1 year: occupancy is read on the first day."""
     import pandas as pd
+
+    from agingsim.calibration.report_market import OCCUPANCY_TOLERANCE, starting_occupancy
 
     data = pd.read_csv(ROOT / "calibration" / "data" / "care_market_bulletins.csv")
     rows = data.set_index(["indicator", "year"])["value"]
     bulletin = rows[("institution_residents", 2020.5)] / rows[("institution_beds_registered", 2020.5)]
     assert bulletin == pytest.approx(rows[("institution_occupancy", 2020.5)], abs=1e-4)
-    model = AgingModel(load_scenario(ROOT / "scenarios" / "default.toml"))
-    care, p = model.care, model.people
-    inst = np.array([q.setting == INSTITUTION for q in care.providers])
-    held = (p.provider >= 0) & (p.ability != DEAD)
-    occupied = np.bincount(p.provider[held], weights=p.weight[held], minlength=len(care.providers))
-    beds = np.array([q.beds(care.start_key) for q in care.providers])
-    assert occupied[inst].sum() / beds[inst].sum() == pytest.approx(bulletin, abs=0.03)
+    scenario = load_scenario(path).with_run(years=1)
+    assert starting_occupancy(scenario) == pytest.approx(bulletin, abs=OCCUPANCY_TOLERANCE)
 
 
 # ---------------------------------------------------------------- providers

@@ -277,6 +277,13 @@ def test_validate_model_writes_report_and_charts(tmp_path, capsys):
     # and the care-market section states the starting occupancy against the bulletins
     assert "## Care market" in report and summary["market"]["occupancy_met"] is True
     assert summary["market"]["bulletin_occupancy"] == pytest.approx(2.15 / 4.29, abs=1e-3)
+    # issue 15 audit: the market section names each row's 60+ denominator, lists its fit vs check
+    # figures, and says the 2020 occupancy sits on 2023 beds; every disability miss has its own note
+    assert "| 2021 | 267.360 M (NBS, end of year) |" in report
+    assert "Care-market figures used to fit vs kept for checking" in report and "Different dates" in report
+    misses = [r for r in report.splitlines() if r.startswith("| ") and "**MISS**" in r]
+    assert misses and all(r.rstrip(" |").rsplit("|", 1)[1].strip() for r in misses)
+    assert "no explanation found" not in report
     # a folder that is not an agingsim output is never overwritten
     mine = tmp_path / "mine"
     mine.mkdir()
