@@ -443,7 +443,9 @@ def _run(scenario: Any, lang: Lang, status: Any, quiet: bool = False) -> runs.Ru
     else:
         bar, progress = None, None
     try:
-        run, cached = runs.CACHE.run(scenario, progress=progress)
+        # who gets what by group costs a full run ~16% more: recorded now only on the who view,
+        # else on first need (app.page._view_who, downloads: runs.Run.with_groups)
+        run, cached = runs.CACHE.run(scenario, progress=progress, record_groups=_state().view == "who")
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None
@@ -788,6 +790,7 @@ def _view_who(
         reform = (comparison.a, comparison.b, names[0], names[1])
     elif base is not None:
         reform = (base, run, label("who_file_values", lang), label("who_your_changes", lang))
+    _record_groups([run, *(reform[:2] if reform else ())], lang)
     who.section(run, reform, state, lang, _display, _show_chart)
     st.caption(label("who_note", lang))
     for title, table, keys in (
@@ -813,6 +816,17 @@ def _view_who(
             if c not in keys
         }
         st.dataframe(_display(run, table, lang).style.format(fmt), width="stretch", hide_index=True)
+
+
+def _record_groups(needed: list[runs.Run], lang: Lang) -> None:
+    """Runs made without their bins by group (runs.RunCache.run: recorded only on this view) get
+    them now, with a note while the extra run goes (one per set of simulated people and care)."""
+    missing = [r for r in needed if not r.grouped]
+    if not missing:
+        return
+    with st.spinner(label("who_recording", lang)):
+        for r in missing:
+            r.with_groups()
 
 
 def _scenario_name(run: runs.Run, lang: Lang) -> str:
