@@ -507,7 +507,7 @@ class RunCache:
             dkey = run.dkey or dynamics_key(result.scenario, result.replication)
             with self._lock:
                 base = self._recorded.get(dkey) if dkey is not None else None
-                same = [] if dkey is None else [r for r in self._runs.values() if r.grouped and r.dkey == dkey]
+                same = [r for r in self._runs.values() if r.grouped and dkey is not None and r.dkey == dkey]
             if base is not None and base.grouped:
                 same.insert(0, base)
             if same:
