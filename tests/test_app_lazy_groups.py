@@ -101,8 +101,29 @@ def test_the_who_view_opened_from_another_view_records_the_groups_and_sums_to_th
     found = [
         d.value
         for d in at.dataframe
-        if d.value.columns[0] == column_label("county", "zh") and column_label("people", "zh") in d.value.columns
+        if d.value.columns[0] == column_label("county", "zh")
+        and column_label("people", "zh") in d.value.columns
     ]
     assert found, [list(d.value.columns) for d in at.dataframe]
     spent = found[0][column_label("spending_wan", "zh")].astype(float).sum()
     assert spent == pytest.approx(_monthly_ledger(recorded)["amount_cny"].sum() / WAN, abs=1e-4)
+
+
+def test_a_scheme_switched_off_keeps_the_group_table_columns_numbers() -> None:
+    """The "by scheme and eligible group" table against the file's own values: a scheme switched off
+    has no people paid for (NaN), shown as a dash by formatting; the column stays numbers (a column
+    of numbers and "—" is not one Arrow type: Streamlit logged an ArrowTypeError)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params.update({"s": NINGHE.name, "n": str(PEOPLE), "view": "who"})
+    at.run()
+    at.toggle(key="lv|ninghe_allowances.toml|policy.schemes[0].active#switch|zh|0").set_value(False).run()
+    assert not at.exception, at.exception
+    heading = column_label("beneficiaries_per_month", "zh")
+    found = [d.value for d in at.dataframe if d.value.columns[0] == column_label("line_item", "zh")]
+    found = [
+        t for t in found if heading in t.columns and column_label("spending_change_wan", "zh") in t.columns
+    ]
+    assert found, [list(d.value.columns) for d in at.dataframe]
+    column = found[0][heading]
+    assert pd.api.types.is_float_dtype(column), column.dtype
+    assert column.isna().any()  # the allowance switched off: no one paid for under your changes

@@ -750,8 +750,9 @@ def _view_capacity(run: runs.Run, lang: Lang) -> None:
         st.dataframe(_display(run, waiting, lang), width="stretch", hide_index=True)
 
 
-def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """An output table in words: names for codes, headers from the label table, no None."""
+def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang, numbers: bool = False) -> pd.DataFrame:
+    """An output table in words: names for codes, headers from the label table, no None (with
+    ``numbers``, numeric columns keep NaN for a Styler to show as a dash: tables.display)."""
     sc = run.result.scenario
     return tables.display(
         frame,
@@ -759,6 +760,7 @@ def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         counties=tables.region_names(sc),
         line_items=run.results.line_item_names,
         groups=tables.group_names(sc),
+        numbers=numbers,
     )
 
 
@@ -815,7 +817,10 @@ def _view_who(
             for c in table.columns
             if c not in keys
         }
-        st.dataframe(_display(run, table, lang).style.format(fmt), width="stretch", hide_index=True)
+        # numeric columns stay numbers (a scheme switched off leaves NaN, a dash on screen): a
+        # column of numbers and "—" is not one Arrow type
+        shown = _display(run, table, lang, numbers=True).style.format(fmt, na_rep=tables.MISSING)
+        st.dataframe(shown, width="stretch", hide_index=True)
 
 
 def _record_groups(needed: list[runs.Run], lang: Lang) -> None:
