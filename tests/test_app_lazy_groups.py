@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from agingsim.app import runs
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import column_label
+from agingsim.report.labels import column_label, label
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.simulate import run_scenario
 
@@ -68,6 +68,15 @@ def test_groups_recorded_lazily_equal_a_recorded_run_and_sum_to_the_ledger(tmp_p
     assert county["spending_wan"].sum() == pytest.approx(paid.sum() / WAN, abs=1e-3)
     with zipfile.ZipFile(io.BytesIO(run.csv_zip())) as zf:
         assert "distribution.csv" in zf.namelist()
+
+
+def test_the_workbook_of_a_run_without_groups_records_them_for_its_sheet(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    run, _ = runs.RunCache(root=tmp_path).run(_scenario())
+    assert not run.grouped
+    wb = load_workbook(io.BytesIO(run.report_file("zh", "xlsx")), read_only=True)
+    assert label("sheet_who", "zh") in wb.sheetnames and run.grouped
 
 
 def test_a_replay_gets_its_groups_from_its_base_and_the_base_keeps_them(tmp_path: Path, recorded) -> None:
