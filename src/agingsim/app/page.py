@@ -443,7 +443,9 @@ def _run(scenario: Any, lang: Lang, status: Any, quiet: bool = False) -> runs.Ru
     else:
         bar, progress = None, None
     try:
-        run, cached = runs.CACHE.run(scenario, progress=progress)
+        # who gets what by group costs a full run ~16% more: recorded now only on the who view,
+        # else on first need (app.page._view_who, downloads: runs.Run.with_groups)
+        run, cached = runs.CACHE.run(scenario, progress=progress, record_groups=_state().view == "who")
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None
@@ -748,8 +750,9 @@ def _view_capacity(run: runs.Run, lang: Lang) -> None:
         st.dataframe(_display(run, waiting, lang), width="stretch", hide_index=True)
 
 
-def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """An output table in words: names for codes, headers from the label table, no None."""
+def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang, numbers: bool = False) -> pd.DataFrame:
+    """An output table in words: names for codes, headers from the label table, no None (with
+    ``numbers``, numeric columns keep NaN for a Styler to show as a dash: tables.display)."""
     sc = run.result.scenario
     return tables.display(
         frame,
@@ -757,6 +760,7 @@ def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         counties=tables.region_names(sc),
         line_items=run.results.line_item_names,
         groups=tables.group_names(sc),
+        numbers=numbers,
     )
 
 
@@ -788,6 +792,7 @@ def _view_who(
         reform = (comparison.a, comparison.b, names[0], names[1])
     elif base is not None:
         reform = (base, run, label("who_file_values", lang), label("who_your_changes", lang))
+    _record_groups([run, *(reform[:2] if reform else ())], lang)
     who.section(run, reform, state, lang, _display, _show_chart)
     st.caption(label("who_note", lang))
     for title, table, keys in (
@@ -812,7 +817,21 @@ def _view_who(
             for c in table.columns
             if c not in keys
         }
-        st.dataframe(_display(run, table, lang).style.format(fmt), width="stretch", hide_index=True)
+        # numeric columns stay numbers (a scheme switched off leaves NaN, a dash on screen): a
+        # column of numbers and "—" is not one Arrow type
+        shown = _display(run, table, lang, numbers=True).style.format(fmt, na_rep=tables.MISSING)
+        st.dataframe(shown, width="stretch", hide_index=True)
+
+
+def _record_groups(needed: list[runs.Run], lang: Lang) -> None:
+    """Runs made without their bins by group (runs.RunCache.run: recorded only on this view) get
+    them now, with a note while the extra run goes (one per set of simulated people and care)."""
+    missing = [r for r in needed if not r.grouped]
+    if not missing:
+        return
+    with st.spinner(label("who_recording", lang)):
+        for r in missing:
+            r.with_groups()
 
 
 def _scenario_name(run: runs.Run, lang: Lang) -> str:

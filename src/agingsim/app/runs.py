@@ -261,12 +261,20 @@ class Run:
     #: where the output folder is written, on first use (the cards need only ``result``, so the page
     #: shows them before the folder is written)
     path: Path
+    #: the cache that made it: a run's bins by group are recorded on first need (RunCache.grouped)
+    cache: RunCache | None = field(default=None, repr=False, compare=False)
+    #: whether the run has its bins by group, or is known to have none to record (no person-level
+    #: scheme paid monthly): full runs record them only when asked (they cost ~16% of a run)
+    grouped: bool = False
+    #: simulate.dynamics_key of its scenario: runs with the same key have the same people and care
+    dkey: str | None = None
     _charts: dict[Lang, tuple[list[Chart], list[str]]] = field(default_factory=dict, repr=False)
     _screen: dict[tuple[Lang, str], bytes] = field(default_factory=dict, repr=False)
     _results: Results | None = field(default=None, repr=False)
     _bands: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _group_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -275,6 +283,24 @@ class Run:
             if not (self.path / "summary.json").is_file():
                 self.result.write(self.path)
         return self.path
+
+    def with_groups(self, progress: object | None = None) -> bool:
+        """Make sure the run has its bins by group (who gets what, results.distribution): recorded
+        once more on first need, by its cache (RunCache.grouped); whether a run was needed."""
+        if self.grouped:
+            return False
+        return (self.cache or CACHE).grouped(self, progress)
+
+    def _set_groups(self, bins: list[Any] | None) -> None:
+        """Attach bins by group recorded on the same people and care; an output folder already
+        written is written again, with distribution.csv."""
+        with self._write_lock:
+            self.result.distribution_bins = bins
+            self.result.__dict__.pop("_distribution", None)
+            self.grouped = True
+            if bins is not None and (self.path / "summary.json").is_file():
+                self.result.write(self.path)
+                self._results = None
 
     @property
     def results(self) -> Results:
@@ -327,6 +353,8 @@ class Run:
         from agingsim.report.exports import make_report
 
         name = {"xlsx": "report.xlsx", "pptx": "briefing.pptx"}[fmt]
+        if fmt == "xlsx":  # the workbook's sheet 分组受益 is made from distribution.csv
+            self.with_groups()
         with self._lock, tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
             geography = self.result.scenario.geography  # the deck's map: the geography this run used
             out, _, _ = make_report(
@@ -344,7 +372,9 @@ class Run:
 
     def csv_zip(self, chinese_headers: bool = False) -> bytes:
         """The run's output folder (every CSV and summary.json) as a zip, the CSVs with a UTF-8 BOM
-        so that Excel on Chinese Windows opens them as UTF-8; optionally with Chinese headers."""
+        so that Excel on Chinese Windows opens them as UTF-8; optionally with Chinese headers
+        (distribution.csv included: the run's groups are recorded first if they were not)."""
+        self.with_groups()
         return folder_zip(self.folder, chinese_headers)
 
 
@@ -420,12 +450,18 @@ class RunCache:
         return dkey is not None and dkey in self._recorded
 
     def run(
-        self, scenario: Scenario, replication: int = 0, progress: object | None = None
+        self,
+        scenario: Scenario,
+        replication: int = 0,
+        progress: object | None = None,
+        record_groups: bool = False,
     ) -> tuple[Run, bool]:
         """The run of this scenario and whether it was cached. A setting run before comes from the
         cache; one that differs from a run already made only in what person-level schemes pay has
         its payments replayed on that run's people and care (identical to a full run, see
-        simulate.replay_payments); anything else is run in full, recording its payments."""
+        simulate.replay_payments); anything else is run in full, recording its payments, and its
+        bins by group only with ``record_groups`` (a cached run or a replay gets them on first
+        need, :meth:`grouped`, which the page shows with a note)."""
         key = run_key(scenario, replication)
         hit = self.get(key)
         if hit is not None:
@@ -435,15 +471,18 @@ class RunCache:
             base = self._recorded.get(dkey) if dkey is not None else None
         if base is not None:
             result = replay_payments(base.result, scenario, base_key=base.key)
+            grouped = base.grouped  # a replay has its base's bins by group: the same people
         else:
             result = run_scenario(
                 scenario,
                 replication=replication,
                 progress=progress,
                 record_payments=True,
-                record_distribution=True,
+                record_distribution=record_groups,
             )
-        run = Run(key, result, self.root / key)
+            policy = scenario.file.policy  # without person-level schemes there is nothing to record
+            grouped = record_groups or not (policy is not None and policy.schemes)
+        run = Run(key, result, self.root / key, cache=self, grouped=grouped, dkey=dkey)
         with self._lock:
             self._runs[key] = run
             while len(self._runs) > self.size:
@@ -453,6 +492,41 @@ class RunCache:
                 while len(self._recorded) > self.size:
                     self._recorded.popitem(last=False)
         return run, False
+
+    def grouped(self, run: Run, progress: object | None = None) -> bool:
+        """Give ``run`` its bins by group, and whether a run was needed for them. They are the same
+        for every run of the same people and care (simulate.dynamics_key), so a cached run that
+        has them lends them; else ``run``'s scenario is run once more, recording them (same
+        scenario, seed and replication: the same people, so the same results). The run its replays
+        are made from (the recorded base) gets them too, so later replays have them at once; with
+        no base left, the recording run becomes the base."""
+        with run._group_lock:  # two views asking at once: one recording run
+            if run.grouped:
+                return False
+            result = run.result
+            dkey = run.dkey or dynamics_key(result.scenario, result.replication)
+            with self._lock:
+                base = self._recorded.get(dkey) if dkey is not None else None
+                same = [r for r in self._runs.values() if r.grouped and dkey is not None and r.dkey == dkey]
+            if base is not None and base.grouped:
+                same.insert(0, base)
+            if same:
+                run._set_groups(same[0].result.distribution_bins)
+                return False
+            again = run_scenario(
+                result.scenario,
+                replication=result.replication,
+                progress=progress,
+                record_payments=True,
+                record_distribution=True,
+            )
+            run._set_groups(again.distribution_bins)
+        if base is not None and base is not run:
+            base._set_groups(again.distribution_bins)
+        elif base is None and dkey is not None and result.payments is not None:
+            with self._lock:  # a replay's payment record is its base's: the same people and care
+                self._recorded[dkey] = run
+        return True
 
     def clear(self) -> None:
         with self._lock:

@@ -458,6 +458,10 @@ LABELS.update(
             "本次运行未记录分组数据（无按月发放的个人补贴）。",
             "This run has no group data (no person-level scheme paid monthly).",
         ),
+        "who_recording": (
+            "按人群分组需要再算一次（同一情景与随机种子，结果相同）……",
+            "Grouping needs one more run (same scenario and seed, the same results)…",
+        ),
         "who_file_values": ("情景文件原值", "the file's own values"),
         "who_your_changes": ("修改后的参数", "your changes"),
         "title_who_per_head": ("按{by}：60岁及以上人均年支出", "Spending per person 60+ per year, by {by}"),

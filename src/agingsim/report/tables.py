@@ -60,9 +60,12 @@ def display(
     counties: Names | None = None,
     line_items: Names | None = None,
     groups: Names | None = None,
+    numbers: bool = False,
 ) -> pd.DataFrame:
     """``frame`` with codes replaced by names and headers by words in ``lang``; missing values shown
-    as a dash. Columns it does not know keep their values; every header goes through the label table."""
+    as a dash. Columns it does not know keep their values; every header goes through the label table.
+    With ``numbers`` a numeric column keeps NaN (one type, as Arrow needs; the page's Styler shows
+    the dash: ``na_rep=MISSING``)."""
     out = frame.copy()
     values: dict[str, Any] = {
         "county": lambda v: _pick(counties or {}, v, lang),
@@ -85,7 +88,7 @@ def display(
         if col in values:
             out[col] = out[col].map(values[col])
     for col in out.columns:
-        if out[col].isna().any():
+        if out[col].isna().any() and not (numbers and pd.api.types.is_numeric_dtype(out[col])):
             out[col] = out[col].astype(object).where(out[col].notna(), MISSING)
     out.columns = [column_label(str(c), lang) for c in out.columns]
     return out
