@@ -116,14 +116,15 @@ def main(argv: list[str] | None = None) -> int:
                 settle()  # let the rest of the page finish before the next change
                 return seconds
 
-            scheme = page.locator('[data-testid="stExpander"]').nth(1)  # the first scheme's levers
+            # the lever boxes (expanders holding number inputs: run settings, then each scheme); other
+            # expanders (e.g. the sidebar's own-region upload) hold none
+            levers = page.locator('[data-testid="stExpander"]').filter(
+                has=page.locator('[data-testid="stNumberInput"]')
+            )
+            scheme = levers.nth(1)  # the first scheme's levers
             scheme.locator("summary").click()
             amount = scheme.locator('[data-testid="stNumberInput"] input').nth(1)  # its first amount
-            start = (
-                page.locator('[data-testid="stExpander"]')
-                .nth(0)
-                .locator('[data-testid="stNumberInput"] input')
-            )
+            start = levers.nth(0).locator('[data-testid="stNumberInput"] input')
             old_amount, old_start = amount.input_value(), start.first.input_value()
             for r in range(1, args.repeats + 1):
                 t = change(amount, str(int(float(old_amount)) + 50 * r))

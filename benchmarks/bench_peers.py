@@ -94,7 +94,9 @@ def make_problem(size: int, months: int) -> Problem:
         model.year_ability.cumulative,
         model.year_ability.order,
         model.entry.count[:months].copy(),
-        model.scenario.region.entry.male_share,
+        # entrants' male share, one figure for the peers' arms: the count-weighted mean of the
+        # model's monthly shares (a census-base region's cohorts give one share a month)
+        float(np.average(model.entry.male_share[:months], weights=np.maximum(model.entry.count[:months], 1))),
         levels,
         months,
     )
