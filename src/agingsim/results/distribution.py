@@ -303,16 +303,7 @@ def distribution(scenario: Scenario, record: list[MonthBins]) -> Distribution:
         ]
         for i, name in enumerate(PAYMENT_COLUMNS[-3 - len(PAYER_LEVELS) :])
     }
-    counts = [len(c) for c in pay_codes]
-    payments_frame = _frame(
-        county_ids,
-        {
-            "year": np.repeat([k[0] for k in keys], counts).astype(np.int64),
-            "line_item": np.repeat(np.asarray([k[1] for k in keys], dtype=object), counts),
-        },
-        np.concatenate(pay_codes) if pay_codes else np.zeros(0, dtype=np.int64),
-        values,
-    )
+    payments_frame = _year_line_frame(county_ids, keys, pay_codes, values)
     return Distribution(people_frame, payments_frame)
 
 
@@ -324,6 +315,21 @@ def _frame(
     for name, parts in values.items():
         data[name] = np.concatenate(parts) if parts else np.zeros(0)
     return pd.DataFrame(data)
+
+
+def _year_line_frame(
+    county_ids: list[str],
+    keys: list[tuple[int, str]],
+    codes: list[np.ndarray],
+    values: dict[str, list[np.ndarray]],
+) -> pd.DataFrame:
+    """A table keyed by (year, line item) per part, the part's group ``codes`` and its values."""
+    counts = [len(c) for c in codes]
+    head = {
+        "year": np.repeat([k[0] for k in keys], counts).astype(np.int64),
+        "line_item": np.repeat(np.asarray([k[1] for k in keys], dtype=object), counts),
+    }
+    return _frame(county_ids, head, np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64), values)
 
 
 class Incomparable(ValueError):
@@ -391,18 +397,9 @@ def gains_losses(
                 t[5] += np.bincount(gb, weights=sb.amount, minlength=size)
     keys = sorted(tally)
     codes = [np.flatnonzero(tally[k].any(axis=0)) for k in keys]
-    counts = [len(c) for c in codes]
     values = {
         name: [tally[k][i, c] / (months_in[k[0]] if i < 4 else 1.0) for k, c in zip(keys, codes, strict=True)]
         for i, name in enumerate(GAIN_COLUMNS[-6:])
     }
-    table = _frame(
-        county_ids,
-        {
-            "year": np.repeat([k[0] for k in keys], counts).astype(np.int64),
-            "line_item": np.repeat(np.asarray([k[1] for k in keys], dtype=object), counts),
-        },
-        np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
-        values,
-    )
+    table = _year_line_frame(county_ids, keys, codes, values)
     return table, same
