@@ -1,7 +1,10 @@
 """Helpers for the app's real-browser tests: a `streamlit run app.py` server and Debian's chromium.
 
-One server per test module (the fixtures are module-scoped); the server simulates few people
-($AGINGSIM_APP_PEOPLE) so each run takes about a second on a shared machine.
+The fixtures ``server`` and ``browser`` (registered for every test module by conftest.py) are
+session-scoped: one server and one browser for all the browser tests of a run, since starting them
+and the server's first page load cost seconds each and no test depends on a fresh server (each page is
+its own streamlit session). The server simulates few people ($AGINGSIM_APP_PEOPLE) so each run takes
+about a second on a shared machine.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("AGINGSIM_CHROMIUM", "/usr/bin/chromium")
@@ -95,3 +100,21 @@ def chromium(width: int = 1400, height: int = 1000) -> Iterator[object]:
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+#: Simulated people of the shared server: the app's smallest option, so each run is about a second.
+SERVER_PEOPLE = 20_000
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[tuple[str, Path]]:
+    """One `streamlit run app.py` for every browser test: its address and its log file."""
+    with streamlit_server(people=SERVER_PEOPLE) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless chromium for every browser test (each test opens and closes its own pages)."""
+    with chromium() as context:
+        yield context

@@ -9,6 +9,9 @@ import pytest
 
 from agingsim.scenario import load_scenario
 
+#: the browser tests' session-wide `server` and `browser` fixtures live beside their helpers
+pytest_plugins = ["app_browser"]
+
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[1]
 

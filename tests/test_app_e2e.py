@@ -5,97 +5,27 @@ numbers appear, the language switch works both ways, and Chinese text is drawn w
 machine without a CJK font draws every character as the same empty box). The screenshot is kept in
 out/e2e/app_zh.png for a person to look at. The browser and font come from `make test`'s set-up
 (Debian packages chromium and fonts-wqy-microhei); if they are missing the test fails, it is not
-skipped, because CI must run it.
+skipped, because CI must run it. It uses the browser tests' shared server and browser (app_browser),
+at 20,000 simulated people: what it checks does not depend on the number of people.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_browser import ROOT, TIMEOUT_MS
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("AGINGSIM_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ROOT / "out" / "e2e"
-LOAD_TIMEOUT_MS = 120_000  # a generous bound on a shared 2-core machine, not a speed requirement
+LOAD_TIMEOUT_MS = TIMEOUT_MS  # a generous bound on a shared 2-core machine, not a speed requirement
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    """`streamlit run app.py` on a free localhost port, stopped after the tests."""
-    port = _free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [str(streamlit) if streamlit.exists() else shutil.which("streamlit") or "streamlit", "run"]
-    cmd += [str(ROOT / "app.py"), "--server.headless", "true", "--server.port", str(port)]
-    cmd += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            raise RuntimeError("streamlit did not answer its health check within 60 s")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: `make test` installs Debian's chromium"
-    profile = tempfile.mkdtemp(prefix="agingsim-chromium-")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+@pytest.fixture
+def app_url(server: tuple[str, Path]) -> str:
+    """The address of the browser tests' shared `streamlit run app.py` (app_browser.server)."""
+    return server[0]
 
 
 def _glyph_png(page: object, text: str) -> bytes:

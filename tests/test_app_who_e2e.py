@@ -3,24 +3,10 @@ status) shows the groups in Chinese, and the chart's CSV download is its table w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from app_browser import TIMEOUT_MS, chromium, streamlit_server
+from app_browser import TIMEOUT_MS
 from test_app_state_e2e import _address, _open
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, Path]]:
-    with streamlit_server(people=20_000) as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as context:
-        yield context
 
 
 def test_who_view_by_econ_status_downloads_its_chart_table(server, browser):
