@@ -42,3 +42,13 @@ def tiny_copy(tmp_path: Path):
     edit.dir = tmp_path  # type: ignore[attr-defined]
     edit.scenario = scenario  # type: ignore[attr-defined]
     return edit
+
+
+@pytest.fixture(scope="session")
+def validation_backtest():
+    """The demographic backtest of the national validation scenario (scenarios/validation/china_2020.toml
+    at its own 1,000,000 simulated people, 2021-2035), run once per session: test_demography_backtest
+    checks it and test_calibration's `validate-model` reports it (a Backtest is frozen and only read)."""
+    from agingsim.calibration.demography import run_backtest
+
+    return run_backtest()

@@ -239,9 +239,21 @@ def test_calibrate_regenerates_the_bundled_fitted_file(tmp_path, capsys):
     assert mapping.share["severe"] == pytest.approx(bundled_mapping.share["severe"], rel=1e-3)
 
 
-def test_validate_model_writes_report_and_charts(tmp_path, capsys):
+def test_validate_model_writes_report_and_charts(tmp_path, capsys, monkeypatch, validation_backtest):
+    from agingsim.calibration import demography
+
+    asked = []
+
+    def same_backtest(path):
+        """The command's backtest of its default scenario is the session's (conftest), not a second
+        run of the same 1,000,000 people; what it is called with is checked."""
+        asked.append(path)
+        return validation_backtest
+
+    monkeypatch.setattr(demography, "run_backtest", same_backtest)
     out = tmp_path / "fit"
     assert main(["validate-model", "--out", str(out)]) == 0
+    assert [p.resolve() for p in asked] == [(ROOT / demography.DEFAULT_SCENARIO).resolve()]
     names = {p.name for p in out.iterdir()}
     assert names == {
         "report.md",
@@ -276,6 +288,9 @@ def test_validate_model_writes_report_and_charts(tmp_path, capsys):
     }
     # and the care-market section states the starting occupancy against the bulletins
     assert "## Care market" in report and summary["market"]["occupancy_met"] is True
+    # and the demographic backtest is its own section (its checks: tests/test_demography_backtest.py)
+    assert "## Demography: backtest from the 2020 census" in report
+    assert summary["demography"]["total"] == len(demography.checks(validation_backtest))
     assert summary["market"]["bulletin_occupancy"] == pytest.approx(2.15 / 4.29, abs=1e-3)
     # issue 15 audit: the market section names each row's 60+ denominator, lists its fit vs check
     # figures, and says the 2020 occupancy sits on 2023 beds; every disability miss has its own note

@@ -13,7 +13,6 @@ from agingsim.calibration.demography import (
     e60,
     read_bulletins,
     report_lines,
-    run_backtest,
 )
 
 
@@ -30,10 +29,9 @@ def test_bulletin_figures_are_the_published_ones_with_sources():
 
 
 @pytest.fixture(scope="module")
-def backtest():
-    """The validation scenario at its own size (1,000,000 simulated people, 2021-2035)."""
-    bt = run_backtest()
-    return bt, checks(bt)
+def backtest(validation_backtest):
+    """The validation scenario at its own size (1,000,000 simulated people, 2021-2035; conftest)."""
+    return validation_backtest, checks(validation_backtest)
 
 
 def test_backtest_compares_year_end_counts_with_the_next_1_january(backtest):
