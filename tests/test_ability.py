@@ -115,31 +115,32 @@ def _packed_people(ability, n, seed):
     return age_m, sex, state
 
 
-def test_packed_code_is_the_row_of_age_sex_and_state(ability):
-    """Issue 17: the packed code indexes the same sampling-table cell as (age year, sex, state)."""
-    from agingsim.ability.transitions import PackedTables, code_span, state_code, transition_cells
+@pytest.fixture
+def packed(ability):
+    """The packed engine's code span for a 240-month run and its sampling tables."""
+    from agingsim.ability.transitions import PackedTables, code_span
 
     span = code_span(ability.age_max, 240)
-    tables = PackedTables.build(ability, span)
+    return span, PackedTables.build(ability, span)
+
+
+def test_packed_code_is_the_row_of_age_sex_and_state(ability, packed):
+    """Issue 17: the packed code indexes the same sampling-table cell as (age year, sex, state)."""
+    from agingsim.ability.transitions import state_code, transition_cells
+
+    span, tables = packed
     age_m, sex, state = _packed_people(ability, 50_000, 3)
     code = state_code(span, age_m, sex, state)
     np.testing.assert_array_equal(tables.cell[code], transition_cells(ability, age_m // 12, sex, state))
 
 
-def test_packed_transition_equals_the_inverse_cdf_on_the_same_uniforms(ability):
+def test_packed_transition_equals_the_inverse_cdf_on_the_same_uniforms(ability, packed):
     """month_transition on the ids' 32-bit draws d (RandomStreams.draws) gives exactly next_state's
     states on u = (d + 0.5) / 2**32, dead included (absorbing), so the packed engine samples
     P = expm(Q/12) row by row."""
-    from agingsim.ability.transitions import (
-        PackedTables,
-        apply_moves,
-        code_span,
-        month_transition,
-        state_code,
-    )
+    from agingsim.ability.transitions import apply_moves, month_transition, state_code
 
-    span = code_span(ability.age_max, 240)
-    tables = PackedTables.build(ability, span)
+    span, tables = packed
     n = 400_000
     age_m, sex, state = _packed_people(ability, n, 4)
     pids = np.arange(n, dtype=np.int32)
@@ -173,21 +174,14 @@ def test_fused_kernel_draws_the_same_words_as_rng_hash32():
         np.testing.assert_array_equal(got, s.draws("ability", month, pids))
 
 
-def test_fused_month_equals_the_numpy_engine_bit_for_bit(ability):
+def test_fused_month_equals_the_numpy_engine_bit_for_bit(ability, packed):
     """Issue 17: ability.fused.month_rows gives the numpy engine's month exactly (movers and their
     rows in order, levels, codes, ages; the dead stay dead and do not age), whatever the split of
     rows into chunks (as across threads)."""
     from agingsim.ability import fused
-    from agingsim.ability.transitions import (
-        PackedTables,
-        apply_moves,
-        code_span,
-        month_transition,
-        state_code,
-    )
+    from agingsim.ability.transitions import apply_moves, month_transition, state_code
 
-    span = code_span(ability.age_max, 240)
-    tables = PackedTables.build(ability, span)
+    span, tables = packed
     n = 300_000
     age_m, sex, state = _packed_people(ability, n, 5)
     age_m = np.minimum(age_m, (ability.age_max + 1) * 12 - 1).astype(np.int16)
