@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agingsim.startup import shallow_inspect
+from agingsim.startup import MESA_DEFERRED, defer_submodules, shallow_inspect
 
 with shallow_inspect():  # mesa's module loggers inspect the whole stack at import (startup.py)
+    defer_submodules("mesa", MESA_DEFERRED)  # and it imports scipy.spatial for nothing (startup.py)
     import mesa
 
 from agingsim.ability import build_ability_model
