@@ -151,6 +151,10 @@ class AgingModel(mesa.Model):
         self.person_schemes = PersonSchemes(scenario, self.code_span) if policy and policy.schemes else None
         ps = self.person_schemes
         self.one_off = OneOffSchemes(ps, self.people.capacity) if ps is not None else None
+        if ps is not None and self._fused is not None:  # numba is loaded: bin the month in one pass
+            from agingsim.schemes import fused as fused_schemes
+
+            ps.fused = fused_schemes
         plans, self.facility_schemes = {}, []
         if policy and (policy.facilities or policy.facility_schemes):
             shares = np.array([c.share_60plus for c in region.counties])

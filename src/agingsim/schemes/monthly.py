@@ -60,6 +60,10 @@ class PersonSchemes:
         #: (age band and ability) of every code, so a month's keys are one gather per row
         self._by_code = None if code_span is None else self._moving_by_code(code_span)
         self._care_stride = self.grid.stride("care_setting")
+        #: schemes.fused, set by the model for the large runs that load numba anyway: count() then
+        #: makes one compiled pass into ``_key`` (kept from month to month) instead of numpy's six
+        self.fused = None
+        self._key = np.zeros(0, dtype=np.int64)
 
     def apply_caps(
         self,
@@ -183,9 +187,19 @@ class PersonSchemes:
         """This month's occupied (county × grid cell) bins that could receive anything, and the real
         people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
         every scheme then works on a few thousand bins instead of a million people."""
-        key, w = self.row_keys(people)
+        n_bins = len(self.county_ids) * self.grid.size
+        if self.fused is not None and self._by_code is not None:
+            fixed, w = self._rows(people)
+            if len(self._key) != people.capacity:
+                self._key = np.zeros(people.capacity, dtype=np.int64)
+            key, weight = self._key[: people.n], np.zeros(n_bins)
+            self.fused.bin_keys(
+                people.code, people.care_setting, fixed, w, self._by_code, self._care_stride, key, weight
+            )
+        else:
+            key, w = self.row_keys(people)
+            weight = np.bincount(key, weights=w, minlength=n_bins)
         self.month_keys = (key, w)
-        weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
         occupied = np.flatnonzero(weight)
         occupied = occupied[self.candidate_cells[occupied % self.grid.size]]
         return occupied, weight[occupied]
