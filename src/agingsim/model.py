@@ -287,7 +287,10 @@ class AgingModel(mesa.Model):
     def _new_year(self) -> None:
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)
-        self.people.compact(self.people.ability != DEAD)
+        keep, layout = self.people.ability != DEAD, self.people.layout
+        self.people.compact(keep)
+        if self.person_schemes is not None:
+            self.person_schemes.follow_compaction(keep, layout, self.people)
         year_ability = self.ability_model.for_year(self.year)
         if year_ability is not self.year_ability:
             self.year_ability = year_ability

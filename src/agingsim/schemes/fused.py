@@ -20,13 +20,22 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def bin_keys(code, care, fixed, weight, by_code, care_stride, key, totals):  # pragma: no cover - compiled
+def bin_keys(
+    code, care, fixed, weight, by_code, care_stride, once, key, totals, live
+):  # pragma: no cover - compiled
     """``key[i] = by_code[code[i]] + care[i] * care_stride + fixed[i]`` and ``totals[key[i]] +=
-    weight[i]`` for every row ``i``, in row order (``totals`` starts at zero)."""
+    weight[i]`` for every row ``i``, in row order (``totals`` starts at zero); the rows whose key
+    ``once`` marks (one-off candidates, schemes.oneoff) are written in row order to ``live``.
+    Returns how many."""
+    c = 0
     for i in range(len(code)):
         k = by_code[code[i]] + np.int64(care[i]) * care_stride + fixed[i]
         key[i] = k
         totals[k] += weight[i]
+        if once[k]:
+            live[c] = i
+            c += 1
+    return c
 
 
 def warm() -> None:
@@ -34,5 +43,6 @@ def warm() -> None:
     n = 4
     bin_keys(
         np.zeros(n, np.int16), np.zeros(n, np.int8), np.zeros(n, np.int64), np.ones(n),
-        np.zeros(n, np.int64), np.int64(1), np.zeros(n, np.int64), np.zeros(n),
+        np.zeros(n, np.int64), np.int64(1), np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(n),
+        np.zeros(n, np.int64),
     )  # fmt: skip
