@@ -105,7 +105,8 @@ def test_external_commands_parse_with_their_own_module(command):
 
 
 def test_help_and_run_import_no_charting_siting_sweep_or_calibration_code():
-    """Fast start (issue 17): `agingsim --help` imports neither pandas nor any sub-command module;
+    """Fast start (issue 17): `agingsim --help` imports neither pandas nor any sub-command module
+    (nor importlib.metadata: the version is looked up only for --version);
     `run` imports what a run needs and none of matplotlib, the sweep, calibration or report code."""
     probe = (
         "import sys; from agingsim.cli import build_parser; argv = sys.argv[1:]; build_parser(argv)\n"
@@ -113,7 +114,7 @@ def test_help_and_run_import_no_charting_siting_sweep_or_calibration_code():
         "    import agingsim.simulate\n"
         "heavy = ['matplotlib', 'agingsim.sweep', 'agingsim.calibration', 'agingsim.report', 'dask',\n"
         "         'agingsim.geo.siting', 'duckdb', 'SALib', 'streamlit']\n"
-        "heavy += ['pandas', 'agingsim.model'] if argv[0] == '--help' else []\n"
+        "heavy += ['pandas', 'agingsim.model', 'importlib.metadata'] if argv[0] == '--help' else []\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     for argv in (["--help"], ["run", "tests/data/tiny.toml"]):
@@ -122,3 +123,14 @@ def test_help_and_run_import_no_charting_siting_sweep_or_calibration_code():
         )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == "[]", (argv, proc.stdout)
+
+
+def test_version_prints_the_installed_version(capsys):
+    """`agingsim --version` still answers, though the version is now looked up only when asked."""
+    import agingsim
+    from agingsim.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser(["--version"]).parse_args(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"agingsim {agingsim.__version__}\n"

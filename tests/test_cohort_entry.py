@@ -49,7 +49,9 @@ def test_entry_at_60_shows_the_famine_trough_and_the_boom(china):
     0.6-0.9: a smooth or flat entry would not track the births' 16.9 → 33.5 million swing."""
     _, _, plan = china
     real = dict(zip(range(2021, 2036), plan.real_per_year, strict=True))
-    births = pd.read_csv(ROOT / "calibration" / "data" / "wpp2024_china_births1.csv").set_index("year")["births"]
+    births = pd.read_csv(ROOT / "calibration" / "data" / "wpp2024_china_births1.csv").set_index("year")[
+        "births"
+    ]
     assert min(real, key=real.get) == 2021
     assert real[2023] > 1.5 * real[2021]
     assert real[2028] > 1.25 * real[2021]
@@ -127,3 +129,21 @@ def test_people_are_conserved_with_a_population_base():
     d = model.collector.demography_frame().set_index("year")
     flow = d["people_1_jan"] + d["entrants"] - d["deaths"]
     np.testing.assert_allclose(d["people_1_jan"].to_numpy()[1:], flow.to_numpy()[:-1], rtol=1e-9)
+
+
+def test_a_run_inside_the_base_years_is_the_same_with_or_without_a_projection(tmp_path):
+    """Issue 17: the projection is split to single years only when a run reaches past the base's
+    youngest cohort; a shorter run must not depend on it (the same plan without one)."""
+    text = (DATA / "tiny_base_region.toml").read_text(encoding="utf-8")
+    text = text.replace('projection = "../../calibration/data/wpp2024_china_pop5.csv"\n', "")
+    (tmp_path / "tiny_base_region.toml").write_text(text, encoding="utf-8")
+    for name in ("tiny_margins.toml", "tiny_population.csv"):
+        (tmp_path / name).write_bytes((DATA / name).read_bytes())
+    sc = (DATA / "tiny_base.toml").read_text(encoding="utf-8").replace("../../", f"{ROOT}/")
+    (tmp_path / "tiny_base.toml").write_text(sc, encoding="utf-8")
+    with_proj = Synthesiser.from_scenario(load_scenario(DATA / "tiny_base.toml").with_run(years=16)).cohorts
+    without = Synthesiser.from_scenario(load_scenario(tmp_path / "tiny_base.toml").with_run(years=16)).cohorts
+    assert with_proj is not None and without is not None
+    assert with_proj.fed_by == without.fed_by == ("base",) * 16  # 2024–2039
+    assert with_proj.entrants.tobytes() == without.entrants.tobytes()
+    assert with_proj.start_counts.tobytes() == without.start_counts.tobytes()

@@ -120,3 +120,20 @@ def test_region_population_base_errors(tmp_path, old, new, key, problem):
     with pytest.raises(ScenarioError) as err:
         load_scenario(_base_region(tmp_path, old, new))
     assert f": {key}: " in str(err.value) and problem in str(err.value), str(err.value)
+
+
+def test_one_split_of_many_tables_gives_each_table_its_own_split():
+    """Issue 17: the projection's years × sexes are split in one interpolant; every column must be
+    exactly (bit for bit) what splitting it alone gives, so outputs do not move."""
+    from agingsim.population.base import single_years
+
+    rng = np.random.default_rng(3)
+    people = rng.uniform(0, 1e6, size=(21, 6))  # 5-year groups 0-4 … 95-99 and an open 100+
+    people[4, 2] = 0.0  # an empty group: a flat stretch of the cumulative count
+    lows = list(range(0, 105, 5))
+    rows = [(lo, lo + 4, people[i], 0) for i, lo in enumerate(lows[:-1])] + [(100, None, people[-1], 0)]
+    many = single_years(rows, 0, 100, open_top=True)
+    assert many.shape == (101, 6)
+    for j in range(6):
+        alone = [(lo, hi, float(p[j]), r) for lo, hi, p, r in rows]
+        assert many[:, j].tobytes() == single_years(alone, 0, 100, open_top=True).tobytes()

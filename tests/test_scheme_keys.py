@@ -61,3 +61,32 @@ def test_one_off_rows_are_the_candidate_rows_of_the_month():
     assert np.array_equal(county, key[live] // size)
     assert np.array_equal(cell, key[live] % size)
     assert np.array_equal(weight, p.weight[live])
+
+
+@pytest.mark.parametrize("name", ["zhumadian_basic_services", "yuquan_home_services"])
+def test_compiled_count_gives_numpys_keys_and_bins_bit_for_bit(name):
+    """Issue 17: large runs bin the month with schemes.fused.bin_keys; its keys, occupied bins and
+    their people, and the one-off candidate rows, must be numpy's (``row_keys``, a weighted
+    ``bincount``, OneOffSchemes' own pick) exactly, every month."""
+    from agingsim.schemes import fused
+
+    scenario = load_scenario(SCENARIOS / f"{name}.toml").with_run(simulated_people=4000, years=2)
+    model = AgingModel(scenario)
+    ps = model.person_schemes
+    assert ps is not None and ps.fused is None  # a small run: numpy
+    while model.running and model.month < model.n_months - 1:
+        model.step()
+        ps.fused = fused
+        occupied, weight = ps.count(model.people)
+        key = ps.month_keys[0].copy()
+        once = ps.month_once.copy()
+        ps.fused = None
+        occupied_np, weight_np = ps.count(model.people)
+        assert ps.month_once is None
+        assert np.array_equal(key, ps.month_keys[0])
+        if model.one_off:  # the one-off candidates listed as it goes are the numpy ones
+            assert np.array_equal(once, np.flatnonzero(model.one_off._candidate_keys[key]))
+        else:
+            assert once.size == 0
+        assert occupied.tobytes() == occupied_np.tobytes()
+        assert weight.tobytes() == weight_np.tobytes()

@@ -6,7 +6,6 @@ provenance), ``model`` (the mesa.Model that wires a month) and ``results`` (atom
 """
 
 import os
-from importlib.metadata import PackageNotFoundError, version
 
 # One OpenBLAS thread unless the user asks for more (set before numpy loads). agingsim's matrices are
 # tiny (6×6 transition matrices, county × level tables) and its own threads split the arrays of
@@ -15,9 +14,19 @@ from importlib.metadata import PackageNotFoundError, version
 # 10–30 ms without.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-try:
-    __version__ = version("agingsim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """``agingsim.__version__``, read from the installed metadata on first use: importing
+    importlib.metadata costs ~50 ms, half of ``agingsim --help``, which does not need it."""
+    if name != "__version__":
+        raise AttributeError(f"module 'agingsim' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("agingsim")
+    except PackageNotFoundError:  # running from a source tree without installation
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value

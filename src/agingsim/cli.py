@@ -16,7 +16,6 @@ import sys
 import threading
 from pathlib import Path
 
-from agingsim import __version__
 from agingsim.errors import report_error
 
 #: Sub-commands registered by another module's ``add_parser(subparsers)``: command → (module,
@@ -163,6 +162,20 @@ def _command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+class _Version(argparse.Action):
+    """``--version``: argparse's own action, with the version looked up only when asked for
+    (agingsim.__version__ imports importlib.metadata)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        import agingsim
+
+        parser._print_message(f"agingsim {agingsim.__version__}\n", sys.stdout)  # as argparse's does
+        parser.exit()
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for ``argv`` (default: sys.argv): an :data:`EXTERNAL` command's module is imported
     only when ``argv`` names that command; the others are listed by name and help."""
@@ -170,7 +183,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog="agingsim",
         description="Elderly-care subsidy costing model (养老服务补贴测算模型).",
     )
-    parser.add_argument("--version", action="version", version=f"agingsim {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     parser.add_argument("--debug", action="store_true", help="show the traceback of any error")
     sub = parser.add_subparsers(dest="command", required=True)
 

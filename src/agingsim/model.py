@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agingsim.startup import shallow_inspect
+from agingsim.startup import MESA_DEFERRED, defer_submodules, shallow_inspect
 
 with shallow_inspect():  # mesa's module loggers inspect the whole stack at import (startup.py)
+    defer_submodules("mesa", MESA_DEFERRED)  # and it imports scipy.spatial for nothing (startup.py)
     import mesa
 
 from agingsim.ability import build_ability_model
@@ -150,6 +151,10 @@ class AgingModel(mesa.Model):
         self.person_schemes = PersonSchemes(scenario, self.code_span) if policy and policy.schemes else None
         ps = self.person_schemes
         self.one_off = OneOffSchemes(ps, self.people.capacity) if ps is not None else None
+        if ps is not None and self._fused is not None:  # numba is loaded: bin the month in one pass
+            from agingsim.schemes import fused as fused_schemes
+
+            ps.fused = fused_schemes
         plans, self.facility_schemes = {}, []
         if policy and (policy.facilities or policy.facility_schemes):
             shares = np.array([c.share_60plus for c in region.counties])
@@ -282,7 +287,10 @@ class AgingModel(mesa.Model):
     def _new_year(self) -> None:
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)
-        self.people.compact(self.people.ability != DEAD)
+        keep, layout = self.people.ability != DEAD, self.people.layout
+        self.people.compact(keep)
+        if self.person_schemes is not None:
+            self.person_schemes.follow_compaction(keep, layout, self.people)
         year_ability = self.ability_model.for_year(self.year)
         if year_ability is not self.year_ability:
             self.year_ability = year_ability

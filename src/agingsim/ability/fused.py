@@ -117,3 +117,6 @@ def warm() -> None:
         np.ones((n, 5), np.float32), np.zeros((n, 6), np.int8), 1, rows,
     )  # fmt: skip
     hash_ids(np.arange(n, dtype=np.int32), k, k, np.zeros(n, np.uint32))
+    from agingsim.schemes import fused as fused_schemes  # the large runs' other kernel
+
+    fused_schemes.warm()

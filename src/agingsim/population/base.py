@@ -256,14 +256,16 @@ def read_population_table(path: Path, reference_date: date, referrer: Path, key:
 
 
 def single_years(
-    rows: list[tuple[int, int | None, float, int]], age_min: int, top: int, open_top: bool
+    rows: list[tuple[int, int | None, float | np.ndarray, int]], age_min: int, top: int, open_top: bool
 ) -> np.ndarray:
     """Single-year counts ``age_min..top`` from sorted contiguous groups (PCHIP of the cumulative count).
 
-    With ``open_top`` the last group (``top`` and over) is one count at ``top``."""
+    With ``open_top`` the last group (``top`` and over) is one count at ``top``. The counts may be
+    arrays of one shape (several tables with the same groups, e.g. years × sexes of a projection):
+    the result has their shape after the age axis, each column split as on its own."""
     closed = rows[:-1] if open_top else rows
     end = top if open_top else top + 1  # first age not covered by the closed groups
-    out = np.zeros(top - age_min + 1)
+    out = np.zeros((top - age_min + 1, *np.shape(rows[-1][2])))
     if closed and all(g[1] == g[0] for g in closed):  # already single years: nothing to interpolate
         out[: end - age_min] = [g[2] for g in closed if g[0] >= age_min]
     elif closed:
@@ -272,10 +274,11 @@ def single_years(
         from scipy.interpolate import PchipInterpolator
 
         edges = np.asarray([closed[0][0]] + [int(g[1]) + 1 for g in closed], float)  # type: ignore[arg-type]
-        cum = np.concatenate([[0.0], np.cumsum([g[2] for g in closed])])
+        people = np.asarray([g[2] for g in closed], float)
+        cum = np.concatenate([np.zeros((1, *people.shape[1:])), np.cumsum(people, axis=0)])
         n = PchipInterpolator(edges, cum)(np.arange(age_min, end + 1, dtype=float))
         # clip round-off only: the interpolant of a non-decreasing N is non-decreasing
-        out[: end - age_min] = np.maximum(np.diff(n), 0.0)
+        out[: end - age_min] = np.maximum(np.diff(n, axis=0), 0.0)
     if open_top:
         out[-1] = rows[-1][2]
     return out

@@ -29,6 +29,7 @@ Method (single years of age, by sex, ages ``age_min``..``age_max``, ``age_max`` 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +123,12 @@ def project_cohorts(
     entrants = np.zeros((n_years, 2))
     fed_by = []
     last_fed = ref + ENTRY_AGE - table.age_min  # the youngest cohort has all turned 60 by then
-    proj = _projection_entrants(projection, table, start_year, n_years, mx_for_year, ages)
+    # the projection is split to single years only for a run that reaches past the base's cohorts
+    # (scipy.interpolate and the split cost ~1 s of a city run's start)
+    reaches_past = start_year + n_years > last_fed + 1e-9
+    proj = None
+    if reaches_past:
+        proj = _projection_entrants(projection, table, start_year, n_years, mx_for_year, ages)
     for k in range(n_years):
         year = start_year + k
         state, crossing = _step(state, mx_for_year(year, ages), 1.0, table.age_min, migration)
@@ -154,17 +160,7 @@ def _projection_entrants(
     if projection is None:
         return None
     years = sorted(int(y) for y in projection["year"].unique())
-    # single-year people by sex at 1 July of each projection year
-    single: dict[int, np.ndarray] = {}
-    for y in years:
-        cols = []
-        for sex in SEX_CODES:
-            g = projection[(projection["year"] == y) & (projection["sex"] == sex)].sort_values("age")
-            lows = g["age"].astype(int).tolist()
-            rows = [(lo, hi - 1, float(p), 0) for lo, hi, p in zip(lows, lows[1:], g["people"], strict=False)]
-            rows.append((lows[-1], None, float(g["people"].iloc[-1]), 0))
-            cols.append(single_years(rows, 0, lows[-1], open_top=True))
-        single[y] = np.column_stack(cols)
+    single = _projection_single_years(projection, years)
     mid = np.asarray(years, float) + 0.5  # 1 July
 
     def at(t: float, lo: int, hi: int) -> np.ndarray:
@@ -180,6 +176,27 @@ def _projection_entrants(
         m59 = mx_for_year(year, ages)[ENTRY_AGE - 1 - table.age_min]
         out[k] = at(float(year), ENTRY_AGE - 1, ENTRY_AGE - 1) * scale * np.exp(-m59 / 2)
     return out
+
+
+def _projection_single_years(projection: pd.DataFrame, years: list[int]) -> dict[int, np.ndarray]:
+    """Single-year people (ages 0..open top, by sex M, F) at 1 July of each projection year: one
+    :func:`~agingsim.population.base.single_years` split for all years and sexes that share the same
+    age groups (the same numbers as one split per year and sex, in one interpolant)."""
+    groups: dict[tuple[int, ...], list[tuple[int, int, np.ndarray]]] = {}
+    for y in years:
+        for s, sex in enumerate(SEX_CODES):
+            g = projection[(projection["year"] == y) & (projection["sex"] == sex)].sort_values("age")
+            lows = tuple(int(a) for a in g["age"])
+            groups.setdefault(lows, []).append((y, s, g["people"].to_numpy(float)))
+    by_column: dict[tuple[int, int], np.ndarray] = {}
+    for lows, cols in groups.items():
+        people = np.column_stack([c[2] for c in cols])  # (n_groups, n_columns)
+        rows: list[tuple[int, int | None, float | np.ndarray, int]]
+        rows = [(lo, hi - 1, people[i], 0) for i, (lo, hi) in enumerate(itertools.pairwise(lows))]
+        rows.append((lows[-1], None, people[-1], 0))
+        split = single_years(rows, 0, lows[-1], open_top=True)
+        by_column.update(((y, s), split[:, j]) for j, (y, s, _) in enumerate(cols))
+    return {y: np.column_stack([by_column[y, s] for s in range(len(SEX_CODES))]) for y in years}
 
 
 def read_projection(path: Path) -> pd.DataFrame:

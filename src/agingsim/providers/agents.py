@@ -23,10 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import mesa
 import numpy as np
 
 from agingsim.scenario.schema import Carers, Investment
+from agingsim.startup import MESA_DEFERRED, defer_submodules, shallow_inspect
+
+with shallow_inspect():  # as in model.py: mesa's import-time stack look-ups and unused subpackages
+    defer_submodules("mesa", MESA_DEFERRED)
+    import mesa
 
 
 def profit_per_bed_year(

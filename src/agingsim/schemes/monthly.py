@@ -60,6 +60,16 @@ class PersonSchemes:
         #: (age band and ability) of every code, so a month's keys are one gather per row
         self._by_code = None if code_span is None else self._moving_by_code(code_span)
         self._care_stride = self.grid.stride("care_setting")
+        #: schemes.fused, set by the model for the large runs that load numba anyway: count() then
+        #: makes one compiled pass into ``_key`` (kept from month to month) instead of numpy's six
+        self.fused = None
+        self._key = np.zeros(0, dtype=np.int64)
+        self._live = np.zeros(0, dtype=np.int64)
+        #: by (county × grid size + cell) key: whether a one-off scheme could pay it (set by
+        #: schemes.oneoff), so that the compiled count also lists those rows (``month_once``)
+        self.once_keys: np.ndarray | None = None
+        #: the rows of the latest compiled count that ``once_keys`` marks, in row order (else None)
+        self.month_once: np.ndarray | None = None
 
     def apply_caps(
         self,
@@ -166,6 +176,16 @@ class PersonSchemes:
         }
         return self.grid.moving_cells(cols)
 
+    def follow_compaction(self, keep: np.ndarray, layout_before: int, people: People) -> None:
+        """After ``people.compact(keep)``: move the rows' fixed parts and weights as the rows moved,
+        instead of working them out again for everyone (at 4.4 M people 0.13 s a year)."""
+        n = len(keep)
+        if self._layout != layout_before or self._seen != n:
+            return  # not kept in step with the rows: :meth:`_rows` starts again
+        self._fixed[: people.n] = self._fixed[:n][keep]
+        self._weight[: people.n] = self._weight[:n][keep]
+        self._seen, self._layout = people.n, people.layout
+
     def row_keys(self, people: People) -> tuple[np.ndarray, np.ndarray]:
         """Each row's (county × grid size + grid cell) this month, and its weight. With the packed
         codes the model keeps in step with age and ability, age band and ability are one lookup."""
@@ -183,9 +203,24 @@ class PersonSchemes:
         """This month's occupied (county × grid cell) bins that could receive anything, and the real
         people in each: one weighted bincount over everyone. Entitlement depends only on the bin, so
         every scheme then works on a few thousand bins instead of a million people."""
-        key, w = self.row_keys(people)
+        n_bins = len(self.county_ids) * self.grid.size
+        if self.fused is not None and self._by_code is not None:
+            fixed, w = self._rows(people)
+            if len(self._key) != people.capacity:
+                self._key = np.zeros(people.capacity, dtype=np.int64)
+                self._live = np.zeros(people.capacity, dtype=np.int64)
+            once = self.once_keys if self.once_keys is not None else np.zeros(n_bins, dtype=bool)
+            key, weight = self._key[: people.n], np.zeros(n_bins)
+            k = self.fused.bin_keys(
+                people.code, people.care_setting, fixed, w, self._by_code, self._care_stride,
+                once, key, weight, self._live,
+            )  # fmt: skip
+            self.month_once = self._live[:k]
+        else:
+            key, w = self.row_keys(people)
+            weight = np.bincount(key, weights=w, minlength=n_bins)
+            self.month_once = None
         self.month_keys = (key, w)
-        weight = np.bincount(key, weights=w, minlength=len(self.county_ids) * self.grid.size)
         occupied = np.flatnonzero(weight)
         occupied = occupied[self.candidate_cells[occupied % self.grid.size]]
         return occupied, weight[occupied]

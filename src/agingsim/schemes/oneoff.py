@@ -59,6 +59,8 @@ class OneOffSchemes:
             self.candidate_cells |= s.eligible
         #: the same by (county × grid size + cell) key: one gather per row, no division
         self._candidate_keys = np.tile(self.candidate_cells, n_c)
+        if self.schemes:  # the compiled count lists these rows as it goes (PersonSchemes.count)
+            persons.once_keys = self._candidate_keys
 
     def __bool__(self) -> bool:
         return bool(self.schemes)
@@ -68,7 +70,8 @@ class OneOffSchemes:
         of each (people as they stand after the month's transitions, as for the monthly schemes);
         the keys of this month's count of the monthly schemes when given (``counted``)."""
         key, weight = self.persons.row_keys(people) if not counted else self.persons.month_keys
-        live = np.flatnonzero(self._candidate_keys[key])
+        listed = self.persons.month_once if counted else None
+        live = listed if listed is not None else np.flatnonzero(self._candidate_keys[key])
         county, cell = np.divmod(key[live], self.persons.grid.size)
         return people.pid[live], county, cell, weight[live]
 
