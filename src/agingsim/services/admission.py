@@ -31,6 +31,7 @@ import salabim as sim
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
+from agingsim.population.people import FIELDS
 from agingsim.scenario.schema import Admission
 
 #: Beds are real people's beds; simulated people carry float weights. Slack for rounding only.
@@ -86,6 +87,46 @@ def compile_admission(
     names = ["policy_guaranteed", *(g.id for g in adm.priority), "others"]
     tie_names = [*(g.id for g in adm.tie_break), "none"]
     return AdmissionRules(grid, first_match(list(texts)), first_match(list(ties)), names, tie_names)
+
+
+#: Largest table of fixed-attribute combinations :class:`FixedCells` builds (entries); a grid over
+#: more falls back to the grid's own arithmetic.
+MAX_FIXED_TABLE = 1 << 20
+
+
+class FixedCells:
+    """``grid.cells`` with the part from attributes fixed for life read from a table.
+
+    The grid adds one product per fixed axis (economic status, family, each flag bit, …): ~20
+    passes over the reviewers each month. Every combination of those fields' codes is few (5 × 4 ×
+    256 for the admission lists), so their part of the cell is worked out once, by the grid itself,
+    and looked up; the integers are the grid's own, so the cells are too.
+    """
+
+    def __init__(self, grid: RuleGrid) -> None:
+        self.grid = grid
+        self.fields = grid.people_fields()
+        fixed = [f for f in self.fields if f not in ("age_m", "ability", "care_setting")]
+        sizes = dict(grid.axes)
+        ranges = [256 if f == "flags" else int(sizes[f]) for f in fixed]
+        self.lut: np.ndarray | None = None
+        self.fixed, self.ranges = fixed, ranges
+        if int(np.prod(ranges)) <= MAX_FIXED_TABLE:
+            codes = np.indices(ranges).reshape(len(ranges), -1)
+            cols = {f: codes[i].astype(FIELDS[f]) for i, f in enumerate(fixed)}
+            self.lut = grid.fixed_cells(cols) if fixed else np.zeros(1, dtype=np.int64)
+
+    def cells(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Grid cell of each person from their columns (those of ``self.fields``)."""
+        if self.lut is None:
+            return self.grid.cells(cols)
+        if not self.fixed:
+            return self.grid.moving_cells(cols)
+        key = cols[self.fixed[0]].astype(np.int64)
+        for f, r in zip(self.fixed[1:], self.ranges[1:], strict=True):
+            key *= r
+            key += cols[f]
+        return self.lut[key] + self.grid.moving_cells(cols)
 
 
 class AdmissionOffice(sim.Component):

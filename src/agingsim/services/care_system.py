@@ -39,7 +39,7 @@ from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
 from agingsim.scenario.schema import BehaviourFile
 from agingsim.schemes.facility import CompiledFacilityScheme, Plan
-from agingsim.services.admission import AdmissionOffice, compile_admission, new_environment
+from agingsim.services.admission import AdmissionOffice, FixedCells, compile_admission, new_environment
 from agingsim.services.admitting import Admitting
 from agingsim.services.delivery import Delivery
 from agingsim.services.lifetime import weak_agent_ids
@@ -91,6 +91,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             self.admission.grid, self.admission.group_of_cell, self.admission.names
         )  # fmt: skip
         self.n_g = len(self.group_names)
+        self._grid_cells = FixedCells(self.grid)
         self.vouchers = vouchers
         self.distance_km = distance_km
         pr = behaviour.prices
@@ -163,16 +164,16 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         """Priority group of rows ``idx``; ``known`` holds columns the caller has gathered already."""
         p = self.people
         known = known or {}
-        cols = {f: known[f] if f in known else getattr(p, f)[idx] for f in self.grid.people_fields()}
-        return self.group_of_cell[self.grid.cells(cols)]
+        cols = {f: known[f] if f in known else getattr(p, f)[idx] for f in self._grid_cells.fields}
+        return self.group_of_cell[self._grid_cells.cells(cols)]
 
     def _tie(self, idx: np.ndarray) -> np.ndarray | None:
         """Tie-break rank within a priority group (001 §16: 同等条件下优先); None without tie-breaks."""
         if len(self.admission.tie_names) == 1:
             return None
         p = self.people
-        cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
-        return self.admission.tie_of_cell[self.grid.cells(cols)]
+        cols = {f: getattr(p, f)[idx] for f in self._grid_cells.fields}
+        return self.admission.tie_of_cell[self._grid_cells.cells(cols)]
 
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
