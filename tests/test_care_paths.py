@@ -64,3 +64,49 @@ def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, 
     assert by_cell.dtype == per_person.dtype
     assert np.array_equal(by_cell, per_person)
     assert len(np.unique(by_cell)) > 2  # the draws reach several settings
+
+
+def _run(scenario_path, compiled: bool, monkeypatch) -> tuple[dict, dict]:
+    from agingsim.services import care_system, kernels
+
+    monkeypatch.setattr(care_system, "compiled_kernels", lambda model: kernels if compiled else None)
+    model = AgingModel(load_scenario(scenario_path))
+    assert (model.care.kernels is not None) == compiled
+    model.run()
+    p = model.people
+    people = {f: getattr(p, f).copy() for f in ("care_setting", "provider", "wait_since", "ability")}
+    return model.care.frames(), people
+
+
+def test_a_run_with_the_compiled_loops_is_the_numpy_run_exactly(tiny_behaviour, monkeypatch):
+    """Same scenario + seed = identical output, whether or not the run loads numba."""
+    frames_np, people_np = _run(tiny_behaviour.scenario, False, monkeypatch)
+    frames_nb, people_nb = _run(tiny_behaviour.scenario, True, monkeypatch)
+    for name, frame in frames_np.items():
+        assert frame.equals(frames_nb[name]), name
+    for field, values in people_np.items():
+        assert np.array_equal(values, people_nb[field]), field
+    assert frames_np["waiting"]["admissions"].sum() > 0  # the admission loop was exercised
+
+
+def test_compiled_first_fit_places_the_people_the_python_loop_places():
+    from agingsim.services import kernels
+    from agingsim.services.admission import admit
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        n, n_c = int(rng.integers(1, 400)), int(rng.integers(1, 5))
+        n_k = 3 * n_c
+        weight = rng.uniform(3, 12, n)
+        county = rng.integers(0, n_c, n)
+        prio = rng.integers(0, 4, n).astype(np.int8)
+        since = rng.integers(0, 30, n).astype(np.int16)
+        pid = rng.permutation(n).astype(np.int32)
+        public = [[3 * c, 3 * c + 1] for c in range(n_c)]
+        private = [[3 * c + 2] if trial % 3 else [] for c in range(n_c)]
+        free = rng.uniform(0, 8 * n / n_c, n_k) * (rng.random(n_k) < 0.8)
+        tie = rng.integers(0, 2, n).astype(np.int8) if trial % 2 else None
+        args = (weight, county, prio, since, pid, public, private, free, tie)
+        got_py, where_py = admit(*args)
+        got_nb, where_nb = admit(*args, kernels=kernels)
+        assert np.array_equal(got_py, got_nb) and np.array_equal(where_py, where_nb)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -167,6 +168,7 @@ def admit(
     private_of: list[list[int]],
     free: np.ndarray,
     tie: np.ndarray | None = None,
+    kernels: ModuleType | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A month's admissions from the waiting lists of every county (arrays over the people waiting).
 
@@ -176,9 +178,18 @@ def admit(
     (``private_of[c]``) then take the rest first come, first served. ``free`` is the free beds of
     every provider. Returns (positions admitted, provider of each). Each person takes a place at the
     first provider of their county whose free beds hold their whole weight; nobody is placed twice,
-    no bed is over-filled, and a county whose beds are full is skipped.
+    no bed is over-filled, and a county whose beds are full is skipped. With ``kernels``
+    (services.kernels, where the run has numba loaded) the loop is compiled, with the same result.
     """
-    room = free.astype(np.float64).tolist()
+    compiled = kernels is not None
+    room: Any = free.astype(np.float64)
+    if compiled:  # the compiled loop takes arrays, the Python loop is faster on lists
+        got_a, where_a = np.empty(len(weight), dtype=np.int64), np.empty(len(weight), dtype=np.int64)
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+        county = np.ascontiguousarray(county, dtype=np.int64)
+    else:
+        room = room.tolist()
+    n_got = 0
     remaining = np.ones(len(weight), dtype=bool)
     got: list[int] = []
     where: list[int] = []
@@ -187,13 +198,19 @@ def admit(
         # counties with no provider able to take even the lightest person are skipped whole
         open_ = np.array([any(room[k] >= lightest - EPS for k in ks) for ks in providers], dtype=bool)
         cand = np.flatnonzero(remaining & open_[county])
+        if not len(cand):
+            continue
         rank = priority[cand] if ranked else np.zeros(len(cand), dtype=np.int8)
         within = tie[cand] if ranked and tie is not None else np.zeros(len(cand), dtype=np.int8)
         order = cand[np.lexsort((pid[cand], wait_since[cand], within, rank, county[cand]))]
+        if compiled:
+            ptr = np.cumsum([0, *(len(ks) for ks in providers)]).astype(np.int64)
+            flat = np.array([k for ks in providers for k in ks], dtype=np.int64)
+            n_got = kernels.first_fit(order, county, weight, ptr, flat, room, lightest, got_a, where_a, n_got)
+            remaining[got_a[:n_got]] = False
+            continue
         seg = county[order]
         starts = [*np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]]).tolist(), len(order)]
-        if not len(order):
-            continue
         for a, b in itertools.pairwise(starts):
             ks = providers[int(seg[a])]
             for i, wi in zip(order[a:b].tolist(), weight[order[a:b]].tolist(), strict=True):
@@ -207,4 +224,6 @@ def admit(
                     if max(room[k] for k in ks) < lightest - EPS:
                         break  # this county's beds are full: the rest of its list waits
         remaining[got] = False
+    if compiled:
+        return got_a[:n_got].copy(), where_a[:n_got].copy()
     return np.asarray(got, dtype=np.int64), np.asarray(where, dtype=np.int64)

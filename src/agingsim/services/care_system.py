@@ -17,6 +17,8 @@ own: supply.py (providers and seats), review.py (who reviews, what they choose),
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -79,6 +81,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
     ) -> None:
         self.b = behaviour
         self.model = model
+        #: the compiled loops (services.kernels) where the run loads numba anyway, else None
+        self.kernels = compiled_kernels(model)
         self.people = people
         self.streams = streams
         self.county_ids = county_ids
@@ -259,6 +263,16 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         counts = self.cells  # (county, setting, level) real people
         self._deliver(counts)
         self._record(year, occupied, counts, self._queue)
+
+
+def compiled_kernels(model: mesa.Model) -> ModuleType | None:
+    """services.kernels if the run uses the fused ability kernel (so numba is loaded and paid
+    for: ability/fused.py), else None: numba's load would cost a smaller run more than it saves."""
+    if getattr(model, "_fused", None) is None:
+        return None
+    from agingsim.services import kernels
+
+    return kernels
 
 
 def _union_rows(*rows: np.ndarray) -> np.ndarray:

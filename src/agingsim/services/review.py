@@ -127,7 +127,7 @@ class Review:
             got, where = admit(
                 p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
                 np.zeros(n, dtype=np.int8),
-                np.zeros(n), p.pid[want], none, self.day_care_providers, free,
+                np.zeros(n), p.pid[want], none, self.day_care_providers, free, kernels=self.kernels,
             )  # fmt: skip
             placed = want[got]
             p.provider[placed] = where
