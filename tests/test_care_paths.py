@@ -110,3 +110,27 @@ def test_compiled_first_fit_places_the_people_the_python_loop_places():
         got_py, where_py = admit(*args)
         got_nb, where_nb = admit(*args, kernels=kernels)
         assert np.array_equal(got_py, got_nb) and np.array_equal(where_py, where_nb)
+
+
+def test_compiled_uniforms_are_the_streams_own_numbers():
+    """Common random numbers: a reviewer draws the same uniform with or without numba."""
+    from agingsim.rng import RandomStreams
+    from agingsim.services import kernels
+
+    streams = RandomStreams(20251123)
+    pids = np.random.default_rng(2).choice(2**31 - 1, 20_000).astype(np.int32)
+    key = streams.seed_sequence("care_choice", 7).generate_state(1, dtype=np.uint64)[0]
+    assert np.array_equal(kernels.sparse_uniforms(pids, key), streams.sparse_uniforms("care_choice", 7, pids))
+
+
+def test_compiled_split_by_residue_keeps_the_stable_order():
+    from agingsim.services import kernels
+
+    rng = np.random.default_rng(4)
+    pid = rng.permutation(100_000).astype(np.int32)
+    rows = np.sort(rng.choice(100_000, 30_000, replace=False))
+    out, bounds = kernels.split_by_residue(rows, pid, 12)
+    res = pid[rows] % 12
+    order = np.argsort(res, kind="stable")
+    assert np.array_equal(out, rows[order])
+    assert np.array_equal(bounds, np.searchsorted(res[order], np.arange(13)))

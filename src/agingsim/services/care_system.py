@@ -35,7 +35,7 @@ from agingsim.choice.mnl import (
 )
 from agingsim.policy.dated import month_key
 from agingsim.policy.rules import RuleGrid
-from agingsim.population.attributes import ABILITY_LEVELS, DEAD
+from agingsim.population.attributes import ABILITY_LEVELS, DEAD, N_LEVELS
 from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
@@ -211,11 +211,17 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
         moved = changed[: np.searchsorted(changed, first_entrant)]
-        self._shift(moved, level_was=self._level_was[moved])
+        if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
+            dead = self.kernels.shift_moved(
+                moved, p.county, p.care_setting, p.ability, p.weight, self._level_was,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD,
+            )  # fmt: skip
+        else:
+            self._shift(moved, level_was=self._level_was[moved])
+            dead = moved[p.ability[moved] == DEAD]
         self._shift(np.arange(first_entrant, p.n))
 
         # the dead leave beds and queues
-        dead = moved[p.ability[moved] == DEAD]
         gone = dead[p.wait_since[dead] >= 0]
         if len(gone):
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
@@ -235,13 +241,26 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         entrants = np.arange(first_entrant, p.n)
         rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
         candidates = _union_rows(moved, queue, rota, entrants)
-        lvl, cs = p.ability[candidates], p.care_setting[candidates]
-        was_waiting = p.wait_since[candidates] >= 0
-        keep = (lvl != DEAD) & ((lvl > 0) | (cs != FAMILY_CARE) | was_waiting)
-        reviewers, setting_was = candidates[keep], cs[keep]
+        known = None
+        if self.kernels is not None:  # the filter and every column the choice reads, in one pass
+            reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_reviewers(
+                candidates, p.ability, p.care_setting, p.wait_since, p.county, p.family, p.econ,
+                p.age_m, p.flags, p.pid, DEAD, FAMILY_CARE,
+            )  # fmt: skip
+            known = dict(zip(("county", "family", "econ", "age_m", "flags", "pid"), cols, strict=True))
+        else:
+            lvl, cs = p.ability[candidates], p.care_setting[candidates]
+            was_waiting = p.wait_since[candidates] >= 0
+            keep = (lvl != DEAD) & ((lvl > 0) | (cs != FAMILY_CARE) | was_waiting)
+            reviewers, setting_was, level, was_waiting = (
+                candidates[keep],
+                cs[keep],
+                lvl[keep],
+                was_waiting[keep],
+            )
 
         placed, prio, waiting = self._choose(
-            reviewers, lvl[keep], setting_was, was_waiting[keep], sim_month, year, occupied
+            reviewers, level, setting_was, was_waiting, sim_month, year, occupied, known
         )
         holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
         queue = reviewers[waiting]  # everyone waiting reviewed this month
@@ -257,7 +276,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # the counts follow the reviewers who changed setting
         switched = p.care_setting[reviewers] != setting_was
         self._shift(reviewers[switched], setting_was=setting_was[switched])
-        self._level_was[moved] = p.ability[moved]
+        if self.kernels is None:
+            self._level_was[moved] = p.ability[moved]
         self._level_was[first_entrant : p.n] = p.ability[first_entrant:]
 
         counts = self.cells  # (county, setting, level) real people

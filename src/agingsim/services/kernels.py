@@ -93,3 +93,113 @@ def occupancy(holders, provider, weight, level, price):  # pragma: no cover
         occ[k] += w
         rev[k] += w * price[k, min(level[h], 4)]
     return occ, rev
+
+
+@njit(cache=True, nogil=True)
+def gather_reviewers(
+    rows, ability, care_setting, wait_since, county, family, econ, age_m, flags, pid, dead, family_care
+):  # pragma: no cover
+    """CareSystem.step's filter of the month's candidate ``rows`` and the reviewers' columns, in one
+    pass over rows scattered across the arrays: keeps the living who are not cared for by family
+    at intact ability without waiting, in row order. Returns (rows, level, setting, waiting,
+    county, family, econ, age in months, flags, person id) of those kept."""
+    n = len(rows)
+    kept = np.empty(n, np.int64)
+    lv, cs, ww = np.empty(n, ability.dtype), np.empty(n, care_setting.dtype), np.empty(n, np.bool_)
+    ci, fa, ec = np.empty(n, county.dtype), np.empty(n, family.dtype), np.empty(n, econ.dtype)
+    ag, fl, pi = np.empty(n, age_m.dtype), np.empty(n, flags.dtype), np.empty(n, pid.dtype)
+    m = 0
+    for t in range(n):
+        r = rows[t]
+        level, setting, waiting = ability[r], care_setting[r], wait_since[r] >= 0
+        if level != dead and (level > 0 or setting != family_care or waiting):
+            kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
+            ci[m], fa[m], ec[m], ag[m], fl[m], pi[m] = (
+                county[r],
+                family[r],
+                econ[r],
+                age_m[r],
+                flags[r],
+                pid[r],
+            )
+            m += 1
+    return kept[:m], lv[:m], cs[:m], ww[:m], ci[:m], fa[:m], ec[:m], ag[:m], fl[:m], pi[:m]
+
+
+@njit(cache=True, nogil=True)
+def split_by_residue(rows, pid, period):  # pragma: no cover
+    """Review._by_residue's stable argsort by person id modulo ``period``, as a counting sort (also
+    stable): returns ``rows`` reordered by residue and the bounds of each residue's run."""
+    n = len(rows)
+    res = np.empty(n, np.int64)
+    bounds = np.zeros(period + 1, np.int64)
+    for t in range(n):
+        r = np.int64(pid[rows[t]]) % period
+        res[t] = r
+        bounds[r + 1] += 1
+    for r in range(period):
+        bounds[r + 1] += bounds[r]
+    pos = bounds[:period].copy()
+    out = np.empty(n, np.int64)
+    for t in range(n):
+        out[pos[res[t]]] = rows[t]
+        pos[res[t]] += 1
+    return out, bounds
+
+
+@njit(cache=True, nogil=True)
+def shift_moved(
+    rows, county, setting, level, weight, level_was, n_settings, n_levels, cells, dead
+):  # pragma: no cover
+    """CareSystem.step's count moves of the rows whose level changed (``count_moves`` with their
+    level of last month, read from ``level_was`` by row), which then becomes their level now;
+    returns the rows that died, in row order."""
+    delta = np.zeros(cells.size)
+    for t in range(len(rows)):
+        r = rows[t]
+        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + level_was[r]] += -np.float64(
+            weight[r]
+        )
+    n_dead = 0
+    died = np.empty(len(rows), np.int64)
+    for t in range(len(rows)):
+        r = rows[t]
+        lv = level[r]
+        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + lv] += np.float64(weight[r])
+        level_was[r] = lv
+        if lv == dead:
+            died[n_dead] = r
+            n_dead += 1
+    for j in range(cells.size):
+        cells[j] += delta[j]
+    return died[:n_dead]
+
+
+@njit(cache=True, nogil=True)
+def choose_from_table(cum, slot, key, u):  # pragma: no cover
+    """choice.mnl.choose_cumulative(cum, u, slot[key]): the setting whose running probability of
+    the person's cell their uniform first falls below (comparisons as there, in the same order)."""
+    n_s = cum.shape[0]
+    out = np.empty(len(u), np.int8)
+    for i in range(len(u)):
+        c = slot[key[i]]
+        k = 0
+        for j in range(n_s):
+            k += u[i] >= cum[j, c]
+        out[i] = min(k, n_s - 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def sparse_uniforms(pids, key):  # pragma: no cover
+    """rng.RandomStreams.sparse_uniforms's hash of each id with the month's ``key`` (SplitMix64's
+    finaliser, uint64 arithmetic wrapping as numpy's does), as U[0, 1) on 53 bits."""
+    u64 = np.uint64
+    out = np.empty(len(pids), np.float64)
+    for i in range(len(pids)):
+        z = u64(u64(u64(pids[i]) * u64(0x9E3779B97F4A7C15)) + key)
+        z = u64(u64(z ^ u64(z >> u64(30))) * u64(0xBF58476D1CE4E5B9))
+        z = u64(u64(z ^ u64(z >> u64(27))) * u64(0x94D049BB133111EB))
+        z = u64(z ^ u64(z >> u64(31)))
+        out[i] = np.float64(u64(z >> u64(11))) * (1.0 / 9007199254740992.0)
+    return out

@@ -57,6 +57,9 @@ class Review:
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period."""
         period = self.choice.review_every_months
+        if self.kernels is not None:
+            out, b = self.kernels.split_by_residue(rows, self.people.pid, period)
+            return [out[b[r] : b[r + 1]] for r in range(period)]
         res = (self.people.pid[rows] % period).astype(np.int8)  # small ints: numpy sorts them by radix
         order = np.argsort(res, kind="stable")
         bounds = np.searchsorted(res[order], np.arange(period + 1))
@@ -71,6 +74,7 @@ class Review:
         sim_month: int,
         year: YearStats,
         occupied: np.ndarray,
+        known: dict[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
         caller gathered them) weigh the settings; queues, beds and places change accordingly
@@ -78,15 +82,23 @@ class Review:
         day-care place, the reviewers' priority groups and which of them wait now.
 
         Each of the reviewers' columns is gathered once: at a million people the reviewers are
-        ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost."""
+        ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost;
+        ``known`` holds reviewers' columns the caller gathered already (services.kernels)."""
         p = self.people
         if not len(idx):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=bool)
-        county = p.county[idx]
-        family, econ = p.family[idx], p.econ[idx]
-        prio = self._priority(idx, {"ability": lvl, "family": family, "econ": econ})
+        known = {"ability": lvl, **(known or {})}
+        for f in ("county", "family", "econ", "pid"):
+            if f not in known:
+                known[f] = getattr(p, f)[idx]
+        county, family, econ = known["county"], known["family"], known["econ"]
+        prio = self._priority(idx, known)
         lv, ci = lvl.astype(np.int64), county.astype(np.int64)
-        u = self.streams.sparse_uniforms("care_choice", sim_month, p.pid[idx])
+        if self.kernels is not None:  # the same numbers as streams.sparse_uniforms, hashed compiled
+            key = self.streams.seed_sequence("care_choice", sim_month).generate_state(1, dtype=np.uint64)[0]
+            u = self.kernels.sparse_uniforms(known["pid"], key)
+        else:
+            u = self.streams.sparse_uniforms("care_choice", sim_month, known["pid"])
         if self.vouchers is None:  # everyone in a cell faces the same utilities
             chosen = self._choose_by_cell(ci, lv, family, econ, cur, prio < self.n_g - 1, sim_month, u)
         else:
@@ -211,6 +223,8 @@ class Review:
         cum = cumulative(probabilities(utilities(self.choice, x)))
         slot = np.empty(size, dtype=np.int64)
         slot[present] = np.arange(len(present))
+        if self.kernels is not None:
+            return self.kernels.choose_from_table(cum, slot, key, u)
         return choose_cumulative(cum, u, slot[key])
 
 
