@@ -134,3 +134,18 @@ def test_compiled_split_by_residue_keeps_the_stable_order():
     order = np.argsort(res, kind="stable")
     assert np.array_equal(out, rows[order])
     assert np.array_equal(bounds, np.searchsorted(res[order], np.arange(13)))
+
+
+def test_compiled_january_rota_is_the_rows_not_idle_split_by_residue():
+    from agingsim.services import kernels
+
+    rng = np.random.default_rng(8)
+    n = 50_000
+    ability = (rng.random(n) < 0.3).astype(np.int8) * rng.integers(1, 6, n).astype(np.int8)
+    setting = (rng.random(n) < 0.1).astype(np.int8) * rng.integers(1, 5, n).astype(np.int8)
+    waiting = np.where(rng.random(n) < 0.02, 3, -1).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    out, bounds = kernels.rota_by_residue(ability, setting, waiting, pid, 12, 0)
+    rows = np.flatnonzero((ability != 0) | (setting != 0) | (waiting >= 0))
+    ref, ref_bounds = kernels.split_by_residue(rows, pid, 12)
+    assert len(rows) < n and np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)

@@ -112,17 +112,11 @@ def gather_reviewers(
     for t in range(n):
         r = rows[t]
         level, setting, waiting = ability[r], care_setting[r], wait_since[r] >= 0
-        if level != dead and (level > 0 or setting != family_care or waiting):
-            kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
-            ci[m], fa[m], ec[m], ag[m], fl[m], pi[m] = (
-                county[r],
-                family[r],
-                econ[r],
-                age_m[r],
-                flags[r],
-                pid[r],
-            )
-            m += 1
+        # written whether kept or not (the next row overwrites it if not): no branch to mispredict
+        kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
+        ci[m], fa[m], ec[m] = county[r], family[r], econ[r]
+        ag[m], fl[m], pi[m] = age_m[r], flags[r], pid[r]
+        m += (level != dead) & ((level > 0) | (setting != family_care) | waiting)
     return kept[:m], lv[:m], cs[:m], ww[:m], ci[:m], fa[:m], ec[:m], ag[:m], fl[:m], pi[:m]
 
 
@@ -203,3 +197,25 @@ def sparse_uniforms(pids, key):  # pragma: no cover
         z = u64(z ^ u64(z >> u64(31)))
         out[i] = np.float64(u64(z >> u64(11))) * (1.0 / 9007199254740992.0)
     return out
+
+
+@njit(cache=True, nogil=True)
+def rota_by_residue(ability, care_setting, wait_since, pid, period, family_care):  # pragma: no cover
+    """Review._rota_rows's January rebuild: the rows not cared for by family at intact ability
+    or waiting (``flatnonzero(~idle)``), split by person id modulo ``period`` as
+    :func:`split_by_residue` does, in one pass over the arrays instead of five."""
+    n = len(ability)
+    bounds = np.zeros(period + 1, np.int64)
+    for i in range(n):
+        if ability[i] != 0 or care_setting[i] != family_care or wait_since[i] >= 0:
+            bounds[np.int64(pid[i]) % period + 1] += 1
+    for r in range(period):
+        bounds[r + 1] += bounds[r]
+    pos = bounds[:period].copy()
+    out = np.empty(bounds[period], np.int64)
+    for i in range(n):
+        if ability[i] != 0 or care_setting[i] != family_care or wait_since[i] >= 0:
+            r = np.int64(pid[i]) % period
+            out[pos[r]] = i
+            pos[r] += 1
+    return out, bounds

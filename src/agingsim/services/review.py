@@ -45,8 +45,14 @@ class Review:
         period = self.choice.review_every_months
         late = moved
         if self._rota is None:
-            idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
-            self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
+            if self.kernels is not None:
+                out, b = self.kernels.rota_by_residue(
+                    p.ability, p.care_setting, p.wait_since, p.pid, period, FAMILY_CARE
+                )
+                self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
+            else:
+                idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
+                self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
             self._rota_late = [[] for _ in range(period)]
         else:
             late = np.concatenate([moved, entrants])
