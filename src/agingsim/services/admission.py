@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ import salabim as sim
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.policy.rules import RuleError, RuleGrid, RuleSet
+from agingsim.population.people import FIELDS
 from agingsim.scenario.schema import Admission
 
 #: Beds are real people's beds; simulated people carry float weights. Slack for rounding only.
@@ -88,6 +90,46 @@ def compile_admission(
     return AdmissionRules(grid, first_match(list(texts)), first_match(list(ties)), names, tie_names)
 
 
+#: Largest table of fixed-attribute combinations :class:`FixedCells` builds (entries); a grid over
+#: more falls back to the grid's own arithmetic.
+MAX_FIXED_TABLE = 1 << 20
+
+
+class FixedCells:
+    """``grid.cells`` with the part from attributes fixed for life read from a table.
+
+    The grid adds one product per fixed axis (economic status, family, each flag bit, …): ~20
+    passes over the reviewers each month. Every combination of those fields' codes is few (5 × 4 ×
+    256 for the admission lists), so their part of the cell is worked out once, by the grid itself,
+    and looked up; the integers are the grid's own, so the cells are too.
+    """
+
+    def __init__(self, grid: RuleGrid) -> None:
+        self.grid = grid
+        self.fields = grid.people_fields()
+        fixed = [f for f in self.fields if f not in ("age_m", "ability", "care_setting")]
+        sizes = dict(grid.axes)
+        ranges = [256 if f == "flags" else int(sizes[f]) for f in fixed]
+        self.lut: np.ndarray | None = None
+        self.fixed, self.ranges = fixed, ranges
+        if int(np.prod(ranges)) <= MAX_FIXED_TABLE:
+            codes = np.indices(ranges).reshape(len(ranges), -1)
+            cols = {f: codes[i].astype(FIELDS[f]) for i, f in enumerate(fixed)}
+            self.lut = grid.fixed_cells(cols) if fixed else np.zeros(1, dtype=np.int64)
+
+    def cells(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Grid cell of each person from their columns (those of ``self.fields``)."""
+        if self.lut is None:
+            return self.grid.cells(cols)
+        if not self.fixed:
+            return self.grid.moving_cells(cols)
+        key = cols[self.fixed[0]].astype(np.int64)
+        for f, r in zip(self.fixed[1:], self.ranges[1:], strict=True):
+            key *= r
+            key += cols[f]
+        return self.lut[key] + self.grid.moving_cells(cols)
+
+
 class AdmissionOffice(sim.Component):
     """The region's admission office: each month it admits from every county's waiting list (a
     salabim process); its monitors keep each county's list length and the waits by priority group."""
@@ -126,6 +168,7 @@ def admit(
     private_of: list[list[int]],
     free: np.ndarray,
     tie: np.ndarray | None = None,
+    kernels: ModuleType | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A month's admissions from the waiting lists of every county (arrays over the people waiting).
 
@@ -135,9 +178,18 @@ def admit(
     (``private_of[c]``) then take the rest first come, first served. ``free`` is the free beds of
     every provider. Returns (positions admitted, provider of each). Each person takes a place at the
     first provider of their county whose free beds hold their whole weight; nobody is placed twice,
-    no bed is over-filled, and a county whose beds are full is skipped.
+    no bed is over-filled, and a county whose beds are full is skipped. With ``kernels``
+    (services.kernels, where the run has numba loaded) the loop is compiled, with the same result.
     """
-    room = free.astype(np.float64).tolist()
+    compiled = kernels is not None
+    room: Any = free.astype(np.float64)
+    if compiled:  # the compiled loop takes arrays, the Python loop is faster on lists
+        got_a, where_a = np.empty(len(weight), dtype=np.int64), np.empty(len(weight), dtype=np.int64)
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+        county = np.ascontiguousarray(county, dtype=np.int64)
+    else:
+        room = room.tolist()
+    n_got = 0
     remaining = np.ones(len(weight), dtype=bool)
     got: list[int] = []
     where: list[int] = []
@@ -146,13 +198,19 @@ def admit(
         # counties with no provider able to take even the lightest person are skipped whole
         open_ = np.array([any(room[k] >= lightest - EPS for k in ks) for ks in providers], dtype=bool)
         cand = np.flatnonzero(remaining & open_[county])
+        if not len(cand):
+            continue
         rank = priority[cand] if ranked else np.zeros(len(cand), dtype=np.int8)
         within = tie[cand] if ranked and tie is not None else np.zeros(len(cand), dtype=np.int8)
         order = cand[np.lexsort((pid[cand], wait_since[cand], within, rank, county[cand]))]
+        if compiled:
+            ptr = np.cumsum([0, *(len(ks) for ks in providers)]).astype(np.int64)
+            flat = np.array([k for ks in providers for k in ks], dtype=np.int64)
+            n_got = kernels.first_fit(order, county, weight, ptr, flat, room, lightest, got_a, where_a, n_got)
+            remaining[got_a[:n_got]] = False
+            continue
         seg = county[order]
         starts = [*np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]]).tolist(), len(order)]
-        if not len(order):
-            continue
         for a, b in itertools.pairwise(starts):
             ks = providers[int(seg[a])]
             for i, wi in zip(order[a:b].tolist(), weight[order[a:b]].tolist(), strict=True):
@@ -166,4 +224,6 @@ def admit(
                     if max(room[k] for k in ks) < lightest - EPS:
                         break  # this county's beds are full: the rest of its list waits
         remaining[got] = False
+    if compiled:
+        return got_a[:n_got].copy(), where_a[:n_got].copy()
     return np.asarray(got, dtype=np.int64), np.asarray(where, dtype=np.int64)

@@ -38,7 +38,7 @@ class Admitting:
             order = [sorted(ks, key=lambda k: ratio[k]) for pair in self.bed_providers for ks in pair]
             got, where = admit(
                 w_all, county, prio, p.wait_since[queue], p.pid[queue],
-                order[0::2], order[1::2], beds - occupied, self._tie(queue),
+                order[0::2], order[1::2], beds - occupied, self._tie(queue), self.kernels,
             )  # fmt: skip
             who = queue[got]
             waited = (month - p.wait_since[who]).astype(np.float64)
@@ -66,6 +66,8 @@ class Admitting:
     def _occupied(self, holders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Real people in each provider's places, and their monthly bill at list prices."""
         p = self.people
+        if self.kernels is not None:
+            return self.kernels.occupancy(holders, p.provider, p.weight, p.ability, self.price_of_provider)
         k = p.provider[holders].astype(np.int64)
         w = p.weight[holders].astype(np.float64)
         occ = np.bincount(k, weights=w, minlength=len(self.providers))

@@ -17,6 +17,8 @@ own: supply.py (providers and seats), review.py (who reviews, what they choose),
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -33,13 +35,13 @@ from agingsim.choice.mnl import (
 )
 from agingsim.policy.dated import month_key
 from agingsim.policy.rules import RuleGrid
-from agingsim.population.attributes import ABILITY_LEVELS, DEAD
+from agingsim.population.attributes import ABILITY_LEVELS, DEAD, N_LEVELS
 from agingsim.population.people import People
 from agingsim.providers.agents import BedProvider, HomeCareAgency
 from agingsim.rng import RandomStreams
 from agingsim.scenario.schema import BehaviourFile
 from agingsim.schemes.facility import CompiledFacilityScheme, Plan
-from agingsim.services.admission import AdmissionOffice, compile_admission, new_environment
+from agingsim.services.admission import AdmissionOffice, FixedCells, compile_admission, new_environment
 from agingsim.services.admitting import Admitting
 from agingsim.services.delivery import Delivery
 from agingsim.services.lifetime import weak_agent_ids
@@ -79,6 +81,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
     ) -> None:
         self.b = behaviour
         self.model = model
+        #: the compiled loops (services.kernels) where the run loads numba anyway, else None
+        self.kernels = compiled_kernels(model)
         self.people = people
         self.streams = streams
         self.county_ids = county_ids
@@ -91,6 +95,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             self.admission.grid, self.admission.group_of_cell, self.admission.names
         )  # fmt: skip
         self.n_g = len(self.group_names)
+        self._grid_cells = FixedCells(self.grid)
         self.vouchers = vouchers
         self.distance_km = distance_km
         pr = behaviour.prices
@@ -163,16 +168,16 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         """Priority group of rows ``idx``; ``known`` holds columns the caller has gathered already."""
         p = self.people
         known = known or {}
-        cols = {f: known[f] if f in known else getattr(p, f)[idx] for f in self.grid.people_fields()}
-        return self.group_of_cell[self.grid.cells(cols)]
+        cols = {f: known[f] if f in known else getattr(p, f)[idx] for f in self._grid_cells.fields}
+        return self.group_of_cell[self._grid_cells.cells(cols)]
 
     def _tie(self, idx: np.ndarray) -> np.ndarray | None:
         """Tie-break rank within a priority group (001 §16: 同等条件下优先); None without tie-breaks."""
         if len(self.admission.tie_names) == 1:
             return None
         p = self.people
-        cols = {f: getattr(p, f)[idx] for f in self.grid.people_fields()}
-        return self.admission.tie_of_cell[self.grid.cells(cols)]
+        cols = {f: getattr(p, f)[idx] for f in self._grid_cells.fields}
+        return self.admission.tie_of_cell[self._grid_cells.cells(cols)]
 
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
@@ -206,11 +211,17 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
         moved = changed[: np.searchsorted(changed, first_entrant)]
-        self._shift(moved, level_was=self._level_was[moved])
+        if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
+            dead = self.kernels.shift_moved(
+                moved, p.county, p.care_setting, p.ability, p.weight, self._level_was,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD,
+            )  # fmt: skip
+        else:
+            self._shift(moved, level_was=self._level_was[moved])
+            dead = moved[p.ability[moved] == DEAD]
         self._shift(np.arange(first_entrant, p.n))
 
         # the dead leave beds and queues
-        dead = moved[p.ability[moved] == DEAD]
         gone = dead[p.wait_since[dead] >= 0]
         if len(gone):
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
@@ -230,13 +241,26 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         entrants = np.arange(first_entrant, p.n)
         rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
         candidates = _union_rows(moved, queue, rota, entrants)
-        lvl, cs = p.ability[candidates], p.care_setting[candidates]
-        was_waiting = p.wait_since[candidates] >= 0
-        keep = (lvl != DEAD) & ((lvl > 0) | (cs != FAMILY_CARE) | was_waiting)
-        reviewers, setting_was = candidates[keep], cs[keep]
+        known = None
+        if self.kernels is not None:  # the filter and every column the choice reads, in one pass
+            reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_reviewers(
+                candidates, p.ability, p.care_setting, p.wait_since, p.county, p.family, p.econ,
+                p.age_m, p.flags, p.pid, DEAD, FAMILY_CARE,
+            )  # fmt: skip
+            known = dict(zip(("county", "family", "econ", "age_m", "flags", "pid"), cols, strict=True))
+        else:
+            lvl, cs = p.ability[candidates], p.care_setting[candidates]
+            was_waiting = p.wait_since[candidates] >= 0
+            keep = (lvl != DEAD) & ((lvl > 0) | (cs != FAMILY_CARE) | was_waiting)
+            reviewers, setting_was, level, was_waiting = (
+                candidates[keep],
+                cs[keep],
+                lvl[keep],
+                was_waiting[keep],
+            )
 
         placed, prio, waiting = self._choose(
-            reviewers, lvl[keep], setting_was, was_waiting[keep], sim_month, year, occupied
+            reviewers, level, setting_was, was_waiting, sim_month, year, occupied, known
         )
         holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
         queue = reviewers[waiting]  # everyone waiting reviewed this month
@@ -252,12 +276,23 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # the counts follow the reviewers who changed setting
         switched = p.care_setting[reviewers] != setting_was
         self._shift(reviewers[switched], setting_was=setting_was[switched])
-        self._level_was[moved] = p.ability[moved]
+        if self.kernels is None:
+            self._level_was[moved] = p.ability[moved]
         self._level_was[first_entrant : p.n] = p.ability[first_entrant:]
 
         counts = self.cells  # (county, setting, level) real people
         self._deliver(counts)
         self._record(year, occupied, counts, self._queue)
+
+
+def compiled_kernels(model: mesa.Model) -> ModuleType | None:
+    """services.kernels if the run uses the fused ability kernel (so numba is loaded and paid
+    for: ability/fused.py), else None: numba's load would cost a smaller run more than it saves."""
+    if getattr(model, "_fused", None) is None:
+        return None
+    from agingsim.services import kernels
+
+    return kernels
 
 
 def _union_rows(*rows: np.ndarray) -> np.ndarray:

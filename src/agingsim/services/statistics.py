@@ -13,6 +13,7 @@ from agingsim.choice.mnl import INSTITUTION, N_SETTINGS
 from agingsim.population.attributes import CARE_SETTINGS, DEAD, N_LEVELS, NEEDS_CARE_FROM
 
 MONTHS = 12
+_NO_ROWS = np.zeros(0, dtype=np.int8)
 
 
 @dataclass
@@ -71,6 +72,14 @@ class Statistics:
         had (where given; current otherwise) to their current ones; with neither given, add them.
         The dead go to a level of their own that no output reads."""
         p = self.people
+        if self.kernels is not None:
+            none = _NO_ROWS
+            self.kernels.count_moves(
+                rows, p.county, p.care_setting, p.ability, p.weight,
+                none if setting_was is None else setting_was, none if level_was is None else level_was,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1),
+            )  # fmt: skip
+            return
         county = p.county[rows].astype(np.int64) * N_SETTINGS
         level, setting = p.ability[rows], p.care_setting[rows]
         key = (county + setting) * (N_LEVELS + 1) + level

@@ -131,7 +131,7 @@ class Supply:
             free = np.array([q.beds(self.start_key) for q in self.providers])
             got, where = admit(
                 p.weight[users].astype(np.float64), county, self._priority(users), np.zeros(len(users)),
-                p.pid[users], providers, [[] for _ in range(self.n_c)], free,
+                p.pid[users], providers, [[] for _ in range(self.n_c)], free, kernels=self.kernels,
             )  # fmt: skip
             p.provider[users[got]] = where
             rest = np.ones(len(users), dtype=bool)

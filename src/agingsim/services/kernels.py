@@ -1,0 +1,221 @@
+"""Compiled loops of the care stage (numba), for runs that load numba anyway.
+
+Only runs large enough for the fused ability kernel (ability/fused.py, transitions.fused_worth_it)
+use these: numba's import and cached-code load (~0.9 s CPU) is then already paid, so a kernel costs
+nothing to load (an earlier version loaded numba for every behaviour run and cost a 200,000-person
+run more than it saved). Each kernel does what the numpy code beside it does, in the same
+floating-point operations in the same order (sums in the rows' order, as ``np.bincount`` and
+``np.add.at`` do; no ``fastmath``), so the results are bit-identical (tests/test_care_paths.py runs
+a model both ways and compares with ``==``). What they save is numpy's per-call overhead and the
+separate gather of each column over rows scattered across a million people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Beds are real people's beds; simulated people carry float weights. Slack for rounding only
+#: (services.admission.EPS; repeated here so that this module imports nothing of the care stage).
+EPS = 1e-6
+
+
+@njit(cache=True, nogil=True)
+def first_fit(order, county, weight, ptr, providers, room, lightest, got, where, n_got):  # pragma: no cover
+    """services.admission.admit's loop: people in ``order`` (grouped by county) each take a place
+    at the first provider of their county (``providers[ptr[c]:ptr[c + 1]]``) whose ``room`` holds
+    their whole weight; once no provider of the county has room for the ``lightest``, the rest of
+    its list waits. Appends to ``got`` / ``where`` from ``n_got``; returns the new count."""
+    a = 0
+    n = len(order)
+    while a < n:
+        c = county[order[a]]
+        b = a
+        while b < n and county[order[b]] == c:
+            b += 1
+        for t in range(a, b):
+            i = order[t]
+            wi = weight[i]
+            placed = False
+            for q in range(ptr[c], ptr[c + 1]):
+                k = providers[q]
+                if wi <= room[k] + EPS:
+                    room[k] -= wi
+                    got[n_got] = i
+                    where[n_got] = k
+                    n_got += 1
+                    placed = True
+                    break
+            if not placed:
+                most = -np.inf
+                for q in range(ptr[c], ptr[c + 1]):
+                    most = max(most, room[providers[q]])
+                if most < lightest - EPS:
+                    break
+        a = b
+    return n_got
+
+
+@njit(cache=True, nogil=True)
+def count_moves(
+    rows, county, setting, level, weight, setting_was, level_was, n_settings, n_levels, cells
+):  # pragma: no cover
+    """Statistics._shift's ``np.bincount``: move ``rows`` in the flat (county, setting, level)
+    counts from the setting and level they had (``setting_was`` / ``level_was`` per row; empty:
+    as now; both empty: not counted before) to their current ones. The change is summed from zero,
+    every removal first, then added to the counts, as the bincount of [−w, w] was."""
+    delta = np.zeros(cells.size)
+    if setting_was.shape[0] > 0 or level_was.shape[0] > 0:
+        for t in range(len(rows)):
+            r = rows[t]
+            s = setting_was[t] if setting_was.shape[0] > 0 else setting[r]
+            lv = level_was[t] if level_was.shape[0] > 0 else level[r]
+            delta[(np.int64(county[r]) * n_settings + s) * n_levels + lv] += -np.float64(weight[r])
+    for t in range(len(rows)):
+        r = rows[t]
+        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + level[r]] += np.float64(weight[r])
+    for j in range(cells.size):
+        cells[j] += delta[j]
+
+
+@njit(cache=True, nogil=True)
+def occupancy(holders, provider, weight, level, price):  # pragma: no cover
+    """Admitting._occupied's two ``np.bincount``: real people in each provider's places and their
+    monthly bill at list prices (``price`` by provider and level 0–4; the dead billed at level 4),
+    summed in the holders' order."""
+    n_k = price.shape[0]
+    occ = np.zeros(n_k)
+    rev = np.zeros(n_k)
+    for t in range(len(holders)):
+        h = holders[t]
+        k = provider[h]
+        w = np.float64(weight[h])
+        occ[k] += w
+        rev[k] += w * price[k, min(level[h], 4)]
+    return occ, rev
+
+
+@njit(cache=True, nogil=True)
+def gather_reviewers(
+    rows, ability, care_setting, wait_since, county, family, econ, age_m, flags, pid, dead, family_care
+):  # pragma: no cover
+    """CareSystem.step's filter of the month's candidate ``rows`` and the reviewers' columns, in one
+    pass over rows scattered across the arrays: keeps the living who are not cared for by family
+    at intact ability without waiting, in row order. Returns (rows, level, setting, waiting,
+    county, family, econ, age in months, flags, person id) of those kept."""
+    n = len(rows)
+    kept = np.empty(n, np.int64)
+    lv, cs, ww = np.empty(n, ability.dtype), np.empty(n, care_setting.dtype), np.empty(n, np.bool_)
+    ci, fa, ec = np.empty(n, county.dtype), np.empty(n, family.dtype), np.empty(n, econ.dtype)
+    ag, fl, pi = np.empty(n, age_m.dtype), np.empty(n, flags.dtype), np.empty(n, pid.dtype)
+    m = 0
+    for t in range(n):
+        r = rows[t]
+        level, setting, waiting = ability[r], care_setting[r], wait_since[r] >= 0
+        # written whether kept or not (the next row overwrites it if not): no branch to mispredict
+        kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
+        ci[m], fa[m], ec[m] = county[r], family[r], econ[r]
+        ag[m], fl[m], pi[m] = age_m[r], flags[r], pid[r]
+        m += (level != dead) & ((level > 0) | (setting != family_care) | waiting)
+    return kept[:m], lv[:m], cs[:m], ww[:m], ci[:m], fa[:m], ec[:m], ag[:m], fl[:m], pi[:m]
+
+
+@njit(cache=True, nogil=True)
+def split_by_residue(rows, pid, period):  # pragma: no cover
+    """Review._by_residue's stable argsort by person id modulo ``period``, as a counting sort (also
+    stable): returns ``rows`` reordered by residue and the bounds of each residue's run."""
+    n = len(rows)
+    res = np.empty(n, np.int64)
+    bounds = np.zeros(period + 1, np.int64)
+    for t in range(n):
+        r = np.int64(pid[rows[t]]) % period
+        res[t] = r
+        bounds[r + 1] += 1
+    for r in range(period):
+        bounds[r + 1] += bounds[r]
+    pos = bounds[:period].copy()
+    out = np.empty(n, np.int64)
+    for t in range(n):
+        out[pos[res[t]]] = rows[t]
+        pos[res[t]] += 1
+    return out, bounds
+
+
+@njit(cache=True, nogil=True)
+def shift_moved(
+    rows, county, setting, level, weight, level_was, n_settings, n_levels, cells, dead
+):  # pragma: no cover
+    """CareSystem.step's count moves of the rows whose level changed (``count_moves`` with their
+    level of last month, read from ``level_was`` by row), which then becomes their level now;
+    returns the rows that died, in row order."""
+    delta = np.zeros(cells.size)
+    for t in range(len(rows)):
+        r = rows[t]
+        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + level_was[r]] += -np.float64(
+            weight[r]
+        )
+    n_dead = 0
+    died = np.empty(len(rows), np.int64)
+    for t in range(len(rows)):
+        r = rows[t]
+        lv = level[r]
+        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + lv] += np.float64(weight[r])
+        level_was[r] = lv
+        if lv == dead:
+            died[n_dead] = r
+            n_dead += 1
+    for j in range(cells.size):
+        cells[j] += delta[j]
+    return died[:n_dead]
+
+
+@njit(cache=True, nogil=True)
+def choose_from_table(cum, slot, key, u):  # pragma: no cover
+    """choice.mnl.choose_cumulative(cum, u, slot[key]): the setting whose running probability of
+    the person's cell their uniform first falls below (comparisons as there, in the same order)."""
+    n_s = cum.shape[0]
+    out = np.empty(len(u), np.int8)
+    for i in range(len(u)):
+        c = slot[key[i]]
+        k = 0
+        for j in range(n_s):
+            k += u[i] >= cum[j, c]
+        out[i] = min(k, n_s - 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def sparse_uniforms(pids, key):  # pragma: no cover
+    """rng.RandomStreams.sparse_uniforms's hash of each id with the month's ``key`` (SplitMix64's
+    finaliser, uint64 arithmetic wrapping as numpy's does), as U[0, 1) on 53 bits."""
+    u64 = np.uint64
+    out = np.empty(len(pids), np.float64)
+    for i in range(len(pids)):
+        z = u64(u64(u64(pids[i]) * u64(0x9E3779B97F4A7C15)) + key)
+        z = u64(u64(z ^ u64(z >> u64(30))) * u64(0xBF58476D1CE4E5B9))
+        z = u64(u64(z ^ u64(z >> u64(27))) * u64(0x94D049BB133111EB))
+        z = u64(z ^ u64(z >> u64(31)))
+        out[i] = np.float64(u64(z >> u64(11))) * (1.0 / 9007199254740992.0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def rota_by_residue(ability, care_setting, wait_since, pid, period, family_care):  # pragma: no cover
+    """Review._rota_rows's January rebuild: the rows not cared for by family at intact ability
+    or waiting (``flatnonzero(~idle)``), split by person id modulo ``period`` as
+    :func:`split_by_residue` does, in one pass over the arrays instead of five."""
+    n = len(ability)
+    bounds = np.zeros(period + 1, np.int64)
+    for i in range(n):
+        if ability[i] != 0 or care_setting[i] != family_care or wait_since[i] >= 0:
+            bounds[np.int64(pid[i]) % period + 1] += 1
+    for r in range(period):
+        bounds[r + 1] += bounds[r]
+    pos = bounds[:period].copy()
+    out = np.empty(bounds[period], np.int64)
+    for i in range(n):
+        if ability[i] != 0 or care_setting[i] != family_care or wait_since[i] >= 0:
+            r = np.int64(pid[i]) % period
+            out[pos[r]] = i
+            pos[r] += 1
+    return out, bounds

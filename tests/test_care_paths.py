@@ -1,0 +1,151 @@
+"""The care stage's shortcuts give the results of the plain definitions they stand in for, exactly.
+
+Same scenario + seed = identical output: a shortcut that moved a choice or a sum at the last bit
+would change outputs, so each is compared with ``==`` against the code it replaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from agingsim.choice.mnl import choose, probabilities, utilities
+from agingsim.model import AgingModel
+from agingsim.population.people import FIELDS
+from agingsim.scenario import load_scenario
+from agingsim.services.admission import FixedCells
+from agingsim.services.care_system import compile_priority
+from tests.test_behaviour import BEHAVIOUR, behaviour_file
+
+
+@pytest.fixture
+def tiny_behaviour(tiny_copy):
+    tiny_copy("tiny.toml", 'ability_model = "', f'behaviour = "{BEHAVIOUR}"\nability_model = "')
+    return tiny_copy
+
+
+def _random_columns(fields: list[str], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    highs = {"age_m": 105 * 12, "ability": 6, "econ": 5, "family": 4, "flags": 256, "care_setting": 5}
+    return {f: rng.integers(60 * 12 if f == "age_m" else 0, highs[f], n).astype(FIELDS[f]) for f in fields}
+
+
+def test_fixed_cells_from_the_table_are_the_grids_own_cells():
+    grid, _, _ = compile_priority(behaviour_file(), {}, 105, "x")
+    lookup = FixedCells(grid)
+    assert lookup.lut is not None  # the admission list's fixed fields fit a table
+    cols = _random_columns(lookup.fields, 50_000, np.random.default_rng(3))
+    assert np.array_equal(lookup.cells(cols), grid.cells(cols))
+
+
+@pytest.mark.parametrize("stay", [0.0, 0.7])
+def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, stay):
+    model = AgingModel(load_scenario(tiny_behaviour.scenario))
+    for _ in range(14):  # queues, waits and carer gaps of a running model
+        model.step()
+    care, p = model.care, model.people
+    care.choice = replace(care.choice, stay=stay)
+    rng = np.random.default_rng(5)
+    idx = np.sort(rng.choice(p.n, min(p.n, 4000), replace=False))
+    lv = rng.integers(0, 5, len(idx))
+    ci = p.county[idx].astype(np.int64)
+    family, econ = p.family[idx].astype(np.int64), p.econ[idx].astype(np.int64)
+    cur = rng.integers(0, 5, len(idx))
+    public = rng.random(len(idx)) < 0.5
+    care.expected_wait = rng.random(care.n_c) * 10
+    care.delivered[:] = rng.random((care.n_c, 1))
+    u = rng.random(len(idx))
+    month = model.month
+    per_person = choose(
+        probabilities(utilities(care.choice, care._inputs(ci, lv, family, econ, cur, public, month))), u
+    )
+    by_cell = care._choose_by_cell(ci, lv, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
+    assert by_cell.dtype == per_person.dtype
+    assert np.array_equal(by_cell, per_person)
+    assert len(np.unique(by_cell)) > 2  # the draws reach several settings
+
+
+def _run(scenario_path, compiled: bool, monkeypatch) -> tuple[dict, dict]:
+    from agingsim.services import care_system, kernels
+
+    monkeypatch.setattr(care_system, "compiled_kernels", lambda model: kernels if compiled else None)
+    model = AgingModel(load_scenario(scenario_path))
+    assert (model.care.kernels is not None) == compiled
+    model.run()
+    p = model.people
+    people = {f: getattr(p, f).copy() for f in ("care_setting", "provider", "wait_since", "ability")}
+    return model.care.frames(), people
+
+
+def test_a_run_with_the_compiled_loops_is_the_numpy_run_exactly(tiny_behaviour, monkeypatch):
+    """Same scenario + seed = identical output, whether or not the run loads numba."""
+    frames_np, people_np = _run(tiny_behaviour.scenario, False, monkeypatch)
+    frames_nb, people_nb = _run(tiny_behaviour.scenario, True, monkeypatch)
+    for name, frame in frames_np.items():
+        assert frame.equals(frames_nb[name]), name
+    for field, values in people_np.items():
+        assert np.array_equal(values, people_nb[field]), field
+    assert frames_np["waiting"]["admissions"].sum() > 0  # the admission loop was exercised
+
+
+def test_compiled_first_fit_places_the_people_the_python_loop_places():
+    from agingsim.services import kernels
+    from agingsim.services.admission import admit
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        n, n_c = int(rng.integers(1, 400)), int(rng.integers(1, 5))
+        n_k = 3 * n_c
+        weight = rng.uniform(3, 12, n)
+        county = rng.integers(0, n_c, n)
+        prio = rng.integers(0, 4, n).astype(np.int8)
+        since = rng.integers(0, 30, n).astype(np.int16)
+        pid = rng.permutation(n).astype(np.int32)
+        public = [[3 * c, 3 * c + 1] for c in range(n_c)]
+        private = [[3 * c + 2] if trial % 3 else [] for c in range(n_c)]
+        free = rng.uniform(0, 8 * n / n_c, n_k) * (rng.random(n_k) < 0.8)
+        tie = rng.integers(0, 2, n).astype(np.int8) if trial % 2 else None
+        args = (weight, county, prio, since, pid, public, private, free, tie)
+        got_py, where_py = admit(*args)
+        got_nb, where_nb = admit(*args, kernels=kernels)
+        assert np.array_equal(got_py, got_nb) and np.array_equal(where_py, where_nb)
+
+
+def test_compiled_uniforms_are_the_streams_own_numbers():
+    """Common random numbers: a reviewer draws the same uniform with or without numba."""
+    from agingsim.rng import RandomStreams
+    from agingsim.services import kernels
+
+    streams = RandomStreams(20251123)
+    pids = np.random.default_rng(2).choice(2**31 - 1, 20_000).astype(np.int32)
+    key = streams.seed_sequence("care_choice", 7).generate_state(1, dtype=np.uint64)[0]
+    assert np.array_equal(kernels.sparse_uniforms(pids, key), streams.sparse_uniforms("care_choice", 7, pids))
+
+
+def test_compiled_split_by_residue_keeps_the_stable_order():
+    from agingsim.services import kernels
+
+    rng = np.random.default_rng(4)
+    pid = rng.permutation(100_000).astype(np.int32)
+    rows = np.sort(rng.choice(100_000, 30_000, replace=False))
+    out, bounds = kernels.split_by_residue(rows, pid, 12)
+    res = pid[rows] % 12
+    order = np.argsort(res, kind="stable")
+    assert np.array_equal(out, rows[order])
+    assert np.array_equal(bounds, np.searchsorted(res[order], np.arange(13)))
+
+
+def test_compiled_january_rota_is_the_rows_not_idle_split_by_residue():
+    from agingsim.services import kernels
+
+    rng = np.random.default_rng(8)
+    n = 50_000
+    ability = (rng.random(n) < 0.3).astype(np.int8) * rng.integers(1, 6, n).astype(np.int8)
+    setting = (rng.random(n) < 0.1).astype(np.int8) * rng.integers(1, 5, n).astype(np.int8)
+    waiting = np.where(rng.random(n) < 0.02, 3, -1).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    out, bounds = kernels.rota_by_residue(ability, setting, waiting, pid, 12, 0)
+    rows = np.flatnonzero((ability != 0) | (setting != 0) | (waiting >= 0))
+    ref, ref_bounds = kernels.split_by_residue(rows, pid, 12)
+    assert len(rows) < n and np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)
