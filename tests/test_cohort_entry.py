@@ -151,3 +151,28 @@ def test_a_cohort_step_counts_the_time_each_cohort_spends_past_its_next_birthday
         assert yearly.sum(axis=0) == pytest.approx(exact, rel=1e-3), a
         assert monthly.sum(axis=0) == pytest.approx(exact, rel=1e-3), a
         assert np.all(1000.0 * np.exp(-m0) > exact * (1 + 2e-3))  # the rate of age a alone: too many
+
+
+def test_demography_csv_says_where_each_years_entrants_at_60_come_from(tmp_path):
+    """Issue 14 leftover: demography.csv labels every run year's entrants "base" (the table's own
+    cohorts) or "projection" (scaled WPP), as the entry plan has them, and the 1 January after the
+    run (no entrants) "none"; a flat-entry region's years are "flat"."""
+    from agingsim.simulate import run_scenario
+
+    scenario = load_scenario(DATA / "tiny_base.toml").with_run(years=20, simulated_people=500)  # 2024–2043
+    result = run_scenario(scenario)
+    result.files()["demography.csv"](tmp_path / "demography.csv")
+    written = pd.read_csv(tmp_path / "demography.csv")
+    by_year = written.groupby("year")["entrants_from"].agg(set)
+    plan = EntryPlan.from_scenario(scenario, 1.0, Synthesiser.from_scenario(scenario))
+    for k, fed in enumerate(plan.fed_by):
+        assert by_year[2024 + k] == {fed}
+    assert by_year[2039] == {"base"} and by_year[2040] == {"projection"} and by_year[2044] == {"none"}
+
+
+def test_flat_entry_years_are_labelled_flat_in_demography(tiny_scenario):
+    model = AgingModel(tiny_scenario)
+    model.run()
+    d = model.collector.demography_frame()
+    assert set(d[d["year"] < 2024 + 3]["entrants_from"]) <= {"flat"}
+    assert (d["entrants_from"] == "flat").sum() == 3 * d["county"].nunique()

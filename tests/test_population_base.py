@@ -12,6 +12,7 @@ import pytest
 from agingsim.errors import ScenarioError
 from agingsim.population.base import read_population_table
 from agingsim.scenario import load_scenario
+from tests.conftest import ROOT
 
 DATA = Path(__file__).parent / "data"
 HEADER = "age_lower,age_upper,sex,people,source\n"
@@ -120,3 +121,23 @@ def test_region_population_base_errors(tmp_path, old, new, key, problem):
     with pytest.raises(ScenarioError) as err:
         load_scenario(_base_region(tmp_path, old, new))
     assert f": {key}: " in str(err.value) and problem in str(err.value), str(err.value)
+
+
+def test_population_base_block_source_reaches_assumptions_csv(tmp_path):
+    """Issue 14 leftover: a region's [population_base] source labels a table file and a date, no
+    figure, so it never reached a run's assumptions.csv; the run's provenance must carry it."""
+    import pandas as pd
+
+    from agingsim.scenario.loader import read_toml
+    from agingsim.simulate import run_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "validation" / "china_2020.toml").with_run(
+        years=1, simulated_people=500
+    )
+    run_scenario(scenario).files()["assumptions.csv"](tmp_path / "assumptions.csv")
+    rows = pd.read_csv(tmp_path / "assumptions.csv")
+    row = rows[(rows["file"] == "calibration/regions/china.toml") & (rows["key"] == "population_base")]
+    block = read_toml(ROOT / "calibration" / "regions" / "china.toml")["population_base"]
+    assert len(row) == 1
+    assert row["provenance"].iloc[0] == "source" and row["text"].iloc[0] == block["source"].strip()
+    assert "china_population.csv" in row["value"].iloc[0] and "2020-11-01" in row["value"].iloc[0]
