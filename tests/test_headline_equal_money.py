@@ -32,11 +32,11 @@ def test_capped_vouchers_move_the_choice_only_while_the_budget_lasts(tmp_path):
     no care, so a larger cap must bring more people in need into formal care (with the choice seeing
     the face value whatever the budget, both caps served exactly the same people)."""
     text = (HEADLINE / "demand_vouchers.toml").read_text(encoding="utf-8")
-    assert "city = 3436128" in text  # the cap this test replaces (re-set with the cap itself)
+    assert "city = 3438505" in text  # the cap this test replaces (re-set with the cap itself)
     served = {}
     for cap in (1_000_000, 10_000_000):
         path = tmp_path / f"vouchers_{cap}.toml"
-        path.write_text(text.replace("city = 3436128", f"city = {cap}"), encoding="utf-8")
+        path.write_text(text.replace("city = 3438505", f"city = {cap}"), encoding="utf-8")
         scenario = load_scenario(path).with_run(years=2, simulated_people=50_000)
         served[cap] = yearly_figures(run_scenario(scenario))["needing_care_served"].sum()
     assert served[10_000_000] > served[1_000_000]

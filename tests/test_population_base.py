@@ -12,6 +12,7 @@ import pytest
 from agingsim.errors import ScenarioError
 from agingsim.population.base import read_population_table
 from agingsim.scenario import load_scenario
+from tests.conftest import ROOT
 
 DATA = Path(__file__).parent / "data"
 HEADER = "age_lower,age_upper,sex,people,source\n"
@@ -137,3 +138,23 @@ def test_one_split_of_many_tables_gives_each_table_its_own_split():
     for j in range(6):
         alone = [(lo, hi, float(p[j]), r) for lo, hi, p, r in rows]
         assert many[:, j].tobytes() == single_years(alone, 0, 100, open_top=True).tobytes()
+
+
+def test_population_base_block_source_reaches_assumptions_csv(tmp_path):
+    """Issue 14 leftover: a region's [population_base] source labels a table file and a date, no
+    figure, so it never reached a run's assumptions.csv; the run's provenance must carry it."""
+    import pandas as pd
+
+    from agingsim.scenario.loader import read_toml
+    from agingsim.simulate import run_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "validation" / "china_2020.toml").with_run(
+        years=1, simulated_people=500
+    )
+    run_scenario(scenario).files()["assumptions.csv"](tmp_path / "assumptions.csv")
+    rows = pd.read_csv(tmp_path / "assumptions.csv")
+    row = rows[(rows["file"] == "calibration/regions/china.toml") & (rows["key"] == "population_base")]
+    block = read_toml(ROOT / "calibration" / "regions" / "china.toml")["population_base"]
+    assert len(row) == 1
+    assert row["provenance"].iloc[0] == "source" and row["text"].iloc[0] == block["source"].strip()
+    assert "china_population.csv" in row["value"].iloc[0] and "2020-11-01" in row["value"].iloc[0]

@@ -142,6 +142,7 @@ class AgingModel(mesa.Model):
             self._rows = np.empty(self.people.capacity, np.int64)  # scratch: movers, by thread chunk
 
         self.collector = PopulationCollector([c.id for c in scenario.region.counties], self.code_span)
+        self.collector.entrants_from = {run.start_year + k: f for k, f in enumerate(self.entry.fed_by)}
         self.alive_people = float(self.people.weight.sum(dtype=np.float64))
         self.month_deaths = 0.0
         self.month_entrants = 0.0

@@ -34,6 +34,9 @@ class PopulationCollector:
         self.stock: dict[int, np.ndarray] = {}
         self.entrants: dict[int, np.ndarray] = {}
         self.deaths: dict[int, np.ndarray] = {}
+        #: year → where that year's entrants at 60 come from ("base": the population base's own
+        #: cohorts; "projection": the scaled published projection; "flat": the region's [entry] rate)
+        self.entrants_from: dict[int, str] = {}
 
     def snapshot(self, year: int, people: People) -> None:
         c, s, b, a = self.shape
@@ -67,7 +70,10 @@ class PopulationCollector:
         return pd.DataFrame({"people": values.ravel()}, index=index).reset_index()
 
     def demography_frame(self) -> pd.DataFrame:
-        """demography.csv: people at 1 January, entrants and deaths during the year, by county."""
+        """demography.csv: people at 1 January, entrants and deaths during the year, by county, and
+        where the year's entrants come from (``entrants_from``; "none" for the 1 January after the
+        run): a reader of a 2040 cost must see whether its new 60-year-olds are census cohorts or a
+        projection."""
         rows = []
         for year in sorted(self.stock):
             start = self.stock[year].sum(axis=(1, 2, 3))
@@ -79,6 +85,7 @@ class PopulationCollector:
                         "people_1_jan": start[i],
                         "entrants": self.entrants.get(year, np.zeros(len(self.county_ids)))[i],
                         "deaths": self.deaths.get(year, np.zeros(len(self.county_ids)))[i],
+                        "entrants_from": self.entrants_from.get(year, "none"),
                     }
                 )
         return pd.DataFrame(rows)

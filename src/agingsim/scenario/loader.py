@@ -26,6 +26,7 @@ from agingsim.population.base import PopulationTable, read_population_table
 from agingsim.population.cohorts import read_projection
 from agingsim.scenario.provenance import (
     Provenance,
+    block_label,
     strict_provenance_errors,
     strip_provenance,
     value_at,
@@ -36,6 +37,7 @@ from agingsim.scenario.schema import (
     Admission,
     BehaviourFile,
     MarginsFile,
+    PopulationBase,
     RegionFile,
     RunSettings,
     ScenarioFile,
@@ -528,6 +530,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         provenance.update({f"{p.stem}:{k}": v for k, v in lab.items()})
         shown = display_path(p)
         figures += [Figure(shown, k, value_at(data, k), v.kind, v.text) for k, v in lab.items()]
+        if p == region_path and region.population_base is not None:
+            figures += _population_base_figures(region_path, region.population_base)
     inputs = {
         display_path(p): file_sha256(p)
         for p in (scenario_path, region_path, margins_path, ability_path, table_path)
@@ -555,6 +559,18 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     )
     check_run_size(scenario)
     return scenario
+
+
+def _population_base_figures(region_path: Path, base: PopulationBase) -> list[Figure]:
+    """The ``[population_base]`` block's own source as an assumptions.csv row (its table file and
+    reference date are no figures, so nothing else carries the label to the run's outputs)."""
+    label = block_label(read_toml(region_path), "population_base")
+    if label is None:
+        return []
+    value = f"{base.file} at {base.reference_date.isoformat()}"
+    if base.projection is not None:
+        value += f"; projection {base.projection}"
+    return [Figure(display_path(region_path), "population_base", value, label.kind, label.text)]
 
 
 #: With a population base, a stated pop_60plus may differ from the table's 60+ by this share.

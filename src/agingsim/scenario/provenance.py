@@ -49,6 +49,18 @@ def _own_label(table: dict[str, Any]) -> Provenance | None:
     return None
 
 
+def block_label(data: Any, key: str) -> Provenance | None:
+    """The ``source``/``assumption`` of the table at dotted ``key`` itself, or None. A block's label
+    reaches assumptions.csv only through the figures under it; a block whose figures carry their
+    own labels (or that holds files and dates, not figures) needs it read here."""
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return _own_label(node) if isinstance(node, dict) else None
+
+
 def is_wrapped_figure(value: Any) -> bool:
     """True for ``{ value = ..., source|assumption = ... }`` and for ``{ value = ..., sd = ... }`` (whose
     label is inherited from its table)."""
