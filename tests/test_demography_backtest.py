@@ -86,3 +86,19 @@ def test_60plus_and_the_60_64_split_within_tolerance_2021_2024(backtest):
         got = {r.year: round(100 * r.error, 2) for r in rows if r.what == what}
         assert sorted(got) == [2021, 2022, 2023, 2024]
         assert all(r.ok for r in rows if r.what == what), (what, got)
+
+
+def test_ability_split_kills_at_the_wpp_rates_at_65_79_and_at_80_plus(backtest):
+    """Issue 14, 65+ miss: the split of death rates by ability level must not raise mortality above
+    WPP's in either old band (a shortfall of 65+ against NBS could otherwise be the model's own):
+    simulated deaths / Σ person-years × WPP m within 5% at 65-79 and at 80+, every year 2021-2024;
+    and the report's decomposition names the deaths NBS's change implies."""
+    bt, rows = backtest
+    for year in range(2021, 2025):
+        mx = bt.wpp_mx(year)
+        for lo, hi in ((5, 20), (20, None)):
+            ratio = bt.deaths[year][lo:hi].sum() / (bt.exposure[year][lo:hi] * mx[lo:hi]).sum()
+            assert abs(ratio - 1) <= TOL_DEATHS, (year, lo, ratio)
+    text = "\n".join(report_lines(bt, rows))
+    assert "Where the 65+ gap comes from" in text and "NBS-implied deaths 65+" in text
+    assert sum(line.startswith(("| 2022 |", "| 2023 |", "| 2024 |")) for line in text.splitlines()) >= 3
