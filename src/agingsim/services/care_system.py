@@ -13,6 +13,8 @@ except through next month's state.
 This module holds the month's order and the state the stages share; each stage is a module of its
 own: supply.py (providers and seats), review.py (who reviews, what they choose), admitting.py
 (admissions and occupancy), delivery.py (carer hours), statistics.py (counts and tables).
+Runs large enough to load numba for the fused ability kernel also run the per-row loops of these
+stages compiled (kernels.py, ``self.kernels``), with identical results; smaller runs use numpy.
 """
 
 from __future__ import annotations
