@@ -149,3 +149,15 @@ def test_compiled_january_rota_is_the_rows_not_idle_split_by_residue():
     rows = np.flatnonzero((ability != 0) | (setting != 0) | (waiting >= 0))
     ref, ref_bounds = kernels.split_by_residue(rows, pid, 12)
     assert len(rows) < n and np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)
+
+
+def test_compiled_union_of_ordered_runs_is_the_sorted_union():
+    from agingsim.services import kernels
+    from agingsim.services.care_system import _union_rows
+
+    rng = np.random.default_rng(9)
+    for k in (1, 2, 3, 7, 16):
+        runs = [np.sort(rng.choice(5_000, int(rng.integers(0, 900)), replace=False)) for _ in range(k)]
+        bounds = np.cumsum([0, *(len(r) for r in runs)])
+        got = kernels.union_sorted(np.concatenate(runs).astype(np.int64), bounds)
+        assert np.array_equal(got, _union_rows(*runs))

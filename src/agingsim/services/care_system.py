@@ -13,6 +13,8 @@ except through next month's state.
 This module holds the month's order and the state the stages share; each stage is a module of its
 own: supply.py (providers and seats), review.py (who reviews, what they choose), admitting.py
 (admissions and occupancy), delivery.py (carer hours), statistics.py (counts and tables).
+Runs large enough to load numba for the fused ability kernel also run the per-row loops of these
+stages compiled (kernels.py, ``self.kernels``), with identical results; smaller runs use numpy.
 """
 
 from __future__ import annotations
@@ -240,7 +242,12 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
         entrants = np.arange(first_entrant, p.n)
         rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
-        candidates = _union_rows(moved, queue, rota, entrants)
+        if self.kernels is not None:  # every run is in row order: merged, not sorted
+            runs = [moved, queue, *rota, entrants]
+            bounds = np.cumsum([0, *(len(r) for r in runs)])
+            candidates = self.kernels.union_sorted(np.concatenate(runs).astype(np.int64, copy=False), bounds)
+        else:
+            candidates = _union_rows(moved, queue, *rota, entrants)
         known = None
         if self.kernels is not None:  # the filter and every column the choice reads, in one pass
             reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_reviewers(

@@ -219,3 +219,46 @@ def rota_by_residue(ability, care_setting, wait_since, pid, period, family_care)
             out[pos[r]] = i
             pos[r] += 1
     return out, bounds
+
+
+@njit(cache=True, nogil=True)
+def union_sorted(a, bounds):  # pragma: no cover
+    """care_system._union_rows for rows that come as runs each in row order (``a[bounds[i]:
+    bounds[i + 1]]``): merged pairwise, then each row once; the same rows in the same order as
+    the sort of their concatenation, without sorting."""
+    src, dst = a.copy(), np.empty_like(a)
+    b = bounds.copy()
+    k = len(b) - 1
+    while k > 1:
+        nb = np.empty((k + 1) // 2 + 1, np.int64)
+        for p in range(0, k, 2):
+            lo, mid = b[p], b[p + 1]
+            hi = b[p + 2] if p + 1 < k else mid
+            i, j, o = lo, mid, lo
+            while i < mid and j < hi:
+                if src[j] < src[i]:
+                    dst[o] = src[j]
+                    j += 1
+                else:
+                    dst[o] = src[i]
+                    i += 1
+                o += 1
+            while i < mid:
+                dst[o] = src[i]
+                i += 1
+                o += 1
+            while j < hi:
+                dst[o] = src[j]
+                j += 1
+                o += 1
+            nb[p // 2] = lo
+        nb[(k + 1) // 2] = b[k]
+        b, k = nb, (k + 1) // 2
+        src, dst = dst, src
+    out = np.empty(len(src), src.dtype)
+    m = 0
+    for t in range(len(src)):
+        if t == 0 or src[t] != src[t - 1]:
+            out[m] = src[t]
+            m += 1
+    return out[:m]

@@ -31,8 +31,9 @@ class Review:
     """The review rota (row indices kept from January, by person id modulo the review period) and the
     reviewers' choice; works on the reviewers' rows only."""
 
-    def _rota_rows(self, residue: int, moved: np.ndarray, entrants: np.ndarray) -> np.ndarray:
-        """Rows due for their review this month: person id ≡ ``residue`` (mod the review period).
+    def _rota_rows(self, residue: int, moved: np.ndarray, entrants: np.ndarray) -> list[np.ndarray]:
+        """Rows due for their review this month: person id ≡ ``residue`` (mod the review period), as
+        runs each in row order.
 
         Only rows that could pass the reviewers' filter are returned (with some extra, filtered
         later). Built each January from the rows not cared for by family at intact ability or
@@ -58,7 +59,7 @@ class Review:
             late = np.concatenate([moved, entrants])
         for r, rows in enumerate(self._by_residue(late)):
             self._rota_late[r].append(rows)
-        return np.concatenate([self._rota[residue], *self._rota_late[residue]])
+        return [self._rota[residue], *self._rota_late[residue]]  # each in row order
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period."""
