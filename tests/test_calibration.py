@@ -229,7 +229,11 @@ def test_calibrate_regenerates_the_bundled_fitted_file(tmp_path, capsys):
     for a, b in zip(new.transitions, bundled.transitions, strict=True):
         for kind in ("rate_60", "age_slope", "female_rr"):
             assert getattr(a, kind) == pytest.approx(getattr(b, kind), rel=1e-3, abs=1e-5), (a, kind)
-    assert new.mortality.hazard_ratio == bundled.mortality.hazard_ratio
+    # the file keeps six significant figures; the optimiser's last digit moves between scipy/BLAS
+    # releases (severe 9.52086 vs 9.52088 under scipy 1.17.1), so a refit agrees to 1e-5, not exactly
+    assert new.mortality.hazard_ratio.keys() == bundled.mortality.hazard_ratio.keys()
+    for level, ratio in bundled.mortality.hazard_ratio.items():
+        assert new.mortality.hazard_ratio[level] == pytest.approx(ratio, rel=1e-5), level
     assert "#   agingsim calibrate --out" in out.read_text(encoding="utf-8")
     # the census mapping is regenerated beside it, with the bundled share
     from agingsim.calibration.fit import CENSUS_MAPPING_PATH, load_census_mapping

@@ -221,7 +221,10 @@ def _groups(
             problem = "is not a correlation matrix (not positive semi-definite)"
             errors.append(ScenarioError(shown, f"{where}.correlation", problem))
             continue
-        groups.append(Group(kind, str(name), tuple(keys), v * np.sqrt(np.clip(w, 0.0, None))))
+        # eigenvalues within rounding of zero are zero: eigh leaves ~1e-17 on a rank-one matrix, whose
+        # square root (~3e-9) would let a perfectly correlated table's figures drift apart
+        w = np.where(w > 1e-12 * max(float(w.max()), 1.0), w, 0.0)
+        groups.append(Group(kind, str(name), tuple(keys), v * np.sqrt(w)))
     return groups, errors
 
 
