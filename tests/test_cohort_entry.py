@@ -95,7 +95,8 @@ def test_years_beyond_the_youngest_cohort_come_from_the_labelled_projection():
     assert 0.5 < real[2040] / real[2039] < 1.5
 
 
-def test_a_run_past_the_base_without_a_projection_is_an_error(tmp_path):
+def _tiny_base_without_projection(tmp_path: Path) -> Path:
+    """The tiny base scenario copied into ``tmp_path`` with its region's projection line removed."""
     text = (DATA / "tiny_base_region.toml").read_text(encoding="utf-8")
     text = text.replace('projection = "../../calibration/data/wpp2024_china_pop5.csv"\n', "")
     (tmp_path / "tiny_base_region.toml").write_text(text, encoding="utf-8")
@@ -103,7 +104,11 @@ def test_a_run_past_the_base_without_a_projection_is_an_error(tmp_path):
         (tmp_path / name).write_bytes((DATA / name).read_bytes())
     sc = (DATA / "tiny_base.toml").read_text(encoding="utf-8").replace("../../", f"{ROOT}/")
     (tmp_path / "tiny_base.toml").write_text(sc, encoding="utf-8")
-    scenario = load_scenario(tmp_path / "tiny_base.toml").with_run(years=20)
+    return tmp_path / "tiny_base.toml"
+
+
+def test_a_run_past_the_base_without_a_projection_is_an_error(tmp_path):
+    scenario = load_scenario(_tiny_base_without_projection(tmp_path)).with_run(years=20)
     with pytest.raises(ScenarioError, match=r"population_base\.projection: the run reaches 2040"):
         Synthesiser.from_scenario(scenario)
 
@@ -134,15 +139,9 @@ def test_people_are_conserved_with_a_population_base():
 def test_a_run_inside_the_base_years_is_the_same_with_or_without_a_projection(tmp_path):
     """Issue 17: the projection is split to single years only when a run reaches past the base's
     youngest cohort; a shorter run must not depend on it (the same plan without one)."""
-    text = (DATA / "tiny_base_region.toml").read_text(encoding="utf-8")
-    text = text.replace('projection = "../../calibration/data/wpp2024_china_pop5.csv"\n', "")
-    (tmp_path / "tiny_base_region.toml").write_text(text, encoding="utf-8")
-    for name in ("tiny_margins.toml", "tiny_population.csv"):
-        (tmp_path / name).write_bytes((DATA / name).read_bytes())
-    sc = (DATA / "tiny_base.toml").read_text(encoding="utf-8").replace("../../", f"{ROOT}/")
-    (tmp_path / "tiny_base.toml").write_text(sc, encoding="utf-8")
+    without_path = _tiny_base_without_projection(tmp_path)
     with_proj = Synthesiser.from_scenario(load_scenario(DATA / "tiny_base.toml").with_run(years=16)).cohorts
-    without = Synthesiser.from_scenario(load_scenario(tmp_path / "tiny_base.toml").with_run(years=16)).cohorts
+    without = Synthesiser.from_scenario(load_scenario(without_path).with_run(years=16)).cohorts
     assert with_proj is not None and without is not None
     assert with_proj.fed_by == without.fed_by == ("base",) * 16  # 2024–2039
     assert with_proj.entrants.tobytes() == without.entrants.tobytes()
