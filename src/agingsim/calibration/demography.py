@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from agingsim.ability.intensities import interpolate_mx
+from agingsim.calibration.targets import read_data
 from agingsim.population.attributes import DEAD, SEXES
 from agingsim.scenario import load_scenario
 from agingsim.scenario.loader import Scenario, display_path, project_root
@@ -42,8 +43,6 @@ TOL_COUNT = 0.02
 TOL_SPLIT = 0.03
 TOL_DEATHS = 0.05
 TOL_E60 = 0.3
-#: people 65+ in the 7th census, 1 November 2020 (bulletin no. 5; calibration/data/census2020_pop_age_sex.csv)
-CENSUS_65 = 190_635_280
 AGE_TOP = 105  # e60 from single ages 60..104 and an open 105+
 
 
@@ -322,11 +321,13 @@ def miss_lines(bt: Backtest) -> list[str]:
                 return float(old[2020] + (old[2025] - old[2020]) * (t - 2020.5) / 5)
 
             last = years[-1]
+            census = read_data("census2020_pop_age_sex.csv")  # 1 November 2020, bulletin no. 5
+            census65 = float(census[(census["age"] == "65+") & (census["sex"] == "all")]["people"].iloc[0])
             lines += [
                 "",
                 f"WPP 2024's own 65+ (1 July 2020 {old[2020] / 1e4:,.0f}万, 2025 {old[2025] / 1e4:,.0f}万, "
                 f"linear between) is {wpp65(2020 + 10 / 12) / 1e4:,.0f}万 at the census date against the "
-                f"census's 19,064万 ({wpp65(2020 + 10 / 12) / CENSUS_65 - 1:+.1%}) and "
+                f"census's {census65 / 1e4:,.0f}万 ({wpp65(2020 + 10 / 12) / census65 - 1:+.1%}) and "
                 f"{wpp65(last + 1) / 1e4:,.0f}万 at the end of {last} against NBS's "
                 f"{float(b[(last, 'pop_65plus')]) / 1e4:,.0f}万 "
                 f"({wpp65(last + 1) / float(b[(last, 'pop_65plus')]) - 1:+.1%}): WPP's own estimates fall "
