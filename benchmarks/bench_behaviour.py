@@ -28,7 +28,8 @@ from typing import Any
 
 import agingsim
 from agingsim.model import MONTHS_PER_YEAR, AgingModel
-from agingsim.scenario.loader import default_scenario_path, load_scenario
+from agingsim.scenario.files import default_scenario_path
+from agingsim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "behaviour.json"

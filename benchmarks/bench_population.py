@@ -39,7 +39,8 @@ from agingsim.model import MONTHS_PER_YEAR, AgingModel
 from agingsim.population.attributes import DEAD
 from agingsim.population.people import People
 from agingsim.scenario import Scenario
-from agingsim.scenario.loader import default_scenario_path, load_scenario
+from agingsim.scenario.files import default_scenario_path
+from agingsim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "population.json"

@@ -41,7 +41,8 @@ import agingsim
 from agingsim.geo.geography import Geography, WalkParams, load_geography, read_geography_file
 from agingsim.geo.siting import build_problem, solve_greedy, solve_milp
 from agingsim.geo.synthetic import CountyTotals, SynthSpec, synthesize
-from agingsim.scenario.loader import _resolve, load_labelled
+from agingsim.scenario.files import load_labelled
+from agingsim.scenario.loader import _resolve
 from agingsim.scenario.schema import RegionFile
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ from agingsim.errors import ScenarioError
 from agingsim.fiscal.ledger import WAN
 from agingsim.report.labels import column_label, fmt_money, fmt_wan, label
 from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import read_toml
+from agingsim.scenario.files import read_toml
 from agingsim.scenario.provenance import strip_provenance, value_at
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.simulate import run_scenario

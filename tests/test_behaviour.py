@@ -28,7 +28,7 @@ from agingsim.model import AgingModel
 from agingsim.population.attributes import CARE_SETTINGS, DEAD
 from agingsim.providers.agents import BedProvider, growth_share, profit_per_bed_year, required_per_bed_year
 from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import read_toml
+from agingsim.scenario.files import read_toml
 from agingsim.services.admission import admit
 from agingsim.services.care_system import compile_priority
 from agingsim.simulate import run_scenario
@@ -39,7 +39,7 @@ BEHAVIOUR = ROOT / "calibration" / "behaviour" / "default.toml"
 
 
 def behaviour_file():
-    from agingsim.scenario.loader import load_labelled
+    from agingsim.scenario.files import load_labelled
     from agingsim.scenario.schema import BehaviourFile
 
     return load_labelled(BEHAVIOUR, BehaviourFile)[0]
@@ -210,7 +210,7 @@ def test_an_operator_counts_each_facility_subsidy_per_bed_in_the_units_the_ledge
     20,000 per new bed once, then each month 200 per bed and the carers' post subsidy (1,000 a
     carer-year) spread over its beds; meals are paid by servings, not per bed."""
     from agingsim.policy.dated import month_key
-    from agingsim.scenario.loader import project_root
+    from agingsim.scenario.files import project_root
     from agingsim.schemes.facility import compile_facilities
     from agingsim.services.care_system import _per_bed
 

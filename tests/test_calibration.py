@@ -350,7 +350,7 @@ def test_fit_standard_errors_shrink_with_the_targets_sample_size(world):
 
 
 def test_bundled_fitted_file_states_the_spread_of_every_fitted_figure():
-    from agingsim.scenario.loader import read_toml
+    from agingsim.scenario.files import read_toml
 
     raw = read_toml(FITTED)
     group = raw["uncertainty"]["groups"]["fit"]

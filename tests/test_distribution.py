@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from agingsim.results.distribution import DIMENSIONS, gains_losses, months, n_groups
-from agingsim.scenario.loader import project_root
+from agingsim.scenario.files import project_root
 from agingsim.scenario.schema import PAYER_LEVELS
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.simulate import replay_payments, run_scenario

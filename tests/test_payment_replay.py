@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from agingsim.scenario.loader import project_root
+from agingsim.scenario.files import project_root
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.simulate import dynamics_key, replay_payments, run_scenario
 

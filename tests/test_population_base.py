@@ -145,7 +145,7 @@ def test_population_base_block_source_reaches_assumptions_csv(tmp_path):
     figure, so it never reached a run's assumptions.csv; the run's provenance must carry it."""
     import pandas as pd
 
-    from agingsim.scenario.loader import read_toml
+    from agingsim.scenario.files import read_toml
     from agingsim.simulate import run_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "validation" / "china_2020.toml").with_run(

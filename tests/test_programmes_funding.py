@@ -9,7 +9,7 @@ import pytest
 from agingsim.errors import ScenarioErrors
 from agingsim.fiscal.funding import compile_funding
 from agingsim.policy.dated import month_key
-from agingsim.scenario.loader import project_root
+from agingsim.scenario.files import project_root
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.simulate import run_scenario

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agingsim.cli import main
-from agingsim.scenario.loader import resolve_input
+from agingsim.scenario.files import resolve_input
 from agingsim.sweep.overrides import dumps
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from agingsim.errors import ScenarioErrors
-from agingsim.scenario.loader import project_root
+from agingsim.scenario.files import project_root
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.schemes.monthly import PersonSchemes
 from agingsim.simulate import run_scenario

@@ -29,6 +29,7 @@ from agingsim.report.deck import DECK_ASSUMPTION_ROWS
 from agingsim.report.fonts import missing_glyphs, svg_glyph_id, use_cjk_font
 from agingsim.report.labels import (
     ABILITY,
+    BAND_MEASURES,
     CARE_SETTINGS,
     FUNDING,
     LABELS,
@@ -103,7 +104,7 @@ def _glyph_warnings(caught: list[warnings.WarningMessage] | list[str]) -> list[s
 def test_the_cjk_font_has_a_glyph_for_every_label():
     """Every word the report can print in either language renders in the font (no boxes)."""
     texts = [t for pair in LABELS.values() for t in pair]
-    for table in (PAYER_LEVELS, SCHEME_FAMILIES, FUNDING, ABILITY, CARE_SETTINGS, MEASURES):
+    for table in (PAYER_LEVELS, SCHEME_FAMILIES, FUNDING, ABILITY, CARE_SETTINGS, MEASURES, BAND_MEASURES):
         texts += [t for pair in table.values() for t in pair]
     assert missing_glyphs("".join(texts)) == []
     assert missing_glyphs("贵阳市15分钟养老服务圈建设补贴 · 万元 ≥ m² –") == []

@@ -11,7 +11,7 @@ import pytest
 
 from agingsim.errors import ScenarioErrors
 from agingsim.results.targets import TARGET_COLUMNS, targets_frame
-from agingsim.scenario.loader import project_root
+from agingsim.scenario.files import project_root
 from agingsim.scenario.variant import load_scenario_with
 from agingsim.simulate import RunResult, run_scenario
 

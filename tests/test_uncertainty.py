@@ -13,7 +13,7 @@ import pytest
 from agingsim.cli import main
 from agingsim.errors import ScenarioError
 from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import read_toml
+from agingsim.scenario.files import read_toml
 from agingsim.scenario.provenance import strip_provenance
 from agingsim.uncertainty import Distributions, draw, intervals, run_replications, stated_distributions
 from agingsim.uncertainty.draws import Group, Stated

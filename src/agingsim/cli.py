@@ -64,7 +64,7 @@ def _fmt(x: float) -> str:
 
 
 def _default_scenario() -> str:
-    from agingsim.scenario.loader import default_scenario_path
+    from agingsim.scenario.files import default_scenario_path
 
     return str(default_scenario_path())
 

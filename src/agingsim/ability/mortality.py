@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.scenario.files import confine
 from agingsim.scenario.schema import CalendarMortality
 
 SEX_CODES = ("M", "F")
@@ -69,8 +70,6 @@ class MortalityPath:
 
 def load_mortality_path(setting: CalendarMortality, scenario_path: Path) -> MortalityPath:
     """Read and check the table a scenario's ``[mortality]`` names (errors name file, row, column)."""
-    from agingsim.scenario.loader import confine  # late: the loader imports this module late
-
     path = confine(scenario_path.parent / setting.table, scenario_path, "mortality.table")
     if not path.is_file():
         raise ScenarioError(scenario_path, "mortality.table", f"file not found: {path}")

@@ -30,7 +30,7 @@ from agingsim import __version__
 from agingsim.report.data import Results, load_results
 from agingsim.report.labels import Lang
 from agingsim.scenario import Scenario, load_scenario, project_root
-from agingsim.scenario.loader import display_path
+from agingsim.scenario.files import display_path
 from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
 from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scenario
 

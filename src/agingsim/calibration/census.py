@@ -135,7 +135,7 @@ def census_mapping_toml(mapping: CensusMapping, command: str, model: str) -> str
 
 def load_census_mapping(path: Path) -> CensusMapping:
     """Read a mapping written by :func:`census_mapping_toml`; AgingsimError naming what is wrong."""
-    from agingsim.scenario.loader import read_toml
+    from agingsim.scenario.files import read_toml
     from agingsim.scenario.provenance import strip_provenance
 
     if not path.is_file():

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import default_scenario_path, project_root, read_toml
+from agingsim.scenario.files import default_scenario_path, project_root, read_toml
 
 
 def default_fitted_path() -> Path:

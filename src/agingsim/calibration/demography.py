@@ -34,7 +34,8 @@ from agingsim.ability.intensities import interpolate_mx
 from agingsim.calibration.targets import read_data
 from agingsim.population.attributes import DEAD, SEXES
 from agingsim.scenario import load_scenario
-from agingsim.scenario.loader import Scenario, display_path, project_root
+from agingsim.scenario.files import display_path, project_root
+from agingsim.scenario.loader import Scenario
 
 BULLETINS = Path("calibration") / "data" / "nbs_population_bulletins.csv"
 DEFAULT_SCENARIO = Path("scenarios") / "validation" / "china_2020.toml"

@@ -35,7 +35,8 @@ from agingsim.calibration.targets import (
 )
 from agingsim.errors import AgingsimError
 from agingsim.population.attributes import ABILITY_LEVELS, SEXES
-from agingsim.scenario.loader import LifeTable, Scenario, load_labelled, load_life_table, project_root
+from agingsim.scenario.files import load_labelled, project_root
+from agingsim.scenario.loader import LifeTable, Scenario, load_life_table
 from agingsim.scenario.provenance import Provenance
 from agingsim.scenario.schema import AbilityModelFile
 

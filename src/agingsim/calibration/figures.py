@@ -399,7 +399,7 @@ def stated_trend(path: Path) -> tuple[float, float | None]:
     """The calendar trend in onset (per year) a fitted file states and its SE; (0, None) when it
     states none. Read from its ``[onset_trend]`` table (``per_year`` and its ``sd``), whether or not
     the simulation applies it: the report compares each wave with the rates of its own year."""
-    from agingsim.scenario.loader import read_toml
+    from agingsim.scenario.files import read_toml
 
     table = read_toml(Path(path)).get("onset_trend")
     if not isinstance(table, dict) or "per_year" not in table:

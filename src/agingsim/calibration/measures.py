@@ -16,7 +16,7 @@ import numpy as np
 
 from agingsim.errors import AgingsimError
 from agingsim.population.attributes import ABILITY_LEVELS
-from agingsim.scenario.loader import project_root, read_toml
+from agingsim.scenario.files import project_root, read_toml
 from agingsim.scenario.provenance import Provenance
 
 MEASURES_PATH = Path("calibration") / "mappings" / "disability_measures.toml"

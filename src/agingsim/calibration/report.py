@@ -33,7 +33,8 @@ from agingsim.calibration.measures import levels_of, measure
 from agingsim.calibration.stationary import Implied, implied
 from agingsim.population.attributes import ABILITY_LEVELS, SEXES
 from agingsim.results.output import json_writer, write_outputs
-from agingsim.scenario.loader import Scenario, file_sha256, project_root
+from agingsim.scenario.files import file_sha256, project_root
+from agingsim.scenario.loader import Scenario
 from agingsim.scenario.provenance import Provenance
 from agingsim.scenario.schema import AbilityModelFile
 

@@ -76,7 +76,7 @@ class Market:
 def bundled_behaviour_scenarios() -> list[Path]:
     """Every bundled scenario (scenarios/*.toml, scenarios/headline/*.toml) that sets a behaviour model:
     each should start at the bulletins' occupancy (tests/test_behaviour.py)."""
-    from agingsim.scenario.loader import project_root, read_toml
+    from agingsim.scenario.files import project_root, read_toml
 
     root = project_root() / "scenarios"
     files = sorted(root.glob("*.toml")) + sorted((root / "headline").glob("*.toml"))
@@ -115,7 +115,7 @@ def market(scenario: Scenario, years: int = MARKET_YEARS) -> Market:
     cap["places_per_1000"] = 1000 * cap["day_care_places"] / people.reindex(cap.index)
     cap["day_care_users_share"] = cap["day_care_used"] / people.reindex(cap.index)
     from agingsim.scenario import load_scenario
-    from agingsim.scenario.loader import project_root
+    from agingsim.scenario.files import project_root
 
     bundled = tuple(
         (f.relative_to(project_root()).as_posix(), starting_occupancy(load_scenario(f).with_run(years=1)))

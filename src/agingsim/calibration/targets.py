@@ -18,7 +18,8 @@ from agingsim.calibration.measures import levels_of
 from agingsim.calibration.stationary import FixedInputs, Implied, implied, life_table_e60
 from agingsim.errors import AgingsimError
 from agingsim.population.attributes import ABILITY_LEVELS
-from agingsim.scenario.loader import LifeTable, Scenario, project_root
+from agingsim.scenario.files import project_root
+from agingsim.scenario.loader import LifeTable, Scenario
 from agingsim.scenario.schema import AbilityModelFile
 
 #: Effective sample size behind one band's prevalence: published rows, and rows that are assumptions.

@@ -73,13 +73,8 @@ def _years_of(g: Geography) -> list[int]:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from agingsim.geo.synthetic import SYNTHETIC_SOURCE, CountyTotals, SynthSpec, synthesize
-    from agingsim.scenario.loader import (
-        _validate,
-        load_labelled,
-        load_population_base,
-        project_root,
-        resolve_input,
-    )
+    from agingsim.scenario.files import load_labelled, project_root, resolve_input, validate_file
+    from agingsim.scenario.loader import load_population_base
     from agingsim.scenario.schema import RegionFile
 
     path = resolve_geography(args.geography)
@@ -88,7 +83,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise ScenarioError(path, "synth", "no [synth] recipe: only synthetic geographies can be generated")
     if not spec_file.region:
         raise ScenarioError(path, "region", "a synthetic geography needs the region whose elders it spreads")
-    spec = _validate(SynthSpec, spec_file.synth, path, prefix="synth")
+    spec = validate_file(SynthSpec, spec_file.synth, path, prefix="synth")
     region_path = resolve_input(spec_file.region, "regions", path, "region")
     region, _ = load_labelled(region_path, RegionFile)
     # a region with a population base states its 60+ as the base table's (at the reference date)

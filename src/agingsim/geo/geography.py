@@ -33,7 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.attributes import ABILITY_LEVELS
+from agingsim.scenario.files import confine, load_labelled, load_labelled_plain, project_root, resolve_input
 from agingsim.scenario.ranges import MAX_FLOOR_M2, MAX_UNIT_CNY, Range
+from agingsim.scenario.schema import RegionFile
 from agingsim.scenario.tables import read_csv_text
 
 #: Facility types that make up the 15-minute service circle (seed 002 二(二)-2: 街道养老服务中心 and
@@ -554,8 +556,6 @@ def _empty_candidates() -> pd.DataFrame:
 
 
 def geography_folder() -> Path:
-    from agingsim.scenario.loader import project_root
-
     return project_root() / "calibration" / "geo"
 
 
@@ -573,8 +573,6 @@ def resolve_geography(name: str | Path) -> Path:
 
 def read_geography_file(path: Path) -> tuple[GeographyFile, dict[str, Any], Any]:
     """The descriptor validated, with its provenance labels and plain data (every figure labelled)."""
-    from agingsim.scenario.loader import load_labelled_plain
-
     return load_labelled_plain(Path(path), GeographyFile)
 
 
@@ -587,12 +585,8 @@ def load_geography(path: str | Path, counties: tuple[str, ...] | None = None) ->
     path = resolve_geography(path)
     spec, _labels, _plain = read_geography_file(path)
     if counties is None and spec.region:
-        from agingsim.scenario.loader import load_labelled, resolve_input
-        from agingsim.scenario.schema import RegionFile
-
         region, _ = load_labelled(resolve_input(spec.region, "regions", path, "region"), RegionFile)
         counties = tuple(c.id for c in region.counties)
-    from agingsim.scenario.loader import confine
 
     base = path.parent
     comm_path = confine(base / spec.communities, path, "communities")
@@ -633,8 +627,6 @@ def load_scenario_geography(ref: Any, scenario_path: Path, region: Any) -> tuple
     """
     name = ref.communities
     if name.endswith(".toml") or "/" in name:
-        from agingsim.scenario.loader import confine
-
         path = confine(scenario_path.parent / name, scenario_path, "geography.communities")
         if not path.is_file():
             raise ScenarioError(scenario_path, "geography.communities", f"file not found: {name}")

@@ -17,7 +17,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from agingsim.region.importer import default_out_dir, import_workbook
-    from agingsim.scenario.loader import display_path
+    from agingsim.scenario.files import display_path
 
     paths = import_workbook(args.workbook, args.id, args.out_dir, force=args.force)
     print(f"已导入 Imported region '{args.id}':")

@@ -37,7 +37,8 @@ from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.population.base import COLUMNS, PopulationTable, read_population_table
 from agingsim.region.reader import FilledWorkbook, Label, read_workbook
 from agingsim.region.workbook import ECON, ECON_ROWS, POPULATION
-from agingsim.scenario.loader import load_labelled_plain, load_population_base, project_root
+from agingsim.scenario.files import load_labelled_plain, project_root
+from agingsim.scenario.loader import load_population_base
 from agingsim.scenario.schema import (
     BehaviourFile,
     MarginsFile,

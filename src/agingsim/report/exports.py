@@ -32,6 +32,8 @@ from agingsim.report.data import (
     scorecard_rows,
 )
 from agingsim.report.labels import (
+    BAND_AXES,
+    BAND_MEASURES,
     Lang,
     ability_label,
     column_label,
@@ -173,16 +175,15 @@ def _interval_charts(results: Results, lang: Lang, footer: str) -> list[Chart]:
     table = results.frame("intervals.csv")
     if table is None:
         return []
-    from agingsim.report.sweep import MEASURES
     from agingsim.uncertainty.intervals import BY_YEAR, band
 
     out = []
-    for measure, (zh, en, axis) in MEASURES.items():
+    for measure, (zh, en) in BAND_MEASURES.items():
         rows = band(table, BY_YEAR, measure)
         if rows.empty or not rows[["p05", "p50", "p95"]].abs().to_numpy().any():
             continue
         what = zh if lang == "zh" else en
-        draw = partial(charts.fan_chart, rows, lang, footer, what, label(axis, lang))
+        draw = partial(charts.fan_chart, rows, lang, footer, what, label(BAND_AXES[measure], lang))
         out.append(Chart(f"band_{measure}", label("title_fan", lang, what=what), draw))
     return out
 

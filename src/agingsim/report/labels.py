@@ -585,6 +585,25 @@ MEASURES: dict[str, tuple[str, str]] = {
         for level, (zh, en) in PAYER_LEVELS.items()
     },
 }
+#: Measures drawn as a median and 90% band by year (a sweep's runs, a run's replications), by
+#: column; only columns present with values are drawn. Their axes: :data:`BAND_AXES`.
+BAND_MEASURES: dict[str, tuple[str, str]] = {
+    "cost_total_wan": ("财政支出合计", "Total public spending"),
+    "cost_city_wan": ("市级支出", "City spending"),
+    "cost_county_wan": ("县级支出", "County spending"),
+    "cost_province_wan": ("省级支出", "Provincial spending"),
+    "needing_care": ("需要照护人数（中度及以上失能）", "People needing care (moderate+)"),
+    "people_60plus": ("60岁及以上人口", "People aged 60+"),
+}
+#: The label key of each band measure's axis (its unit).
+BAND_AXES: dict[str, str] = {
+    "cost_total_wan": "axis_cost_wan",
+    "cost_city_wan": "axis_cost_wan",
+    "cost_county_wan": "axis_cost_wan",
+    "cost_province_wan": "axis_cost_wan",
+    "needing_care": "axis_people",
+    "people_60plus": "axis_people",
+}
 #: Which way is better for a measure (colours of a difference): "lower", "higher", or absent (neither:
 #: more people needing care is not a policy's success or failure, occupancy is a trade-off).
 BETTER: dict[str, str] = {

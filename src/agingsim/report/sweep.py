@@ -31,17 +31,7 @@ from agingsim.report.exports import (
     write_report_folder,
     write_workbook,
 )
-from agingsim.report.labels import Lang, label
-
-#: Measure column → (zh, en) name and the axis label key. Only columns present with values are drawn.
-MEASURES: dict[str, tuple[str, str, str]] = {
-    "cost_total_wan": ("财政支出合计", "Total public spending", "axis_cost_wan"),
-    "cost_city_wan": ("市级支出", "City spending", "axis_cost_wan"),
-    "cost_county_wan": ("县级支出", "County spending", "axis_cost_wan"),
-    "cost_province_wan": ("省级支出", "Provincial spending", "axis_cost_wan"),
-    "needing_care": ("需要照护人数（中度及以上失能）", "People needing care (moderate+)", "axis_people"),
-    "people_60plus": ("60岁及以上人口", "People aged 60+", "axis_people"),
-}
+from agingsim.report.labels import BAND_AXES, BAND_MEASURES, Lang, label
 
 
 def is_sweep_folder(path: Path) -> bool:
@@ -82,12 +72,12 @@ def make_sweep_report(
         version=rows["version"].iloc[0],
         date=dt.date.today().isoformat(),
     )
-    measures = [m for m in MEASURES if m in rows.columns and rows[m].fillna(0).abs().sum() > 0]
+    measures = [m for m in BAND_MEASURES if m in rows.columns and rows[m].fillna(0).abs().sum() > 0]
     tables = {m: quantiles(rows, m) for m in measures}
     chart_list = []
     for m in measures:
-        what = MEASURES[m][0 if lang == "zh" else 1]
-        draw = partial(charts.fan_chart, tables[m], lang, footer, what, label(MEASURES[m][2], lang))
+        what = BAND_MEASURES[m][0 if lang == "zh" else 1]
+        draw = partial(charts.fan_chart, tables[m], lang, footer, what, label(BAND_AXES[m], lang))
         chart_list.append(Chart(f"fan_{m}", label("title_fan", lang, what=what), draw))
 
     writers = chart_writers(chart_list, formats)
@@ -111,7 +101,7 @@ def make_sweep_report(
 
 def _sheets(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], lang: Lang) -> list[Sheet]:
     q_rows = [
-        [MEASURES[m][0 if lang == "zh" else 1], int(r.year), r.p05, r.p50, r.p95, int(r.runs)]
+        [BAND_MEASURES[m][0 if lang == "zh" else 1], int(r.year), r.p05, r.p50, r.p95, int(r.runs)]
         for m, table in tables.items()
         for r in table.itertuples()
     ]

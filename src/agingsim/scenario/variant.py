@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.loader import (
-    Scenario,
+from agingsim.scenario.files import (
     decode_toml_bytes,
     display_path,
-    load_scenario,
     overlaid,
     parse_toml_text,
     read_toml,
     resolve_input,
 )
+from agingsim.scenario.loader import Scenario, load_scenario
 from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, parse_key, set_value
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from agingsim import __version__
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.scenario import Scenario, load_scenario
-from agingsim.scenario.loader import display_path, file_sha256, overlaid, read_toml, resolve_input
+from agingsim.scenario.files import display_path, file_sha256, overlaid, read_toml, resolve_input
 from agingsim.scenario.provenance import is_wrapped_figure
 from agingsim.sweep.overrides import FILE_FOLDERS, FILE_REFS, KeyPath, dumps, set_value
 from agingsim.sweep.spec import Sweep

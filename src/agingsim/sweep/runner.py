@@ -32,7 +32,7 @@ from agingsim.errors import AgingsimError
 from agingsim.fiscal.ledger import WAN
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.scenario import Scenario
-from agingsim.scenario.loader import display_path
+from agingsim.scenario.files import display_path
 from agingsim.scenario.schema import PAYER_LEVELS
 from agingsim.simulate import run_scenario
 from agingsim.sweep.plan import Plan, RunSpec, remove_orphan_copies

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from agingsim.errors import ScenarioError, ScenarioErrors
-from agingsim.scenario.loader import _validate, confine, read_toml
+from agingsim.scenario.files import confine, read_toml, validate_file
 from agingsim.sweep.overrides import KeyPath, parse_key
 
 Design = Literal["grid", "list", "lhs", "sobol", "morris", "saltelli"]
@@ -200,7 +200,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep file (not the scenarios it makes: see :mod:`agingsim.sweep.plan`)."""
     path = Path(path)
     raw = read_toml(path)
-    file = _validate(SweepFile, raw, path)
+    file = validate_file(SweepFile, raw, path)
     meta = file.sweep
     errors: list[ScenarioError] = []
 

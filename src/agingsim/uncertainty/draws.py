@@ -34,7 +34,7 @@ import numpy as np
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.rng import RandomStreams, purpose_key
 from agingsim.scenario import Scenario
-from agingsim.scenario.loader import display_path, read_toml, resolve_input
+from agingsim.scenario.files import display_path, read_toml, resolve_input
 from agingsim.scenario.provenance import (
     PROVENANCE_KEYS,
     SPREAD_KEYS,
