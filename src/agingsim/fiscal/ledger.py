@@ -139,18 +139,7 @@ class Ledger:
 
 
 #: liabilities.csv: the ledger's columns with the date a payment falls due (and no beneficiaries).
-LIABILITY_COLUMNS = [
-    "year_due",
-    "month_due",
-    "line_item",
-    "rule",
-    "scheme_family",
-    "payer_level",
-    "payer_region",
-    "county",
-    "funding",
-    "amount_cny",
-]
+LIABILITY_COLUMNS = ["year_due", "month_due", *LEDGER_COLUMNS[2:-1]]
 
 
 def summarise(ledger: pd.DataFrame, by: str) -> pd.DataFrame:
