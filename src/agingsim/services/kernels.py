@@ -262,3 +262,99 @@ def union_sorted(a, bounds):  # pragma: no cover
             out[m] = src[t]
             m += 1
     return out[:m]
+
+
+#: de Bruijn sequence and table: the index of a 64-bit word's lowest set bit from one multiply
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_BIT_INDEX = np.zeros(64, np.int64)
+for _i in range(64):
+    _BIT_INDEX[(((1 << _i) * 0x03F79D71B4CB0A89) & (1 << 64) - 1) >> 58] = _i
+
+
+@njit(cache=True, nogil=True)
+def gather_marked(
+    rows, bits, ability, care_setting, wait_since, county, family, econ, age_m, flags, pid, dead, family_care
+):  # pragma: no cover
+    """``gather_reviewers(union_sorted(rows))`` without the merge: ``rows`` (any order, repeats
+    allowed) are marked in the bitmap ``bits`` (one bit per row, all zero on entry and again on
+    return), which is then read back word by word from the lowest marked row to the highest,
+    giving every row once in row order; only the rows kept have their other columns read."""
+    n = len(rows)
+    lo, hi = len(bits), -1
+    for t in range(n):
+        w = rows[t] >> 6
+        bits[w] |= np.uint64(1) << np.uint64(rows[t] & 63)
+        lo, hi = min(lo, w), max(hi, w)
+    kept = np.empty(n, np.int64)
+    lv, cs, ww = np.empty(n, ability.dtype), np.empty(n, care_setting.dtype), np.empty(n, np.bool_)
+    ci, fa, ec = np.empty(n, county.dtype), np.empty(n, family.dtype), np.empty(n, econ.dtype)
+    ag, fl, pi = np.empty(n, age_m.dtype), np.empty(n, flags.dtype), np.empty(n, pid.dtype)
+    m = 0
+    zero, one = np.uint64(0), np.uint64(1)
+    for w in range(lo, hi + 1):
+        x = bits[w]
+        if x == zero:
+            continue
+        bits[w] = zero
+        while x != zero:
+            low = x & (~x + one)
+            r = (np.int64(w) << 6) + _BIT_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
+            x ^= low
+            level, setting, waiting = ability[r], care_setting[r], wait_since[r] >= 0
+            if level != dead and (level > 0 or setting != family_care or waiting):
+                kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
+                ci[m], fa[m], ec[m] = county[r], family[r], econ[r]
+                ag[m], fl[m], pi[m] = age_m[r], flags[r], pid[r]
+                m += 1
+    return kept[:m], lv[:m], cs[:m], ww[:m], ci[:m], fa[:m], ec[:m], ag[:m], fl[:m], pi[:m]
+
+
+@njit(cache=True, nogil=True)
+def apply_choice(
+    idx, chosen, cur, was_waiting, county, prio, weight, wait_since, provider, care_setting, occupied, left,
+    arrivals, month, institution, day_care,
+):  # pragma: no cover  # fmt: skip
+    """Review._choose's queues, releases and home-based moves of the reviewers ``idx`` after their
+    choice, in one pass in the reviewers' order (so each sum adds in the order ``np.add.at`` did:
+    ``left`` and ``arrivals`` by (county, group), ``occupied`` by provider). Returns the rows that
+    want a day-care place and whether each reviewer waits now."""
+    n = len(idx)
+    want = np.empty(n, np.int64)
+    waits = np.empty(n, np.bool_)
+    n_want = 0
+    for t in range(n):
+        i, ch, c = idx[t], chosen[t], cur[t]
+        wants_bed = ch == institution
+        if was_waiting[t] and not wants_bed:  # leave the queue
+            left[county[t], prio[t]] += np.float64(weight[i])
+            wait_since[i] = -1
+        join = not was_waiting[t] and wants_bed and c != institution
+        if join:  # join the queue, keeping the current setting while waiting
+            arrivals[county[t], prio[t]] += np.float64(weight[i])
+            wait_since[i] = month
+        waits[t] = (was_waiting[t] and wants_bed) or join
+        if ch != c and not wants_bed:
+            if c in (institution, day_care):  # leave a bed or a day-care place
+                k = provider[i]
+                if k >= 0:
+                    occupied[k] -= weight[i]
+                provider[i] = -1
+            if ch == day_care:
+                want[n_want] = i
+                n_want += 1
+            else:
+                care_setting[i] = ch
+    return want[:n_want], waits
+
+
+@njit(cache=True, nogil=True)
+def orphans(idx, cur, provider, care_setting, institution, day_care, family_care):  # pragma: no cover
+    """Review._choose's last step: reviewers who were in a place and are left in a place setting
+    without a provider are cared for by family."""
+    for t in range(len(idx)):
+        c = cur[t]
+        if c in (institution, day_care):
+            i = idx[t]
+            s = care_setting[i]
+            if provider[i] < 0 and s in (institution, day_care):
+                care_setting[i] = family_care

@@ -116,6 +116,56 @@ class Review:
             chosen = choose(probabilities(utilities(self.choice, x)), u)
         chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
 
+        if self.kernels is not None:  # the same moves, one pass over the reviewers
+            want, waits = self.kernels.apply_choice(
+                idx, chosen, cur, was_waiting, county, prio, p.weight, p.wait_since, p.provider,
+                p.care_setting, occupied, year.left, year.arrivals, sim_month, INSTITUTION, DAY_CARE,
+            )  # fmt: skip
+        else:
+            want, waits = self._apply_choice(
+                idx, chosen, cur, was_waiting, county, prio, sim_month, year, occupied
+            )
+        # day care needs a place: first come (by person id) while places last, else stay put
+        placed = np.zeros(0, dtype=np.int64)
+        if len(want):
+            free = self._beds - occupied
+            n = len(want)
+            none = [[] for _ in range(self.n_c)]
+            got, where = admit(
+                p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
+                np.zeros(n, dtype=np.int8),
+                np.zeros(n), p.pid[want], none, self.day_care_providers, free, kernels=self.kernels,
+            )  # fmt: skip
+            placed = want[got]
+            p.provider[placed] = where
+            p.care_setting[placed] = DAY_CARE
+            np.add.at(occupied, where, p.weight[placed])
+        # anyone who left a place without taking another is cared for by family (only those who
+        # were in a place can be left in one without a provider: a new day-care place has one)
+        if self.kernels is not None:
+            self.kernels.orphans(idx, cur, p.provider, p.care_setting, INSTITUTION, DAY_CARE, FAMILY_CARE)
+        else:
+            was_placed = idx[(cur == INSTITUTION) | (cur == DAY_CARE)]
+            cs = p.care_setting[was_placed]
+            orphan = was_placed[(p.provider[was_placed] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
+            p.care_setting[orphan] = FAMILY_CARE
+        return placed, prio, waits
+
+    def _apply_choice(
+        self,
+        idx: np.ndarray,
+        chosen: np.ndarray,
+        cur: np.ndarray,
+        was_waiting: np.ndarray,
+        county: np.ndarray,
+        prio: np.ndarray,
+        sim_month: int,
+        year: YearStats,
+        occupied: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The reviewers' queues, releases and home-based moves after their choice (numpy; compiled:
+        kernels.apply_choice). Returns the rows that want a day-care place and who waits now."""
+        p = self.people
         # leave the queue
         wants_bed = chosen == INSTITUTION
         leave = was_waiting & ~wants_bed
@@ -136,29 +186,7 @@ class Review:
         # home-based settings need no place
         home_based = move & (chosen != DAY_CARE)
         p.care_setting[idx[home_based]] = chosen[home_based]
-        # day care needs a place: first come (by person id) while places last, else stay put
-        want = idx[move & (chosen == DAY_CARE)]
-        placed = np.zeros(0, dtype=np.int64)
-        if len(want):
-            free = self._beds - occupied
-            n = len(want)
-            none = [[] for _ in range(self.n_c)]
-            got, where = admit(
-                p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
-                np.zeros(n, dtype=np.int8),
-                np.zeros(n), p.pid[want], none, self.day_care_providers, free, kernels=self.kernels,
-            )  # fmt: skip
-            placed = want[got]
-            p.provider[placed] = where
-            p.care_setting[placed] = DAY_CARE
-            np.add.at(occupied, where, p.weight[placed])
-        # anyone who left a place without taking another is cared for by family (only those who
-        # were in a place can be left in one without a provider: a new day-care place has one)
-        was_placed = idx[(cur == INSTITUTION) | (cur == DAY_CARE)]
-        cs = p.care_setting[was_placed]
-        orphan = was_placed[(p.provider[was_placed] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
-        p.care_setting[orphan] = FAMILY_CARE
-        return placed, prio, (was_waiting & wants_bed) | join
+        return idx[move & (chosen == DAY_CARE)], (was_waiting & wants_bed) | join
 
     def _inputs(
         self,
