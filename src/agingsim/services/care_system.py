@@ -207,7 +207,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         p = self.people
         year = self._year()
         self._beds = np.array([q.beds(self.start_key + sim_month) for q in self.providers])  # fixed all month
-        if self._queue is None:
+        period = self.choice.review_every_months
+        if self._queue is None and self.kernels is None:  # compiled: found in the rota's pass (January)
             self._queue = np.flatnonzero(p.wait_since >= 0)
             self._holders = np.flatnonzero(p.provider >= 0)
         queue, holders = self._queue, self._holders
@@ -215,10 +216,11 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
         moved = changed[: np.searchsorted(changed, first_entrant)]
+        moved_res = None
         if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
-            dead = self.kernels.shift_moved(
+            dead, moved_res = self.kernels.shift_moved(
                 moved, p.county, p.care_setting, p.ability, p.weight, self._level_was,
-                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, p.pid, period,
             )  # fmt: skip
         else:
             self._shift(moved, level_was=self._level_was[moved])
@@ -230,12 +232,14 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         if len(gone):
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
             p.wait_since[gone] = -1
-            queue = queue[p.wait_since[queue] >= 0]
+            if queue is not None:
+                queue = queue[p.wait_since[queue] >= 0]
         held = p.provider[dead].astype(np.int64)
         lost = held >= 0
         occupied = self._occ - np.bincount(held[lost], weights=p.weight[dead[lost]], minlength=len(self._occ))
         p.provider[dead] = -1
-        holders = holders[p.provider[holders] >= 0]
+        if self.kernels is None:  # compiled: the holders are filtered once, at the end of the month
+            holders = holders[p.provider[holders] >= 0]
 
         # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota
         # (each person once every ``review_every_months``, staggered by person id). People with
@@ -243,7 +247,9 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
         entrants = np.arange(first_entrant, p.n)
-        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
+        rota = self._rota_rows(sim_month % period, moved, entrants, moved_res)
+        if queue is None:  # rebuilt with the rota
+            queue, holders = self._queue, self._holders
         known = None
         if self.kernels is not None:  # marked in a bitmap and read back in row order, filtered, with
             # every column the choice reads, in one pass (no merge of the runs, no second gather)
@@ -268,13 +274,20 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         placed, prio, waiting = self._choose(
             reviewers, level, setting_was, was_waiting, sim_month, year, occupied, known
         )
-        holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
+        if self.kernels is None:
+            holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
         queue = reviewers[waiting]  # everyone waiting reviewed this month
         self._ctx = {"occupied": occupied, "queue": queue, "priority": prio[waiting]}
         _run_events(self.env, till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
-        holders = np.concatenate([holders, self._ctx["new_holders"]])
+        if self.kernels is not None:  # the holders still in a place, the new ones, and their occupancy
+            holders, occupied, revenue = self.kernels.holders_occupancy(
+                holders, placed, self._ctx["new_holders"], p.provider, p.weight, p.ability,
+                self.price_of_provider,
+            )  # fmt: skip
+        else:
+            holders = np.concatenate([holders, self._ctx["new_holders"]])
+            occupied, revenue = self._occupied(holders)
         self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
-        occupied, revenue = self._occupied(holders)
         self._occ = occupied
         for k, provider in enumerate(self.providers):
             provider.observe(occupied[k], revenue[k])

@@ -143,17 +143,20 @@ def split_by_residue(rows, pid, period):  # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def shift_moved(
-    rows, county, setting, level, weight, level_was, n_settings, n_levels, cells, dead
+    rows, county, setting, level, weight, level_was, n_settings, n_levels, cells, dead, pid, period
 ):  # pragma: no cover
     """CareSystem.step's count moves of the rows whose level changed (``count_moves`` with their
     level of last month, read from ``level_was`` by row), which then becomes their level now;
-    returns the rows that died, in row order."""
+    returns the rows that died, in row order, and each row's person id modulo ``period`` (their
+    review residue, read here while the row is at hand)."""
     delta = np.zeros(cells.size)
+    res = np.empty(len(rows), np.int64)
     for t in range(len(rows)):
         r = rows[t]
         delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + level_was[r]] += -np.float64(
             weight[r]
         )
+        res[t] = np.int64(pid[r]) % period
     n_dead = 0
     died = np.empty(len(rows), np.int64)
     for t in range(len(rows)):
@@ -166,7 +169,7 @@ def shift_moved(
             n_dead += 1
     for j in range(cells.size):
         cells[j] += delta[j]
-    return died[:n_dead]
+    return died[:n_dead], res
 
 
 @njit(cache=True, nogil=True)
@@ -358,3 +361,77 @@ def orphans(idx, cur, provider, care_setting, institution, day_care, family_care
             s = care_setting[i]
             if provider[i] < 0 and s in (institution, day_care):
                 care_setting[i] = family_care
+
+
+@njit(cache=True, nogil=True)
+def january_rows(ability, care_setting, wait_since, provider, pid, period, family_care):  # pragma: no cover
+    """January's rebuild in one pass over the arrays: the rota (``rota_by_residue``: the rows not
+    cared for by family at intact ability or waiting, split by person id modulo ``period``, each
+    residue in row order), the rows waiting (``flatnonzero(wait_since >= 0)``) and the holders of
+    places (``flatnonzero(provider >= 0)``). Returns (rota rows, residue bounds, queue, holders)."""
+    n = len(ability)
+    sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
+    queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
+    bounds = np.zeros(period + 1, np.int64)
+    m = n_q = n_h = 0
+    for i in range(n):
+        waiting = wait_since[i] >= 0
+        queue[n_q] = i
+        n_q += waiting
+        holders[n_h] = i
+        n_h += provider[i] >= 0
+        if ability[i] != 0 or care_setting[i] != family_care or waiting:
+            r = np.int64(pid[i]) % period
+            sel[m], res[m] = i, r
+            bounds[r + 1] += 1
+            m += 1
+    for r in range(period):
+        bounds[r + 1] += bounds[r]
+    pos = bounds[:period].copy()
+    out = np.empty(m, np.int64)
+    for t in range(m):
+        out[pos[res[t]]] = sel[t]
+        pos[res[t]] += 1
+    return out, bounds, queue[:n_q].copy(), holders[:n_h].copy()
+
+
+@njit(cache=True, nogil=True)
+def split_known(rows, res, first, stop, pid, period):  # pragma: no cover
+    """``split_by_residue`` of ``rows`` (whose residues ``res`` are known) followed by the rows
+    ``first`` to ``stop`` (this month's entrants, whose ids are read here)."""
+    n_r = len(rows)
+    n = n_r + stop - first
+    allres = np.empty(n, np.int64)
+    bounds = np.zeros(period + 1, np.int64)
+    for t in range(n):
+        r = res[t] if t < n_r else np.int64(pid[first + t - n_r]) % period
+        allres[t] = r
+        bounds[r + 1] += 1
+    for r in range(period):
+        bounds[r + 1] += bounds[r]
+    pos = bounds[:period].copy()
+    out = np.empty(n, np.int64)
+    for t in range(n):
+        r = allres[t]
+        out[pos[r]] = rows[t] if t < n_r else first + t - n_r
+        pos[r] += 1
+    return out, bounds
+
+
+@njit(cache=True, nogil=True)
+def holders_occupancy(holders, placed, admitted, provider, weight, level, price):  # pragma: no cover
+    """CareSystem.step's month-end holders (those of ``holders`` still holding a place, then
+    ``placed`` and ``admitted``, as the numpy concatenation) and their ``occupancy``, in one pass."""
+    out = np.empty(len(holders) + len(placed) + len(admitted), np.int64)
+    m = 0
+    for t in range(len(holders)):
+        out[m] = holders[t]
+        m += provider[holders[t]] >= 0
+    for t in range(len(placed)):
+        out[m] = placed[t]
+        m += 1
+    for t in range(len(admitted)):
+        out[m] = admitted[t]
+        m += 1
+    occ, rev = occupancy(out[:m], provider, weight, level, price)
+    return out[:m], occ, rev

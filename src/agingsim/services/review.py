@@ -31,7 +31,9 @@ class Review:
     """The review rota (row indices kept from January, by person id modulo the review period) and the
     reviewers' choice; works on the reviewers' rows only."""
 
-    def _rota_rows(self, residue: int, moved: np.ndarray, entrants: np.ndarray) -> list[np.ndarray]:
+    def _rota_rows(
+        self, residue: int, moved: np.ndarray, entrants: np.ndarray, moved_res: np.ndarray | None = None
+    ) -> list[np.ndarray]:
         """Rows due for their review this month: person id ≡ ``residue`` (mod the review period), as
         runs each in row order.
 
@@ -40,15 +42,18 @@ class Review:
         waiting; an intact person at home can only become a reviewer by a change of level, so the
         rows whose level changed since (``moved`` this month) and the entrants since January
         (``entrants`` this month) are added, kept by residue: each month's rows are split once,
-        never the whole year's entrants again.
+        never the whole year's entrants again. ``moved_res``: the moved rows' residues where the
+        caller read them (compiled; January then also rebuilds ``self._queue`` and ``self._holders``
+        in the same pass over the arrays).
         """
         p = self.people
         period = self.choice.review_every_months
         late = moved
+        new = entrants[:0]  # entrants since the rebuild (this month's are in the rebuilt rota)
         if self._rota is None:
             if self.kernels is not None:
-                out, b = self.kernels.rota_by_residue(
-                    p.ability, p.care_setting, p.wait_since, p.pid, period, FAMILY_CARE
+                out, b, self._queue, self._holders = self.kernels.january_rows(
+                    p.ability, p.care_setting, p.wait_since, p.provider, p.pid, period, FAMILY_CARE
                 )
                 self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
             else:
@@ -56,8 +61,14 @@ class Review:
                 self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
             self._rota_late = [[] for _ in range(period)]
         else:
-            late = np.concatenate([moved, entrants])
-        for r, rows in enumerate(self._by_residue(late)):
+            late, new = np.concatenate([moved, entrants]), entrants
+        if moved_res is not None:  # the moved rows' residues known: only the entrants' ids are read
+            first = int(new[0]) if len(new) else 0
+            out, b = self.kernels.split_known(moved, moved_res, first, first + len(new), p.pid, period)
+            split = [out[b[r] : b[r + 1]] for r in range(period)]
+        else:
+            split = self._by_residue(late)
+        for r, rows in enumerate(split):
             self._rota_late[r].append(rows)
         return [self._rota[residue], *self._rota_late[residue]]  # each in row order
 
