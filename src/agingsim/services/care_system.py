@@ -87,6 +87,9 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self.kernels = compiled_kernels(model)
         #: one bit per row, all zero between months (kernels.gather_marked's scratch)
         self._marks = np.zeros(-(-people.capacity // 64), dtype=np.uint64)
+        #: each row's columns fixed for life packed in one word (kernels.pack_rows; rebuilt each
+        #: January, as rows move at the compaction, and extended by the month's entrants)
+        self._packed = np.zeros(people.capacity if self.kernels is not None else 0, dtype=np.uint64)
         self.people = people
         self.streams = streams
         self.county_ids = county_ids
@@ -215,12 +218,17 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
 
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
+        if self.kernels is not None:  # all rows' packed columns in January (rows moved), else entrants'
+            self.kernels.pack_rows(
+                self._packed, 0 if self._queue is None else first_entrant, p.n,
+                p.pid, p.county, p.family, p.econ, p.flags,
+            )  # fmt: skip
         moved = changed[: np.searchsorted(changed, first_entrant)]
         moved_res = None
         if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
             dead, moved_res = self.kernels.shift_moved(
-                moved, p.county, p.care_setting, p.ability, p.weight, self._level_was,
-                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, p.pid, period,
+                moved, self._packed, p.care_setting, p.ability, p.weight, self._level_was,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, period,
             )  # fmt: skip
         else:
             self._shift(moved, level_was=self._level_was[moved])
@@ -255,8 +263,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             # every column the choice reads, in one pass (no merge of the runs, no second gather)
             runs = np.concatenate([moved, queue, *rota, entrants]).astype(np.int64, copy=False)
             reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_marked(
-                runs, self._marks, p.ability, p.care_setting, p.wait_since, p.county, p.family, p.econ,
-                p.age_m, p.flags, p.pid, DEAD, FAMILY_CARE,
+                runs, self._marks, p.ability, p.care_setting, p.wait_since, self._packed, p.age_m,
+                DEAD, FAMILY_CARE,
             )  # fmt: skip
             known = dict(zip(("county", "family", "econ", "age_m", "flags", "pid"), cols, strict=True))
         else:

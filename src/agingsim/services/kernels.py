@@ -143,26 +143,27 @@ def split_by_residue(rows, pid, period):  # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def shift_moved(
-    rows, county, setting, level, weight, level_was, n_settings, n_levels, cells, dead, pid, period
+    rows, packed, setting, level, weight, level_was, n_settings, n_levels, cells, dead, period
 ):  # pragma: no cover
     """CareSystem.step's count moves of the rows whose level changed (``count_moves`` with their
     level of last month, read from ``level_was`` by row), which then becomes their level now;
     returns the rows that died, in row order, and each row's person id modulo ``period`` (their
-    review residue, read here while the row is at hand)."""
+    review residue, read here while the row is at hand); county and id from ``packed``."""
     delta = np.zeros(cells.size)
     res = np.empty(len(rows), np.int64)
+    base = np.empty(len(rows), np.int64)
     for t in range(len(rows)):
         r = rows[t]
-        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + level_was[r]] += -np.float64(
-            weight[r]
-        )
-        res[t] = np.int64(pid[r]) % period
+        f = packed[r]
+        base[t] = np.int64((f >> np.uint64(32)) & np.uint64(0xFFFF)) * n_settings + setting[r]
+        delta[base[t] * n_levels + level_was[r]] += -np.float64(weight[r])
+        res[t] = np.int64(np.int32(f & np.uint64(0xFFFFFFFF))) % period
     n_dead = 0
     died = np.empty(len(rows), np.int64)
     for t in range(len(rows)):
         r = rows[t]
         lv = level[r]
-        delta[(np.int64(county[r]) * n_settings + setting[r]) * n_levels + lv] += np.float64(weight[r])
+        delta[base[t] * n_levels + lv] += np.float64(weight[r])
         level_was[r] = lv
         if lv == dead:
             died[n_dead] = r
@@ -276,12 +277,13 @@ for _i in range(64):
 
 @njit(cache=True, nogil=True)
 def gather_marked(
-    rows, bits, ability, care_setting, wait_since, county, family, econ, age_m, flags, pid, dead, family_care
+    rows, bits, ability, care_setting, wait_since, packed, age_m, dead, family_care
 ):  # pragma: no cover
     """``gather_reviewers(union_sorted(rows))`` without the merge: ``rows`` (any order, repeats
     allowed) are marked in the bitmap ``bits`` (one bit per row, all zero on entry and again on
     return), which is then read back word by word from the lowest marked row to the highest,
-    giving every row once in row order; only the rows kept have their other columns read."""
+    giving every row once in row order; only the rows kept have their other columns read (from
+    ``packed``, see :func:`pack_rows`)."""
     n = len(rows)
     lo, hi = len(bits), -1
     for t in range(n):
@@ -290,8 +292,8 @@ def gather_marked(
         lo, hi = min(lo, w), max(hi, w)
     kept = np.empty(n, np.int64)
     lv, cs, ww = np.empty(n, ability.dtype), np.empty(n, care_setting.dtype), np.empty(n, np.bool_)
-    ci, fa, ec = np.empty(n, county.dtype), np.empty(n, family.dtype), np.empty(n, econ.dtype)
-    ag, fl, pi = np.empty(n, age_m.dtype), np.empty(n, flags.dtype), np.empty(n, pid.dtype)
+    ci, fa, ec = np.empty(n, np.int16), np.empty(n, np.int8), np.empty(n, np.int8)
+    ag, fl, pi = np.empty(n, age_m.dtype), np.empty(n, np.uint8), np.empty(n, np.int32)
     m = 0
     zero, one = np.uint64(0), np.uint64(1)
     for w in range(lo, hi + 1):
@@ -306,8 +308,16 @@ def gather_marked(
             level, setting, waiting = ability[r], care_setting[r], wait_since[r] >= 0
             if level != dead and (level > 0 or setting != family_care or waiting):
                 kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
-                ci[m], fa[m], ec[m] = county[r], family[r], econ[r]
-                ag[m], fl[m], pi[m] = age_m[r], flags[r], pid[r]
+                f = packed[r]
+                pi[m], ci[m] = (
+                    np.int32(f & np.uint64(0xFFFFFFFF)),
+                    np.int16((f >> np.uint64(32)) & np.uint64(0xFFFF)),
+                )
+                fa[m], ec[m] = (
+                    np.int8((f >> np.uint64(48)) & np.uint64(15)),
+                    np.int8((f >> np.uint64(52)) & np.uint64(15)),
+                )
+                fl[m], ag[m] = np.uint8(f >> np.uint64(56)), age_m[r]
                 m += 1
     return kept[:m], lv[:m], cs[:m], ww[:m], ci[:m], fa[:m], ec[:m], ag[:m], fl[:m], pi[:m]
 
@@ -435,3 +445,19 @@ def holders_occupancy(holders, placed, admitted, provider, weight, level, price)
         m += 1
     occ, rev = occupancy(out[:m], provider, weight, level, price)
     return out[:m], occ, rev
+
+
+@njit(cache=True, nogil=True)
+def pack_rows(packed, first, stop, pid, county, family, econ, flags):  # pragma: no cover
+    """Each row's columns fixed for life in one word (person id in bits 0–31, county 32–47, family
+    48–51, economic status 52–55, flags 56–63), for rows ``first`` to ``stop``: one cache line per
+    row for the reads that need them all, not five (the month's reads over rows scattered across a
+    million people are memory-bound)."""
+    for i in range(first, stop):
+        packed[i] = (
+            np.uint64(np.uint32(pid[i]))
+            | (np.uint64(county[i]) << np.uint64(32))
+            | (np.uint64(family[i]) << np.uint64(48))
+            | (np.uint64(econ[i]) << np.uint64(52))
+            | (np.uint64(flags[i]) << np.uint64(56))
+        )
