@@ -211,18 +211,21 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         year = self._year()
         self._beds = np.array([q.beds(self.start_key + sim_month) for q in self.providers])  # fixed all month
         period = self.choice.review_every_months
-        if self._queue is None and self.kernels is None:  # compiled: found in the rota's pass (January)
+        if self._queue is None and self.kernels is None:  # compiled: in January's pass (Review._january)
             self._queue = np.flatnonzero(p.wait_since >= 0)
             self._holders = np.flatnonzero(p.provider >= 0)
         queue, holders = self._queue, self._holders
 
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
-        if self.kernels is not None:  # all rows' packed columns in January (rows moved), else entrants'
+        rebuilt = self.kernels is not None and self._queue is None
+        if rebuilt:  # January (rows moved at the compaction): rota, queue, holders, packed columns
+            self._january()
+            queue, holders = self._queue, self._holders
+        elif self.kernels is not None:  # the entrants' packed columns
             self.kernels.pack_rows(
-                self._packed, 0 if self._queue is None else first_entrant, p.n,
-                p.pid, p.county, p.family, p.econ, p.flags,
-            )  # fmt: skip
+                self._packed, first_entrant, p.n, p.pid, p.county, p.family, p.econ, p.flags
+            )
         moved = changed[: np.searchsorted(changed, first_entrant)]
         moved_res = None
         if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
@@ -240,8 +243,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         if len(gone):
             np.add.at(year.left, (p.county[gone], self._priority(gone)), p.weight[gone])
             p.wait_since[gone] = -1
-            if queue is not None:
-                queue = queue[p.wait_since[queue] >= 0]
+            queue = queue[p.wait_since[queue] >= 0]
         held = p.provider[dead].astype(np.int64)
         lost = held >= 0
         occupied = self._occ - np.bincount(held[lost], weights=p.weight[dead[lost]], minlength=len(self._occ))
@@ -255,9 +257,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
         entrants = np.arange(first_entrant, p.n)
-        rota = self._rota_rows(sim_month % period, moved, entrants, moved_res)
-        if queue is None:  # rebuilt with the rota
-            queue, holders = self._queue, self._holders
+        rota = self._rota_rows(sim_month % period, moved, entrants, moved_res, rebuilt)
         known = None
         if self.kernels is not None:  # marked in a bitmap and read back in row order, filtered, with
             # every column the choice reads, in one pass (no merge of the runs, no second gather)

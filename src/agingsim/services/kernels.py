@@ -379,35 +379,43 @@ def orphans(idx, cur, provider, care_setting, institution, day_care, family_care
 
 
 @njit(cache=True, nogil=True)
-def january_rows(ability, care_setting, wait_since, provider, pid, period, family_care):  # pragma: no cover
-    """January's rebuild in one pass over the arrays: the rota (``rota_by_residue``: the rows not
-    cared for by family at intact ability or waiting, split by person id modulo ``period``, each
-    residue in row order), the rows waiting (``flatnonzero(wait_since >= 0)``) and the holders of
-    places (``flatnonzero(provider >= 0)``). Returns (rota rows, residue bounds, queue, holders)."""
-    n = len(ability)
-    sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
-    queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
-    bounds = np.zeros(period + 1, np.int64)
-    m = n_q = n_h = 0
-    for i in range(n):
+def january_chunk(
+    lo, hi, packed, ability, care_setting, wait_since, provider, pid, county, family, econ, flags,
+    period, family_care, sel, res, queue, holders,
+):  # pragma: no cover  # fmt: skip
+    """January's rebuild for rows ``lo`` to ``hi`` in one pass over the arrays (a thread's chunk):
+    every row's packed columns (:func:`pack_rows`), the rows of the rota (not cared for by family
+    at intact ability or waiting; with their residue, the person id modulo ``period``), the rows
+    waiting and the holders of places, written to ``sel`` / ``res`` / ``queue`` / ``holders``
+    from ``lo`` on, in row order. Returns how many of each."""
+    pack_rows(packed, lo, hi, pid, county, family, econ, flags)
+    m, n_q, n_h = lo, lo, lo
+    for i in range(lo, hi):
         waiting = wait_since[i] >= 0
-        queue[n_q] = i
+        queue[n_q] = i  # no branch on the people's values: the next row overwrites it if not
         n_q += waiting
         holders[n_h] = i
         n_h += provider[i] >= 0
-        active = (ability[i] != 0) | (care_setting[i] != family_care) | waiting
-        r = np.int64(pid[i]) % period
-        sel[m], res[m] = i, r  # no branch on who is active: the next row overwrites it if not
-        bounds[r + 1] += active
-        m += active
+        sel[m], res[m] = i, np.int64(pid[i]) % period
+        m += (ability[i] != 0) | (care_setting[i] != family_care) | waiting
+    return m - lo, n_q - lo, n_h - lo
+
+
+@njit(cache=True, nogil=True)
+def by_residue(rows, res, period):  # pragma: no cover
+    """``rows`` reordered by their residue ``res`` (a stable counting sort) and the bounds of each
+    residue's run."""
+    bounds = np.zeros(period + 1, np.int64)
+    for t in range(len(rows)):
+        bounds[res[t] + 1] += 1
     for r in range(period):
         bounds[r + 1] += bounds[r]
     pos = bounds[:period].copy()
-    out = np.empty(m, np.int64)
-    for t in range(m):
-        out[pos[res[t]]] = sel[t]
+    out = np.empty(len(rows), np.int64)
+    for t in range(len(rows)):
+        out[pos[res[t]]] = rows[t]
         pos[res[t]] += 1
-    return out, bounds, queue[:n_q].copy(), holders[:n_h].copy()
+    return out, bounds
 
 
 @njit(cache=True, nogil=True)

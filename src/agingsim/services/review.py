@@ -20,6 +20,7 @@ from agingsim.choice.mnl import (
     probabilities,
     utilities,
 )
+from agingsim.parallel import chunks, run_parallel
 from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, ECON_STATUSES, FAMILY_SITUATIONS
 from agingsim.population.people import People
 from agingsim.schemes.monthly import PersonSchemes
@@ -32,7 +33,12 @@ class Review:
     reviewers' choice; works on the reviewers' rows only."""
 
     def _rota_rows(
-        self, residue: int, moved: np.ndarray, entrants: np.ndarray, moved_res: np.ndarray | None = None
+        self,
+        residue: int,
+        moved: np.ndarray,
+        entrants: np.ndarray,
+        moved_res: np.ndarray | None = None,
+        rebuilt: bool = False,
     ) -> list[np.ndarray]:
         """Rows due for their review this month: person id ≡ ``residue`` (mod the review period), as
         runs each in row order.
@@ -43,20 +49,14 @@ class Review:
         rows whose level changed since (``moved`` this month) and the entrants since January
         (``entrants`` this month) are added, kept by residue: each month's rows are split once,
         never the whole year's entrants again. ``moved_res``: the moved rows' residues where the
-        caller read them (compiled; January then also rebuilds ``self._queue`` and ``self._holders``
-        in the same pass over the arrays).
+        caller read them (compiled); ``rebuilt``: the rota was rebuilt this month (:meth:`_january`).
         """
         p = self.people
         period = self.choice.review_every_months
         late = moved
         new = entrants[:0]  # entrants since the rebuild (this month's are in the rebuilt rota)
-        if self._rota is None:
-            if self.kernels is not None:
-                out, b, self._queue, self._holders = self.kernels.january_rows(
-                    p.ability, p.care_setting, p.wait_since, p.provider, p.pid, period, FAMILY_CARE
-                )
-                self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
-            else:
+        if self._rota is None or rebuilt:
+            if self._rota is None:  # numpy (compiled: rebuilt by _january)
                 idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
                 self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
             self._rota_late = [[] for _ in range(period)]
@@ -71,6 +71,32 @@ class Review:
         for r, rows in enumerate(split):
             self._rota_late[r].append(rows)
         return [self._rota[residue], *self._rota_late[residue]]  # each in row order
+
+    def _january(self) -> None:
+        """January, compiled: the rota, the rows waiting, the holders of places and every row's
+        packed columns, rebuilt in one pass over the arrays, split between threads by rows (rows
+        moved at the compaction). The same rows in the same order whatever the number of threads."""
+        p, k = self.people, self.kernels
+        period, n = self.choice.review_every_months, p.n
+        sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
+        queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
+        parts = chunks(n)
+        found: list[tuple[int, int, int]] = [(0, 0, 0)] * len(parts)
+
+        def run(i: int, sl: slice) -> None:
+            found[i] = k.january_chunk(
+                sl.start, sl.stop, self._packed, p.ability, p.care_setting, p.wait_since, p.provider,
+                p.pid, p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
+            )  # fmt: skip
+
+        run_parallel([lambda i=i, sl=sl: run(i, sl) for i, sl in enumerate(parts)])
+
+        def joined(a: np.ndarray, j: int) -> np.ndarray:
+            return np.concatenate([a[sl.start : sl.start + f[j]] for sl, f in zip(parts, found, strict=True)])
+
+        out, b = k.by_residue(joined(sel, 0), joined(res, 0), period)
+        self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
+        self._queue, self._holders = joined(queue, 1), joined(holders, 2)
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period."""
