@@ -8,6 +8,15 @@ floating-point operations in the same order (sums in the rows' order, as ``np.bi
 ``np.add.at`` do; no ``fastmath``), so the results are bit-identical (tests/test_care_paths.py runs
 a model both ways and compares with ``==``). What they save is numpy's per-call overhead and the
 separate gather of each column over rows scattered across a million people.
+
+At a million people a month's care stage is memory-bound: its reads fall on rows scattered over
+arrays of ~20 MB that the ability month has just streamed through, so what counts is the cache
+lines touched. Hence the columns fixed for life packed in one word per row (:func:`pack_rows`), the
+candidates found by a bitmap rather than a merge (:func:`gather_marked`), and loops with no branch
+on the people's values (reads of the next rows then overlap with the current ones).
+
+:func:`warm` compiles every kernel into numba's cache (``make install`` runs it, as it runs
+ability.fused's), so that no run pays the compilation.
 """
 
 from __future__ import annotations
@@ -96,52 +105,6 @@ def occupancy(holders, provider, weight, level, price):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def gather_reviewers(
-    rows, ability, care_setting, wait_since, county, family, econ, age_m, flags, pid, dead, family_care
-):  # pragma: no cover
-    """CareSystem.step's filter of the month's candidate ``rows`` and the reviewers' columns, in one
-    pass over rows scattered across the arrays: keeps the living who are not cared for by family
-    at intact ability without waiting, in row order. Returns (rows, level, setting, waiting,
-    county, family, econ, age in months, flags, person id) of those kept."""
-    n = len(rows)
-    kept = np.empty(n, np.int64)
-    lv, cs, ww = np.empty(n, ability.dtype), np.empty(n, care_setting.dtype), np.empty(n, np.bool_)
-    ci, fa, ec = np.empty(n, county.dtype), np.empty(n, family.dtype), np.empty(n, econ.dtype)
-    ag, fl, pi = np.empty(n, age_m.dtype), np.empty(n, flags.dtype), np.empty(n, pid.dtype)
-    m = 0
-    for t in range(n):
-        r = rows[t]
-        level, setting, waiting = ability[r], care_setting[r], wait_since[r] >= 0
-        # written whether kept or not (the next row overwrites it if not): no branch to mispredict
-        kept[m], lv[m], cs[m], ww[m] = r, level, setting, waiting
-        ci[m], fa[m], ec[m] = county[r], family[r], econ[r]
-        ag[m], fl[m], pi[m] = age_m[r], flags[r], pid[r]
-        m += (level != dead) & ((level > 0) | (setting != family_care) | waiting)
-    return kept[:m], lv[:m], cs[:m], ww[:m], ci[:m], fa[:m], ec[:m], ag[:m], fl[:m], pi[:m]
-
-
-@njit(cache=True, nogil=True)
-def split_by_residue(rows, pid, period):  # pragma: no cover
-    """Review._by_residue's stable argsort by person id modulo ``period``, as a counting sort (also
-    stable): returns ``rows`` reordered by residue and the bounds of each residue's run."""
-    n = len(rows)
-    res = np.empty(n, np.int64)
-    bounds = np.zeros(period + 1, np.int64)
-    for t in range(n):
-        r = np.int64(pid[rows[t]]) % period
-        res[t] = r
-        bounds[r + 1] += 1
-    for r in range(period):
-        bounds[r + 1] += bounds[r]
-    pos = bounds[:period].copy()
-    out = np.empty(n, np.int64)
-    for t in range(n):
-        out[pos[res[t]]] = rows[t]
-        pos[res[t]] += 1
-    return out, bounds
-
-
-@njit(cache=True, nogil=True)
 def shift_moved(
     rows, packed, setting, level, weight, level_was, n_settings, n_levels, cells, dead, period
 ):  # pragma: no cover
@@ -202,71 +165,6 @@ def sparse_uniforms(pids, key):  # pragma: no cover
     return out
 
 
-@njit(cache=True, nogil=True)
-def rota_by_residue(ability, care_setting, wait_since, pid, period, family_care):  # pragma: no cover
-    """Review._rota_rows's January rebuild: the rows not cared for by family at intact ability
-    or waiting (``flatnonzero(~idle)``), split by person id modulo ``period`` as
-    :func:`split_by_residue` does, in one pass over the arrays instead of five."""
-    n = len(ability)
-    bounds = np.zeros(period + 1, np.int64)
-    for i in range(n):
-        if ability[i] != 0 or care_setting[i] != family_care or wait_since[i] >= 0:
-            bounds[np.int64(pid[i]) % period + 1] += 1
-    for r in range(period):
-        bounds[r + 1] += bounds[r]
-    pos = bounds[:period].copy()
-    out = np.empty(bounds[period], np.int64)
-    for i in range(n):
-        if ability[i] != 0 or care_setting[i] != family_care or wait_since[i] >= 0:
-            r = np.int64(pid[i]) % period
-            out[pos[r]] = i
-            pos[r] += 1
-    return out, bounds
-
-
-@njit(cache=True, nogil=True)
-def union_sorted(a, bounds):  # pragma: no cover
-    """care_system._union_rows for rows that come as runs each in row order (``a[bounds[i]:
-    bounds[i + 1]]``): merged pairwise, then each row once; the same rows in the same order as
-    the sort of their concatenation, without sorting."""
-    src, dst = a.copy(), np.empty_like(a)
-    b = bounds.copy()
-    k = len(b) - 1
-    while k > 1:
-        nb = np.empty((k + 1) // 2 + 1, np.int64)
-        for p in range(0, k, 2):
-            lo, mid = b[p], b[p + 1]
-            hi = b[p + 2] if p + 1 < k else mid
-            i, j, o = lo, mid, lo
-            while i < mid and j < hi:
-                if src[j] < src[i]:
-                    dst[o] = src[j]
-                    j += 1
-                else:
-                    dst[o] = src[i]
-                    i += 1
-                o += 1
-            while i < mid:
-                dst[o] = src[i]
-                i += 1
-                o += 1
-            while j < hi:
-                dst[o] = src[j]
-                j += 1
-                o += 1
-            nb[p // 2] = lo
-        nb[(k + 1) // 2] = b[k]
-        b, k = nb, (k + 1) // 2
-        src, dst = dst, src
-    out = np.empty(len(src), src.dtype)
-    m = 0
-    for t in range(len(src)):
-        if t == 0 or src[t] != src[t - 1]:
-            out[m] = src[t]
-            m += 1
-    return out[:m]
-
-
 #: de Bruijn sequence and table: the index of a 64-bit word's lowest set bit from one multiply
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _BIT_INDEX = np.zeros(64, np.int64)
@@ -278,13 +176,13 @@ for _i in range(64):
 def gather_marked(
     rows, bits, ability, care_setting, wait_since, packed, age_m, dead, family_care
 ):  # pragma: no cover
-    """``gather_reviewers(union_sorted(rows))`` without the merge: ``rows`` (any order, repeats
-    allowed) are marked in the bitmap ``bits`` (one bit per row, all zero on entry and again on
-    return), which is then read back word by word from the lowest marked row to the highest,
-    giving every row once in row order; only the rows kept have their other columns read (from
-    ``packed``, see :func:`pack_rows`). Three passes without a branch on the people's values, so
-    the reads of rows scattered over the arrays overlap (a third faster than one pass with the
-    filter's branch, measured cold at a million people)."""
+    """care_system._union_rows(rows), then the reviewers' filter and columns, without a merge:
+    ``rows`` (any order, repeats allowed) are marked in the bitmap ``bits`` (one bit per row, all
+    zero on entry and again on return), which is then read back word by word from the lowest
+    marked row to the highest, giving every row once in row order; only the rows kept have their
+    other columns read (from ``packed``, see :func:`pack_rows`). Three passes without a branch on
+    the people's values, so the reads of rows scattered over the arrays overlap (a third faster
+    than one pass with the filter's branch, measured cold at a million people)."""
     n = len(rows)
     lo, hi = len(bits), -1
     for t in range(n):
@@ -420,7 +318,7 @@ def by_residue(rows, res, period):  # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def split_known(rows, res, first, stop, pid, period):  # pragma: no cover
-    """``split_by_residue`` of ``rows`` (whose residues ``res`` are known) followed by the rows
+    """Review._by_residue of ``rows`` (whose residues ``res`` are known) followed by the rows
     ``first`` to ``stop`` (this month's entrants, whose ids are read here)."""
     n_r = len(rows)
     n = n_r + stop - first
@@ -474,3 +372,36 @@ def pack_rows(packed, first, stop, pid, county, family, econ, flags):  # pragma:
             | (np.uint64(econ[i]) << np.uint64(52))
             | (np.uint64(flags[i]) << np.uint64(56))
         )
+
+
+def warm() -> None:
+    """Compile (or load) every kernel for the types the care stage passes, filling numba's cache."""
+    n, i8, i16, i64, f4, f8 = 4, np.int8, np.int16, np.int64, np.float32, np.float64
+    rows, none = np.arange(n, dtype=i64), np.zeros(0, i64)
+    small = np.zeros(n, i8)
+    level, setting, county = small.copy(), small.copy(), np.zeros(n, i16)
+    wait, provider, age = np.full(n, -1, i16), np.full(n, -1, i16), np.zeros(n, i16)
+    weight, pid, flags = np.ones(n, f4), np.arange(n, dtype=np.int32), np.zeros(n, np.uint8)
+    cells, packed, level_was = np.zeros(5 * 7), np.zeros(n, np.uint64), small.copy()
+    zeros = np.zeros(n, i64)  # everyone in county 0, which has provider 0
+    first_fit(rows, zeros, np.ones(n), np.array([0, 1]), zeros, np.ones(n), 1.0, rows.copy(), rows.copy(), 0)
+    count_moves(rows, county, setting, level, weight, small[:0], small[:0], 5, 7, cells)
+    pack_rows(packed, 0, n, pid, county, small, small, flags)
+    shift_moved(rows, packed, setting, level, weight, level_was, 5, 7, cells, 5, 12)
+    choose_from_table(np.ones((5, 1)), np.zeros(1, i64), np.zeros(n, i64), np.zeros(n))
+    sparse_uniforms(pid, np.uint64(1))
+    bits = np.zeros(1, np.uint64)
+    kept, _, cs, ww, ci, _, _, _, _, _ = gather_marked(rows, bits, level, setting, wait, packed, age, 5, 4)
+    occupied, grid = np.zeros(n), np.zeros((n, n))
+    apply_choice(
+        kept, cs.copy(), cs, ww, ci, small, weight, wait, provider, setting, occupied, grid, grid, 0, 0, 3
+    )
+    orphans(kept, cs, provider, setting, 0, 3, 4)
+    buf = [np.empty(n, i64) for _ in range(4)]
+    january_chunk(0, n, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf)
+    by_residue(rows, rows % 12, 12)
+    split_known(rows, rows % 12, 0, 0, pid, 12)
+    price = np.ones((n, 5), f8)
+    held = np.zeros(n, i16)  # everyone at provider 0
+    occupancy(rows, held, weight, level, price)
+    holders_occupancy(rows, none, none, held, weight, level, price)

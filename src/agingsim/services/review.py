@@ -99,11 +99,8 @@ class Review:
         self._queue, self._holders = joined(queue, 1), joined(holders, 2)
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
-        """``rows`` split by person id modulo the review period."""
+        """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
         period = self.choice.review_every_months
-        if self.kernels is not None:
-            out, b = self.kernels.split_by_residue(rows, self.people.pid, period)
-            return [out[b[r] : b[r + 1]] for r in range(period)]
         res = (self.people.pid[rows] % period).astype(np.int8)  # small ints: numpy sorts them by radix
         order = np.argsort(res, kind="stable")
         bounds = np.searchsorted(res[order], np.arange(period + 1))
