@@ -120,7 +120,8 @@ class Review:
         """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
         caller gathered them) weigh the settings; queues, beds and places change accordingly
         (``occupied`` is kept up to date as day-care places are taken). Returns the rows that took a
-        day-care place, the reviewers' priority groups and which of them wait now.
+        day-care place and were holding none (new holders), the reviewers' priority groups and
+        which of them wait now.
 
         Each of the reviewers' columns is gathered once: at a million people the reviewers are
         ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost;
@@ -174,6 +175,9 @@ class Review:
             p.provider[placed] = where
             p.care_setting[placed] = DAY_CARE
             np.add.at(occupied, where, p.weight[placed])
+            # who left a bed for a day-care place is a holder already (kept from last month, and
+            # still holding a place): only the others are new holders, or they would be counted twice
+            placed = placed[~np.isin(placed, idx[cur == INSTITUTION])]
         # anyone who left a place without taking another is cared for by family (only those who
         # were in a place can be left in one without a provider: a new day-care place has one)
         if self.kernels is not None:
