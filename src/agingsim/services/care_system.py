@@ -301,8 +301,14 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             provider.observe(occupied[k], revenue[k])
 
         # the counts follow the reviewers who changed setting
-        switched = p.care_setting[reviewers] != setting_was
-        self._shift(reviewers[switched], setting_was=setting_was[switched])
+        if self.kernels is not None:
+            self.kernels.shift_switched(
+                reviewers, setting_was, known["county"], level, p.care_setting, p.weight,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1),
+            )  # fmt: skip
+        else:
+            switched = p.care_setting[reviewers] != setting_was
+            self._shift(reviewers[switched], setting_was=setting_was[switched])
         if self.kernels is None:
             self._level_was[moved] = p.ability[moved]
         self._level_was[first_entrant : p.n] = p.ability[first_entrant:]

@@ -410,3 +410,35 @@ def warm() -> None:
     held = np.zeros(n, i16)  # everyone at provider 0
     occupancy(rows, held, weight, level, price)
     holders_occupancy(rows, none, none, held, weight, level, price)
+    shift_switched(kept, cs, ci, small[: len(kept)], setting, weight, 5, 7, cells)
+
+
+@njit(cache=True, nogil=True)
+def shift_switched(
+    rows, setting_was, county, level, care_setting, weight, n_settings, n_levels, cells
+):  # pragma: no cover
+    """CareSystem.step's count moves of the reviewers (``rows``, with the ``county`` and ``level``
+    gathered for them) whose care setting is no longer ``setting_was``: ``count_moves`` of those
+    rows from their old setting, without first gathering every reviewer's setting in numpy."""
+    n = len(rows)
+    now = np.empty(n, np.int64)
+    for t in range(n):  # independent reads first
+        now[t] = care_setting[rows[t]]
+    sw = np.empty(n, np.int64)
+    m = 0
+    for t in range(n):
+        sw[m] = t
+        m += now[t] != setting_was[t]
+    delta = np.zeros(cells.size)
+    for j in range(m):  # every removal first, then the additions, as count_moves sums them
+        t = sw[j]
+        delta[(np.int64(county[t]) * n_settings + setting_was[t]) * n_levels + level[t]] += -np.float64(
+            weight[rows[t]]
+        )
+    for j in range(m):
+        t = sw[j]
+        delta[(np.int64(county[t]) * n_settings + now[t]) * n_levels + level[t]] += np.float64(
+            weight[rows[t]]
+        )
+    for j in range(cells.size):
+        cells[j] += delta[j]
