@@ -20,7 +20,6 @@ from agingsim.choice.mnl import (
     probabilities,
     utilities,
 )
-from agingsim.parallel import chunks, run_parallel
 from agingsim.population.attributes import ABILITY_LEVELS, CARE_SETTINGS, ECON_STATUSES, FAMILY_SITUATIONS
 from agingsim.population.people import People
 from agingsim.schemes.monthly import PersonSchemes
@@ -74,29 +73,20 @@ class Review:
 
     def _january(self) -> None:
         """January, compiled: the rota, the rows waiting, the holders of places and every row's
-        packed columns, rebuilt in one pass over the arrays, split between threads by rows (rows
-        moved at the compaction). The same rows in the same order whatever the number of threads."""
+        packed columns, rebuilt in one pass over the arrays (rows moved at the compaction). One
+        thread: split between two (kernels.january_chunk takes a range of rows) it cost more CPU
+        and no less wall time at a million people."""
         p, k = self.people, self.kernels
         period, n = self.choice.review_every_months, p.n
         sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
         queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
-        parts = chunks(n)
-        found: list[tuple[int, int, int]] = [(0, 0, 0)] * len(parts)
-
-        def run(i: int, sl: slice) -> None:
-            found[i] = k.january_chunk(
-                sl.start, sl.stop, self._packed, p.ability, p.care_setting, p.wait_since, p.provider,
-                p.pid, p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
-            )  # fmt: skip
-
-        run_parallel([lambda i=i, sl=sl: run(i, sl) for i, sl in enumerate(parts)])
-
-        def joined(a: np.ndarray, j: int) -> np.ndarray:
-            return np.concatenate([a[sl.start : sl.start + f[j]] for sl, f in zip(parts, found, strict=True)])
-
-        out, b = k.by_residue(joined(sel, 0), joined(res, 0), period)
+        m, n_q, n_h = k.january_chunk(
+            0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
+            p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
+        )  # fmt: skip
+        out, b = k.by_residue(sel[:m], res[:m], period)
         self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
-        self._queue, self._holders = joined(queue, 1), joined(holders, 2)
+        self._queue, self._holders = queue[:n_q].copy(), holders[:n_h].copy()
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
