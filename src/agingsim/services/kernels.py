@@ -299,8 +299,10 @@ def january_chunk(
         n_q += waiting
         holders[n_h] = i
         n_h += provider[i] >= 0
-        sel[m], res[m] = i, np.int64(pid[i]) % period
+        sel[m] = i
         m += (ability[i] != 0) | (care_setting[i] != family_care) | waiting
+    for t in range(lo, m):  # residues of the rota's rows only: a 64-bit division costs ~20 cycles
+        res[t] = np.int64(pid[sel[t]]) % period
     return m - lo, n_q - lo, n_h - lo
 
 
