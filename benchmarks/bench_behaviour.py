@@ -65,6 +65,22 @@ def run(scenario: Any, months: int) -> dict[str, float]:
     }
 
 
+def _commit() -> str | None:
+    """The checkout's commit (a result is compared with the code that gave it), None outside git."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=1_000_000)
@@ -100,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": dt.date.today().isoformat(),
         "agingsim": agingsim.__version__,
+        "commit": _commit(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "scenario": str(args.scenario.resolve().relative_to(ROOT))

@@ -6,6 +6,7 @@ would change outputs, so each is compared with ``==`` against the code it replac
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -123,20 +124,27 @@ def test_compiled_uniforms_are_the_streams_own_numbers():
     assert np.array_equal(kernels.sparse_uniforms(pids, key), streams.sparse_uniforms("care_choice", 7, pids))
 
 
-def test_compiled_split_by_residue_keeps_the_stable_order():
+def _stable_split(rows: np.ndarray, pid: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray]:
+    res = pid[rows] % period
+    order = np.argsort(res, kind="stable")
+    return rows[order], np.searchsorted(res[order], np.arange(period + 1))
+
+
+def test_compiled_split_of_the_moved_and_the_entrants_keeps_the_stable_order():
     from agingsim.services import kernels
 
     rng = np.random.default_rng(4)
     pid = rng.permutation(100_000).astype(np.int32)
-    rows = np.sort(rng.choice(100_000, 30_000, replace=False))
-    out, bounds = kernels.split_by_residue(rows, pid, 12)
-    res = pid[rows] % 12
-    order = np.argsort(res, kind="stable")
-    assert np.array_equal(out, rows[order])
-    assert np.array_equal(bounds, np.searchsorted(res[order], np.arange(13)))
+    moved = np.sort(rng.choice(90_000, 30_000, replace=False))
+    for first, stop in ((0, 0), (90_000, 90_000), (90_000, 100_000)):
+        out, bounds = kernels.split_known(moved, pid[moved].astype(np.int64) % 12, first, stop, pid, 12)
+        ref, ref_bounds = _stable_split(np.concatenate([moved, np.arange(first, stop)]), pid, 12)
+        assert np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)
 
 
-def test_compiled_january_rota_is_the_rows_not_idle_split_by_residue():
+@pytest.mark.parametrize("n_chunks", [1, 2, 3])
+def test_compiled_january_is_the_rows_not_idle_by_residue_whatever_the_chunks(n_chunks):
+    """The rota, queue, holders and packed columns of January are the same for any thread count."""
     from agingsim.services import kernels
 
     rng = np.random.default_rng(8)
@@ -144,20 +152,75 @@ def test_compiled_january_rota_is_the_rows_not_idle_split_by_residue():
     ability = (rng.random(n) < 0.3).astype(np.int8) * rng.integers(1, 6, n).astype(np.int8)
     setting = (rng.random(n) < 0.1).astype(np.int8) * rng.integers(1, 5, n).astype(np.int8)
     waiting = np.where(rng.random(n) < 0.02, 3, -1).astype(np.int16)
+    provider = np.where(rng.random(n) < 0.05, 7, -1).astype(np.int16)
     pid = rng.permutation(n).astype(np.int32)
-    out, bounds = kernels.rota_by_residue(ability, setting, waiting, pid, 12, 0)
-    rows = np.flatnonzero((ability != 0) | (setting != 0) | (waiting >= 0))
-    ref, ref_bounds = kernels.split_by_residue(rows, pid, 12)
-    assert len(rows) < n and np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)
+    county = rng.integers(0, 300, n).astype(np.int16)
+    family, econ = rng.integers(0, 4, n).astype(np.int8), rng.integers(0, 5, n).astype(np.int8)
+    flags = rng.integers(0, 256, n).astype(np.uint8)
+    packed = np.zeros(n, np.uint64)
+    bufs = [np.empty(n, np.int64) for _ in range(4)]
+    edges = np.linspace(0, n, n_chunks + 1).astype(int)
+    got: list[list[np.ndarray]] = [[], [], [], []]
+    for lo, hi in itertools.pairwise(edges):
+        found = kernels.january_chunk(
+            int(lo), int(hi), packed, ability, setting, waiting, provider, pid, county, family, econ,
+            flags, 12, 0, *bufs,
+        )  # fmt: skip
+        for j, k in enumerate((found[0], found[0], found[1], found[2])):
+            got[j].append(bufs[j][lo : lo + k])
+    sel, res, queue, holders = (np.concatenate(g) for g in got)
+    out, bounds = kernels.by_residue(sel, res, 12)
+    ref, ref_bounds = _stable_split(np.flatnonzero((ability != 0) | (setting != 0) | (waiting >= 0)), pid, 12)
+    assert len(ref) < n and np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)
+    assert np.array_equal(queue, np.flatnonzero(waiting >= 0))
+    assert np.array_equal(holders, np.flatnonzero(provider >= 0))
+    # the packed word gives back every column it holds
+    assert np.array_equal((packed & 0xFFFFFFFF).astype(np.int64), pid.astype(np.int64))
+    assert np.array_equal(((packed >> 32) & 0xFFFF).astype(np.int16), county)
+    assert np.array_equal(((packed >> 48) & 15).astype(np.int8), family)
+    assert np.array_equal(((packed >> 52) & 15).astype(np.int8), econ)
+    assert np.array_equal((packed >> 56).astype(np.uint8), flags)
 
 
-def test_compiled_union_of_ordered_runs_is_the_sorted_union():
+def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
+    """kernels.gather_marked: every candidate once in row order, the idle and dead dropped, their
+    columns as the arrays hold them, and the bitmap left clear for next month."""
     from agingsim.services import kernels
     from agingsim.services.care_system import _union_rows
 
     rng = np.random.default_rng(9)
+    n, dead, family_care = 5_000, 5, 4
+    ability = rng.choice(np.array([0, 0, 0, 1, 3, 5], np.int8), n)
+    setting = rng.choice(np.array([4, 4, 4, 0, 3], np.int8), n)
+    waiting = np.where(rng.random(n) < 0.05, 2, -1).astype(np.int16)
+    age = rng.integers(720, 1260, n).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    county = rng.integers(0, 30, n).astype(np.int16)
+    family, econ = rng.integers(0, 4, n).astype(np.int8), rng.integers(0, 5, n).astype(np.int8)
+    flags = rng.integers(0, 256, n).astype(np.uint8)
+    packed = np.zeros(n, np.uint64)
+    kernels.pack_rows(packed, 0, n, pid, county, family, econ, flags)
+    bits = np.zeros(-(-n // 64), np.uint64)
     for k in (1, 2, 3, 7, 16):
-        runs = [np.sort(rng.choice(5_000, int(rng.integers(0, 900)), replace=False)) for _ in range(k)]
-        bounds = np.cumsum([0, *(len(r) for r in runs)])
-        got = kernels.union_sorted(np.concatenate(runs).astype(np.int64), bounds)
-        assert np.array_equal(got, _union_rows(*runs))
+        runs = [np.sort(rng.choice(n, int(rng.integers(0, 900)), replace=False)) for _ in range(k)]
+        rows = _union_rows(*runs)
+        keep = (ability[rows] != dead) & (
+            (ability[rows] > 0) | (setting[rows] != family_care) | (waiting[rows] >= 0)
+        )
+        ref = rows[keep]
+        got = kernels.gather_marked(
+            np.concatenate(runs).astype(np.int64),
+            bits,
+            ability,
+            setting,
+            waiting,
+            packed,
+            age,
+            dead,
+            family_care,
+        )
+        assert not bits.any()
+        cols = (ability, setting, waiting >= 0, county, family, econ, age, flags, pid)
+        assert np.array_equal(got[0], ref)
+        for value, col in zip(got[1:], cols, strict=True):
+            assert value.dtype == col.dtype and np.array_equal(value, col[ref])

@@ -85,6 +85,11 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self.model = model
         #: the compiled loops (services.kernels) where the run loads numba anyway, else None
         self.kernels = compiled_kernels(model)
+        #: one bit per row, all zero between months (kernels.gather_marked's scratch)
+        self._marks = np.zeros(-(-people.capacity // 64), dtype=np.uint64)
+        #: each row's columns fixed for life packed in one word (kernels.pack_rows; rebuilt each
+        #: January, as rows move at the compaction, and extended by the month's entrants)
+        self._packed = np.zeros(people.capacity if self.kernels is not None else 0, dtype=np.uint64)
         self.people = people
         self.streams = streams
         self.county_ids = county_ids
@@ -205,18 +210,28 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         p = self.people
         year = self._year()
         self._beds = np.array([q.beds(self.start_key + sim_month) for q in self.providers])  # fixed all month
-        if self._queue is None:
+        period = self.choice.review_every_months
+        if self._queue is None and self.kernels is None:  # compiled: in January's pass (Review._january)
             self._queue = np.flatnonzero(p.wait_since >= 0)
             self._holders = np.flatnonzero(p.provider >= 0)
         queue, holders = self._queue, self._holders
 
         # entrants start at home and choose like anyone else; the counts follow the level changes
         p.care_setting[first_entrant:] = FAMILY_CARE
+        rebuilt = self.kernels is not None and self._queue is None
+        if rebuilt:  # January (rows moved at the compaction): rota, queue, holders, packed columns
+            self._january()
+            queue, holders = self._queue, self._holders
+        elif self.kernels is not None:  # the entrants' packed columns
+            self.kernels.pack_rows(
+                self._packed, first_entrant, p.n, p.pid, p.county, p.family, p.econ, p.flags
+            )
         moved = changed[: np.searchsorted(changed, first_entrant)]
+        moved_res = None
         if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
-            dead = self.kernels.shift_moved(
-                moved, p.county, p.care_setting, p.ability, p.weight, self._level_was,
-                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD,
+            dead, moved_res = self.kernels.shift_moved(
+                moved, self._packed, p.care_setting, p.ability, p.weight, self._level_was,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, period,
             )  # fmt: skip
         else:
             self._shift(moved, level_was=self._level_was[moved])
@@ -233,7 +248,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         lost = held >= 0
         occupied = self._occ - np.bincount(held[lost], weights=p.weight[dead[lost]], minlength=len(self._occ))
         p.provider[dead] = -1
-        holders = holders[p.provider[holders] >= 0]
+        if self.kernels is None:  # compiled: the holders are filtered once, at the end of the month
+            holders = holders[p.provider[holders] >= 0]
 
         # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota
         # (each person once every ``review_every_months``, staggered by person id). People with
@@ -241,21 +257,18 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
         entrants = np.arange(first_entrant, p.n)
-        rota = self._rota_rows(sim_month % self.choice.review_every_months, moved, entrants)
-        if self.kernels is not None:  # every run is in row order: merged, not sorted
-            runs = [moved, queue, *rota, entrants]
-            bounds = np.cumsum([0, *(len(r) for r in runs)])
-            candidates = self.kernels.union_sorted(np.concatenate(runs).astype(np.int64, copy=False), bounds)
-        else:
-            candidates = _union_rows(moved, queue, *rota, entrants)
+        rota = self._rota_rows(sim_month % period, moved, entrants, moved_res, rebuilt)
         known = None
-        if self.kernels is not None:  # the filter and every column the choice reads, in one pass
-            reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_reviewers(
-                candidates, p.ability, p.care_setting, p.wait_since, p.county, p.family, p.econ,
-                p.age_m, p.flags, p.pid, DEAD, FAMILY_CARE,
+        if self.kernels is not None:  # marked in a bitmap and read back in row order, filtered, with
+            # every column the choice reads, in one pass (no merge of the runs, no second gather)
+            runs = np.concatenate([moved, queue, *rota, entrants]).astype(np.int64, copy=False)
+            reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_marked(
+                runs, self._marks, p.ability, p.care_setting, p.wait_since, self._packed, p.age_m,
+                DEAD, FAMILY_CARE,
             )  # fmt: skip
             known = dict(zip(("county", "family", "econ", "age_m", "flags", "pid"), cols, strict=True))
         else:
+            candidates = _union_rows(moved, queue, *rota, entrants)
             lvl, cs = p.ability[candidates], p.care_setting[candidates]
             was_waiting = p.wait_since[candidates] >= 0
             keep = (lvl != DEAD) & ((lvl > 0) | (cs != FAMILY_CARE) | was_waiting)
@@ -269,20 +282,33 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         placed, prio, waiting = self._choose(
             reviewers, level, setting_was, was_waiting, sim_month, year, occupied, known
         )
-        holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
+        if self.kernels is None:
+            holders = np.concatenate([holders[p.provider[holders] >= 0], placed])
         queue = reviewers[waiting]  # everyone waiting reviewed this month
         self._ctx = {"occupied": occupied, "queue": queue, "priority": prio[waiting]}
         _run_events(self.env, till=sim_month + 0.5)  # the admission office admits (AdmissionOffice.process)
-        holders = np.concatenate([holders, self._ctx["new_holders"]])
+        if self.kernels is not None:  # the holders still in a place, the new ones, and their occupancy
+            holders, occupied, revenue = self.kernels.holders_occupancy(
+                holders, placed, self._ctx["new_holders"], p.provider, p.weight, p.ability,
+                self.price_of_provider,
+            )  # fmt: skip
+        else:
+            holders = np.concatenate([holders, self._ctx["new_holders"]])
+            occupied, revenue = self._occupied(holders)
         self._queue, self._holders = queue[p.wait_since[queue] >= 0], holders
-        occupied, revenue = self._occupied(holders)
         self._occ = occupied
         for k, provider in enumerate(self.providers):
             provider.observe(occupied[k], revenue[k])
 
         # the counts follow the reviewers who changed setting
-        switched = p.care_setting[reviewers] != setting_was
-        self._shift(reviewers[switched], setting_was=setting_was[switched])
+        if self.kernels is not None:
+            self.kernels.shift_switched(
+                reviewers, setting_was, known["county"], level, p.care_setting, p.weight,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1),
+            )  # fmt: skip
+        else:
+            switched = p.care_setting[reviewers] != setting_was
+            self._shift(reviewers[switched], setting_was=setting_was[switched])
         if self.kernels is None:
             self._level_was[moved] = p.ability[moved]
         self._level_was[first_entrant : p.n] = p.ability[first_entrant:]

@@ -31,7 +31,14 @@ class Review:
     """The review rota (row indices kept from January, by person id modulo the review period) and the
     reviewers' choice; works on the reviewers' rows only."""
 
-    def _rota_rows(self, residue: int, moved: np.ndarray, entrants: np.ndarray) -> list[np.ndarray]:
+    def _rota_rows(
+        self,
+        residue: int,
+        moved: np.ndarray,
+        entrants: np.ndarray,
+        moved_res: np.ndarray | None = None,
+        rebuilt: bool = False,
+    ) -> list[np.ndarray]:
         """Rows due for their review this month: person id ≡ ``residue`` (mod the review period), as
         runs each in row order.
 
@@ -40,33 +47,50 @@ class Review:
         waiting; an intact person at home can only become a reviewer by a change of level, so the
         rows whose level changed since (``moved`` this month) and the entrants since January
         (``entrants`` this month) are added, kept by residue: each month's rows are split once,
-        never the whole year's entrants again.
+        never the whole year's entrants again. ``moved_res``: the moved rows' residues where the
+        caller read them (compiled); ``rebuilt``: the rota was rebuilt this month (:meth:`_january`).
         """
         p = self.people
         period = self.choice.review_every_months
         late = moved
-        if self._rota is None:
-            if self.kernels is not None:
-                out, b = self.kernels.rota_by_residue(
-                    p.ability, p.care_setting, p.wait_since, p.pid, period, FAMILY_CARE
-                )
-                self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
-            else:
+        new = entrants[:0]  # entrants since the rebuild (this month's are in the rebuilt rota)
+        if self._rota is None or rebuilt:
+            if self._rota is None:  # numpy (compiled: rebuilt by _january)
                 idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
                 self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
             self._rota_late = [[] for _ in range(period)]
         else:
-            late = np.concatenate([moved, entrants])
-        for r, rows in enumerate(self._by_residue(late)):
+            late, new = np.concatenate([moved, entrants]), entrants
+        if moved_res is not None:  # the moved rows' residues known: only the entrants' ids are read
+            first = int(new[0]) if len(new) else 0
+            out, b = self.kernels.split_known(moved, moved_res, first, first + len(new), p.pid, period)
+            split = [out[b[r] : b[r + 1]] for r in range(period)]
+        else:
+            split = self._by_residue(late)
+        for r, rows in enumerate(split):
             self._rota_late[r].append(rows)
         return [self._rota[residue], *self._rota_late[residue]]  # each in row order
 
+    def _january(self) -> None:
+        """January, compiled: the rota, the rows waiting, the holders of places and every row's
+        packed columns, rebuilt in one pass over the arrays (rows moved at the compaction). One
+        thread: split between two (kernels.january_chunk takes a range of rows) it cost more CPU
+        and no less wall time at a million people."""
+        p, k = self.people, self.kernels
+        period, n = self.choice.review_every_months, p.n
+        sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
+        queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
+        m, n_q, n_h = k.january_chunk(
+            0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
+            p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
+        )  # fmt: skip
+        out, b = k.by_residue(sel[:m], res[:m], period)
+        self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
+        self._queue, self._holders = queue[:n_q].copy(), holders[:n_h].copy()
+
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
-        """``rows`` split by person id modulo the review period."""
+        """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
         period = self.choice.review_every_months
-        if self.kernels is not None:
-            out, b = self.kernels.split_by_residue(rows, self.people.pid, period)
-            return [out[b[r] : b[r + 1]] for r in range(period)]
         res = (self.people.pid[rows] % period).astype(np.int8)  # small ints: numpy sorts them by radix
         order = np.argsort(res, kind="stable")
         bounds = np.searchsorted(res[order], np.arange(period + 1))
@@ -86,7 +110,8 @@ class Review:
         """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
         caller gathered them) weigh the settings; queues, beds and places change accordingly
         (``occupied`` is kept up to date as day-care places are taken). Returns the rows that took a
-        day-care place, the reviewers' priority groups and which of them wait now.
+        day-care place and were holding none (new holders), the reviewers' priority groups and
+        which of them wait now.
 
         Each of the reviewers' columns is gathered once: at a million people the reviewers are
         ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost;
@@ -116,6 +141,59 @@ class Review:
             chosen = choose(probabilities(utilities(self.choice, x)), u)
         chosen[prio == 0] = INSTITUTION  # 集中供养: policy-guaranteed people live in institutions
 
+        if self.kernels is not None:  # the same moves, one pass over the reviewers
+            want, waits = self.kernels.apply_choice(
+                idx, chosen, cur, was_waiting, county, prio, p.weight, p.wait_since, p.provider,
+                p.care_setting, occupied, year.left, year.arrivals, sim_month, INSTITUTION, DAY_CARE,
+            )  # fmt: skip
+        else:
+            want, waits = self._apply_choice(
+                idx, chosen, cur, was_waiting, county, prio, sim_month, year, occupied
+            )
+        # day care needs a place: first come (by person id) while places last, else stay put
+        placed = np.zeros(0, dtype=np.int64)
+        if len(want):
+            free = self._beds - occupied
+            n = len(want)
+            none = [[] for _ in range(self.n_c)]
+            got, where = admit(
+                p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
+                np.zeros(n, dtype=np.int8),
+                np.zeros(n), p.pid[want], none, self.day_care_providers, free, kernels=self.kernels,
+            )  # fmt: skip
+            placed = want[got]
+            p.provider[placed] = where
+            p.care_setting[placed] = DAY_CARE
+            np.add.at(occupied, where, p.weight[placed])
+            # who left a bed for a day-care place is a holder already (kept from last month, and
+            # still holding a place): only the others are new holders, or they would be counted twice
+            placed = placed[~np.isin(placed, idx[cur == INSTITUTION])]
+        # anyone who left a place without taking another is cared for by family (only those who
+        # were in a place can be left in one without a provider: a new day-care place has one)
+        if self.kernels is not None:
+            self.kernels.orphans(idx, cur, p.provider, p.care_setting, INSTITUTION, DAY_CARE, FAMILY_CARE)
+        else:
+            was_placed = idx[(cur == INSTITUTION) | (cur == DAY_CARE)]
+            cs = p.care_setting[was_placed]
+            orphan = was_placed[(p.provider[was_placed] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
+            p.care_setting[orphan] = FAMILY_CARE
+        return placed, prio, waits
+
+    def _apply_choice(
+        self,
+        idx: np.ndarray,
+        chosen: np.ndarray,
+        cur: np.ndarray,
+        was_waiting: np.ndarray,
+        county: np.ndarray,
+        prio: np.ndarray,
+        sim_month: int,
+        year: YearStats,
+        occupied: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The reviewers' queues, releases and home-based moves after their choice (numpy; compiled:
+        kernels.apply_choice). Returns the rows that want a day-care place and who waits now."""
+        p = self.people
         # leave the queue
         wants_bed = chosen == INSTITUTION
         leave = was_waiting & ~wants_bed
@@ -136,29 +214,7 @@ class Review:
         # home-based settings need no place
         home_based = move & (chosen != DAY_CARE)
         p.care_setting[idx[home_based]] = chosen[home_based]
-        # day care needs a place: first come (by person id) while places last, else stay put
-        want = idx[move & (chosen == DAY_CARE)]
-        placed = np.zeros(0, dtype=np.int64)
-        if len(want):
-            free = self._beds - occupied
-            n = len(want)
-            none = [[] for _ in range(self.n_c)]
-            got, where = admit(
-                p.weight[want].astype(np.float64), p.county[want].astype(np.int64),
-                np.zeros(n, dtype=np.int8),
-                np.zeros(n), p.pid[want], none, self.day_care_providers, free, kernels=self.kernels,
-            )  # fmt: skip
-            placed = want[got]
-            p.provider[placed] = where
-            p.care_setting[placed] = DAY_CARE
-            np.add.at(occupied, where, p.weight[placed])
-        # anyone who left a place without taking another is cared for by family (only those who
-        # were in a place can be left in one without a provider: a new day-care place has one)
-        was_placed = idx[(cur == INSTITUTION) | (cur == DAY_CARE)]
-        cs = p.care_setting[was_placed]
-        orphan = was_placed[(p.provider[was_placed] < 0) & ((cs == INSTITUTION) | (cs == DAY_CARE))]
-        p.care_setting[orphan] = FAMILY_CARE
-        return placed, prio, (was_waiting & wants_bed) | join
+        return idx[move & (chosen == DAY_CARE)], (was_waiting & wants_bed) | join
 
     def _inputs(
         self,
