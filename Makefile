@@ -12,6 +12,7 @@ $(BIN)/agingsim: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/python -m compileall -q src app.py  # the app's cold start reads bytecode, even where none is written
 	$(BIN)/python -c 'import agingsim.ability.fused as f; f.warm()'  # compile the large-run kernel once, into numba's cache
+	$(BIN)/python -c 'import agingsim.services.kernels as k; k.warm()'  # the care stage's kernels, likewise
 	touch $(BIN)/agingsim
 
 install: $(BIN)/agingsim
