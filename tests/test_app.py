@@ -416,6 +416,21 @@ def test_bundled_scenarios_are_the_projects_files_only(tmp_path: Path, monkeypat
     assert [p.name for p in runs.bundled_paths()] == ["default.toml", "b.toml"]
 
 
+def test_bundled_sources_are_parsed_once_and_an_edited_file_is_seen(tmp_path: Path, monkeypatch) -> None:
+    """The page asks for the bundled scenarios several times a run: a file is parsed again only when
+    its bytes change, so an edit (even of the same size, within the same second) shows at once."""
+    (tmp_path / "scenarios").mkdir()
+    path = tmp_path / "scenarios" / "default.toml"
+    path.write_text('[scenario]\nname = "aaa"\n', encoding="utf-8")
+    monkeypatch.setenv("AGINGSIM_HOME", str(tmp_path))
+    first = runs.bundled_sources()
+    assert runs.bundled_sources()["default.toml"] is first["default.toml"]  # not parsed again
+    assert first["default.toml"].title[0] == "aaa"
+    path.write_text('[scenario]\nname = "bbb"\n', encoding="utf-8")  # same size
+    again = runs.bundled_sources()["default.toml"]
+    assert again.title[0] == "bbb" and again == runs.from_file(path)
+
+
 def test_temporary_folders_of_dead_app_processes_are_removed(tmp_path: Path) -> None:
     """Issue 18: a crashed app process leaves its folder behind; the next one removes it on start
     (and leaves a live process's folder alone)."""

@@ -92,6 +92,30 @@ def bundled_paths() -> list[Path]:
     return sorted(paths, key=lambda p: p.stem != "default")  # the headline pair (supply vs demand) last
 
 
+#: bundled_sources' parsed files by path (each Source carries the hash of the bytes it was parsed from)
+_PARSED: dict[Path, Source] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def bundled_sources() -> dict[str, Source]:
+    """The bundled scenarios (bundled_paths) as sources, by file name. Each file is read every time
+    but parsed again only when its bytes change (by hash), so an edited file is always seen: the
+    page asks for them several times a run, and parsing every file each time was most of that."""
+    found: dict[str, Source] = {}
+    for path in bundled_paths():
+        path = path.resolve()
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        with _PARSED_LOCK:
+            known = _PARSED.get(path)
+        if known is None or known.digest != digest:
+            known = Source(path.name, path, parse_scenario_text(data, path.name), digest)
+            with _PARSED_LOCK:
+                _PARSED[path] = known
+        found[known.name] = known
+    return found
+
+
 def from_file(path: str | Path) -> Source:
     path = Path(path).resolve()
     data = path.read_bytes()
