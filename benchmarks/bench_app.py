@@ -14,7 +14,9 @@ card showing a new number:
 Each is repeated ``--repeats`` times with new values (so nothing comes from the cache but step 3);
 the browser polls the card every 50 ms (for a new start year, the card's title, which names the years:
 a region without growth can give the same 10-year total a year later). Not a test: timings depend on
-the machine and its load (the browser shares the same two cores). Writes
+the machine and its load (the browser shares the same two cores: the load average before and after
+is recorded). With each full run, the model's own seconds as the page's status line states them
+(``model_s``, to 0.1 s), so what the page spends around the run shows apart from it. Writes
 ``benchmarks/results/app.json``. Usage::
 
     python benchmarks/bench_app.py [--scenario FILE_NAME] [--people N] [--repeats 3]
@@ -27,6 +29,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -44,6 +47,8 @@ CARD = '[data-testid="stMetricValue"]'
 #: the years (a stationary region can give the same 10-year total from a year later)
 TOTAL = f"document.querySelector('{CARD}').innerText"
 YEARS = "document.querySelector('[data-testid=\"stMetricLabel\"]').innerText"
+CAPTION = '[data-testid="stCaptionContainer"]'
+CAPTIONS = f"() => [...document.querySelectorAll('{CAPTION}')].map(e => e.innerText)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "app.json")
     args = ap.parse_args(argv)
 
+    load_before = os.getloadavg()
+    ran = re.compile(re.escape(label("app_ran", "zh", s="@")).replace("@", r"([\d.]+)"))
     people_env = args.people or int(os.environ.get("AGINGSIM_APP_PEOPLE", "100000"))
     times: dict[str, list[float]] = {
         "server_start": [],
@@ -69,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "start_year_full_run": [],
         "back_cached": [],
     }
+    model_s: dict[str, list[float]] = {"cold_first_card": [], "start_year_full_run": []}
     t_server = time.perf_counter()
     server = streamlit_server(people=people_env)  # the browser tests' server, started the same way
     url, _log = server.__enter__()
@@ -99,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
 
+            def model_seconds(into: str) -> None:
+                """The model run's seconds from the status line (a full run's 模拟用时 X 秒)."""
+                found = [ran.fullmatch(t.strip()) for t in page.evaluate(CAPTIONS)]
+                model_s[into] += [float(m.group(1)) for m in found if m][:1]
+
             def settle() -> None:
                 time.sleep(0.5)
                 page.wait_for_function(
@@ -108,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_text(from_file(ROOT / "scenarios" / args.scenario).title[0]).first.wait_for()
             page.get_by_text("测算期总支出").first.wait_for(timeout=300_000)
             settle()
+            model_seconds("cold_first_card")
             people = page.get_by_role("combobox", name=label("lever_sim_people", "zh"))
             shown_people = people.input_value()
 
@@ -144,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in range(1, args.repeats + 1):
                 t = change(start.first, str(int(old_start) + r), YEARS)
                 times["start_year_full_run"].append(t)
+                model_seconds("start_year_full_run")
                 print(f"start year +{r}, full run: {t:.2f} s", flush=True)
             t = change(start.first, old_start, YEARS)
             times["back_cached"].append(t)
@@ -161,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": times,
         "best_s": {k: round(min(v), 2) for k, v in times.items() if v},
         "median_s": {k: round(statistics.median(v), 2) for k, v in times.items() if v},
+        "model_s": model_s,
+        "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
         "agingsim": agingsim.__version__,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

@@ -416,6 +416,21 @@ def test_bundled_scenarios_are_the_projects_files_only(tmp_path: Path, monkeypat
     assert [p.name for p in runs.bundled_paths()] == ["default.toml", "b.toml"]
 
 
+def test_bundled_sources_are_parsed_once_and_an_edited_file_is_seen(tmp_path: Path, monkeypatch) -> None:
+    """The page asks for the bundled scenarios several times a run: a file is parsed again only when
+    its bytes change, so an edit (even of the same size, within the same second) shows at once."""
+    (tmp_path / "scenarios").mkdir()
+    path = tmp_path / "scenarios" / "default.toml"
+    path.write_text('[scenario]\nname = "aaa"\n', encoding="utf-8")
+    monkeypatch.setenv("AGINGSIM_HOME", str(tmp_path))
+    first = runs.bundled_sources()
+    assert runs.bundled_sources()["default.toml"] is first["default.toml"]  # not parsed again
+    assert first["default.toml"].title[0] == "aaa"
+    path.write_text('[scenario]\nname = "bbb"\n', encoding="utf-8")  # same size
+    again = runs.bundled_sources()["default.toml"]
+    assert again.title[0] == "bbb" and again == runs.from_file(path)
+
+
 def test_temporary_folders_of_dead_app_processes_are_removed(tmp_path: Path) -> None:
     """Issue 18: a crashed app process leaves its folder behind; the next one removes it on start
     (and leaves a live process's folder alone)."""
@@ -671,3 +686,24 @@ def test_one_switch_over_year_moves_every_dated_switch_of_that_month() -> None:
     edits = at.session_state["page"].changed(path.name)
     assert len(edits) == 3 and set(edits.values()) == {2027}
     assert all("#month#" in k for k in edits)
+
+
+def test_the_run_progress_is_shown_at_most_once_per_interval() -> None:
+    """Each fraction shown is a message the browser redraws the page for: a run shows one per
+    ``interval`` of its own clock (a fake one here), never one for every month, and none at the end
+    (the bar is removed then)."""
+    now = [0.0]
+    shown: list[float] = []
+    progress = runs.Progress(120, shown.append, interval=0.5, clock=lambda: now[0])
+    for _ in range(60):  # half the run within 0.4 s: nothing shown
+        now[0] += 0.4 / 60
+        progress.update()
+    assert shown == []
+    now[0] += 0.2
+    progress.update()  # 0.6 s since the bar was drawn: one message, the fraction done
+    assert shown == [61 / 120]
+    for _ in range(58):  # time stands still: no more
+        progress.update()
+    now[0] += 1.0
+    progress.update()  # month 120: the run is over, the bar goes
+    assert shown == [61 / 120] and progress.done == 120

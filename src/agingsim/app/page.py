@@ -182,8 +182,7 @@ def _page(state: PageState) -> None:
 # ============================================================================ sidebar
 def _sources() -> dict[str, runs.Source]:
     """The bundled scenarios and this session's uploads, by source id."""
-    found = {p.name: runs.from_file(p) for p in runs.bundled_paths()}
-    return found | st.session_state["uploads"]
+    return runs.bundled_sources() | st.session_state["uploads"]
 
 
 def _title(source: runs.Source, lang: Lang) -> str:
@@ -401,9 +400,12 @@ def _run_current(source: runs.Source, state: PageState, lang: Lang, status: Any)
         return None
     if people is not None and people != full:
         status.info(label("app_reduced", lang, n=fmt_number(people), full=fmt_number(full)))
+    run = _run(scenario, lang, status)
+    # after the run (its status line first): deciding which levers need a full run loads the file
+    # once more per change, which the cards need not wait for
     if overrides and not runs.payments_only(source, scenario, st.session_state["workdir"]):
         _full_run_why(source, sections, values, scenario, state, lang, status)
-    return _run(scenario, lang, status)
+    return run
 
 
 def _full_run_why(

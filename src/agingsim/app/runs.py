@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
 from collections import OrderedDict
@@ -90,6 +91,30 @@ def bundled_paths() -> list[Path]:
     found = [*sorted(folder.glob("*.toml")), *sorted((folder / "headline").glob("*.toml"))]
     paths = [p for p in found if p.is_file() and not _WRITTEN.search(p.name)]
     return sorted(paths, key=lambda p: p.stem != "default")  # the headline pair (supply vs demand) last
+
+
+#: bundled_sources' parsed files by path (each Source carries the hash of the bytes it was parsed from)
+_PARSED: dict[Path, Source] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def bundled_sources() -> dict[str, Source]:
+    """The bundled scenarios (bundled_paths) as sources, by file name. Each file is read every time
+    but parsed again only when its bytes change (by hash), so an edited file is always seen: the
+    page asks for them several times a run, and parsing every file each time was most of that."""
+    found: dict[str, Source] = {}
+    for path in bundled_paths():
+        path = path.resolve()
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        with _PARSED_LOCK:
+            known = _PARSED.get(path)
+        if known is None or known.digest != digest:
+            known = Source(path.name, path, parse_scenario_text(data, path.name), digest)
+            with _PARSED_LOCK:
+                _PARSED[path] = known
+        found[known.name] = known
+    return found
 
 
 def from_file(path: str | Path) -> Source:
@@ -644,12 +669,25 @@ def bands(run: Run, n: int, on_done: Callable[[int], None] | None = None) -> dic
 
 
 class Progress:
-    """``update(n)`` for the model's month loop, forwarded to a callback as a fraction done."""
+    """``update(n)`` for the model's month loop, forwarded to a callback as a fraction done, at most
+    once per ``interval`` seconds: each fraction shown is a message to the browser, which draws the
+    page again on the same cores as the run (every six months was twenty for a 10-year run of one
+    to two seconds; now one or two, while a province-scale run still shows it moving)."""
 
-    def __init__(self, months: int, show: Callable[[float], None], every: int = 6) -> None:
-        self.months, self.show, self.every, self.done = max(months, 1), show, every, 0
+    def __init__(
+        self,
+        months: int,
+        show: Callable[[float], None],
+        interval: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.months, self.show, self.interval, self.clock = max(months, 1), show, interval, clock
+        self.done = 0
+        self.shown = clock()  # the bar is drawn at 0 before the run starts
 
     def update(self, n: int = 1) -> None:
         self.done += n
-        if self.done % self.every == 0 or self.done >= self.months:
+        now = self.clock()
+        if now - self.shown >= self.interval and self.done < self.months:  # the bar goes at the end
+            self.shown = now
             self.show(min(self.done / self.months, 1.0))
