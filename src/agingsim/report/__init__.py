@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from agingsim.report.data import Results, ResultsDirError, load_results
-
 __all__ = ["FORMATS", "Results", "ResultsDirError", "load_results", "make_report"]
 
 
 def __getattr__(name: str) -> Any:
-    """``FORMATS`` and ``make_report`` on first use: ``exports`` imports matplotlib, which the
-    app's first card (and ``agingsim run``) never needs."""
+    """The package's names on first use: ``exports`` imports matplotlib, which the app's first card
+    (and ``agingsim run``) never needs, and ``data`` pandas, which ``report.labels`` (the app's title,
+    every message) does not."""
     if name in ("FORMATS", "make_report"):
         from agingsim.report import exports
 
         return getattr(exports, name)
+    if name in ("Results", "ResultsDirError", "load_results"):
+        from agingsim.report import data
+
+        return getattr(data, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
