@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import expm
 
 from agingsim.population.attributes import ABILITY_LEVELS, DEAD, SEXES
 from agingsim.population.margins import band_index, compile_margin
 from agingsim.scenario.loader import LifeTable, Scenario
 from agingsim.scenario.schema import AbilityModelFile, MarginsFile
+from agingsim.startup import NUMPY_DEFERRED, defer_lazy_submodules
 
 N_STATES = len(ABILITY_LEVELS) + 1  # five levels + dead
 MONTHS_PER_YEAR = 12
@@ -166,6 +166,15 @@ def intensity_matrices(
     idx = np.arange(N_STATES)
     q[:, :, idx, idx] = -q.sum(axis=-1)
     return q
+
+
+def expm(a: np.ndarray) -> np.ndarray:
+    """scipy.linalg.expm, imported on first use after numpy's unused submodules are deferred
+    (scipy.linalg's import would otherwise load numpy.f2py: startup.py)."""
+    defer_lazy_submodules("numpy", NUMPY_DEFERRED)
+    from scipy.linalg import expm as scipy_expm
+
+    return scipy_expm(a)
 
 
 def transition_matrices(q: np.ndarray, dt_years: float) -> np.ndarray:
