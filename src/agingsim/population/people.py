@@ -73,21 +73,19 @@ class People:
         """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order.
 
         Rows before the first one dropped stay where they are; only the live rows after it move,
-        block by block: each field's block is gathered while the block is still in cache, and
-        written back in place over rows already read (measured ~1.5× faster than one gather per field
-        over all rows at a million people). The block's kept rows are found once and every field
-        takes them (a boolean mask would be scanned again for each of the 14 fields: ~1.5× slower at
-        1.5 M people, a tenth of a 1 M × 240-month population run)."""
+        block by block: each field's block is masked while the block is still in cache, and written
+        back in place over rows already read (measured ~1.5× faster than one gather per field over
+        all rows at a million people)."""
         n = self.n
         first = int(np.argmin(keep)) if n and not keep.all() else n
         dst = first
         arrays = list(self._data.values())
         for a in range(first, n, COMPACT_BLOCK):
             b = min(a + COMPACT_BLOCK, n)
-            rows = np.flatnonzero(keep[a:b])
-            k = len(rows)
-            for arr in arrays:  # rows are in range: "clip" skips the bounds check and its buffer
-                np.take(arr[a:b], rows, out=arr[dst : dst + k], mode="clip")
+            mask = keep[a:b]
+            k = int(np.count_nonzero(mask))
+            for arr in arrays:
+                arr[dst : dst + k] = arr[a:b][mask]
             dst += k
         self.n = dst
         self.layout += 1
