@@ -75,10 +75,7 @@ def interpolate_mx(life_table: LifeTable, ages: np.ndarray) -> np.ndarray:
     Returns an array (len(ages), 2) in the order of ``SEXES``.
     """
     out = np.empty((len(ages), len(SEXES)))
-    for s, sex in enumerate(SEXES):
-        rows = life_table.rates[life_table.rates["sex"] == sex].sort_values("age_lower")
-        mid = rows["age_lower"].to_numpy(float) + 2.5
-        logm = np.log(rows["mx"].to_numpy(float))
+    for s, (mid, logm) in enumerate(life_table.log_rates):
         x = ages + 0.5
         val = np.interp(x, mid, logm)
         # beyond the last midpoint, continue the last Gompertz slope
