@@ -49,7 +49,7 @@ class CompiledMargin:
             return out
         cell = self.cell_index(codes, len(u))
         for column in self._thresholds:
-            out += u >= column.take(cell)
+            out += u >= column.take(cell, mode="clip")  # cells index the table
         return out
 
 
