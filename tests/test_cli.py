@@ -50,6 +50,22 @@ def test_default_scenario_runs_with_no_arguments(tmp_path):
     assert summary["scenario_file"] == "scenarios/default.toml"
 
 
+def test_python_dash_m_agingsim_is_the_command_line(tmp_path):
+    """`python -m agingsim ...` runs agingsim.cli.main, exit codes included (a missing file is 2)."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "agingsim", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("usage: ") and " run " in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "agingsim", "validate", str(tmp_path / "missing.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2, bad.stderr
+
+
 def test_validate_accepts_every_bundled_scenario(capsys):
     from pathlib import Path
 

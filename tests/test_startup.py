@@ -68,3 +68,34 @@ def test_a_run_does_not_load_scipy_spatial_that_only_mesa_experimental_imports()
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_run_loads_neither_numpy_f2py_nor_mesa_batchrunner_and_both_still_work():
+    """Issue 17: scipy.linalg's import copies every numpy submodule object (loading numpy.f2py) and
+    mesa's __init__ imports its batch runner (tqdm.auto → asyncio); neither is used by a run. The
+    placeholders run their module on first use: numpy.testing's functions, mesa.batch_run itself."""
+    import subprocess
+
+    code = (
+        "import sys, agingsim.model, agingsim.simulate, mesa, numpy\n"
+        "from agingsim.ability.intensities import expm\n"
+        "assert expm(numpy.zeros((2, 2)))[0, 0] == 1.0 and 'scipy.linalg' in sys.modules\n"
+        "unused = [m for m in ('numpy.f2py', 'mesa.batchrunner', 'tqdm.auto', 'asyncio')\n"
+        "          if hasattr(sys.modules.get(m), '__file__') and not hasattr(sys.modules[m], '__getattr__')]\n"
+        "assert not unused, unused\n"
+        "assert callable(numpy.f2py.run_main) and 'numpy.f2py.f2py2e' in sys.modules\n"
+        "from numpy.testing import assert_array_equal\n"
+        "assert_array_equal(numpy.ones(2), numpy.ones(2))\n"
+        "class M(mesa.Model):\n"
+        "    def __init__(self, rng=None):\n"
+        "        super().__init__(rng=rng)\n"
+        "        self.datacollector = mesa.DataCollector(model_reporters={'steps': 'steps'})\n"
+        "    def step(self):\n"
+        "        self.datacollector.collect(self)\n"
+        "out = mesa.batch_run(M, {}, iterations=1, max_steps=1, display_progress=False)\n"
+        "assert len(out) == 1 and 'tqdm.auto' in sys.modules\n"
+        "from mesa.batchrunner import batch_run\n"
+        "assert batch_run is sys.modules['mesa.batchrunner'].batch_run and batch_run is not mesa.batch_run\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -17,6 +17,12 @@ same frames, file names, line numbers and function names, without the source lin
 it: ``import mesa`` runs ``import mesa.experimental``, whose ``continuous_space`` imports
 ``scipy.spatial`` (with scipy 1.17's docstring parsing, 0.3–0.5 s of a city run's start) although
 the model uses only ``mesa.Model`` and ``mesa.DataCollector``.
+
+:func:`defer_lazy_submodules` does the same for a package already imported whose own ``__getattr__``
+imports a submodule on first use: scipy 1.17's ``array_api_compat.numpy`` (loaded by
+``scipy.linalg``, for ``expm``) asks numpy for every name in ``dir(numpy)``, which imports
+``numpy.f2py`` (its Fortran parser, ~40 ms of a city run's start) and ``numpy.testing`` only to copy
+the module objects.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import importlib.util
 import inspect
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, ModuleType
 from typing import Any
@@ -92,18 +98,73 @@ def defer_submodules(package: str, names: tuple[str, ...]) -> None:
         sub = importlib.machinery.PathFinder.find_spec(full, list(spec.submodule_search_locations))
         if full in sys.modules or sub is None or sub.loader is None:
             continue
-        module = importlib.util.module_from_spec(sub)
-        loader = sub.loader
+        sys.modules[full] = _placeholder(sub, DEFERRED_FUNCTIONS.get(full, ()))
 
-        def load(attr: str, module: ModuleType = module, loader: Any = loader) -> Any:
+
+def defer_lazy_submodules(package: str, names: tuple[str, ...]) -> None:
+    """Give the imported ``package`` placeholders (as :func:`defer_submodules` makes) for the
+    submodules ``names`` that its module ``__getattr__`` would import on first access, so that
+    merely reading ``package.name`` does not run them; their first attribute does.
+
+    The placeholder is set as the package's attribute too: an import finding a module already in
+    ``sys.modules`` does not bind it to its parent, and without the binding ``package.name`` would
+    still go to the package's ``__getattr__``."""
+    parent = sys.modules.get(package)
+    path = getattr(parent, "__path__", None)
+    if parent is None or path is None:
+        return
+    for name in names:
+        full = f"{package}.{name}"
+        if full in sys.modules or name in vars(parent):
+            continue
+        sub = importlib.machinery.PathFinder.find_spec(full, list(path))
+        if sub is None or sub.loader is None:
+            continue
+        sys.modules[full] = module = _placeholder(sub)
+        setattr(parent, name, module)
+
+
+def _placeholder(spec: importlib.machinery.ModuleSpec, functions: tuple[str, ...] = ()) -> ModuleType:
+    """The module of ``spec``, not yet run: its first missing attribute runs its code into it.
+
+    Each of ``functions`` is there already as a stand-in that runs the module's code on its first
+    call and calls the module's own function, so that ``from package.module import function`` (as
+    a package's ``__init__`` does) does not run the module."""
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    assert loader is not None
+
+    def run() -> None:
+        if "__getattr__" in vars(module):  # not run yet
             del module.__getattr__
             loader.exec_module(module)
-            return getattr(module, attr)
 
-        module.__getattr__ = load  # type: ignore[method-assign]
-        sys.modules[full] = module
+    def load(attr: str) -> Any:
+        if attr == "__path__":  # the import system asking whether a plain module is a package
+            raise AttributeError(attr)
+        run()
+        return getattr(module, attr)
 
+    def stand_in(name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            run()
+            return vars(module)[name](*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    module.__getattr__ = load  # type: ignore[method-assign]
+    for name in functions:
+        setattr(module, name, stand_in(name))
+    return module
+
+
+#: numpy's lazily imported submodules that scipy.linalg's import touches and a run never uses.
+NUMPY_DEFERRED = ("f2py", "testing")
 
 #: mesa's subpackages that ``import mesa`` loads and agingsim does not use (mesa 3.3): experimental
-#: (continuous_space → scipy.spatial), the discrete and legacy spaces. Still importable as usual.
-MESA_DEFERRED = ("experimental", "discrete_space", "space")
+#: (continuous_space → scipy.spatial), the discrete and legacy spaces, and the batch runner (its
+#: ``tqdm.auto`` imports asyncio: ~30 ms). Still importable as usual.
+MESA_DEFERRED = ("experimental", "discrete_space", "space", "batchrunner")
+#: functions that a package's ``__init__`` imports from a deferred module: stand-ins until called
+DEFERRED_FUNCTIONS: dict[str, tuple[str, ...]] = {"mesa.batchrunner": ("batch_run",)}

@@ -57,7 +57,7 @@ def month_rows(
 ):  # pragma: no cover - compiled
     """Rows ``a:b``: draw, move the ~3% whose draw passes their threshold, age the living.
 
-    Per block: hash the ids and compare each with its code's threshold (vectorised), then settle
+    Per block: gather each row's threshold, hash the ids and compare (vectorised), then settle
     the movers' new level by the inverse CDF on ``u = (draw + 0.5) / 2**32`` against the float32
     cumulative row (as transitions.month_transition does), then add a month to the living's age and
     code. The rows that changed level (incl. death) are written, in row order, to ``rows[a:]``;
@@ -65,6 +65,7 @@ def month_rows(
     c = 0
     ncol = cumulative.shape[1]
     words = np.empty(BLOCK, np.uint32)
+    thr = np.empty(BLOCK, np.uint32)
     over = np.zeros(BLOCK, np.uint8)
     over8 = over.view(np.uint64)
     for s0 in range(a, b, BLOCK):
@@ -72,10 +73,15 @@ def month_rows(
         m = e - s0
         pb = pid[s0:e]
         cb = code[s0:e]
+        # the thresholds first, in a loop of their own: gathered inside the hashing loop they kept
+        # it from vectorising (2.6 ns a row; 1.1 ns split). Codes are ≥ 0: an unsigned index
+        # spares the check for negative indices.
+        for j in range(m):
+            thr[j] = threshold[np.uint16(cb[j])]
         for j in range(m):
             w = hash32_one(pb[j], k1, k2)
             words[j] = w
-            over[j] = w > threshold[cb[j]]
+            over[j] = w > thr[j]
         for g in range((m + 7) // 8):
             if over8[g] == 0:
                 continue

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import expm
 
 from agingsim.population.attributes import ABILITY_LEVELS, DEAD, SEXES
 from agingsim.population.margins import band_index, compile_margin
 from agingsim.scenario.loader import LifeTable, Scenario
 from agingsim.scenario.schema import AbilityModelFile, MarginsFile
+from agingsim.startup import NUMPY_DEFERRED, defer_lazy_submodules
 
 N_STATES = len(ABILITY_LEVELS) + 1  # five levels + dead
 MONTHS_PER_YEAR = 12
@@ -75,10 +75,7 @@ def interpolate_mx(life_table: LifeTable, ages: np.ndarray) -> np.ndarray:
     Returns an array (len(ages), 2) in the order of ``SEXES``.
     """
     out = np.empty((len(ages), len(SEXES)))
-    for s, sex in enumerate(SEXES):
-        rows = life_table.rates[life_table.rates["sex"] == sex].sort_values("age_lower")
-        mid = rows["age_lower"].to_numpy(float) + 2.5
-        logm = np.log(rows["mx"].to_numpy(float))
+    for s, (mid, logm) in enumerate(life_table.log_rates):
         x = ages + 0.5
         val = np.interp(x, mid, logm)
         # beyond the last midpoint, continue the last Gompertz slope
@@ -166,6 +163,15 @@ def intensity_matrices(
     idx = np.arange(N_STATES)
     q[:, :, idx, idx] = -q.sum(axis=-1)
     return q
+
+
+def expm(a: np.ndarray) -> np.ndarray:
+    """scipy.linalg.expm, imported on first use after numpy's unused submodules are deferred
+    (scipy.linalg's import would otherwise load numpy.f2py: startup.py)."""
+    defer_lazy_submodules("numpy", NUMPY_DEFERRED)
+    from scipy.linalg import expm as scipy_expm
+
+    return scipy_expm(a)
 
 
 def transition_matrices(q: np.ndarray, dt_years: float) -> np.ndarray:

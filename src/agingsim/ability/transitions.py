@@ -153,7 +153,7 @@ def month_transition(
             b = min(a + HASH_BLOCK, sl.stop)
             m = b - a
             hash32(pids[a:b], k1, k2, u[:m], tmp[:m])
-            tables.threshold.take(code[a:b], out=thr[:m])
+            tables.threshold.take(code[a:b], out=thr[:m], mode="clip")  # codes index the tables
             hit = np.flatnonzero(np.greater(u[:m], thr[:m], out=mask[:m]))
             rows.append(hit + a)
             words.append(u[hit])

@@ -8,6 +8,7 @@ comparison, not a Python loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,6 +24,13 @@ class CompiledMargin:
     #: (n_cells, n_categories) probabilities, rows summing to 1; booleans have categories (no, yes).
     probs: np.ndarray
 
+    @cached_property
+    def _thresholds(self) -> list[np.ndarray]:
+        """Each category boundary's cumulative probability by cell (float32, contiguous): worked
+        out once, not at every month's cohort (the margins never change within a run)."""
+        cum = np.cumsum(self.probs, axis=1)[:, :-1].astype(np.float32)
+        return [np.ascontiguousarray(cum[:, k]) for k in range(cum.shape[1])]
+
     def cell_index(self, codes: dict[str, np.ndarray], n: int) -> np.ndarray:
         """Mixed-radix cell of each person from the codes of the conditioning variables."""
         cell = np.zeros(n, dtype=np.int32)
@@ -32,12 +40,16 @@ class CompiledMargin:
         return cell
 
     def sample(self, codes: dict[str, np.ndarray], u: np.ndarray) -> np.ndarray:
-        """Inverse-CDF draw of each person's category code from uniforms ``u``."""
-        cell = self.cell_index(codes, len(u))
-        cum = np.cumsum(self.probs, axis=1)[:, :-1].astype(np.float32)
+        """Inverse-CDF draw of each person's category code from uniforms ``u``: the number of
+        category boundaries at or below ``u`` in the person's cell."""
         out = np.zeros(len(u), dtype=np.int8)
-        for k in range(cum.shape[1]):
-            out += u >= cum[:, k].take(cell)
+        if not self.by:  # one cell: each boundary is one number
+            for column in self._thresholds:
+                out += u >= column[0]
+            return out
+        cell = self.cell_index(codes, len(u))
+        for column in self._thresholds:
+            out += u >= column.take(cell, mode="clip")  # cells index the table
         return out
 
 

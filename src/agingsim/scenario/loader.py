@@ -7,12 +7,15 @@ runs, so a wrong file never leaves partial output behind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from agingsim.errors import ScenarioError, ScenarioErrors
+from agingsim.population.attributes import SEXES
 from agingsim.population.base import PopulationTable, read_population_table
 from agingsim.population.cohorts import read_projection
 from agingsim.scenario.files import (
@@ -62,6 +65,17 @@ class LifeTable:
     path: Path
     period: str
     rates: pd.DataFrame  # columns: sex, age_lower, mx
+
+    @cached_property
+    def log_rates(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(age-group midpoints, log m(x)) by sex in the order of ``SEXES``, sorted by age: read
+        from ``rates`` once (ability.intensities.interpolate_mx is called for every year of a
+        population base's projection, with the same table when mortality is fixed)."""
+        out = []
+        for sex in SEXES:
+            rows = self.rates[self.rates["sex"] == sex].sort_values("age_lower")
+            out.append((rows["age_lower"].to_numpy(float) + 2.5, np.log(rows["mx"].to_numpy(float))))
+        return tuple(out)
 
 
 def load_life_table(path: Path, period: str, key: str, referrer: Path) -> LifeTable:
