@@ -150,3 +150,27 @@ def test_version_prints_the_installed_version(capsys):
         build_parser(["--version"]).parse_args(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out == f"agingsim {agingsim.__version__}\n"
+
+
+def test_run_by_group_writes_who_gets_what_summing_to_the_ledger(tmp_path, capsys):
+    """`agingsim run --by-group` writes distribution.csv (issue 19 item 3, the app's who-gains view):
+    each dimension's spending is the ledger's person-level monthly lines (one-off payments are not
+    by group); without the flag the run records no groups and writes no such file."""
+    from agingsim.scenario import load_scenario
+
+    path = "scenarios/ninghe_allowances.toml"
+    out = tmp_path / "run"
+    assert main(["run", path, "--out", str(out), "--years", "2", "--by-group"]) == 0
+    dist = pd.read_csv(out / "distribution.csv")
+    by_dimension = dist.groupby("dimension")["spending_wan"].sum()
+    assert len(by_dimension) == 5 and by_dimension.min() > 0
+    # the file's rows are rounded to 0.0001 万元 (1 CNY), so sums of tens of rows agree to cents of 万元
+    assert by_dimension.to_numpy() == pytest.approx(by_dimension.iloc[0], abs=0.01)
+    schemes = load_scenario(path).file.policy.schemes
+    monthly = {s.id for s in schemes if s.once is None}
+    ledger = pd.read_csv(out / "ledger.csv")
+    paid = ledger.loc[ledger["line_item"].isin(monthly), "amount_cny"].sum() / 1e4
+    assert by_dimension.iloc[0] == pytest.approx(paid, abs=0.01)
+    plain = tmp_path / "plain"
+    assert main(["run", path, "--out", str(plain), "--years", "1"]) == 0
+    assert not (plain / "distribution.csv").exists()

@@ -90,9 +90,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         # a resource-tracker process (a second Python interpreter) for this one progress bar
         tqdm.set_lock(threading.RLock())
         with tqdm(total=months, desc="模拟 simulating", unit="month", file=sys.stderr) as bar:
-            result = run_scenario(scenario, replication=args.replication, progress=bar)
+            result = run_scenario(
+                scenario, replication=args.replication, progress=bar, record_distribution=args.by_group
+            )
     else:  # no bar, as tqdm's disable=None decides, without importing tqdm (~30 ms)
-        result = run_scenario(scenario, replication=args.replication)
+        result = run_scenario(scenario, replication=args.replication, record_distribution=args.by_group)
     result.write(out)
     h = result.headline()
     print(f"情景 Scenario: {scenario.name} ({scenario.file.scenario.name_en})")
@@ -207,6 +209,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--years", type=int, help="override the horizon in years")
     run.add_argument(
         "--replication", type=at_least(0), default=0, help="replication index (spawned seed stream)"
+    )
+    run.add_argument(
+        "--by-group",
+        action="store_true",
+        help="also write distribution.csv: spending and people by county, age band, ability level, "
+        "economic status and residence (the app's who-gains view; person-level schemes only)",
     )
     run.add_argument(
         "--replications",
