@@ -25,8 +25,10 @@ AGE0_M = 60 * MONTHS_PER_YEAR
 #: Draws are 32-bit: a move happens when the draw exceeds the row's threshold (see PackedTables).
 U32 = float(1 << 32)
 #: person-months above which the fused compiled month (ability.fused) pays for loading numba: its
-#: import and cached-code load cost ~0.9 s of CPU per process, it saves ~4.5 ns per person-month
-#: (measured, see ability/fused.py); here so that deciding does not import numba.
+#: import and cached-code load cost ~0.9 s of CPU per process. Set when the saving was measured at
+#: ~4.5 ns per person-month; the kernel's own figures are now 1.2 against 3.6–3.8 ns single-threaded
+#: (see ability/fused.py), and it uses every core: not re-derived since. Here so that deciding does
+#: not import numba.
 FUSED_MIN_PERSON_MONTHS = 200_000_000
 
 
