@@ -11,10 +11,10 @@ Why gated by size: numba's import and the load of the cached machine code cost ~
 per process (measured; it does not depend on the run's size), while the kernel saves ~2.5 ns of CPU
 per person-month over numpy single-threaded (1.2 against 3.6–3.8 ns a row at a million people,
 2 December 2026), and runs on every core. A city run (200 000 people × 120 months) would get
-slower; a province run (5 M × 240) saves seconds. numba ships wheels for Linux, macOS and Windows (x86-64 and arm64) for
-the CPython versions agingsim supports, so it installs without a compiler; the compiled code is
-cached next to this file (or in numba's user cache directory where that is read-only, or
-$NUMBA_CACHE_DIR), and `make install` warms it (:func:`warm`).
+slower; a province run (5 M × 240) saves seconds. numba ships wheels for Linux, macOS and Windows
+(x86-64 and arm64) for the CPython versions agingsim supports, so it installs without a compiler; the
+compiled code is cached next to this file (or in numba's user cache directory where that is
+read-only, or $NUMBA_CACHE_DIR), and `make install` warms it (:func:`warm`).
 """
 
 from __future__ import annotations
