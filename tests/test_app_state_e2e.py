@@ -89,11 +89,17 @@ def _selected(page, select_label: str) -> str:
 
 
 def _expand(page, title: str) -> None:
+    """Open the lever box titled ``title``. A click that lands while the page is redrawing the box
+    (a rerun just ended) can be lost, so the box is checked open and clicked again if not; it is
+    never clicked while open (that would close it)."""
     summary = page.locator('[data-testid="stExpander"] summary').filter(has_text=title).first
     details = summary.locator("xpath=..")
-    if details.get_attribute("open") is None:
+    for _ in range(10):
+        if details.get_attribute("open") is not None:
+            return
         summary.click()
         page.wait_for_timeout(300)
+    raise AssertionError(f"the lever box {title!r} did not open")
 
 
 def _set_number(page, name: str, value: float) -> None:
