@@ -57,7 +57,7 @@ def _engine(overrides: dict | None = None, path: Path = YUQUAN, fresh: bool = Fa
 
 
 def _lever_key(path: Path, lever: str, lang: str = "zh", gen: int = 0) -> str:
-    """The widget key of a lever (app.page._key): scenario, lever, language, reset generation."""
+    """The widget key of a lever (app.state.widget_key): scenario, lever, language, reset generation."""
     return f"lv|{path.name}|{lever}|{lang}|{gen}"
 
 
@@ -149,7 +149,7 @@ def test_lever_overrides_load_through_the_validator() -> None:
 # ============================================================================ the page
 def test_the_page_opens_on_a_scenario_that_spends_money() -> None:
     """Issue 19: a finance user's first screen shows a cost (the policy-free baseline showed none)."""
-    from agingsim.app.page import OPENING
+    from agingsim.app.session import OPENING
 
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params["n"] = str(PEOPLE)

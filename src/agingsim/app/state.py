@@ -146,3 +146,9 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return abs(float(a) - float(b)) < 1e-12
     return bool(a == b)
+
+
+def widget_key(state: PageState, *parts: object) -> str:
+    """A widget's key: what it shows, the language (labels and options are drawn afresh in the
+    other language) and the reset generation (a reset draws the levers again from the file)."""
+    return "|".join(str(p) for p in (*parts, state.lang, state.gen))
