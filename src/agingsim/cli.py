@@ -11,10 +11,12 @@ sweep or calibration code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from agingsim.errors import report_error
 
@@ -82,19 +84,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         from agingsim.uncertainty.cli import run_replicated
 
         return run_replicated(args, scenario, out)
+    # no bar where tqdm's disable=None would hide it, and then no tqdm import (~30 ms)
+    bar: Any = contextlib.nullcontext()
     if _interactive(sys.stderr):
-        months = scenario.run.years * 12
         from tqdm import tqdm
 
         # tqdm's default lock is a multiprocessing one, which under mesa's "spawn" start method starts
         # a resource-tracker process (a second Python interpreter) for this one progress bar
         tqdm.set_lock(threading.RLock())
-        with tqdm(total=months, desc="模拟 simulating", unit="month", file=sys.stderr) as bar:
-            result = run_scenario(
-                scenario, replication=args.replication, progress=bar, record_distribution=args.by_group
-            )
-    else:  # no bar, as tqdm's disable=None decides, without importing tqdm (~30 ms)
-        result = run_scenario(scenario, replication=args.replication, record_distribution=args.by_group)
+        bar = tqdm(total=scenario.run.years * 12, desc="模拟 simulating", unit="month", file=sys.stderr)
+    with bar as progress:
+        result = run_scenario(
+            scenario, replication=args.replication, progress=progress, record_distribution=args.by_group
+        )
     result.write(out)
     h = result.headline()
     print(f"情景 Scenario: {scenario.name} ({scenario.file.scenario.name_en})")
