@@ -227,7 +227,7 @@ def test_deep_nesting_is_a_clear_error(world, capsys):
 )
 def test_geojson_of_the_wrong_shape(tmp_path, text, key):
     from agingsim.errors import ScenarioError
-    from agingsim.geo.geography import _read_table
+    from agingsim.geo.tables import _read_table
 
     path = tmp_path / "communities.geojson"
     path.write_text(text, encoding="utf-8")
@@ -238,7 +238,7 @@ def test_geojson_of_the_wrong_shape(tmp_path, text, key):
 
 def test_geography_csv_row_with_extra_cells(tmp_path):
     from agingsim.errors import ScenarioError
-    from agingsim.geo.geography import _read_table
+    from agingsim.geo.tables import _read_table
 
     path = tmp_path / "communities.csv"
     path.write_text("id,county,lon,lat\na,north,1,2\nb,north,1,2,9\n", encoding="utf-8")

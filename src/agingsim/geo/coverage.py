@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from agingsim.geo.geography import CIRCLE_TYPES, Geography
+from agingsim.geo.geography import Geography
+from agingsim.geo.tables import CIRCLE_TYPES
 
 #: Clause ids of the space standards (docs/seed_clauses.md).
 CLAUSE_PER_RESIDENT = "002-三(一)-1; 003-10-1"

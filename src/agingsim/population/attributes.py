@@ -16,6 +16,9 @@ ABILITY_ZH: dict[str, str] = {
     "complete": "完全失能",
 }
 N_LEVELS: int = len(ABILITY_LEVELS)
+#: Levels counted as "in need of care" (moderate or worse): the run's headline, the geography's
+#: elders_need and the report's people needing care.
+NEED_LEVELS: tuple[str, ...] = ABILITY_LEVELS[2:]
 #: The absorbing state after the five levels.
 DEAD: int = N_LEVELS
 #: Levels that count as "needing care" (moderate, severe, complete loss), as in issue 4's outputs.

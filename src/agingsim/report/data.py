@@ -20,6 +20,7 @@ import pandas as pd
 
 from agingsim.errors import AgingsimError, ScenarioError
 from agingsim.fiscal.ledger import WAN, summarise
+from agingsim.population.attributes import NEED_LEVELS
 from agingsim.report.labels import Lang, fiscal_period, label, period_label
 
 #: Columns each input file must have (the documented output of run / compare).
@@ -431,7 +432,6 @@ def window_subtotal(by_year: pd.DataFrame, first: int) -> pd.Series:
 
 
 # ============================================================================ who gets what
-NEED_LEVELS = ("moderate", "severe", "complete")
 
 
 def spending_by_county(ledger: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
