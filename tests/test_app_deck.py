@@ -12,7 +12,8 @@ from pptx import Presentation
 
 from agingsim.app import runs
 from agingsim.report.data import load_results
-from agingsim.report.exports import build_charts, make_report
+from agingsim.report.exports import make_report
+from agingsim.report.key_charts import build_charts
 from agingsim.report.labels import fmt_money, label
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from pptx import Presentation
 
 from agingsim.cli import main as report_main
 from agingsim.compare import compare_results
-from agingsim.report import charts, exports
+from agingsim.report import charts, exports, key_charts
 from agingsim.report.data import headline_period, load_results
 from agingsim.report.deck import DECK_ASSUMPTION_ROWS
 from agingsim.report.fonts import missing_glyphs, svg_glyph_id, use_cjk_font
@@ -154,7 +154,7 @@ def test_png_is_300_dpi_and_svg_draws_chinese_with_the_cjk_glyphs(gy_report):
 
 def test_every_chart_has_the_footer_line(gy_dir):
     results = load_results(gy_dir)
-    built, _ = exports.build_charts(results, "en")
+    built, _ = key_charts.build_charts(results, "en")
     for chart in built:
         texts = [t.get_text() for sub in chart.figure.subfigs for t in sub.texts]
         footer = next(t for t in texts if t.startswith("Scenario:"))
@@ -442,7 +442,7 @@ def test_coverage_and_beds_charts_from_hand_built_frames(gy_dir, tmp_path):
             (folder / f.name).write_bytes(f.read_bytes())
     coverage.to_csv(folder / "coverage.csv", index=False)
     results = load_results(folder)
-    built, notes = exports.build_charts(results, "zh")
+    built, notes = key_charts.build_charts(results, "zh")
     assert [c.id for c in built][-2:] == ["coverage_by_setting", "beds_occupancy_waits"]
     assert notes == []
     path, _files, _notes = exports.make_report(results, folder / "report", formats=("xlsx",))

@@ -36,7 +36,7 @@ from agingsim.report.labels import (
 )
 
 if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
 
 #: Cards whose numbers wrap instead of being cut off with "…" on a narrow screen.
@@ -124,7 +124,7 @@ def what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: Page
         diffs = line_item_difference(base.result.ledger, run.result.ledger)
         if diffs["b_minus_a_wan"].abs().sum() > 0:
             from agingsim.report import charts as report_charts
-            from agingsim.report.exports import Chart
+            from agingsim.report.key_charts import Chart
 
             footer = run.results.footer(lang)
             names = run.results.line_item_names

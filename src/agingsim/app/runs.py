@@ -38,7 +38,7 @@ from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scen
 if TYPE_CHECKING:  # matplotlib and the report's writers are imported when a chart or file is asked for
     from matplotlib.figure import Figure
 
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
 #: The label every value changed in the app carries in assumptions.csv.
 APP_LABEL = "changed in the agingsim app"
@@ -337,7 +337,7 @@ class Run:
     def charts(self, lang: Lang) -> tuple[list[Chart], list[str]]:
         """The report's charts for this run (drawn on first use) and its notes on charts skipped."""
         if lang not in self._charts:
-            from agingsim.report.exports import build_charts
+            from agingsim.report.key_charts import build_charts
 
             self._charts[lang] = build_charts(self.results, lang)
         return self._charts[lang]

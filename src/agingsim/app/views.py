@@ -35,7 +35,7 @@ from agingsim.report.labels import (
 from agingsim.report.notes_zh import assumption_note
 
 if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
 
 def _charts(run: runs.Run, lang: Lang) -> dict[str, Chart]:
@@ -78,7 +78,7 @@ def _bands(run: runs.Run, lang: Lang) -> None:
         st.caption(label("app_bands_none", lang))
         return
     from agingsim.report import charts as report_charts
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
     footer = run.results.footer(lang)
     for measure, what, unit in (
@@ -102,7 +102,7 @@ def view_coverage(run: runs.Run, lang: Lang) -> None:
 
 def view_capacity(run: runs.Run, lang: Lang) -> None:
     from agingsim.report import charts as report_charts
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
     charts = _charts(run, lang)
     chart = charts.get("beds_occupancy_waits")
@@ -285,7 +285,7 @@ def view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang) 
     )
     st.dataframe(styled, width="stretch", hide_index=True)
     st.caption(label("compare_colours", lang))
-    from agingsim.report.exports import build_charts
+    from agingsim.report.key_charts import build_charts
 
     payer_years(comparison.a.result, comparison.b.result, lang)
     charts, _ = build_charts(results, lang)

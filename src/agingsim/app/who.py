@@ -76,7 +76,7 @@ def section(
 ) -> None:
     """The group selector, the group table and its chart, and, with ``reform`` (A run, B run, A's
     name, B's name), who gains and who loses."""
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
     dist = run.result.distribution()
     if dist is None or dist.people.empty:

@@ -1,8 +1,9 @@
 """Briefing-ready outputs (issue 7): charts, an XLSX workbook and a PPTX deck from a run's folder.
 
-``charts`` draws matplotlib Figures from plain tables (shared by the CLI and the app), ``exports``
-writes PNG/SVG/XLSX/PPTX, ``data`` reads an output folder, ``labels`` holds the zh/en wording and
-``fonts`` the CJK font. ``cli.add_parser`` registers ``agingsim report``.
+``charts`` draws matplotlib Figures from plain tables (shared by the CLI and the app), ``key_charts``
+picks the charts a folder supports, ``workbook`` builds the XLSX, ``deck`` the PPTX, ``exports`` writes
+the report folder, ``data`` reads an output folder, ``labels`` holds the zh/en wording and ``fonts``
+the CJK font. ``cli.add_parser`` registers ``agingsim report``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from agingsim.report.data import (
     scorecard_headers,
     scorecard_rows,
 )
-from agingsim.report.exports import _assumption_value
 from agingsim.report.labels import (
     ABILITY,
     Lang,
@@ -35,9 +34,10 @@ from agingsim.report.labels import (
     provenance_label,
 )
 from agingsim.report.notes_zh import assumption_note
+from agingsim.report.workbook import assumption_value
 
 if TYPE_CHECKING:
-    from agingsim.report.exports import Chart
+    from agingsim.report.key_charts import Chart
 
 #: Rows of the assumptions table on the slide; the rest are in the workbook.
 DECK_ASSUMPTION_ROWS = 15
@@ -277,10 +277,10 @@ def key_assumptions(results: Results, table: pd.DataFrame, lang: Lang) -> tuple[
     for (_file, parent, kind, text), items in ordered:
         if len(items) == 1:
             key = f"{parent}.{items[0][0]}" if parent != items[0][0] else parent
-            value = _short(_show(_assumption_value(items[0][1])), 24)
+            value = _short(_show(assumption_value(items[0][1])), 24)
         else:
             key = parent
-            value = " / ".join(f"{_leaf(leaf, lang)} {_show(_assumption_value(v))}" for leaf, v in items)
+            value = " / ".join(f"{_leaf(leaf, lang)} {_show(assumption_value(v))}" for leaf, v in items)
             value = _short(value, 60)
         note = assumption_note(text, kind, lang)
         rows.append([results.pretty_key(key, lang), value, provenance_label(kind, lang), _short(note, 120)])

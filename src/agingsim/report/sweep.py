@@ -20,18 +20,10 @@ from agingsim import __version__
 from agingsim.errors import AgingsimError
 from agingsim.report import charts
 from agingsim.report.deck import _text, _titled
-from agingsim.report.exports import (
-    DECK,
-    FMT_WAN,
-    MANIFEST,
-    WORKBOOK,
-    Chart,
-    Sheet,
-    chart_writers,
-    write_report_folder,
-    write_workbook,
-)
+from agingsim.report.exports import DECK, MANIFEST, WORKBOOK, chart_writers, write_report_folder
+from agingsim.report.key_charts import Chart
 from agingsim.report.labels import BAND_AXES, BAND_MEASURES, Lang, label
+from agingsim.report.workbook import FMT_WAN, Sheet, write_workbook
 
 
 def is_sweep_folder(path: Path) -> bool:

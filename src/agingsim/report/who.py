@@ -163,7 +163,7 @@ def who_chart(
 def who_sheet(results: Any, lang: Lang) -> Any:
     """The workbook's sheet of distribution.csv (a run that recorded its groups), in words; None
     without it. Each dimension's spending adds up to the same total."""
-    from agingsim.report.exports import FMT_PEOPLE, FMT_WAN, Sheet
+    from agingsim.report.workbook import FMT_PEOPLE, FMT_WAN, Sheet
 
     table = results.frame(DISTRIBUTION_CSV) if results.kind == "run" else None
     if table is None or table.empty:
