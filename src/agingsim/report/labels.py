@@ -7,13 +7,10 @@ reviewer can check the Chinese terms (GB/T 42195 levels, 省级/市级/县级) i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 from agingsim.population.attributes import ABILITY_LEVELS, ABILITY_ZH
+from agingsim.report.lang import Lang
 from agingsim.report.problems import WORKBOOK_PROBLEMS  # noqa: F401  (in the label tables' test)
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
 
 #: key -> (zh, en). Titles may hold ``{placeholders}`` filled by :func:`label`.
 LABELS: dict[str, tuple[str, str]] = {

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 import string
 from functools import cache
-from typing import Literal
 
-Lang = Literal["zh", "en"]
+from agingsim.report.lang import Lang
 
 #: English template (exactly as the validators word it, ``{field}`` for what varies) → (zh, en).
 #: Keys name the rule; the English text is the one the match uses.
