@@ -107,11 +107,11 @@ class Review:
         occupied: np.ndarray,
         known: dict[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
-        caller gathered them) weigh the settings; queues, beds and places change accordingly
-        (``occupied`` is kept up to date as day-care places are taken). Returns the rows that took a
-        day-care place and were holding none (new holders), the reviewers' priority groups and
-        which of them wait now.
+        """Reviewers (rows ``idx`` in row order, with their level, care setting and whether they
+        wait, as the caller gathered them) weigh the settings; queues, beds and places change
+        accordingly (``occupied`` is kept up to date as day-care places are taken). Returns the rows
+        that took a day-care place and were holding none (new holders), the reviewers' priority
+        groups and which of them wait now.
 
         Each of the reviewers' columns is gathered once: at a million people the reviewers are
         ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost;
@@ -167,7 +167,9 @@ class Review:
             np.add.at(occupied, where, p.weight[placed])
             # who left a bed for a day-care place is a holder already (kept from last month, and
             # still holding a place): only the others are new holders, or they would be counted twice
-            placed = placed[~np.isin(placed, idx[cur == INSTITUTION])]
+            # (the reviewers ``idx`` are in row order, so each one's setting is found by bisection:
+            # np.isin sorted all the institution's reviewers again, 0.4 ms a month at a million)
+            placed = placed[cur[np.searchsorted(idx, placed)] != INSTITUTION]
         # anyone who left a place without taking another is cared for by family (only those who
         # were in a place can be left in one without a provider: a new day-care place has one)
         if self.kernels is not None:
