@@ -382,6 +382,9 @@ class AgingModel(mesa.Model):
         if self.care is not None:
             self.care.close_year(self.year - 1)
             self.care.new_year(self.month)
+            if self._overlapping and self.care.kernels is not None:  # on the care thread meanwhile
+                n = self.people.n
+                self._pending = background(lambda: self.care.pack_fixed(n))
 
     def _enter_cohort(self) -> None:
         """People turning 60 this month join (the population is open)."""

@@ -80,13 +80,30 @@ class Review:
         period, n = self.choice.review_every_months, p.n
         sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
         queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
-        m, n_q, n_h = k.january_chunk(
-            0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
-            p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
-        )  # fmt: skip
+        if self._packed_upto is not None:  # packed since the compaction (pack_fixed): the entrants
+            k.pack_rows(self._packed, self._packed_upto, n, p.pid, p.county, p.family, p.econ, p.flags)
+            self._packed_upto = None
+            m, n_q, n_h = k.january_select(
+                0, n, p.ability, p.care_setting, p.wait_since, p.provider, p.pid, period, FAMILY_CARE,
+                sel, res, queue, holders,
+            )  # fmt: skip
+        else:
+            m, n_q, n_h = k.january_chunk(
+                0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
+                p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
+            )  # fmt: skip
         out, b = k.by_residue(sel[:m], res[:m], period)
         self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
         self._queue, self._holders = queue[:n_q].copy(), holders[:n_h].copy()
+
+    def pack_fixed(self, n: int) -> None:
+        """January, after the compaction: the packed columns of rows 0 to ``n`` (kernels.pack_rows),
+        which :meth:`_january` then leaves as they are. The model runs it beside January's cohort
+        entry and transitions (AgingModel.run's overlap): they write none of the columns it reads,
+        nor rows below ``n``."""
+        p = self.people
+        self.kernels.pack_rows(self._packed, 0, n, p.pid, p.county, p.family, p.econ, p.flags)
+        self._packed_upto = n
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
