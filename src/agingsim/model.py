@@ -7,10 +7,18 @@ heterogeneous enough to be objects (providers, governments). One month:
     cohort entry → ability transitions and death → ageing → person-level schemes → ledger → collect
 
 Data flows one way; nothing downstream reaches back except through next month's state.
+
+Large runs overlap the months (:meth:`AgingModel.run`, ``overlap``): month t's care stage and the
+person schemes that read it run on a second thread while month t+1's cohort entry and transitions
+run on this one. The ability transitions never read care state (setting, queue, place), the care
+stage reads a copy of the levels, ages and codes that the next transition overwrites (People.at),
+entrants go to rows the care stage does not see, and everything that moves rows or reads the care
+stage's results (January, the run's end) waits for it; so the results are byte-identical.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,9 +41,9 @@ from agingsim.ability.transitions import (
 )
 from agingsim.fiscal.funding import compile_funding
 from agingsim.fiscal.ledger import Ledger
-from agingsim.parallel import chunks, run_parallel
+from agingsim.parallel import background, chunks, n_threads, run_parallel
 from agingsim.population.attributes import DEAD
-from agingsim.population.people import People
+from agingsim.population.people import FIELDS, People
 from agingsim.population.synth import Synthesiser
 from agingsim.results.collectors import PopulationCollector
 from agingsim.rng import RandomStreams
@@ -108,6 +116,7 @@ class AgingModel(mesa.Model):
         replication: int = 0,
         record_payments: bool = False,
         record_distribution: bool = False,
+        overlap: bool | None = None,
     ) -> None:
         run = scenario.run
         streams = RandomStreams(run.seed, replication)
@@ -186,6 +195,17 @@ class AgingModel(mesa.Model):
             self.distribution = DistributionRecorder(self.person_schemes)
         self.rows_before_months = len(self.ledger.rows)
         self.rows_after_months = 0
+        #: whether :meth:`run` overlaps each month's care stage with the next month's population step
+        #: (on a second thread; same results). By default where the run uses the compiled kernels
+        #: (large enough to pay the hand-offs) and there is a second core to run it on.
+        has_tail = self.care is not None or self.person_schemes is not None
+        auto = self._fused is not None and n_threads() > 1
+        self.overlap = has_tail and (auto if overlap is None else bool(overlap))
+        self._overlapping = False
+        self._frozen: dict[str, np.ndarray] = {}  # copies of the fields the transition writes
+        self._hidden: tuple[str, ...] = ()
+        self._copied: Future[None] | None = None
+        self._pending: Future[None] | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",
@@ -235,36 +255,78 @@ class AgingModel(mesa.Model):
         return self.scenario.run.start_year + self.month // MONTHS_PER_YEAR
 
     def step(self) -> None:
+        """One month. Called by :meth:`run` with the overlap on, it returns with the month's care
+        stage still running on a thread of its own (:meth:`_care_month`); called directly, the
+        month is whole when it returns."""
         if self.month >= self.n_months:
             self.running = False
             return
         if self.month % MONTHS_PER_YEAR == 0:
             self._new_year()
         n_before = self.people.n
-        self._enter_cohort()
+        self._enter_cohort()  # rows from n_before on: none that last month's care stage reads
+        if self._copied is not None:  # last month's levels and ages copied before they change
+            self._copied.result()
+            self._copied = None
         changed = self._transition()
-        if self.care is not None:
-            self.care.step(self.month, changed, n_before)
-        if self.person_schemes is not None:
-            if self.care is not None:
-                self.person_schemes.delivered = self.care.delivered
-            bins = self.person_schemes.count(self.people)
-            if self.payment_bins is not None:
-                self.payment_bins.append(bins)
-            if self.distribution is not None:
-                self.distribution.record(self.people, bins)
-            self.person_schemes.pay_bins(self.month, self.scenario.run.start_year, *bins, self.ledger)
-            if self.one_off:  # paid per person, once (schemes.oneoff)
-                rows = self.one_off.rows(self.people, counted=True)  # keys of the count above
-                if self.payment_rows is not None:
-                    self.payment_rows.append(rows)
-                self.one_off.pay(rows, self.month, self.scenario.run.start_year, self.ledger)
-        self.datacollector.collect(self)
+        self.datacollector.collect(self)  # its figures are the population stage's alone
+        self._settle()
+        month, n = self.month, self.people.n
+        if self._overlapping and month + 1 < self.n_months:
+            view = self.people.at(n, self._frozen, hidden=self._hidden)
+            self._copied = background(lambda: self._freeze(n))
+            self._pending = background(lambda: self._care_month(month, changed, n_before, view))
+        else:
+            self._care_month(month, changed, n_before, self.people)
         self.month += 1
         if self.month == self.n_months:
             self.collector.snapshot(self.year, self.people)
             self._finish()
             self.running = False
+
+    def _care_month(self, month: int, changed: np.ndarray, n_before: int, people: People) -> None:
+        """The month's care stage and what reads it: the person schemes' count and payments.
+
+        ``people``: the arrays as they stand after the month's transitions (with the overlap, a view
+        of them, People.at, whose levels, ages and codes are copies taken before the next month's
+        transition changes the live ones)."""
+        if self.care is not None:
+            self.care.people = people
+            try:
+                self.care.step(month, changed, n_before)
+            finally:
+                self.care.people = self.people
+        if self.person_schemes is not None:
+            if self.care is not None:
+                self.person_schemes.delivered = self.care.delivered
+            bins = self.person_schemes.count(people)
+            if self.payment_bins is not None:
+                self.payment_bins.append(bins)
+            if self.distribution is not None:
+                self.distribution.record(people, bins)
+            self.person_schemes.pay_bins(month, self.scenario.run.start_year, *bins, self.ledger)
+            if self.one_off:  # paid per person, once (schemes.oneoff)
+                rows = self.one_off.rows(people, counted=True)  # keys of the count above
+                if self.payment_rows is not None:
+                    self.payment_rows.append(rows)
+                self.one_off.pay(rows, month, self.scenario.run.start_year, self.ledger)
+
+    def _freeze(self, n: int) -> None:
+        """Copy the first ``n`` rows of the fields the transition writes that the care stage reads
+        (into ``self._frozen``); reads the arrays by capacity, not ``people.n``, which the next
+        month's cohort entry moves on meanwhile."""
+        data = self.people._data
+        for name, buf in self._frozen.items():
+            np.copyto(buf[:n], data[name][:n])
+
+    def _settle(self) -> None:
+        """Wait for the month's care stage running on its own thread, if any (re-raising its error)."""
+        if self._copied is not None:
+            self._copied.result()
+            self._copied = None
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
 
     def _finish(self) -> None:
         """End of the run: facilities that operators built join the facility payments."""
@@ -277,17 +339,38 @@ class AgingModel(mesa.Model):
         book_facility_schemes(self.facility_schemes, self.ledger, run.start_year, run.years)
 
     def run(self, progress: object | None = None) -> None:
-        """Run every month; ``progress`` is anything with ``update(n)`` (e.g. a tqdm bar)."""
-        while self.running and self.month < self.n_months:
-            self.step()
-            if progress is not None:
-                progress.update(1)  # type: ignore[attr-defined]
+        """Run every month; ``progress`` is anything with ``update(n)`` (e.g. a tqdm bar).
+
+        With ``self.overlap``, each month's care stage (and the person schemes that read it) runs on
+        a second thread while the next month's cohort entry and transitions run on this one. Safe
+        because the two touch disjoint data: the transitions read and write only levels, ages and
+        codes (never care setting, queue or place), and the care stage reads copies of those taken
+        before they change; the cohort entry appends rows past the ones the care stage sees (the
+        arrays never move: People holds the whole run's capacity); January's compaction, the year's
+        close and the run's end wait for the care stage; the care stage's random draws are keyed
+        by (purpose, month), so which thread draws them does not matter, and only it writes the
+        ledger, in the months' order. Results are byte-identical to the plain loop
+        (tests/test_overlap.py)."""
+        self._overlapping = self.overlap
+        if self.overlap and not self._frozen:
+            fields = ("ability", "age_m", *(("code",) if self.person_schemes is not None else ()))
+            self._frozen = {f: np.empty(self.people.capacity, FIELDS[f]) for f in fields}
+            self._hidden = ("code",) if self.person_schemes is None else ()
+        try:
+            while self.running and self.month < self.n_months:
+                self.step()
+                if progress is not None:
+                    progress.update(1)  # type: ignore[attr-defined]
+        finally:
+            self._overlapping = False
+            self._settle()
 
     # --------------------------------------------------------------- pipeline stages
 
     def _new_year(self) -> None:
         """1 January: record the stock, then drop last year's dead from the arrays."""
-        self.collector.snapshot(self.year, self.people)
+        self.collector.snapshot(self.year, self.people)  # county, code, weight: no care stage writes
+        self._settle()  # the compaction moves rows: last month's care stage finishes first
         keep, layout = self.people.ability != DEAD, self.people.layout
         self.people.compact(keep)
         if self.person_schemes is not None:
@@ -299,6 +382,9 @@ class AgingModel(mesa.Model):
         if self.care is not None:
             self.care.close_year(self.year - 1)
             self.care.new_year(self.month)
+            if self._overlapping and self.care.kernels is not None:  # on the care thread meanwhile
+                n = self.people.n
+                self._pending = background(lambda: self.care.pack_fixed(n))
 
     def _enter_cohort(self) -> None:
         """People turning 60 this month join (the population is open)."""
@@ -348,7 +434,9 @@ class AgingModel(mesa.Model):
         thread chunk (ability.fused.month_rows); returns the rows that changed level."""
         p, t, ab = self.people, self.tables, self.year_ability
         code, ability, age_m, pid, buf = p.code, p.ability, p.age_m, p.pid, self._rows
-        parts = chunks(p.n)
+        # with the overlap the second core runs last month's care stage: split over both cores too,
+        # the transition's chunks and the care stage took turns (a tenth slower than one chunk here)
+        parts = [slice(0, p.n)] if self._overlapping else chunks(p.n)
         found = [0] * len(parts)
         kernel = self._fused.month_rows
 

@@ -3,7 +3,8 @@
 numpy releases the GIL in random generation, ``take`` and ufuncs, so splitting a million-person
 operation into contiguous chunks uses every core. Results never depend on the number of threads:
 each element is computed the same way whichever chunk it falls in, and random numbers are keyed by
-person id (rng.py), not by thread.
+person id (rng.py), not by thread. :func:`background` runs one stage beside the next on a thread
+of its own (the care stage beside the next month's transitions: model.AgingModel.run).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: Below this many elements a chunk is not worth a thread hand-off.
 MIN_CHUNK = 250_000
@@ -27,6 +31,18 @@ def n_threads() -> int:
 @cache
 def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agingsim")
+
+
+@cache
+def _background_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="agingsim-background")
+
+
+def background(task: Callable[[], T]) -> Future[T]:
+    """Run ``task`` on a thread of its own while the caller goes on (model.AgingModel.run overlaps a
+    month's care stage with the next month's population step). One thread: tasks run one at a time,
+    in the order submitted, so a task may rely on those submitted before it having finished."""
+    return _background_pool().submit(task)
 
 
 def run_parallel(tasks: list[Callable[[], None]]) -> None:

@@ -69,6 +69,21 @@ class People:
         self.next_pid += k
         return pids
 
+    def at(self, n: int, replaced: dict[str, np.ndarray], hidden: tuple[str, ...] = ()) -> People:
+        """The first ``n`` rows as they stand now, for a stage that runs while the next month's
+        population step goes on (model.AgingModel.run): the fields in ``replaced`` are read from
+        those arrays (full capacity; a copy of the fields the next transition overwrites), the
+        fields in ``hidden`` are not there (reading them is an error rather than a race), and every
+        other field is the same array, so writes to it are writes to these rows. Rows added later
+        are not in the view (which is not for adding rows)."""
+        view = object.__new__(People)
+        view.__dict__.update(capacity=self.capacity, n=int(n), next_pid=self.next_pid, layout=self.layout)
+        data = {**self._data, **replaced}
+        for name in hidden:
+            del data[name]
+        view._data = data
+        return view
+
     def compact(self, keep: np.ndarray) -> None:
         """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order.
 

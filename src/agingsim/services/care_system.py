@@ -15,6 +15,12 @@ own: supply.py (providers and seats), review.py (who reviews, what they choose),
 (admissions and occupancy), delivery.py (carer hours), statistics.py (counts and tables).
 Runs large enough to load numba for the fused ability kernel also run the per-row loops of these
 stages compiled (kernels.py, ``self.kernels``), with identical results; smaller runs use numpy.
+
+In those runs a month's :meth:`CareSystem.step` runs on a thread of its own while the model's
+next month of cohort entry and transitions runs (model.AgingModel.run). ``self.people`` is then a
+view of the month's rows (People.at) whose levels and ages are copies; so the stage reads the people
+only through ``self.people``, and writes only their care setting, queue and place (which the
+transitions never read) — never the model's population figures, flows or levels.
 """
 
 from __future__ import annotations
@@ -164,6 +170,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self._holders: np.ndarray | None = None
         self._rota: list[np.ndarray] | None = None
         self._rota_late: list[list[np.ndarray]] = []
+        #: rows whose packed columns were rebuilt since January's compaction (Review.pack_fixed)
+        self._packed_upto: int | None = None
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}

@@ -292,6 +292,18 @@ def january_chunk(
     waiting and the holders of places, written to ``sel`` / ``res`` / ``queue`` / ``holders``
     from ``lo`` on, in row order. Returns how many of each."""
     pack_rows(packed, lo, hi, pid, county, family, econ, flags)
+    return january_select(
+        lo, hi, ability, care_setting, wait_since, provider, pid, period, family_care, sel, res, queue,
+        holders,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def january_select(
+    lo, hi, ability, care_setting, wait_since, provider, pid, period, family_care, sel, res, queue, holders
+):  # pragma: no cover
+    """:func:`january_chunk` without the packing, for rows packed already (CareSystem.pack_fixed:
+    with the model's overlap, beside the cohort entry and transitions of January)."""
     m, n_q, n_h = lo, lo, lo
     for i in range(lo, hi):
         waiting = wait_since[i] >= 0
@@ -406,6 +418,7 @@ def warm() -> None:
     orphans(kept, cs, provider, setting, 0, 3, 4)
     buf = [np.empty(n, i64) for _ in range(4)]
     january_chunk(0, n, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf)
+    january_select(0, n, level, setting, wait, provider, pid, 12, 4, *buf)
     by_residue(rows, rows % 12, 12)
     split_known(rows, rows % 12, 0, 0, pid, 12)
     price = np.ones((n, 5), f8)

@@ -80,13 +80,30 @@ class Review:
         period, n = self.choice.review_every_months, p.n
         sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
         queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
-        m, n_q, n_h = k.january_chunk(
-            0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
-            p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
-        )  # fmt: skip
+        if self._packed_upto is not None:  # packed since the compaction (pack_fixed): the entrants
+            k.pack_rows(self._packed, self._packed_upto, n, p.pid, p.county, p.family, p.econ, p.flags)
+            self._packed_upto = None
+            m, n_q, n_h = k.january_select(
+                0, n, p.ability, p.care_setting, p.wait_since, p.provider, p.pid, period, FAMILY_CARE,
+                sel, res, queue, holders,
+            )  # fmt: skip
+        else:
+            m, n_q, n_h = k.january_chunk(
+                0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
+                p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
+            )  # fmt: skip
         out, b = k.by_residue(sel[:m], res[:m], period)
         self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
         self._queue, self._holders = queue[:n_q].copy(), holders[:n_h].copy()
+
+    def pack_fixed(self, n: int) -> None:
+        """January, after the compaction: the packed columns of rows 0 to ``n`` (kernels.pack_rows),
+        which :meth:`_january` then leaves as they are. The model runs it beside January's cohort
+        entry and transitions (AgingModel.run's overlap): they write none of the columns it reads,
+        nor rows below ``n``."""
+        p = self.people
+        self.kernels.pack_rows(self._packed, 0, n, p.pid, p.county, p.family, p.econ, p.flags)
+        self._packed_upto = n
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
@@ -107,11 +124,11 @@ class Review:
         occupied: np.ndarray,
         known: dict[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Reviewers (rows ``idx``, with their level, care setting and whether they wait, as the
-        caller gathered them) weigh the settings; queues, beds and places change accordingly
-        (``occupied`` is kept up to date as day-care places are taken). Returns the rows that took a
-        day-care place and were holding none (new holders), the reviewers' priority groups and
-        which of them wait now.
+        """Reviewers (rows ``idx`` in row order, with their level, care setting and whether they
+        wait, as the caller gathered them) weigh the settings; queues, beds and places change
+        accordingly (``occupied`` is kept up to date as day-care places are taken). Returns the rows
+        that took a day-care place and were holding none (new holders), the reviewers' priority
+        groups and which of them wait now.
 
         Each of the reviewers' columns is gathered once: at a million people the reviewers are
         ~30,000 rows scattered over the arrays, and the gathers, not the arithmetic, were the cost;
@@ -167,7 +184,9 @@ class Review:
             np.add.at(occupied, where, p.weight[placed])
             # who left a bed for a day-care place is a holder already (kept from last month, and
             # still holding a place): only the others are new holders, or they would be counted twice
-            placed = placed[~np.isin(placed, idx[cur == INSTITUTION])]
+            # (the reviewers ``idx`` are in row order, so each one's setting is found by bisection:
+            # np.isin sorted all the institution's reviewers again, 0.4 ms a month at a million)
+            placed = placed[cur[np.searchsorted(idx, placed)] != INSTITUTION]
         # anyone who left a place without taking another is cared for by family (only those who
         # were in a place can be left in one without a provider: a new day-care place has one)
         if self.kernels is not None:
