@@ -1,7 +1,8 @@
 """Cold start and re-run times of the app, measured in headless chromium (issues 6 and 19).
 
-Starts `streamlit run app.py` and times the **cold start**: from starting the server process to its
-health check answering, and from opening the page (a fresh server: the page's imports and its first
+Starts the server as README says (`agingsim app`: the opening run warmed up with the server) and
+times the **cold start**: from starting the server process to its health check answering, and from
+opening the page (a fresh server: the page's imports and its first run, or the wait for the warm
 run) to the title (the script's first element, drawn before the run) and to the first card. Then,
 on a city-scale scenario opened by its address, from pressing Enter in a lever to the total-cost
 card showing a new number:

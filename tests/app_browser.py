@@ -1,4 +1,4 @@
-"""Helpers for the app's real-browser tests: a `streamlit run app.py` server and Debian's chromium.
+"""Helpers for the app's real-browser tests: an `agingsim app` server and Debian's chromium.
 
 The fixtures ``server`` and ``browser`` (registered for every test module by conftest.py) are
 session-scoped: one server and one browser for all the browser tests of a run, since starting them
@@ -46,11 +46,10 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(people: int = 20_000, env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
-    """`streamlit run app.py` on a free localhost port; yields its address and its log file."""
+    """`agingsim app` (the README's command: streamlit's server, the opening run warmed up beside it)
+    on a free localhost port; yields its address and its log file."""
     port = free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [str(streamlit) if streamlit.exists() else shutil.which("streamlit") or "streamlit", "run"]
-    cmd += [str(ROOT / "app.py"), "--server.headless", "true", "--server.port", str(port)]
+    cmd = [sys.executable, "-m", "agingsim", "app", "--server.headless", "true", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     log = Path(tempfile.mkstemp(prefix="agingsim-streamlit-", suffix=".log")[1])
     environ = os.environ | {"AGINGSIM_APP_PEOPLE": str(people)} | (env or {})
@@ -108,7 +107,7 @@ SERVER_PEOPLE = 20_000
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[tuple[str, Path]]:
-    """One `streamlit run app.py` for every browser test: its address and its log file."""
+    """One `agingsim app` server for every browser test: its address and its log file."""
     with streamlit_server(people=SERVER_PEOPLE) as found:
         yield found
 

@@ -170,6 +170,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from agingsim.app.launch import main as launch
+
+    return launch(list(args.options))
+
+
 def _command(argv: list[str]) -> str | None:
     """The sub-command named in ``argv`` (its first word that is not an option)."""
     return next((a for a in argv if not a.startswith("-")), None)
@@ -250,6 +256,15 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         if name not in sub.choices:  # listed for --help; its module loads when it is the command
             sub.add_parser(name, help=help_, add_help=False)
 
+    app = sub.add_parser(
+        "app",
+        help="start the Streamlit app (streamlit run's options, e.g. --server.port 8501), its opening "
+        "scenario's run warmed up with the server",
+        add_help=False,
+    )
+    app.add_argument("options", nargs=argparse.REMAINDER, help="options for `streamlit run`")
+    app.set_defaults(func=cmd_app)
+
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("scenarios", nargs="+")
     val.set_defaults(func=cmd_validate)
@@ -270,6 +285,11 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if _command(argv) == "app":  # everything after `app` is streamlit's (argparse would take --help)
+        at = argv.index("app") + 1
+        args = build_parser(argv).parse_args(argv[:at])
+        args.options = argv[at:]
+        return dispatch(args)
     return dispatch(build_parser(argv).parse_args(argv))
 
 

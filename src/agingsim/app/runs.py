@@ -461,6 +461,11 @@ class RunCache:
         #: by dynamics key (simulate.dynamics_key): the latest full run with those people and care
         self._recorded: OrderedDict[str, Run] = OrderedDict()
         self._lock = threading.Lock()
+        #: a lock per run key being made: a second caller of the same key (the launcher's warm-up and
+        #: the first page, two sessions) waits for that run instead of making it again
+        self._making: dict[str, threading.Lock] = {}
+        #: runs made here (full or replayed), not taken from the cache: what the tests count
+        self.made = 0
 
     def get(self, key: str) -> Run | None:
         with self._lock:
@@ -491,6 +496,22 @@ class RunCache:
         hit = self.get(key)
         if hit is not None:
             return hit, True
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # one run per key: a caller arriving while it is made waits and takes it
+            hit = self.get(key)
+            if hit is not None:
+                return hit, True
+            try:
+                return self._make(key, scenario, replication, progress, record_groups), False
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+
+    def _make(
+        self, key: str, scenario: Scenario, replication: int, progress: object | None, record_groups: bool
+    ) -> Run:
+        """Run (or replay) the scenario and keep the run; RunCache.run holds the key's lock."""
         dkey = dynamics_key(scenario, replication)
         with self._lock:
             base = self._recorded.get(dkey) if dkey is not None else None
@@ -516,7 +537,8 @@ class RunCache:
                 self._recorded[dkey] = run
                 while len(self._recorded) > self.size:
                     self._recorded.popitem(last=False)
-        return run, False
+            self.made += 1
+        return run
 
     def grouped(self, run: Run, progress: object | None = None) -> bool:
         """Give ``run`` its bins by group, and whether a run was needed for them. They are the same

@@ -15,12 +15,18 @@ from agingsim.app.state import PageState
 OPENING = "zhumadian_basic_services.toml"
 
 
+def opening_name(names: list[str] | None = None) -> str:
+    """The scenario a page without one in its address opens on: OPENING, or the first bundled one
+    (the launcher's warm-up runs the same, agingsim.app.launch)."""
+    names = [p.name for p in runs.bundled_paths()] if names is None else names
+    return OPENING if OPENING in names else names[0]
+
+
 def page_state() -> PageState:
     """This session's page state: made once, from the address (a link or a reload), then kept."""
     if "page" not in st.session_state:
         names = [p.name for p in runs.bundled_paths()]
-        default = OPENING if OPENING in names else names[0]
-        st.session_state["page"] = PageState.from_query(st.query_params.to_dict(), names, default)
+        st.session_state["page"] = PageState.from_query(st.query_params.to_dict(), names, opening_name(names))
         st.session_state["workdir"] = runs.session_folder()
         st.session_state["uploads"] = {}
         st.session_state["upload_errors"] = {}

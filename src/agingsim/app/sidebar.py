@@ -217,17 +217,28 @@ def _lever_widget(lev: Lever, key: str, lang: Lang, current: Any) -> Any:
     return value
 
 
+def _people_options(source: runs.Source) -> list[int]:
+    """The simulated-people counts offered: the file's own, then the smaller FAST_PEOPLE."""
+    full = source.raw.get("run", {}).get("simulated_people")
+    full = full.get("value") if isinstance(full, dict) else full
+    return [full, *[n for n in FAST_PEOPLE if n < full]] if isinstance(full, int) else []
+
+
+def default_people(source: runs.Source) -> int | None:
+    """The count a page starts the source at: the largest offered up to INTERACTIVE_PEOPLE (the
+    launcher's warm-up runs the opening scenario at it too)."""
+    options = _people_options(source)
+    return next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1]) if options else None
+
+
 def sim_people(source: runs.Source, state: PageState, lang: Lang) -> int | None:
     """The simulated-people count: the file's, or a smaller one for speed (the page then says so)."""
-    run = source.raw.get("run", {})
-    full = run.get("simulated_people")
-    full = full.get("value") if isinstance(full, dict) else full
-    if not isinstance(full, int):
+    options = _people_options(source)
+    if not options:
         return None
-    options = [full, *[n for n in FAST_PEOPLE if n < full]]
     wanted = state.people.get(source.id)
     if wanted not in options:
-        wanted = next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1])
+        wanted = default_people(source)
     people = st.sidebar.selectbox(
         label("lever_sim_people", lang),
         options,
