@@ -20,7 +20,7 @@ from agingsim.app.results import baseline_run, draw_cards, what_changed
 from agingsim.app.running import run_comparison, run_current
 from agingsim.app.session import page_state
 from agingsim.app.sidebar import pick_source
-from agingsim.app.state import LANGS, PageState, widget_key
+from agingsim.app.state import PageState, widget_key
 from agingsim.app.views import (
     view_assumptions,
     view_capacity,
@@ -37,6 +37,7 @@ from agingsim.report.labels import (
     Lang,
     label,
 )
+from agingsim.report.lang import LANGS
 
 VIEWS = (
     "costs",

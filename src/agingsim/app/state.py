@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agingsim.report.lang import LANGS
+
 #: Query parameter names (short: the address is what a colleague gets).
 Q_LANG, Q_SCENARIO, Q_COMPARE, Q_REGION, Q_VIEW, Q_PEOPLE, Q_EDITS = "lang", "s", "b", "r", "view", "n", "e"
 #: the grouping of the who-gains view (results.distribution.DIMENSIONS)
 Q_GROUP = "g"
 GROUPINGS = ("county", "age_band", "ability_level", "econ_status", "residence")
-LANGS = ("zh", "en")
 Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's language
 
 
