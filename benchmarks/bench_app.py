@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     import agingsim
-    from agingsim.app.runs import from_file
+    from agingsim.app.sources import from_file
     from agingsim.report.labels import label
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -20,14 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agingsim.app import runs
+    from agingsim.app import runs, sources
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="zhumadian_basic_services.toml")
     ap.add_argument("--people", type=int, default=100_000, help="the page's default size")
     ap.add_argument("--repeats", type=int, default=4)
     args = ap.parse_args(argv)
-    scenario = runs.load(runs.from_file(ROOT / "scenarios" / args.scenario), {}, simulated_people=args.people)
+    source = sources.from_file(ROOT / "scenarios" / args.scenario)
+    scenario = sources.load(source, {}, simulated_people=args.people)
     times: dict[str, list[float]] = {"without_groups": [], "with_groups": [], "lazy_groups_run": []}
     for _ in range(args.repeats):
         for record in (False, True):

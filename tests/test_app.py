@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from agingsim.app import figures, runs
+from agingsim.app import figures, runs, sources, workdirs
 from agingsim.app.levers import NEVER, all_levers, find_levers, lever_id, overrides_for
 from agingsim.compare import compare_results
 from agingsim.errors import ScenarioError
@@ -46,7 +46,7 @@ def _engine(overrides: dict | None = None, path: Path = YUQUAN, fresh: bool = Fa
     the same run; ``fresh`` runs it again (for a check that two runs of one setting agree)."""
     key = (str(path), json.dumps(overrides or {}, sort_keys=True))
     if fresh or key not in _ENGINE:
-        scenario = load_scenario_with(path, overrides or {}, label=runs.APP_LABEL).with_run(
+        scenario = load_scenario_with(path, overrides or {}, label=sources.APP_LABEL).with_run(
             simulated_people=PEOPLE
         )
         result = run_scenario(scenario)
@@ -137,12 +137,12 @@ def test_lever_overrides_load_through_the_validator() -> None:
         "policy.schemes[0].active": {"2026-07": True},
     }
     assert levers[split].paired == ("policy.schemes[0].payers.2024-07.county",)
-    sc = load_scenario_with(YUQUAN, ov, label=runs.APP_LABEL)
+    sc = load_scenario_with(YUQUAN, ov, label=sources.APP_LABEL)
     s0, s1 = sc.file.policy.schemes[0], sc.file.policy.schemes[1]
     assert s0.payers == {"2024-07": {"city": 0.7, "county": 0.3}}
     assert s0.budget_cap == {"county": 5_000_000.0}
     assert s1.groups[0].when == NEVER
-    changed = [f for f in sc.figures if f.text == runs.APP_LABEL]
+    changed = [f for f in sc.figures if f.text == sources.APP_LABEL]
     assert {f.key for f in changed} >= {"policy.schemes[0].payers.2024-07.city"}
 
 
@@ -265,7 +265,7 @@ def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) ->
     at.number_input(key=lever).set_value(120).run()
     at.number_input(key=lever).set_value(90).run()  # back to the file's value
     assert label("app_cached", "zh") in [c.value for c in at.caption]
-    key = runs.run_key(runs.load(runs.from_file(YUQUAN), {}, simulated_people=PEOPLE))
+    key = runs.run_key(sources.load(sources.from_file(YUQUAN), {}, simulated_people=PEOPLE))
     assert at.session_state["last_run"] is runs.CACHE.get(key)
 
 
@@ -277,7 +277,7 @@ def test_an_invalid_lever_shows_the_validators_message_and_keeps_the_results(yuq
     ).run()
     assert not at.exception
     with pytest.raises(ScenarioError) as exc:
-        load_scenario_with(YUQUAN, {"policy.schemes[0].groups[0].amount.mild": -50}, label=runs.APP_LABEL)
+        load_scenario_with(YUQUAN, {"policy.schemes[0].groups[0].amount.mild": -50}, label=sources.APP_LABEL)
     shown = "\n".join(e.value for e in at.error)
     assert str(exc.value) in shown and "amount" in shown
     assert [m.value for m in at.metric] == before
@@ -285,12 +285,12 @@ def test_an_invalid_lever_shows_the_validators_message_and_keeps_the_results(yuq
 
 def test_an_unreadable_upload_is_a_message_not_a_crash() -> None:
     with pytest.raises(ScenarioError, match=r"bad\.toml: \(top level\): not valid TOML"):
-        runs.from_upload("bad.toml", b"[run\nyears = ")
+        sources.from_upload("bad.toml", b"[run\nyears = ")
     text = YUQUAN.read_bytes().replace(b"years = 10", b"years = 0")
     with pytest.raises(ScenarioError, match=r"mine\.toml \(uploaded\): run\.years"):
-        runs.load(runs.from_upload("mine.toml", text))
-    source = runs.from_upload("mine.toml", YUQUAN.read_bytes())
-    assert runs.load(source).file.policy is not None
+        sources.load(sources.from_upload("mine.toml", text))
+    source = sources.from_upload("mine.toml", YUQUAN.read_bytes())
+    assert sources.load(source).file.policy is not None
 
 
 def test_language_switch_changes_words_not_numbers(yuquan_app: AppTest) -> None:
@@ -319,8 +319,8 @@ def test_scheme_b_is_compared_on_the_same_people(yuquan_app: AppTest) -> None:
 
 
 def test_downloads_are_the_report_modules_files() -> None:
-    source = runs.from_file(YUQUAN)
-    run, _ = runs.CACHE.run(runs.load(source, {}, simulated_people=PEOPLE))
+    source = sources.from_file(YUQUAN)
+    run, _ = runs.CACHE.run(sources.load(source, {}, simulated_people=PEOPLE))
     with zipfile.ZipFile(io.BytesIO(run.csv_zip())) as zf:
         assert {"ledger.csv", "summary.json", "assumptions.csv"} <= set(zf.namelist())
     charts, _ = run.charts("zh")
@@ -353,7 +353,7 @@ def test_an_upload_is_an_entry_of_the_dropdown_and_a_bad_one_changes_nothing(yuq
     state = at.session_state["page"]
     assert state.scenario.startswith("upload:")
     box = _select(at, "app_scenario")
-    title = runs.from_file(YUQUAN).title[0]
+    title = sources.from_file(YUQUAN).title[0]
     assert box.value == state.scenario
     shown = label("app_upload_name", "zh", name=title, file="mine.toml", digest=state.scenario[7:13])
     assert {title, shown} <= set(box.options)
@@ -413,7 +413,7 @@ def test_bundled_scenarios_are_the_projects_files_only(tmp_path: Path, monkeypat
     for name in ("default.toml", "b.toml", ".b.variant-x1.toml", ".sweep-3.toml", "c.toml.tmp"):
         (tmp_path / "scenarios" / name).write_text("")
     monkeypatch.setenv("AGINGSIM_HOME", str(tmp_path))
-    assert [p.name for p in runs.bundled_paths()] == ["default.toml", "b.toml"]
+    assert [p.name for p in sources.bundled_paths()] == ["default.toml", "b.toml"]
 
 
 def test_bundled_sources_are_parsed_once_and_an_edited_file_is_seen(tmp_path: Path, monkeypatch) -> None:
@@ -423,12 +423,12 @@ def test_bundled_sources_are_parsed_once_and_an_edited_file_is_seen(tmp_path: Pa
     path = tmp_path / "scenarios" / "default.toml"
     path.write_text('[scenario]\nname = "aaa"\n', encoding="utf-8")
     monkeypatch.setenv("AGINGSIM_HOME", str(tmp_path))
-    first = runs.bundled_sources()
-    assert runs.bundled_sources()["default.toml"] is first["default.toml"]  # not parsed again
+    first = sources.bundled_sources()
+    assert sources.bundled_sources()["default.toml"] is first["default.toml"]  # not parsed again
     assert first["default.toml"].title[0] == "aaa"
     path.write_text('[scenario]\nname = "bbb"\n', encoding="utf-8")  # same size
-    again = runs.bundled_sources()["default.toml"]
-    assert again.title[0] == "bbb" and again == runs.from_file(path)
+    again = sources.bundled_sources()["default.toml"]
+    assert again.title[0] == "bbb" and again == sources.from_file(path)
 
 
 def test_temporary_folders_of_dead_app_processes_are_removed(tmp_path: Path) -> None:
@@ -440,11 +440,11 @@ def test_temporary_folders_of_dead_app_processes_are_removed(tmp_path: Path) -> 
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
     pid = int(dead.stdout)
-    orphan = tmp_path / f"{runs.TEMP_PREFIX}{pid}-abc"
-    live = tmp_path / f"{runs.TEMP_PREFIX}{os.getppid()}-def"
+    orphan = tmp_path / f"{workdirs.TEMP_PREFIX}{pid}-abc"
+    live = tmp_path / f"{workdirs.TEMP_PREFIX}{os.getppid()}-def"
     for folder in (orphan, live):
         (folder / "run").mkdir(parents=True)
-    assert runs.clean_orphans(tmp_path) == [orphan]
+    assert workdirs.clean_orphans(tmp_path) == [orphan]
     assert not orphan.exists() and live.exists()
 
 
@@ -459,9 +459,9 @@ def test_the_app_runs_from_a_read_only_install(tmp_path: Path, monkeypatch) -> N
         p.chmod(0o555 if p.is_dir() else 0o444)
     monkeypatch.setenv("AGINGSIM_HOME", str(home))
     try:
-        source = runs.from_file(home / "scenarios" / YUQUAN.name)
+        source = sources.from_file(home / "scenarios" / YUQUAN.name)
         key = "policy.schemes[1].groups[0].amount"
-        scenario = runs.load(source, {key: 123}, workdir=runs.session_folder(), simulated_people=PEOPLE)
+        scenario = sources.load(source, {key: 123}, workdir=workdirs.session_folder(), simulated_people=PEOPLE)
         assert scenario.file.policy.schemes[1].groups[0].amount == 123
         run, _ = runs.CACHE.run(scenario)
         assert run.result.headline()["cost_total_wan"] > 0
@@ -546,7 +546,7 @@ def test_a_changed_lever_shows_its_change_on_the_cards_and_what_changed(yuquan_a
 def test_the_downloaded_scenario_loads_back_identically(tmp_path: Path) -> None:
     """The downloaded scenario ("Download this scenario (TOML)"): the edited file labels each changed value `set in the app`,
     is a valid scenario of its own and runs to exactly the numbers the page showed."""
-    source = runs.from_file(YUQUAN)
+    source = sources.from_file(YUQUAN)
     sections = find_levers(source.raw)
     changes = {
         "policy.schemes[1].groups[0].amount#money": 300,
@@ -555,11 +555,11 @@ def test_the_downloaded_scenario_loads_back_identically(tmp_path: Path) -> None:
         "policy.schemes[1].groups[5].when#switch": False,
     }
     overrides = overrides_for(sections, changes)
-    text = runs.scenario_toml(source, overrides)
+    text = sources.scenario_toml(source, overrides)
     path = tmp_path / "edited.toml"
     path.write_text(text, encoding="utf-8")
     back = load_scenario(path)
-    shown = runs.load(source, overrides, workdir=tmp_path)
+    shown = sources.load(source, overrides, workdir=tmp_path)
     assert back.file.model_dump() == shown.file.model_dump()
     a = run_scenario(back.with_run(simulated_people=PEOPLE))
     b = run_scenario(shown.with_run(simulated_people=PEOPLE))
@@ -568,7 +568,7 @@ def test_the_downloaded_scenario_loads_back_identically(tmp_path: Path) -> None:
     meal = raw["policy"]["schemes"][1]["groups"][0]["amount"]
     assert meal["value"] == 300 and meal["assumption"].startswith("set in the app: 300 (the file had 90")
     assert raw["policy"]["schemes"][0]["budget_cap"]["assumption"].startswith("set in the app:")
-    assert runs.scenario_toml(source, {}) and load_scenario(path).file.policy is not None
+    assert sources.scenario_toml(source, {}) and load_scenario(path).file.policy is not None
 
 
 def test_who_gets_what_sums_to_the_ledger() -> None:
@@ -599,8 +599,8 @@ def test_who_gets_what_sums_to_the_ledger() -> None:
 
 
 def test_downloaded_csvs_open_in_excel_with_a_bom_and_optional_chinese_headers() -> None:
-    source = runs.from_file(YUQUAN)
-    run, _ = runs.CACHE.run(runs.load(source, {}, simulated_people=PEOPLE))
+    source = sources.from_file(YUQUAN)
+    run, _ = runs.CACHE.run(sources.load(source, {}, simulated_people=PEOPLE))
     for chinese in (False, True):
         with zipfile.ZipFile(io.BytesIO(run.csv_zip(chinese))) as zf:
             data = zf.read("ledger.csv")
@@ -618,12 +618,12 @@ def test_the_page_says_why_a_lever_needs_a_full_run() -> None:
     """Zhumadian's allowance amount is replayed on the same people; its start year is not, and the
     page says why (Yuquan's home services change care choices: every change there is a full run)."""
     path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
-    source = runs.from_file(path)
-    money = runs.load(source, {"policy.schemes[0].amount": 160}, simulated_people=PEOPLE)
-    year = runs.load(source, {"run.start_year": 2026}, simulated_people=PEOPLE)
+    source = sources.from_file(path)
+    money = sources.load(source, {"policy.schemes[0].amount": 160}, simulated_people=PEOPLE)
+    year = sources.load(source, {"run.start_year": 2026}, simulated_people=PEOPLE)
     assert runs.payments_only(source, money) and not runs.payments_only(source, year)
-    yuquan = runs.from_file(YUQUAN)
-    meal = runs.load(yuquan, {"policy.schemes[1].groups[0].amount": 300}, simulated_people=PEOPLE)
+    yuquan = sources.from_file(YUQUAN)
+    meal = sources.load(yuquan, {"policy.schemes[1].groups[0].amount": 300}, simulated_people=PEOPLE)
     assert not runs.payments_only(yuquan, meal)
     at = _app_on(path)
     at.number_input(key=_lever_key(path, "policy.schemes[0].amount#money")).set_value(160).run()
@@ -635,7 +635,7 @@ def test_the_page_says_why_a_lever_needs_a_full_run() -> None:
 
 def test_the_headline_pair_is_offered_and_compared() -> None:
     """The supply-vs-demand headline pair (scenarios/headline/) is in the scenario list and scheme B."""
-    names = [p.name for p in runs.bundled_paths()]
+    names = [p.name for p in sources.bundled_paths()]
     assert {"supply_beds.toml", "demand_vouchers.toml"} <= set(names)
     at = _app_on(
         ROOT / "scenarios" / "headline" / "supply_beds.toml", b="demand_vouchers.toml", view="compare"

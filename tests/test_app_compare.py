@@ -25,7 +25,7 @@ from pptx import Presentation
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from agingsim.app import figures, runs
+from agingsim.app import figures, runs, sources
 from agingsim.app.levers import all_levers, find_levers, lever_id
 from agingsim.report.data import (
     PV,
@@ -195,9 +195,9 @@ def test_the_comparison_view_shows_b_minus_a_by_payer_per_year_and_the_present_v
 
 def test_per_year_b_minus_a_sums_to_the_total_and_the_window_subtotal_to_its_years() -> None:
     """The table behind gap 3, from two ledgers: every year and payer level sums to the total."""
-    source = runs.from_file(ZHUMADIAN)
-    a, _ = runs.CACHE.run(runs.load(source, {}, simulated_people=PEOPLE))
-    b, _ = runs.CACHE.run(runs.load(source, {"policy.schemes[0].amount": 160}, simulated_people=PEOPLE))
+    source = sources.from_file(ZHUMADIAN)
+    a, _ = runs.CACHE.run(sources.load(source, {}, simulated_people=PEOPLE))
+    b, _ = runs.CACHE.run(sources.load(source, {"policy.schemes[0].amount": 160}, simulated_people=PEOPLE))
     total = b.result.headline()["cost_total_wan"] - a.result.headline()["cost_total_wan"]
     by_year = payer_difference_by_year(a.result.ledger, b.result.ledger)
     assert total != 0 and by_year["total"].sum() == pytest.approx(total, abs=0.02)
@@ -230,7 +230,7 @@ def test_the_service_circle_table_downloads_as_csv(served: dict[str, Any]) -> No
 
 
 def _lever(path: Path, key: str):
-    levers = {lever_id(lev): lev for lev in all_levers(find_levers(runs.from_file(path).raw))}
+    levers = {lever_id(lev): lev for lev in all_levers(find_levers(sources.from_file(path).raw))}
     return levers[key]
 
 
@@ -271,7 +271,7 @@ def test_two_uploads_are_told_apart_and_compared_as_a_and_b() -> None:
     first = _upload(at, "mine.toml", small)
     second = _upload(at, "mine_300.toml", richer)
     assert first != second and at.session_state["page"].scenario == second
-    title = runs.from_file(YUQUAN).title[0]
+    title = sources.from_file(YUQUAN).title[0]
     names = {
         sid: label("app_upload_name", "zh", name=title, file=file, digest=sid[7:13])
         for sid, file in ((first, "mine.toml"), (second, "mine_300.toml"))

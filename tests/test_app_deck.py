@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 from pptx import Presentation
 
-from agingsim.app import runs
+from agingsim.app import runs, sources
 from agingsim.report.data import load_results
 from agingsim.report.exports import make_report
 from agingsim.report.key_charts import build_charts
@@ -22,8 +22,8 @@ PEOPLE = 20_000
 
 
 def _run(overrides: dict | None = None) -> runs.Run:
-    source = runs.from_file(YUQUAN)
-    run, _ = runs.CACHE.run(runs.load(source, overrides or {}, simulated_people=PEOPLE))
+    source = sources.from_file(YUQUAN)
+    run, _ = runs.CACHE.run(sources.load(source, overrides or {}, simulated_people=PEOPLE))
     return run
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from agingsim.app import runs
+from agingsim.app import runs, sources
 from agingsim.fiscal.ledger import WAN
 from agingsim.report.labels import column_label, label
 from agingsim.scenario.variant import load_scenario_with
@@ -27,7 +27,7 @@ OFF = {"policy.schemes[0].active": False}  # a payment-only change: replayed on 
 
 
 def _scenario(overrides: dict | None = None):
-    return load_scenario_with(NINGHE, overrides or {}, label=runs.APP_LABEL).with_run(simulated_people=PEOPLE)
+    return load_scenario_with(NINGHE, overrides or {}, label=sources.APP_LABEL).with_run(simulated_people=PEOPLE)
 
 
 def _monthly_ledger(result) -> pd.DataFrame:

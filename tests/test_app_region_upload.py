@@ -18,7 +18,7 @@ from region_workbook_builder import PEOPLE, fill
 from streamlit.testing.v1 import AppTest
 from test_region_workbook import MALFORMED
 
-from agingsim.app import region_upload, runs
+from agingsim.app import region_upload, sources
 from agingsim.app.state import PageState
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.region import import_workbook, template_bytes
@@ -90,13 +90,13 @@ def test_upload_round_trip_runs_the_policy_on_the_region_with_cards(app: AppTest
     assert not app.exception, app.exception
     assert app.session_state["page"].scenario not in (first, ZHUMADIAN.name)
     assert app.session_state["last_run"].result.scenario.region.name == "测试县"
-    yuquan_title = runs.from_file(YUQUAN).title[0]
+    yuquan_title = sources.from_file(YUQUAN).title[0]
     assert app.session_state["last_run"].result.scenario.name.startswith(yuquan_title)
     policy = [s for s in app.selectbox if s.label.startswith("在 测试县")]
     policy[0].set_value(ZHUMADIAN.name).run()
     assert not app.exception, app.exception
     assert app.session_state["page"].scenario == first
-    assert app.session_state["last_run"].result.scenario.name.startswith(runs.from_file(ZHUMADIAN).title[0])
+    assert app.session_state["last_run"].result.scenario.name.startswith(sources.from_file(ZHUMADIAN).title[0])
 
 
 @pytest.mark.parametrize(
@@ -172,9 +172,9 @@ def test_import_upload_leaves_nothing_on_error_and_region_source_points_at_the_u
     assert wb.sheetnames  # the template the page offers is the CLI's
     region = region_upload.import_upload(tmp_path, "县.xlsx", fill(tmp_path / "f.xlsx").read_bytes())
     assert region.title == ("测试县", "Test County")
-    source = region_upload.region_source(runs.from_file(ZHUMADIAN), region)
+    source = region_upload.region_source(sources.from_file(ZHUMADIAN), region)
     assert source.uploaded and source.raw["population"]["region"] == str(region.files.region)
-    assert source.raw["policy"] == runs.from_file(ZHUMADIAN).raw["policy"]
-    scenario = runs.load(source, workdir=tmp_path, simulated_people=2000)
+    assert source.raw["policy"] == sources.from_file(ZHUMADIAN).raw["policy"]
+    scenario = sources.load(source, workdir=tmp_path, simulated_people=2000)
     people_60 = sum(n for sex in PEOPLE for n in PEOPLE[sex][4:])
     assert scenario.region.name == "测试县" and people_60 > 0

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from agingsim.app import runs
+from agingsim.app import sources
 from agingsim.app.state import GROUPINGS, PageState
 from agingsim.fiscal.ledger import WAN
 from agingsim.report.labels import column_label, label
@@ -27,7 +27,7 @@ SWITCH = "lv|ninghe_allowances.toml|policy.schemes[0].active#switch|zh|0"
 
 
 def _engine(overrides: dict | None = None):
-    scenario = load_scenario_with(NINGHE, overrides or {}, label=runs.APP_LABEL).with_run(
+    scenario = load_scenario_with(NINGHE, overrides or {}, label=sources.APP_LABEL).with_run(
         simulated_people=PEOPLE
     )
     return run_scenario(scenario, record_payments=True, record_distribution=True)

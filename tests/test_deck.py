@@ -132,7 +132,7 @@ def test_untranslated_notes_are_marked_in_chinese_and_english_is_untouched(tmp_p
 def test_every_translation_matches_a_label_of_a_bundled_scenario() -> None:
     """A translation whose English was edited away would never apply: fail so it is redone."""
     from agingsim.app.levers import all_levers, find_levers
-    from agingsim.app.runs import APP_LABEL, bundled_paths
+    from agingsim.app.sources import APP_LABEL, bundled_paths
     from agingsim.scenario.files import read_toml
 
     texts = {APP_LABEL}

@@ -34,14 +34,14 @@ def opening_run_key() -> str:
 
 
 def _opening() -> tuple[Scenario, str]:
-    from agingsim.app import runs
+    from agingsim.app import runs, sources
     from agingsim.app.session import opening_name
     from agingsim.app.sidebar import default_people
 
-    source = runs.bundled_sources()[opening_name()]
+    source = sources.bundled_sources()[opening_name()]
     people = default_people(source)
     full = source.raw.get("run", {}).get("simulated_people")
-    scenario = runs.load(source, {}, simulated_people=people if people != full else None)
+    scenario = sources.load(source, {}, simulated_people=people if people != full else None)
     return scenario, runs.run_key(scenario)
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from agingsim.app import runs
+from agingsim.app import sources
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.report.labels import Lang, label
 from agingsim.report.problems import translate_problem
@@ -73,7 +73,7 @@ def import_upload(workdir: Path, file_name: str, data: bytes) -> UploadedRegion:
     return UploadedRegion(shown, digest, region_id, (name, str(head.get("name_en") or name)), files)
 
 
-def region_source(base: runs.Source, region: UploadedRegion) -> runs.Source:
+def region_source(base: sources.Source, region: UploadedRegion) -> sources.Source:
     """``base``'s scenario on the uploaded region: same policy, run settings and models; the region,
     its margins (and supply, when the workbook has beds) from the upload; no bundled geography."""
     raw = copy.deepcopy(base.raw)
@@ -91,7 +91,7 @@ def region_source(base: runs.Source, region: UploadedRegion) -> runs.Source:
     raw["scenario"] = meta
     digest = hashlib.sha256(f"{base.digest}|{region.digest}".encode()).hexdigest()
     name = f"{region.region_id}-{Path(base.name).stem}.toml"
-    return runs.Source(name, base.path.parent / name, raw, digest, uploaded=True)
+    return sources.Source(name, base.path.parent / name, raw, digest, uploaded=True)
 
 
 def problem_rows(exc: ScenarioError, lang: Lang) -> pd.DataFrame:
@@ -125,7 +125,7 @@ def files_zip(region: UploadedRegion) -> bytes:
     return buf.getvalue()
 
 
-def sidebar(state: Any, lang: Lang, status: Any, sources: dict[str, runs.Source]) -> None:
+def sidebar(state: Any, lang: Lang, status: Any, sources: dict[str, sources.Source]) -> None:
     """The sidebar's "own region" box: template, upload, errors on the page, the policy to run."""
     import streamlit as st
 
@@ -192,7 +192,7 @@ def _template() -> bytes:
     return template_bytes()
 
 
-def _select(state: Any, sources: dict[str, runs.Source], region: UploadedRegion, base_id: str) -> None:
+def _select(state: Any, sources: dict[str, sources.Source], region: UploadedRegion, base_id: str) -> None:
     """Make ``base_id``'s policy on ``region`` a scenario of the session and the page's scenario."""
     import streamlit as st
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from agingsim.app import figures, runs
+from agingsim.app import figures, runs, sources
 from agingsim.app.levers import (
     all_levers,
     find_levers,
@@ -81,7 +81,7 @@ def draw_cards(run: runs.Run, lang: Lang, base: runs.Run | None = None) -> None:
         st.info(label("app_no_policy", lang))
 
 
-def baseline_run(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
+def baseline_run(source: sources.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
     """The file's own values on the same simulated people and seed: what every changed run is
     compared with (None when nothing is changed or the file alone does not load)."""
     if not state.changed(source.id):
@@ -90,7 +90,7 @@ def baseline_run(source: runs.Source, state: PageState, lang: Lang, status: Any)
     full = full.get("value") if isinstance(full, dict) else full
     people = state.people.get(source.id)
     try:
-        scenario = runs.load(
+        scenario = sources.load(
             source,
             {},
             workdir=st.session_state["workdir"],
@@ -101,7 +101,7 @@ def baseline_run(source: runs.Source, state: PageState, lang: Lang, status: Any)
     return run_with_status(scenario, lang, status, quiet=True)
 
 
-def what_changed(run: runs.Run, base: runs.Run, source: runs.Source, state: PageState, lang: Lang) -> None:
+def what_changed(run: runs.Run, base: runs.Run, source: sources.Source, state: PageState, lang: Lang) -> None:
     """Changed levers old → new, B − A by payer per year, the waterfall by line item, present value."""
     with st.expander(label("changed_title", lang), expanded=True):
         st.caption(label("changed_note", lang))

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from agingsim.app import runs
+from agingsim.app import runs, sources
 from agingsim.app.levers import (
     Section,
     all_levers,
@@ -30,7 +30,7 @@ def _invalid(status: Any, lang: Lang, exc: Exception) -> None:
     status.error(f"{label('app_invalid', lang)}\n\n```\n{exc}\n```")
 
 
-def run_current(source: runs.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
+def run_current(source: sources.Source, state: PageState, lang: Lang, status: Any) -> runs.Run | None:
     """Load the scenario with the levers' values and run it (or take it from the cache)."""
     sections, values = scenario_levers(source, state, lang)
     people = sim_people(source, state, lang)
@@ -38,7 +38,7 @@ def run_current(source: runs.Source, state: PageState, lang: Lang, status: Any) 
     st.session_state["current"] = (source, overrides)
     full = source.raw.get("run", {}).get("simulated_people")
     try:
-        scenario = runs.load(
+        scenario = sources.load(
             source,
             overrides,
             workdir=st.session_state["workdir"],
@@ -58,7 +58,7 @@ def run_current(source: runs.Source, state: PageState, lang: Lang, status: Any) 
 
 
 def _full_run_why(
-    source: runs.Source,
+    source: sources.Source,
     sections: list[Section],
     values: dict[str, Any],
     scenario: Any,
@@ -118,7 +118,7 @@ def run_with_status(scenario: Any, lang: Lang, status: Any, quiet: bool = False)
 
 
 def run_comparison(
-    source: runs.Source, a: runs.Run, state: PageState, lang: Lang, status: Any
+    source: sources.Source, a: runs.Run, state: PageState, lang: Lang, status: Any
 ) -> runs.Comparison | None:
     """Scheme B: the file's own values, or another scenario (bundled or uploaded), on A's seed."""
     others = all_sources()
@@ -159,7 +159,7 @@ def run_comparison(
             "simulated_people": sa.run.simulated_people,
         }
     try:
-        b_scenario = runs.load(b_source, overrides, workdir=st.session_state["workdir"], **run_settings)
+        b_scenario = sources.load(b_source, overrides, workdir=st.session_state["workdir"], **run_settings)
     except ScenarioError as exc:
         _invalid(status, lang, exc)
         return None

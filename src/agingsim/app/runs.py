@@ -1,38 +1,33 @@
-"""Scenario sources, runs with the user's changes, and a cache so a setting already run is instant.
+"""Runs with the user's changes, and a cache so a setting already run is instant.
 
 A run is keyed by the hashes of every input file as changed (the loader records them), the run
 settings and the replication: the same setting reached again, by any path, is the same key. Each run
 is also written as an ordinary output folder (``RunResult.write``), so the charts, workbook and deck
 come from :mod:`agingsim.report` exactly as ``agingsim report`` would make them from that folder.
+Where a scenario comes from is :mod:`agingsim.app.sources`; the downloads, :mod:`agingsim.app.downloads`.
 """
 
 from __future__ import annotations
 
-import atexit
-import csv
 import hashlib
 import io
 import json
-import os
-import re
-import shutil
 import tempfile
 import threading
 import time
-import uuid
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agingsim import __version__
+from agingsim.app.downloads import folder_zip, report_bytes, zip_files
+from agingsim.app.sources import Source, load
+from agingsim.app.workdirs import process_folder, process_root
 from agingsim.report.data import Results, load_results
 from agingsim.report.labels import Lang
-from agingsim.scenario import Scenario, load_scenario, project_root
-from agingsim.scenario.files import display_path
-from agingsim.scenario.variant import load_scenario_with, parse_scenario_text
+from agingsim.scenario import Scenario
 from agingsim.simulate import RunResult, dynamics_key, replay_payments, run_scenario
 
 if TYPE_CHECKING:  # matplotlib and the report's writers are imported when a chart or file is asked for
@@ -40,175 +35,10 @@ if TYPE_CHECKING:  # matplotlib and the report's writers are imported when a cha
 
     from agingsim.report.key_charts import Chart
 
-#: The label every value changed in the app carries in assumptions.csv.
-APP_LABEL = "changed in the agingsim app"
 #: Runs kept in memory; a city-scale run is a few MB of tables (and ~8 MB of recorded payment bins).
 CACHE_SIZE = 24
 #: DPI of the charts shown on the page (downloads are 300 dpi, from the report module).
 SCREEN_DPI = 90
-#: Prefix of each app process's temporary folder (its pid follows, so a later start can tell
-#: whose process has died and remove what it left behind).
-TEMP_PREFIX = "agingsim-app-"
-#: Files the app or a sweep writes beside a scenario (never listed as bundled scenarios).
-_WRITTEN = re.compile(r"^\.|\.variant-|\.sweep-|\.tmp")
-#: Scenario keys that name another file: a relative ``*.toml`` path resolves from the scenario's folder.
-FILE_KEYS = (
-    ("population", "region"),
-    ("population", "margins"),
-    ("population", "ability_model"),
-    ("population", "behaviour"),
-    ("geography", "communities"),
-)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A scenario the user picked: a bundled file, or an upload kept as its parsed text."""
-
-    name: str
-    path: Path  # where relative references resolve from (an upload's is virtual, in scenarios/)
-    raw: dict[str, Any]
-    digest: str
-    uploaded: bool = False
-
-    @property
-    def id(self) -> str:
-        """How the page state names the source: a bundled file's name, or ``upload:`` and a digest."""
-        return f"upload:{self.digest[:12]}" if self.uploaded else self.name
-
-    @property
-    def title(self) -> tuple[str, str]:
-        meta = self.raw.get("scenario", {}) if isinstance(self.raw.get("scenario"), dict) else {}
-        name = str(meta.get("name", self.name))
-        return name, str(meta.get("name_en", "") or name)
-
-
-def bundled_paths() -> list[Path]:
-    """The bundled scenarios, the default first: the project's own files in ``scenarios/`` and the
-    headline pair in ``scenarios/headline/``, never a hidden or written-by-a-run file (an older app
-    or a killed sweep may have left one there)."""
-    folder = project_root() / "scenarios"
-    found = [*sorted(folder.glob("*.toml")), *sorted((folder / "headline").glob("*.toml"))]
-    paths = [p for p in found if p.is_file() and not _WRITTEN.search(p.name)]
-    return sorted(paths, key=lambda p: p.stem != "default")  # the headline pair (supply vs demand) last
-
-
-#: bundled_sources' parsed files by path (each Source carries the hash of the bytes it was parsed from)
-_PARSED: dict[Path, Source] = {}
-_PARSED_LOCK = threading.Lock()
-
-
-def bundled_sources() -> dict[str, Source]:
-    """The bundled scenarios (bundled_paths) as sources, by file name. Each file is read every time
-    but parsed again only when its bytes change (by hash), so an edited file is always seen: the
-    page asks for them several times a run, and parsing every file each time was most of that."""
-    found: dict[str, Source] = {}
-    for path in bundled_paths():
-        path = path.resolve()
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        with _PARSED_LOCK:
-            known = _PARSED.get(path)
-        if known is None or known.digest != digest:
-            known = Source(path.name, path, parse_scenario_text(data, path.name), digest)
-            with _PARSED_LOCK:
-                _PARSED[path] = known
-        found[known.name] = known
-    return found
-
-
-def from_file(path: str | Path) -> Source:
-    path = Path(path).resolve()
-    data = path.read_bytes()
-    raw = parse_scenario_text(data, path.name)
-    return Source(path.name, path, raw, hashlib.sha256(data).hexdigest())
-
-
-def from_upload(name: str, data: bytes) -> Source:
-    """An uploaded TOML; bad text is a ScenarioError naming the file (the loader checks the rest)."""
-    shown = Path(name).name or "upload.toml"
-    raw = parse_scenario_text(data, shown)
-    return Source(shown, project_root() / "scenarios" / shown, raw, hashlib.sha256(data).hexdigest(), True)
-
-
-def absolute_refs(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """``raw`` with each relative ``*.toml`` file it names made absolute from ``folder``, so that a
-    copy of the scenario written elsewhere (the session's folder) names the same files."""
-    out = dict(raw)
-    for table, key in FILE_KEYS:
-        section = out.get(table)
-        if not isinstance(section, dict) or not isinstance(section.get(key), str):
-            continue
-        name = section[key]
-        if (name.endswith(".toml") or "/" in name) and not Path(name).is_absolute():
-            out[table] = {**section, key: str((folder / name).resolve())}
-    return out
-
-
-def load(
-    source: Source,
-    overrides: Mapping[str, Any] | None = None,
-    workdir: Path | None = None,
-    **run: int | None,
-) -> Scenario:
-    """The source's scenario with the overrides and run settings applied, validated by the loader.
-
-    A changed or uploaded scenario is written to ``workdir`` (the session's temporary folder, by
-    default a fresh one of this process), never beside the bundled files: the install may be
-    read-only and another session must never see it.
-    """
-    if not overrides and not source.uploaded:
-        scenario = load_scenario(source.path)
-    else:
-        folder = workdir or session_folder()
-        scenario = load_scenario_with(
-            folder / source.name,
-            overrides,
-            label=APP_LABEL,
-            data=absolute_refs(source.raw, source.path.parent),
-            shown_as=f"{source.name} (uploaded)" if source.uploaded else display_path(source.path),
-        )
-        scenario = replace(scenario, path=source.path)
-    return scenario.with_run(**run)
-
-
-#: How a value changed in the app is labelled in a downloaded scenario file.
-SET_IN_APP = "set in the app: {new} (the file had {old}{why})"
-
-
-def scenario_toml(source: Source, overrides: Mapping[str, Any]) -> str:
-    """The source's scenario file with the overrides applied, as TOML: each changed figure carries
-    ``assumption = "set in the app: …"`` naming the file's value and its label, so the file is a
-    valid scenario of its own that loads back to the scenario the page ran."""
-    import copy
-
-    from agingsim.scenario.provenance import strip_provenance, value_at
-    from agingsim.scenario.variant import _labelled, _remove
-    from agingsim.sweep.overrides import dumps, parse_key, set_value
-
-    data = copy.deepcopy(source.raw)
-    plain, labels, _ = strip_provenance(source.raw)
-    for text, value in overrides.items():
-        key = parse_key(text)
-        dotted = text.replace('"', "")
-        try:
-            old: Any = value_at(plain, dotted)
-        except (KeyError, IndexError, TypeError, ValueError):
-            old = None
-        was = labels.get(dotted)
-        why = f"; {was.kind}: {was.text}" if was is not None else ""
-        note = SET_IN_APP.format(new=_short(value), old=_short(old), why=why)
-        if value is None:
-            _remove(data, key)
-        else:
-            set_value(data, key, _labelled(value, note), note)
-    return dumps(data)
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} = {v}" for k, v in value.items() if k not in ("source", "assumption"))
-    return "none" if value is None else str(value)
 
 
 def payments_only(source: Source, scenario: Scenario, workdir: Path | None = None) -> bool:
@@ -403,52 +233,6 @@ class Run:
         return folder_zip(self.folder, chinese_headers)
 
 
-def report_bytes(results: Results, lang: Lang, fmt: str) -> bytes:
-    """The workbook (``xlsx``) or deck (``pptx``) of an output folder, a run's or a comparison's,
-    made by :func:`agingsim.report.make_report` exactly as ``agingsim report`` makes it."""
-    from agingsim.report import make_report
-
-    with tempfile.TemporaryDirectory(prefix="agingsim-report-") as tmp:
-        out, files, _ = make_report(results, Path(tmp) / "report", lang=lang, formats=(fmt,))
-        return next((out / f).read_bytes() for f in files if f.endswith(f".{fmt}"))
-
-
-BOM = "\ufeff".encode()
-
-
-def excel_csv(data: bytes, chinese_headers: bool = False) -> bytes:
-    """A CSV file for Excel: UTF-8 with a BOM; with ``chinese_headers`` its header row in Chinese
-    (report.labels.COLUMNS; unknown columns keep their names). The rows are unchanged."""
-    from agingsim.report.labels import column_label
-
-    text = data.decode("utf-8-sig")
-    if chinese_headers and text:
-        head, sep, rest = text.partition("\n")
-        names = next(csv.reader([head]))
-        out = io.StringIO()
-        csv.writer(out, lineterminator="").writerow([column_label(n, "zh") for n in names])
-        text = out.getvalue() + sep + rest
-    return BOM + text.encode("utf-8")
-
-
-def folder_zip(folder: Path, chinese_headers: bool = False) -> bytes:
-    files = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file():
-            files[p.name] = (
-                excel_csv(p.read_bytes(), chinese_headers) if p.suffix == ".csv" else p.read_bytes()
-            )
-    return zip_files(files)
-
-
-def zip_files(files: Mapping[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 class RunCache:
     """Finished runs by key, least recently used dropped first; one per app process, shared by users."""
 
@@ -581,53 +365,8 @@ class RunCache:
             self._recorded.clear()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def clean_orphans(tmp: Path | None = None) -> list[Path]:
-    """Remove the temporary folders of app processes that have died (a crash skips their clean-up)."""
-    removed = []
-    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
-        m = re.match(rf"{TEMP_PREFIX}(\d+)-", folder.name)
-        if folder.is_dir() and m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
-
-
-def process_folder() -> Path:
-    """This process's temporary folder (runs, comparisons, sessions), removed when it exits; the
-    folders of dead app processes are removed first."""
-    clean_orphans()
-    folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
-    atexit.register(shutil.rmtree, folder, True)
-    return folder
-
-
-def session_folder(session: str | None = None) -> Path:
-    """A folder of one browser session's own for its uploads and changed scenarios."""
-    folder = CACHE.root / "sessions" / (session or uuid.uuid4().hex)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def save_upload(folder: Path, source: Source, data: bytes) -> Path:
-    """Keep an upload in the session's folder (never in ``scenarios/``)."""
-    path = folder / "uploads" / f"{source.digest[:12]}-{source.name}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
 #: The process-wide cache the page uses (Streamlit re-runs the script, not the imports).
-CACHE = RunCache()
+CACHE = RunCache(root=process_root())
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from agingsim.app import region_upload, runs
+from agingsim.app import region_upload, sources, workdirs
 from agingsim.app.levers import (
     Lever,
     Section,
@@ -41,12 +41,12 @@ INTERACTIVE_PEOPLE = int(os.environ.get("AGINGSIM_APP_PEOPLE", "100000"))
 FAST_PEOPLE = (100_000, 50_000, 20_000)
 
 
-def all_sources() -> dict[str, runs.Source]:
+def all_sources() -> dict[str, sources.Source]:
     """The bundled scenarios and this session's uploads, by source id."""
-    return runs.bundled_sources() | st.session_state["uploads"]
+    return sources.bundled_sources() | st.session_state["uploads"]
 
 
-def source_title(source: runs.Source, lang: Lang) -> str:
+def source_title(source: sources.Source, lang: Lang) -> str:
     title = source.title[0 if lang == "zh" else 1]
     if not source.uploaded:
         return title
@@ -54,7 +54,7 @@ def source_title(source: runs.Source, lang: Lang) -> str:
     return label("app_upload_name", lang, name=title, file=source.name, digest=source.digest[:6])
 
 
-def pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
+def pick_source(state: PageState, lang: Lang, status: Any) -> sources.Source:
     """The scenario in the state. A new upload that loads becomes the scenario (and an entry of the
     dropdown, so the bundled ones stay one click away); one that does not is refused with the
     validator's message, and the page stays on the scenario it shows."""
@@ -67,12 +67,12 @@ def pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
         known = {s.digest for s in st.session_state["uploads"].values()}
         if digest not in known and digest not in errors:
             try:
-                source = runs.from_upload(upload.name, data)
-                runs.load(source, workdir=st.session_state["workdir"])
+                source = sources.from_upload(upload.name, data)
+                sources.load(source, workdir=st.session_state["workdir"])
             except ScenarioError as exc:
                 errors[digest] = str(exc)
             else:
-                runs.save_upload(st.session_state["workdir"], source, data)
+                workdirs.save_upload(st.session_state["workdir"], source, data)
                 st.session_state["uploads"][source.id] = source
                 state.scenario = source.id
         if digest in errors:
@@ -80,22 +80,22 @@ def pick_source(state: PageState, lang: Lang, status: Any) -> runs.Source:
                 f"{label('app_upload_refused', lang, name=upload.name)}\n\n```\n{errors[digest]}\n```"
             )
     region_upload.sidebar(state, lang, status, all_sources())
-    sources = all_sources()
-    if state.scenario not in sources:
-        state.scenario = next(iter(sources))
-    options = list(sources)
+    found = all_sources()
+    if state.scenario not in found:
+        state.scenario = next(iter(found))
+    options = list(found)
     state.scenario = pick.selectbox(
         label("app_scenario", lang),
         options,
         index=options.index(state.scenario),
-        format_func=lambda n: source_title(sources[n], lang),
+        format_func=lambda n: source_title(found[n], lang),
         key=widget_key(state, "scenario", len(options)),
     )
-    return sources[state.scenario]
+    return found[state.scenario]
 
 
 def scenario_levers(
-    source: runs.Source, state: PageState, lang: Lang
+    source: sources.Source, state: PageState, lang: Lang
 ) -> tuple[list[Section], dict[str, Any]]:
     """Draw the levers of the source from the state; return them and the values shown, by lever id."""
     sections = find_levers(source.raw)
@@ -150,7 +150,7 @@ def linked_groups(sections: list[Section]) -> list[tuple[str, dict[str, Any], li
     return out
 
 
-def _linked_levers(sections: list[Section], source: runs.Source, state: PageState, lang: Lang) -> None:
+def _linked_levers(sections: list[Section], source: sources.Source, state: PageState, lang: Lang) -> None:
     """One widget per linked group: moving it sets every lever of the group (drawn again from the
     state, so each scheme's own lever shows the new value and can still be set apart)."""
     for key_name, fields, levers in linked_groups(sections):
@@ -217,21 +217,21 @@ def _lever_widget(lev: Lever, key: str, lang: Lang, current: Any) -> Any:
     return value
 
 
-def _people_options(source: runs.Source) -> list[int]:
+def _people_options(source: sources.Source) -> list[int]:
     """The simulated-people counts offered: the file's own, then the smaller FAST_PEOPLE."""
     full = source.raw.get("run", {}).get("simulated_people")
     full = full.get("value") if isinstance(full, dict) else full
     return [full, *[n for n in FAST_PEOPLE if n < full]] if isinstance(full, int) else []
 
 
-def default_people(source: runs.Source) -> int | None:
+def default_people(source: sources.Source) -> int | None:
     """The count a page starts the source at: the largest offered up to INTERACTIVE_PEOPLE (the
     launcher's warm-up runs the opening scenario at it too)."""
     options = _people_options(source)
     return next((n for n in options if n <= INTERACTIVE_PEOPLE), options[-1]) if options else None
 
 
-def sim_people(source: runs.Source, state: PageState, lang: Lang) -> int | None:
+def sim_people(source: sources.Source, state: PageState, lang: Lang) -> int | None:
     """The simulated-people count: the file's, or a smaller one for speed (the page then says so)."""
     options = _people_options(source)
     if not options:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from agingsim.app import figures, runs
+from agingsim.app import downloads, figures, runs, sources
 from agingsim.app.results import payer_years, show_chart
 from agingsim.app.session import page_state
 from agingsim.app.sidebar import all_sources, source_title
@@ -239,7 +239,7 @@ def view_circle(run: runs.Run, lang: Lang) -> None:
     chinese = _chinese_headers(page_state(), lang, "circle")
     st.download_button(
         label("dl_circle_csv", lang),
-        runs.excel_csv(table.to_csv(index=False).encode("utf-8"), chinese),
+        downloads.excel_csv(table.to_csv(index=False).encode("utf-8"), chinese),
         file_name=f"service_circle_{year}.csv",
         mime="text/csv",
         key="csv|circle",
@@ -359,7 +359,7 @@ def view_downloads(run: runs.Run, lang: Lang) -> None:
     source, overrides = st.session_state["current"]
     st.download_button(
         label("dl_toml", lang),
-        partial(runs.scenario_toml, source, overrides),
+        partial(sources.scenario_toml, source, overrides),
         file_name=f"{Path(source.name).stem}{'_edited' if overrides else ''}.toml",
         mime="application/toml",
         key="dl_toml",
@@ -401,7 +401,7 @@ def view_downloads(run: runs.Run, lang: Lang) -> None:
 
 def view_assumptions(run: runs.Run, lang: Lang) -> None:
     table = run.result.assumptions()
-    changed = table["text"] == runs.APP_LABEL
+    changed = table["text"] == sources.APP_LABEL
     table = pd.concat([table[changed], table[~changed]])
     pairs = zip(table["text"], table["provenance"], strict=True)
     table["text"] = [assumption_note(str(text), kind, lang) for text, kind in pairs]  # zh where known

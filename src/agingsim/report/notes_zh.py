@@ -20,7 +20,7 @@ from agingsim.report.problems import ENGLISH_ONLY
 ENGLISH_ONLY_MARK = ENGLISH_ONLY[0]
 
 NOTES_ZH: dict[str, str] = {
-    # the label of every value changed in the app (agingsim.app.runs.APP_LABEL)
+    # the label of every value changed in the app (agingsim.app.sources.APP_LABEL)
     "changed in the agingsim app": "在 agingsim 应用中修改",
     # guiyang_service_circle.toml
     "seed 002 三(七) pays 600 / 1000 / 1500 / 3000 / 5000 CNY per year in post by certificate level "
