@@ -22,6 +22,7 @@ from agingsim.errors import AgingsimError, ScenarioError
 from agingsim.fiscal.ledger import WAN, summarise
 from agingsim.population.attributes import NEED_LEVELS
 from agingsim.report.labels import Lang, fiscal_period, label, period_label
+from agingsim.results.targets import SCORECARD_COLUMNS
 
 #: Columns each input file must have (the documented output of run / compare).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -343,17 +344,6 @@ PV = "cost_present_value_wan"
 LINE_ITEMS_CSV = "line_items.csv"
 #: The policy targets a run is scored against (written into run folders by the policy module).
 TARGETS_CSV = "targets.csv"
-TARGET_COLUMNS = (
-    "target_id",
-    "target",
-    "target_en",
-    "clause",
-    "year",
-    "required",
-    "model_value",
-    "unit",
-    "met",
-)
 
 
 def scorecard_rows(results: Results, lang: Lang) -> list[list[Any]]:
@@ -362,7 +352,7 @@ def scorecard_rows(results: Results, lang: Lang) -> list[list[Any]]:
     table = results.frame(TARGETS_CSV)
     if table is None or table.empty:
         return []
-    missing = [c for c in TARGET_COLUMNS if c not in table.columns]
+    missing = [c for c in SCORECARD_COLUMNS if c not in table.columns]
     if missing:
         raise ResultsDirError(results.path / TARGETS_CSV, f"missing column(s) {', '.join(missing)}")
     rows = []

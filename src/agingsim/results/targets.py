@@ -33,7 +33,8 @@ from agingsim.schemes.facility import compile_facilities
 if TYPE_CHECKING:
     from agingsim.simulate import RunResult
 
-TARGET_COLUMNS = [
+#: the columns the report's scorecard reads (report.data.scorecard_rows); every targets.csv has them
+SCORECARD_COLUMNS = (
     "target_id",
     "target",
     "target_en",
@@ -43,9 +44,9 @@ TARGET_COLUMNS = [
     "model_value",
     "unit",
     "met",
-    "due",
-    "note",
-]
+)
+#: targets.csv's columns: the scorecard's, then when the target falls due and a note (e.g. not modelled)
+TARGET_COLUMNS = [*SCORECARD_COLUMNS, "due", "note"]
 #: a measured value within this of the requirement meets it (floating-point sums of shares)
 TOLERANCE = 1e-9
 
