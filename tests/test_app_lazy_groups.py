@@ -30,10 +30,10 @@ def _scenario(overrides: dict | None = None):
     return load_scenario_with(NINGHE, overrides or {}, label=sources.APP_LABEL).with_run(simulated_people=PEOPLE)
 
 
-def _monthly_ledger(result) -> pd.DataFrame:
-    """The ledger's person-level lines paid monthly (one-off payments are not split by group)."""
-    once = {s.id for s in result.scenario.file.policy.schemes if s.once is not None}
-    return result.ledger[~result.ledger["line_item"].isin(once)]
+def _person_ledger(result) -> pd.DataFrame:
+    """The ledger's person-level lines, monthly and one-off: what the groups' spending adds up to."""
+    schemes = {s.id for s in result.scenario.file.policy.schemes}
+    return result.ledger[result.ledger["line_item"].isin(schemes)]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_groups_recorded_lazily_equal_a_recorded_run_and_sum_to_the_ledger(tmp_p
     pd.testing.assert_frame_equal(lazy.people, full.people)
     pd.testing.assert_frame_equal(lazy.payments, full.payments)
     spent = lazy.payments.groupby("line_item")["spending_cny"].sum()
-    paid = _monthly_ledger(run.result).groupby("line_item")["amount_cny"].sum()
+    paid = _person_ledger(run.result).groupby("line_item")["amount_cny"].sum()
     pd.testing.assert_series_equal(spent.sort_index(), paid.sort_index(), check_names=False, rtol=1e-9)
     # the folder already written is written again with distribution.csv, and the CSV zip has it
     table = pd.read_csv(run.folder / "distribution.csv")
@@ -90,7 +90,7 @@ def test_a_replay_gets_its_groups_from_its_base_and_the_base_keeps_them(tmp_path
     # the replay's groups are paid under its own terms: no advanced-age allowance any more
     assert "advanced_age_allowance" not in set(off.result.distribution().payments["line_item"])
     spent = off.result.distribution().payments["spending_cny"].sum()
-    assert spent == pytest.approx(_monthly_ledger(off.result)["amount_cny"].sum(), rel=1e-9)
+    assert spent == pytest.approx(_person_ledger(off.result)["amount_cny"].sum(), rel=1e-9)
     # a later replay on the same people has the groups at once, with no run
     again, _ = cache.run(_scenario({"policy.schemes[0].active": False, "policy.schemes[1].active": False}))
     assert again.result.replayed_from == base.key and again.grouped
@@ -115,7 +115,7 @@ def test_the_who_view_opened_from_another_view_records_the_groups_and_sums_to_th
     ]
     assert found, [list(d.value.columns) for d in at.dataframe]
     spent = found[0][column_label("spending_wan", "zh")].astype(float).sum()
-    assert spent == pytest.approx(_monthly_ledger(recorded)["amount_cny"].sum() / WAN, abs=1e-4)
+    assert spent == pytest.approx(_person_ledger(recorded)["amount_cny"].sum() / WAN, abs=1e-4)
 
 
 def test_a_scheme_switched_off_keeps_the_group_table_columns_numbers() -> None:

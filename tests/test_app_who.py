@@ -55,13 +55,13 @@ def test_the_page_groupings_are_the_distribution_dimensions() -> None:
 
 
 def test_who_view_by_econ_status_sums_to_the_ledger_and_is_in_words() -> None:
-    """Done-when: the distributional table's spending sums to the ledger's (the person-level lines
-    paid monthly; the one-off home adaptation is not by group and is left out)."""
+    """Done-when: the distributional table's spending sums to the ledger's (every person-level line,
+    the one-off home adaptation included)."""
     at = _app(g="econ_status")
     table = _table(at, column_label("econ_status", "zh"), column_label("people", "zh"))
     result = _engine()
-    once = {s.id for s in result.scenario.file.policy.schemes if s.once is not None}
-    ledger = result.ledger[~result.ledger["line_item"].isin(once)]
+    assert result.ledger["line_item"].isin(["home_adaptation"]).any()
+    ledger = result.ledger
     spent = table[column_label("spending_wan", "zh")].astype(float).sum()
     assert spent == pytest.approx(ledger["amount_cny"].sum() / WAN, abs=1e-4)
     assert set(table[column_label("econ_status", "zh")]) <= {
@@ -104,8 +104,7 @@ def test_the_workbook_has_the_groups_sheet_summing_to_the_ledger(tmp_path: Path)
     result = _engine()
     folder = result.write(tmp_path / "run")
     table = pd.read_csv(folder / "distribution.csv")
-    once = {s.id for s in result.scenario.file.policy.schemes if s.once is not None}
-    total = result.ledger[~result.ledger["line_item"].isin(once)]["amount_cny"].sum() / WAN
+    total = result.ledger["amount_cny"].sum() / WAN  # every person-level line, one-off ones included
     for _, part in table.groupby("dimension"):
         assert part["spending_wan"].sum() == pytest.approx(total, abs=1e-3)
     from agingsim.report.data import load_results

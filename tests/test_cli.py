@@ -167,9 +167,9 @@ def test_run_by_group_writes_who_gets_what_summing_to_the_ledger(tmp_path, capsy
     # the file's rows are rounded to 0.0001 万元 (1 CNY), so sums of tens of rows agree to cents of 万元
     assert by_dimension.to_numpy() == pytest.approx(by_dimension.iloc[0], abs=0.01)
     schemes = load_scenario(path).file.policy.schemes
-    monthly = {s.id for s in schemes if s.once is None}
+    person_level = {s.id for s in schemes}  # monthly and one-off (home adaptation) alike
     ledger = pd.read_csv(out / "ledger.csv")
-    paid = ledger.loc[ledger["line_item"].isin(monthly), "amount_cny"].sum() / 1e4
+    paid = ledger.loc[ledger["line_item"].isin(person_level), "amount_cny"].sum() / 1e4
     assert by_dimension.iloc[0] == pytest.approx(paid, abs=0.01)
     plain = tmp_path / "plain"
     assert main(["run", path, "--out", str(plain), "--years", "1"]) == 0

@@ -59,13 +59,52 @@ def test_distribution_spending_sums_to_the_ledger_per_line_item_year_and_payer(n
     assert set(dist.people.columns) == {"year", *DIMENSIONS, "people"}
 
 
-def test_the_only_person_level_lines_left_out_are_one_off_payments():
-    result = recorded(small("zhumadian_basic_services.toml"))
+def test_every_person_level_line_is_split_by_group_one_off_payments_included():
+    """000-14-1's home adaptation (once per household, within a yearly quota, schemes.oneoff) is in
+    the groups' table: paid only to the dispersed 特困 it names, and its spending is the ledger's."""
+    result = recorded(small("zhumadian_basic_services.toml", years=4))
     spec = {s.id: s for s in result.scenario.file.policy.schemes}
     paid = set(result.ledger["line_item"]) & set(spec)
-    assert paid - set(result.distribution().payments["line_item"]) == {
-        s for s in paid if spec[s].once is not None
-    }
+    pay = result.distribution().payments
+    assert paid == set(pay["line_item"])
+    once = pay[pay["line_item"] == "home_adaptation"]
+    assert once["spending_cny"].sum() > 0
+    assert set(once.loc[once["spending_cny"] > 0, "econ_status"]) == {"tekun_dispersed"}
+    assert (once["served"] <= once["entitled"] + 1e-9).all()
+    led = result.ledger[result.ledger["line_item"] == "home_adaptation"]
+    want = led.groupby("year")["amount_cny"].sum()
+    got = once.groupby("year")["spending_cny"].sum().reindex(want.index, fill_value=0.0)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=0, atol=0.005)
+
+
+def test_one_off_payments_land_in_the_age_bands_and_levels_their_rule_names():
+    """Each one-off row's group is its own person's (age band, level), not its bin's neighbours'."""
+    rule = "age >= 80 and tekun_dispersed and ability >= moderate"
+    result = recorded(small("zhumadian_basic_services.toml", {"policy.schemes[3].eligible": rule}))
+    pay = result.distribution().payments
+    once = pay[(pay["line_item"] == "home_adaptation") & (pay["spending_cny"] > 0)]
+    assert not once.empty
+    assert set(once["age_band"]) <= {"80-84", "85+"}
+    assert set(once["ability_level"]) <= {"moderate", "severe", "complete"}
+
+
+def test_a_quota_that_changes_shows_who_waits_longer():
+    """A smaller yearly quota (one payment lever, replayed on the same people) pays fewer
+    households in the first year; nobody loses the entitlement (a quota delays, 000-14-1 excludes
+    no one), so more of them are still queued for it, row by row on the same people."""
+    base = recorded(small("zhumadian_basic_services.toml"))
+    fewer = small("zhumadian_basic_services.toml", {"policy.schemes[3].quota": {"county": 20}})
+    assert fewer.file.policy.schemes[3].id == "home_adaptation"
+    replayed = replay_payments(base, fewer)
+    table, same = gains_losses(base.scenario, base.distribution_bins, fewer, replayed.distribution_bins)
+    assert same
+    line = table[table["line_item"] == "home_adaptation"]
+    first = line[line["year"] == line["year"].min()]
+    assert first["spending_b_cny"].sum() < first["spending_a_cny"].sum()
+    assert first["losing"].sum() == 0
+    assert first["entitled_b"].sum() > first["entitled_a"].sum()
+    want = replayed.ledger[replayed.ledger["line_item"] == "home_adaptation"]["amount_cny"].sum()
+    assert line["spending_b_cny"].sum() == pytest.approx(want, abs=0.01)
 
 
 def test_a_replayed_run_has_the_distribution_of_the_full_run():

@@ -52,7 +52,7 @@ def test_one_off_rows_are_the_candidate_rows_of_the_month():
         model.step()
     ps, p = model.person_schemes, model.people
     ps.count(p)
-    pid, county, cell, weight = model.one_off.rows(p, counted=True)
+    (pid, county, cell, weight), _ = model.one_off.rows(p, counted=True)
     key = grid_keys(model)
     size = ps.grid.size
     live = np.flatnonzero(model.one_off.candidate_cells[key % size])

@@ -306,9 +306,11 @@ class AgingModel(mesa.Model):
                 self.distribution.record(people, bins)
             self.person_schemes.pay_bins(month, self.scenario.run.start_year, *bins, self.ledger)
             if self.one_off:  # paid per person, once (schemes.oneoff)
-                rows = self.one_off.rows(people, counted=True)  # keys of the count above
+                rows, live = self.one_off.rows(people, counted=True)  # keys of the count above
                 if self.payment_rows is not None:
                     self.payment_rows.append(rows)
+                if self.distribution is not None:
+                    self.distribution.record_once(people, rows, live)
                 self.one_off.pay(rows, month, self.scenario.run.start_year, self.ledger)
 
     def _freeze(self, n: int) -> None:

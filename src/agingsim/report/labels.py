@@ -409,11 +409,11 @@ LABELS.update(
         "who_dist_title": ("按{by}：人数、支出与人均", "By {by}: people, spending and spending per head"),
         "who_dist_note": (
             "按老人的区县、年龄组、能力等级、经济状况和城乡分组（测算期内年均人数、支出合计）。"
-            "逐月按每位老人所在的规则格子计算，支出合计等于台账中按月发放的个人补贴项目；一次性补贴不分组。",
+            "逐月按每位老人所在的规则格子计算，一次性补贴按实际领取的老人计入其所在组，支出合计等于台账中的个人补贴项目。",
             "People grouped by county, age band, ability level, economic status and urban/rural (people are "
             "yearly averages, spending the total over the period). Worked out month by month from the cells "
-            "of people the schemes pay, so spending adds up to the ledger's monthly person-level lines; "
-            "one-off payments are not split by group.",
+            "of people the schemes pay, one-off payments from the people paid them, so spending adds up to "
+            "the ledger's person-level lines.",
         ),
         "who_lines_title": (
             "按{by}和补贴项目：享受资格与获发放人数",

@@ -2,8 +2,8 @@
 horizon, cut by one group dimension (county, age band, ability level, economic status, residence).
 
 Built from results.distribution's yearly tables; people are monthly means averaged over the years,
-spending is summed over the horizon, so a table's spending adds up to the ledger's for the lines it
-covers (person-level lines paid monthly; one-off payments are not by group).
+spending is summed over the horizon, so a table's spending adds up to the ledger's person-level
+lines (monthly ones by their bins, one-off ones by the people paid).
 """
 
 from __future__ import annotations

@@ -9,13 +9,17 @@ the payments are made again from those bins (:func:`months`: a fresh PersonSchem
 bins, exactly as simulate.replay_payments does, so budget caps and delivery are the run's) and each
 bin's payment is spread over its groups in proportion to their people: entitlement depends only on
 the bin, so this is exact, and the groups' spending sums to the ledger's per line item and payer.
-The per-month hot path is untouched.
+One-off payments (schemes.oneoff) depend on who was paid before and on the quota's queue, not on
+the bin: the run records each month's one-off rows with their groups
+(:meth:`DistributionRecorder.record_once`) and pays them again, once per person, as
+simulate.replay_payments does, each payment landing in its payee's group. The per-month hot path is
+untouched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +30,7 @@ from agingsim.population.people import People
 from agingsim.scenario import Scenario
 from agingsim.scenario.schema import PAYER_LEVELS, age_band_labels
 from agingsim.schemes.monthly import PersonSchemes
+from agingsim.schemes.oneoff import OneOffSchemes, Rows
 
 #: Age bands of the distributional tables: 60-64, …, 80-84, 85+.
 AGE_EDGES: tuple[int, ...] = (60, 65, 70, 75, 80, 85)
@@ -48,6 +53,10 @@ class MonthBins:
     sub_weight: np.ndarray
     #: the care system's delivered shares that month (None without behaviour)
     delivered: np.ndarray | None
+    #: the rows one-off schemes looked at that month (schemes.oneoff.Rows) and each one's age band,
+    #: economic status and residence, coded as ``sub_extra`` (None without one-off schemes)
+    once_rows: Rows | None = None
+    once_extra: np.ndarray | None = None
 
 
 class DistributionRecorder:
@@ -153,6 +162,16 @@ class DistributionRecorder:
         )
 
 
+    def record_once(self, people: People, rows: Rows, live: np.ndarray) -> None:
+        """This month's one-off rows (OneOffSchemes.rows; ``live``: where they are in ``people``),
+        after :meth:`record`: their payments are made again from them (:func:`months`)."""
+        age = np.searchsorted(np.asarray(AGE_EDGES), people.age_m[live] // 12, side="right") - 1
+        econ = people.econ[live].astype(np.int64)
+        res = people.residence[live].astype(np.int64)
+        extra = (age * len(ECON_STATUSES) + econ) * len(RESIDENCES) + res
+        self.months[-1] = replace(self.months[-1], once_rows=rows, once_extra=extra)
+
+
 class _NoLedger:
     """Takes the replayed payments and keeps nothing: the run's ledger already has them."""
 
@@ -169,6 +188,8 @@ class SchemeMonth:
     entitled: np.ndarray
     served: np.ndarray
     shares: dict[str, float]
+    #: the group of each element, where it is not the month's sub-bins' (a one-off scheme's rows)
+    group: np.ndarray | None = None
 
 
 def n_groups(n_counties: int) -> int:
@@ -189,6 +210,9 @@ def months(
     n_res, n_econ = len(RESIDENCES), len(ECON_STATUSES)
     # the payments are made again only for what budget caps leave to be paid (cap_share)
     capped = any(s.budget_cap is not None for s in schemes.schemes)
+    once_ids = [r.once_rows[0] for r in record if r.once_rows is not None and r.once_rows[0].size]
+    # one-off payments are made again from the recorded rows, once per person, as replay_payments does
+    one_off = OneOffSchemes(schemes, 1 + max(int(i.max()) for i in once_ids)) if once_ids else None
     for m, rec in enumerate(record):
         schemes.delivered = rec.delivered
         if capped:
@@ -223,6 +247,14 @@ def months(
                 (entitled * rate * served)[b] * w,
                 shares,
             )
+        if one_off and rec.once_rows is not None and rec.once_extra is not None:
+            _, o_county, o_cell, _ = rec.once_rows
+            o_group = (
+                (o_county * len(AGE_BANDS) + rec.once_extra // (n_econ * n_res)) * _LEVELS + ability[o_cell]
+            ) * (n_econ * n_res) + rec.once_extra % (n_econ * n_res)
+            once = one_off.pay(rec.once_rows, m, start, _NoLedger(), detail=True)  # type: ignore[arg-type]
+            for sid, got in once.items():
+                paid[sid] = SchemeMonth(got.amount, got.entitled, got.served, got.shares, o_group)
         yield month, group, rec.sub_weight, paid
 
 
@@ -280,10 +312,11 @@ def distribution(scenario: Scenario, record: list[MonthBins]) -> Distribution:
         months_in[year] = months_in.get(year, 0) + 1
         people[year] = people.get(year, np.zeros(size)) + np.bincount(group, weights=weight, minlength=size)
         for line, p in paid.items():
+            g = group if p.group is None else p.group
             t = tally.setdefault((year, line), np.zeros((3 + len(PAYER_LEVELS), size)))
-            t[0] += np.bincount(group, weights=p.entitled, minlength=size)
-            t[1] += np.bincount(group, weights=p.served, minlength=size)
-            spent = np.bincount(group, weights=p.amount, minlength=size)
+            t[0] += np.bincount(g, weights=p.entitled, minlength=size)
+            t[1] += np.bincount(g, weights=p.served, minlength=size)
+            spent = np.bincount(g, weights=p.amount, minlength=size)
             t[2] += spent
             for i, level in enumerate(PAYER_LEVELS):
                 t[3 + i] += spent * p.shares.get(level, 0.0)
@@ -378,23 +411,27 @@ def gains_losses(
         months_in[year] = months_in.get(year, 0) + 1
         for line in sorted(set(pa) | set(pb)):
             sa, sb = pa.get(line, zero), pb.get(line, zero)
+            la = ga if sa.group is None else sa.group  # a one-off line's rows have groups of their own
+            lb = gb if sb.group is None else sb.group
             t = tally.setdefault((year, line), np.zeros((6, size)))
-            ea = np.bincount(ga, weights=sa.entitled, minlength=size) if sa.entitled.size else np.zeros(size)
-            eb = np.bincount(gb, weights=sb.entitled, minlength=size) if sb.entitled.size else np.zeros(size)
+            ea = np.bincount(la, weights=sa.entitled, minlength=size) if sa.entitled.size else np.zeros(size)
+            eb = np.bincount(lb, weights=sb.entitled, minlength=size) if sb.entitled.size else np.zeros(size)
             t[0] += ea
             t[1] += eb
-            if same:
-                da = sa.entitled if sa.entitled.size else np.zeros(len(ga))
-                db = sb.entitled if sb.entitled.size else np.zeros(len(ga))
-                t[2] += np.bincount(ga, weights=np.maximum(da - db, 0.0), minlength=size)
-                t[3] += np.bincount(ga, weights=np.maximum(db - da, 0.0), minlength=size)
+            # one record: bin by bin (row by row for a one-off line), the same people on both sides
+            rows = la if sa.entitled.size else lb
+            da = sa.entitled if sa.entitled.size else np.zeros(len(rows))
+            db = sb.entitled if sb.entitled.size else np.zeros(len(rows))
+            if same and len(da) == len(db):
+                t[2] += np.bincount(rows, weights=np.maximum(da - db, 0.0), minlength=size)
+                t[3] += np.bincount(rows, weights=np.maximum(db - da, 0.0), minlength=size)
             else:
                 t[2] += np.maximum(ea - eb, 0.0)
                 t[3] += np.maximum(eb - ea, 0.0)
             if sa.amount.size:
-                t[4] += np.bincount(ga, weights=sa.amount, minlength=size)
+                t[4] += np.bincount(la, weights=sa.amount, minlength=size)
             if sb.amount.size:
-                t[5] += np.bincount(gb, weights=sb.amount, minlength=size)
+                t[5] += np.bincount(lb, weights=sb.amount, minlength=size)
     keys = sorted(tally)
     codes = [np.flatnonzero(tally[k].any(axis=0)) for k in keys]
     values = {

@@ -18,6 +18,8 @@ Everyone left waits, in the same order, for the next year's quota.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from agingsim.fiscal.ledger import Ledger
@@ -29,6 +31,17 @@ from agingsim.schemes.person import CompiledScheme
 NOT_YET = np.iinfo(np.int32).max
 #: (person id, county, grid cell, weight) of the rows a month's one-off payments look at
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class RowsPaid:
+    """One one-off scheme in one month, per row of the month's :data:`Rows`: people queued for it
+    (eligible, not yet paid, registered), people paid for, CNY paid, and the payer shares in force."""
+
+    entitled: np.ndarray
+    served: np.ndarray
+    amount: np.ndarray
+    shares: dict[str, float]
 
 
 def fill(units: np.ndarray, left: float) -> np.ndarray:
@@ -65,21 +78,29 @@ class OneOffSchemes:
     def __bool__(self) -> bool:
         return bool(self.schemes)
 
-    def rows(self, people: People, counted: bool = False) -> Rows:
+    def rows(self, people: People, counted: bool = False) -> tuple[Rows, np.ndarray]:
         """This month's rows that could be paid a one-off payment: (pid, county, grid cell, weight)
-        of each (people as they stand after the month's transitions, as for the monthly schemes);
-        the keys of this month's count of the monthly schemes when given (``counted``)."""
+        of each (people as they stand after the month's transitions, as for the monthly schemes),
+        and where they are in ``people``; the keys of this month's count of the monthly schemes
+        when given (``counted``)."""
         key, weight = self.persons.row_keys(people) if not counted else self.persons.month_keys
         listed = self.persons.month_once if counted else None
         live = listed if listed is not None else np.flatnonzero(self._candidate_keys[key])
         county, cell = np.divmod(key[live], self.persons.grid.size)
-        return people.pid[live], county, cell, weight[live]
+        return (people.pid[live], county, cell, weight[live]), live
 
-    def pay(self, rows: Rows, sim_month: int, start_year: int, ledger: Ledger) -> None:
-        """Pay this month's one-off payments to ``rows`` (:meth:`rows`) and book them."""
+    def pay(
+        self, rows: Rows, sim_month: int, start_year: int, ledger: Ledger, detail: bool = False
+    ) -> dict[str, RowsPaid]:
+        """Pay this month's one-off payments to ``rows`` (:meth:`rows`) and book them; with
+        ``detail``, what each scheme paid each of the rows (who gets what, results.distribution)."""
         month = month_key(start_year) + sim_month
+        paid: dict[str, RowsPaid] = {}
         for scheme in self.schemes:
-            self._pay_scheme(scheme, month, *rows, ledger)
+            got = self._pay_scheme(scheme, month, *rows, ledger, detail)
+            if got is not None:
+                paid[scheme.id] = got
+        return paid
 
     def _pay_scheme(
         self,
@@ -90,14 +111,15 @@ class OneOffSchemes:
         cell: np.ndarray,
         weight: np.ndarray,
         ledger: Ledger,
-    ) -> None:
+        detail: bool = False,
+    ) -> RowsPaid | None:
         shares = scheme.payers.at(month)
         amount, which = scheme.table(month, self.persons.grid)
         a = amount[cell] * scheme.counties[county]
         unpaid = self.unpaid[scheme.id]
         rows = np.flatnonzero((a > 0) & (unpaid[pid] > 0))
         if shares is None or rows.size == 0:
-            return
+            return None
         ids = pid[rows]
         since = self.since[scheme.id]
         since[ids] = np.minimum(since[ids], month)
@@ -110,15 +132,22 @@ class OneOffSchemes:
             klass[scheme.ration_masks[r][cell[rows]]] = r
         order = np.lexsort((ids, since[ids], klass))
         rows, ids, units = rows[order], ids[order], units[order]
+        queued = units
         served = self._within_quota(scheme, month, county[rows], units)
         if (served < 1.0).any():
             self._record_waiting(scheme, month, county[rows], units * (1.0 - served), a[rows])
         unpaid[ids] *= 1.0 - served
         unpaid[ids[served >= 1.0]] = 0.0
+        got = None
+        if detail:  # per row of the month, in people (a household payment's units are households)
+            got = RowsPaid(np.zeros(pid.size), np.zeros(pid.size), np.zeros(pid.size), shares)
+            got.entitled[rows] = queued * (per_household or 1.0)
+            got.served[rows] = queued * served * (per_household or 1.0)
+            got.amount[rows] = a[rows] * queued * served
         keep = served > 0
         rows, units = rows[keep], units[keep] * served[keep]
         if rows.size == 0:
-            return
+            return got
         n_g, n_c = len(scheme.group_ids), self._n_c
         bin_rule = county[rows] * n_g + which[cell[rows]]
         cny = np.bincount(bin_rule, weights=a[rows] * units, minlength=n_c * n_g).reshape(n_c, n_g)
@@ -127,6 +156,7 @@ class OneOffSchemes:
         lottery = scheme.lottery.at(month) or 0.0
         family = scheme.spec.family
         ledger.record(year, cal + 1, scheme.id, family, scheme.group_ids, cny, bens, shares, lottery)
+        return got
 
     def _within_quota(
         self, scheme: CompiledScheme, month: int, county: np.ndarray, units: np.ndarray
