@@ -79,6 +79,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
     from agingsim.results.output import check_out_dir
 
+    if getattr(args, "process_command", False):  # the process exits after this run
+        from agingsim.startup import freeze_startup
+
+        freeze_startup()  # the run's collections skip what is loaded by now (startup.py)
+
     check_out_dir(out)  # before the run, not after it
     if args.replications is not None:
         from agingsim.uncertainty.cli import run_replicated
@@ -284,13 +289,19 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; without ``argv`` it is the process's own command (the ``agingsim`` script,
+    ``python -m agingsim``), which may then trade what a long-lived caller needs for speed
+    (``cmd_run``'s :func:`agingsim.startup.freeze_startup`)."""
+    process_command = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if _command(argv) == "app":  # everything after `app` is streamlit's (argparse would take --help)
         at = argv.index("app") + 1
         args = build_parser(argv).parse_args(argv[:at])
         args.options = argv[at:]
         return dispatch(args)
-    return dispatch(build_parser(argv).parse_args(argv))
+    args = build_parser(argv).parse_args(argv)
+    args.process_command = process_command
+    return dispatch(args)
 
 
 if __name__ == "__main__":
