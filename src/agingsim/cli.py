@@ -72,17 +72,19 @@ def _default_scenario() -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from agingsim.scenario import load_scenario
-    from agingsim.simulate import run_scenario
+    start: Any = contextlib.nullcontext()
+    if getattr(args, "process_command", False):  # the process exits after this run
+        from agingsim.startup import frozen_start
 
-    scenario = load_scenario(args.scenario or _default_scenario()).with_run(seed=args.seed, years=args.years)
+        start = frozen_start()  # the run's collections skip what is loaded by then (startup.py)
+    with start:
+        from agingsim.scenario import load_scenario
+        from agingsim.simulate import run_scenario
+
+        scenario = load_scenario(args.scenario or _default_scenario())
+        scenario = scenario.with_run(seed=args.seed, years=args.years)
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
     from agingsim.results.output import check_out_dir
-
-    if getattr(args, "process_command", False):  # the process exits after this run
-        from agingsim.startup import freeze_startup
-
-        freeze_startup()  # the run's collections skip what is loaded by now (startup.py)
 
     check_out_dir(out)  # before the run, not after it
     if args.replications is not None:
