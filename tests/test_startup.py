@@ -102,9 +102,9 @@ def test_a_run_loads_neither_numpy_f2py_nor_mesa_batchrunner_and_both_still_work
 
 
 def test_agingsim_run_freezes_its_start_up_objects_only_as_the_process_command(tmp_path):
-    """Issue 17: ``agingsim run`` as the process's command gc.freeze()s what it loaded before the
-    run, and collects nothing while loading it (startup.frozen_start); called with an argv (tests, other code) it leaves the collector be,
-    so a long-lived caller's garbage of earlier runs is never frozen."""
+    """Issue 17: ``agingsim run`` as the process's command collects nothing while it loads, then
+    gc.freeze()s what it loaded (startup.frozen_start); called with an argv (tests, other code) it
+    leaves the collector be, so a long-lived caller's garbage of earlier runs is never frozen."""
     import gc
     import subprocess
     from pathlib import Path

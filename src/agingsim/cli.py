@@ -293,7 +293,7 @@ def dispatch(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """The command line; without ``argv`` it is the process's own command (the ``agingsim`` script,
     ``python -m agingsim``), which may then trade what a long-lived caller needs for speed
-    (``cmd_run``'s :func:`agingsim.startup.freeze_startup`)."""
+    (``cmd_run``'s :func:`agingsim.startup.frozen_start`)."""
     process_command = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if _command(argv) == "app":  # everything after `app` is streamlit's (argparse would take --help)
