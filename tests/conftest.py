@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,14 @@ pytest_plugins = ["app_browser"]
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _matrix_cache(tmp_path_factory):
+    """The session's runs (and the processes they start) keep their cached monthly matrices
+    (ability.matrix_cache) in a folder of the session's own, not the user's cache."""
+    if "AGINGSIM_CACHE_DIR" not in os.environ:
+        os.environ["AGINGSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("agingsim-cache"))
 
 
 @pytest.fixture

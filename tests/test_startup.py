@@ -99,3 +99,52 @@ def test_a_run_loads_neither_numpy_f2py_nor_mesa_batchrunner_and_both_still_work
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_agingsim_run_freezes_its_start_up_objects_only_as_the_process_command(tmp_path):
+    """Issue 17: ``agingsim run`` as the process's command collects nothing while it loads, then
+    gc.freeze()s what it loaded (startup.frozen_start); called with an argv (tests, other code) it
+    leaves the collector be, so a long-lived caller's garbage of earlier runs is never frozen."""
+    import gc
+    import subprocess
+    from pathlib import Path
+
+    from agingsim.cli import main
+
+    tiny = Path(__file__).parent / "data" / "tiny.toml"
+    code = (
+        "import gc, sys\n"
+        "from agingsim.cli import main\n"
+        f"sys.argv = ['agingsim', 'run', {str(tiny)!r}, '--years', '1', '--out', {str(tmp_path / 'a')!r}]\n"
+        "assert main() == 0\n"
+        "print(gc.get_freeze_count() > 0 and gc.isenabled())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "True"
+    before = gc.get_freeze_count()
+    assert main(["run", str(tiny), "--years", "1", "--out", str(tmp_path / "b")]) == 0
+    assert gc.get_freeze_count() == before
+
+
+def test_frozen_start_restores_the_collector_even_on_error():
+    import gc
+
+    from agingsim.startup import frozen_start
+
+    assert gc.isenabled()
+    try:
+        with frozen_start():
+            assert not gc.isenabled()
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with frozen_start():
+            pass
+        assert not gc.isenabled()  # as it was
+    finally:
+        gc.enable()
+    gc.unfreeze()  # this process is the test session: let the frozen objects be collected again

@@ -72,10 +72,17 @@ def _default_scenario() -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from agingsim.scenario import load_scenario
-    from agingsim.simulate import run_scenario
+    start: Any = contextlib.nullcontext()
+    if getattr(args, "process_command", False):  # the process exits after this run
+        from agingsim.startup import frozen_start
 
-    scenario = load_scenario(args.scenario or _default_scenario()).with_run(seed=args.seed, years=args.years)
+        start = frozen_start()  # the run's collections skip what is loaded by then (startup.py)
+    with start:
+        from agingsim.scenario import load_scenario
+        from agingsim.simulate import run_scenario
+
+        scenario = load_scenario(args.scenario or _default_scenario())
+        scenario = scenario.with_run(seed=args.seed, years=args.years)
     out = Path(args.out) if args.out else Path("out") / scenario.path.stem
     from agingsim.results.output import check_out_dir
 
@@ -284,13 +291,19 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; without ``argv`` it is the process's own command (the ``agingsim`` script,
+    ``python -m agingsim``), which may then trade what a long-lived caller needs for speed
+    (``cmd_run``'s :func:`agingsim.startup.frozen_start`)."""
+    process_command = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if _command(argv) == "app":  # everything after `app` is streamlit's (argparse would take --help)
         at = argv.index("app") + 1
         args = build_parser(argv).parse_args(argv[:at])
         args.options = argv[at:]
         return dispatch(args)
-    return dispatch(build_parser(argv).parse_args(argv))
+    args = build_parser(argv).parse_args(argv)
+    args.process_command = process_command
+    return dispatch(args)
 
 
 if __name__ == "__main__":

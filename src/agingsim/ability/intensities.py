@@ -2,7 +2,8 @@
 
 The intensity matrix Q(age, sex) (per person-year) is built from the ability-model file; the monthly
 transition matrix is P = expm(Q / 12) (scipy), computed once per single year of age and sex, never per
-person. Death intensities by level are ``m(x) × HR_level / Σ_j π_j(x) HR_j``: the life table's
+person, and kept in a disk cache keyed by Q (ability.matrix_cache), so a repeat run skips scipy.
+Death intensities by level are ``m(x) × HR_level / Σ_j π_j(x) HR_j``: the life table's
 all-cause rate m(x), split across levels by hazard ratios so that a population with the margins'
 ability prevalence π(x) dies at exactly the life-table rate.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agingsim.ability.matrix_cache import cached_matrices
 from agingsim.population.attributes import ABILITY_LEVELS, DEAD, SEXES
 from agingsim.population.margins import band_index, compile_margin
 from agingsim.scenario.loader import LifeTable, Scenario
@@ -221,7 +223,7 @@ def build_ability_model(scenario: Scenario) -> AbilityModel:
     ) -> AbilityModel:
         mx = interpolate_mx(life_table, ages)
         q = intensity_matrices(rates_in_year(params, year), mx, mix, ages)
-        p = monthly_matrices_stacked(q) if stacked else monthly_matrices(q)
+        p = cached_matrices(q, monthly_matrices_stacked if stacked else monthly_matrices)
         stay, cum, order = sampling_tables(p)
         return AbilityModel(60, params.age_max, q, p, stay, cum, order, mix=mix)
 

@@ -66,7 +66,11 @@ def compile_funding(policy: PolicySection, path: object) -> dict[str, Dated[dict
 
 
 def apply_funding(ledger: pd.DataFrame, funding: dict[str, Dated[dict[str, float]]]) -> pd.DataFrame:
-    """Split each budget row of the lines in ``funding`` into one row per source (time order kept)."""
+    """Split each budget row of the lines in ``funding`` into one row per source (time order kept).
+
+    The rows of the result are picked as one list of positions, each split row once per source in
+    order, and taken in one go: selecting a block per line, period and source took every (Arrow)
+    string column once per block (~20 ms of a city run's 13,000-row ledger)."""
     if not funding or ledger.empty:
         return ledger
     target = (ledger["line_item"].isin(list(funding)) & (ledger["funding"] == "budget")).to_numpy()
@@ -74,25 +78,40 @@ def apply_funding(ledger: pd.DataFrame, funding: dict[str, Dated[dict[str, float
         return ledger
     months = ledger["year"].to_numpy() * 12 + ledger["month"].to_numpy() - 1
     line = ledger["line_item"].to_numpy()
-    blocks = [ledger[~target].assign(_order=0)]
+    rows, order, source, share = [np.flatnonzero(~target)], [0], [None], [1.0]
     for item, dated in funding.items():
         mine = target & (line == item)
         # the shares in force each month: one block per period and source, never a loop over rows
         period = np.searchsorted(np.asarray(dated.starts), months, side="right") - 1
         for p, shares in enumerate(dated.values):
-            rows = mine & (period == p)
-            if not rows.any():
+            picked = np.flatnonzero(mine & (period == p))
+            if not len(picked):
                 continue
-            for k, (source, share) in enumerate(shares.items()):
-                if share > 0:
-                    part = ledger[rows].assign(_order=k)
-                    part["funding"] = source
-                    part["amount_cny"] = part["amount_cny"] * share
-                    blocks.append(part)
+            for k, (name, part) in enumerate(shares.items()):
+                if part > 0:
+                    rows.append(picked)
+                    order.append(k)
+                    source.append(name)
+                    share.append(part)
         # rows before the first start month keep their budget funding
-        before = mine & (period < 0)
-        if before.any():
-            blocks.append(ledger[before].assign(_order=0))
-    out = pd.concat(blocks)
-    out = out.rename_axis("_row").sort_values(["_row", "_order"], kind="stable")
-    return out.drop(columns="_order").reset_index(drop=True)
+        rows.append(np.flatnonzero(mine & (period < 0)))
+        order.append(0)
+        source.append(None)
+        share.append(1.0)
+    block = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    at = np.concatenate(rows)
+    # each source's copy right after its row's earlier ones: (row, source's place) is unique
+    sort = np.lexsort((np.asarray(order)[block], at))
+    at, block = at[sort], block[sort]
+    out = ledger.take(at).reset_index(drop=True)
+    funds = out["funding"].to_numpy(dtype=object)
+    amount = out["amount_cny"].to_numpy(dtype=np.float64, copy=True)
+    for b in range(len(rows)):
+        if source[b] is None:
+            continue
+        mask = block == b
+        funds[mask] = source[b]
+        amount[mask] = amount[mask] * share[b]
+    out["funding"] = pd.array(funds, dtype=ledger["funding"].dtype)
+    out["amount_cny"] = amount
+    return out
