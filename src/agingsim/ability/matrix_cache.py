@@ -17,10 +17,11 @@ Safe by construction:
 - a cache that cannot be written (read-only home, full disk) is skipped silently: a run never fails
   or changes because of it. The cached P is the computed P bit for bit, so outputs are byte-identical.
 
-Where: ``$AGINGSIM_CACHE_DIR`` if set, else the user cache folder (``$XDG_CACHE_HOME/agingsim`` or
-``~/.cache/agingsim``; ``~/Library/Caches/agingsim`` on macOS; ``%LOCALAPPDATA%\\agingsim\\Cache`` on
-Windows), in ``matrices/``. ``AGINGSIM_NO_CACHE=1`` turns it off. Deleting the folder clears it.
-At most :data:`MAX_FILES` files are kept (each ~24 KB); past that the oldest half is removed.
+Where: ``$AGINGSIM_CACHE_DIR`` if set, else the user cache folder platformdirs gives
+(``$XDG_CACHE_HOME/agingsim`` or ``~/.cache/agingsim`` on Linux, ``~/Library/Caches/agingsim`` on
+macOS, ``%LOCALAPPDATA%\\agingsim\\Cache`` on Windows), in ``matrices/``. ``AGINGSIM_NO_CACHE=1``
+turns it off. Deleting the folder clears it. At most :data:`MAX_FILES` files are kept (each
+~24 KB); past that the oldest half is removed.
 """
 
 from __future__ import annotations
@@ -52,14 +53,9 @@ def cache_dir() -> Path | None:
     env = os.environ.get("AGINGSIM_CACHE_DIR")
     if env:
         return Path(env) / "matrices"
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
-        base = Path(local) / "agingsim" / "Cache"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches" / "agingsim"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agingsim"
-    return base / "matrices"
+    from platformdirs import user_cache_path  # the platform's user cache folder (XDG on Linux)
+
+    return user_cache_path("agingsim", appauthor=False) / "matrices"
 
 
 def _code_digest(fn: Callable[..., object], seen: set[str] | None = None) -> bytes:
