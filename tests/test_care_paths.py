@@ -184,7 +184,8 @@ def test_compiled_january_is_the_rows_not_idle_by_residue_whatever_the_chunks(n_
 
 def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
     """kernels.gather_marked: every candidate once in row order, the idle and dead dropped, their
-    columns as the arrays hold them, and the bitmap left clear for next month."""
+    columns as the arrays hold them and their priority group, and the bitmap left clear for next
+    month."""
     from agingsim.services import kernels
     from agingsim.services.care_system import _union_rows
 
@@ -201,6 +202,10 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
     packed = np.zeros(n, np.uint64)
     kernels.pack_rows(packed, 0, n, pid, county, family, econ, flags)
     bits = np.zeros(-(-n // 64), np.uint64)
+    grid, group_of_cell, _ = compile_priority(behaviour_file(), {}, 105, "x")
+    lookup = FixedCells(grid)
+    tables = lookup.packed_tables()  # the priority group from the packed word (FixedCells.cells')
+    assert tables is not None
     for k in (1, 2, 3, 7, 16):
         runs = [np.sort(rng.choice(n, int(rng.integers(0, 900)), replace=False)) for _ in range(k)]
         rows = _union_rows(*runs)
@@ -218,9 +223,14 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
             age,
             dead,
             family_care,
+            *tables,
+            group_of_cell,
         )
         assert not bits.any()
         cols = (ability, setting, waiting >= 0, county, family, econ, age, flags, pid)
         assert np.array_equal(got[0], ref)
-        for value, col in zip(got[1:], cols, strict=True):
+        for value, col in zip(got[1:-1], cols, strict=True):
             assert value.dtype == col.dtype and np.array_equal(value, col[ref])
+        fields = {"age_m": age, "ability": ability, "econ": econ, "family": family, "flags": flags}
+        cells = lookup.cells({f: fields[f][ref] for f in lookup.fields})
+        assert got[-1].dtype == group_of_cell.dtype and np.array_equal(got[-1], group_of_cell[cells])

@@ -58,6 +58,7 @@ from agingsim.services.statistics import Statistics, YearStats
 from agingsim.services.supply import Supply, _per_bed
 
 weak_agent_ids()  # mesa would keep every run's model (and its people) alive
+_NO_CELLS, _NO_GROUPS = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
 
 
 def compile_priority(
@@ -109,6 +110,10 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         )  # fmt: skip
         self.n_g = len(self.group_names)
         self._grid_cells = FixedCells(self.grid)
+        #: the tables the reviewers' gather reads their priority group from (compiled; None: by
+        #: :meth:`_priority` after it)
+        tables = self._grid_cells.packed_tables() if self.kernels is not None else None
+        self._prio_tables = None if tables is None else (*tables, self.group_of_cell)
         self.vouchers = vouchers
         self.distance_km = distance_km
         pr = behaviour.prices
@@ -270,11 +275,14 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         if self.kernels is not None:  # marked in a bitmap and read back in row order, filtered, with
             # every column the choice reads, in one pass (no merge of the runs, no second gather)
             runs = np.concatenate([moved, queue, *rota, entrants]).astype(np.int64, copy=False)
-            reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_marked(
+            tables = self._prio_tables or (_NO_CELLS, _NO_CELLS, 0, 0, _NO_GROUPS)
+            reviewers, level, setting_was, was_waiting, *cols, prio = self.kernels.gather_marked(
                 runs, self._marks, p.ability, p.care_setting, p.wait_since, self._packed, p.age_m,
-                DEAD, FAMILY_CARE,
+                DEAD, FAMILY_CARE, *tables,
             )  # fmt: skip
             known = dict(zip(("county", "family", "econ", "age_m", "flags", "pid"), cols, strict=True))
+            if self._prio_tables is not None:
+                known["priority"] = prio
         else:
             candidates = _union_rows(moved, queue, *rota, entrants)
             lvl, cs = p.ability[candidates], p.care_setting[candidates]

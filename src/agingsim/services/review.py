@@ -141,7 +141,7 @@ class Review:
             if f not in known:
                 known[f] = getattr(p, f)[idx]
         county, family, econ = known["county"], known["family"], known["econ"]
-        prio = self._priority(idx, known)
+        prio = known["priority"] if "priority" in known else self._priority(idx, known)
         lv, ci = lvl.astype(np.int64), county.astype(np.int64)
         if self.kernels is not None:  # the same numbers as streams.sparse_uniforms, hashed compiled
             key = self.streams.seed_sequence("care_choice", sim_month).generate_state(1, dtype=np.uint64)[0]
