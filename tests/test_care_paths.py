@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from agingsim.choice.mnl import choose, probabilities, utilities
+from agingsim.choice.mnl import choose, choose_cumulative, cumulative, probabilities, utilities
 from agingsim.model import AgingModel
 from agingsim.population.people import FIELDS
 from agingsim.scenario import load_scenario
@@ -41,7 +41,11 @@ def test_fixed_cells_from_the_table_are_the_grids_own_cells():
 
 
 @pytest.mark.parametrize("stay", [0.0, 0.7])
-def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, stay):
+@pytest.mark.parametrize("distance", [False, True])
+def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, stay, distance):
+    """Numpy and compiled (services.choice_kernels) alike."""
+    from agingsim.services import kernels
+
     model = AgingModel(load_scenario(tiny_behaviour.scenario))
     for _ in range(14):  # queues, waits and carer gaps of a running model
         model.step()
@@ -56,15 +60,27 @@ def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, 
     public = rng.random(len(idx)) < 0.5
     care.expected_wait = rng.random(care.n_c) * 10
     care.delivered[:] = rng.random((care.n_c, 1))
+    if distance:
+        care.distance_km = rng.random((3, care.n_c)) * 4
     u = rng.random(len(idx))
     month = model.month
-    per_person = choose(
-        probabilities(utilities(care.choice, care._inputs(ci, lv, family, econ, cur, public, month))), u
-    )
+    inputs = care._inputs(ci, lv, family, econ, cur, public, month)
+    per_person = choose(probabilities(utilities(care.choice, inputs)), u)
     by_cell = care._choose_by_cell(ci, lv, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
     assert by_cell.dtype == per_person.dtype
     assert np.array_equal(by_cell, per_person)
     assert len(np.unique(by_cell)) > 2  # the draws reach several settings
+    care.kernels = kernels  # the gather's dtypes: county int16, level int8
+    lv8, ci16 = lv.astype(np.int8), ci.astype(np.int16)
+    compiled = care._choose_by_cell(ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
+    assert compiled.dtype == per_person.dtype
+    assert np.array_equal(compiled, per_person)
+    # uniforms on the running sums themselves, and a bit below: a sum off by its last bit moves a choice
+    cum = cumulative(probabilities(utilities(care.choice, inputs)))
+    at = cum[rng.integers(0, 4, len(idx)), np.arange(len(idx))]
+    for u in (at, np.nextafter(at, -np.inf)):
+        got = care._choose_by_cell(ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
+        assert np.array_equal(got, choose_cumulative(cum, u))
 
 
 def _run(scenario_path, compiled: bool, monkeypatch) -> tuple[dict, dict]:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from agingsim.services.choice_kernels import cell_exponents, choose_cells
+
 #: Beds are real people's beds; simulated people carry float weights. Slack for rounding only
 #: (services.admission.EPS; repeated here so that this module imports nothing of the care stage).
 EPS = 1e-6
@@ -138,21 +140,6 @@ def shift_moved(
     for j in range(cells.size):
         cells[j] += delta[j]
     return died[:n_dead], res
-
-
-@njit(cache=True, nogil=True)
-def choose_from_table(cum, slot, key, u):  # pragma: no cover
-    """choice.mnl.choose_cumulative(cum, u, slot[key]): the setting whose running probability of
-    the person's cell their uniform first falls below (comparisons as there, in the same order)."""
-    n_s = cum.shape[0]
-    out = np.empty(len(u), np.int8)
-    for i in range(len(u)):
-        c = slot[key[i]]
-        k = 0
-        for j in range(n_s):
-            k += u[i] >= cum[j, c]
-        out[i] = min(k, n_s - 1)
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -415,7 +402,13 @@ def warm() -> None:
     count_moves(rows, county, setting, level, weight, small[:0], small[:0], 5, 7, cells)
     pack_rows(packed, 0, n, pid, county, small, small, flags)
     shift_moved(rows, packed, setting, level, weight, level_was, 5, 7, cells, 5, 12)
-    choose_from_table(np.ones((5, 1)), np.zeros(1, i64), np.zeros(n, i64), np.zeros(n))
+    by_level, by_county = np.zeros(5), np.zeros(1)
+    cell, e = cell_exponents(
+        county, level, small, small, setting, np.zeros(n, np.bool_), 5, 4, 5, 5, np.zeros((5, 20)), by_level,
+        by_level, by_level, by_level, by_level, 1.0, 1.0, by_county, 1.0, by_county, 1.0, by_county, 1.0,
+        0, 1, 2, 3,
+    )  # fmt: skip
+    choose_cells(np.exp(e), cell, np.zeros(n))
     sparse_uniforms(pid, np.uint64(1))
     bits = np.zeros(1, np.uint64)
     kept, _, cs, ww, ci, *_ = gather_marked(

@@ -142,15 +142,15 @@ class Review:
                 known[f] = getattr(p, f)[idx]
         county, family, econ = known["county"], known["family"], known["econ"]
         prio = known["priority"] if "priority" in known else self._priority(idx, known)
-        lv, ci = lvl.astype(np.int64), county.astype(np.int64)
         if self.kernels is not None:  # the same numbers as streams.sparse_uniforms, hashed compiled
             key = self.streams.seed_sequence("care_choice", sim_month).generate_state(1, dtype=np.uint64)[0]
             u = self.kernels.sparse_uniforms(known["pid"], key)
         else:
             u = self.streams.sparse_uniforms("care_choice", sim_month, known["pid"])
         if self.vouchers is None:  # everyone in a cell faces the same utilities
-            chosen = self._choose_by_cell(ci, lv, family, econ, cur, prio < self.n_g - 1, sim_month, u)
+            chosen = self._choose_by_cell(county, lvl, family, econ, cur, prio < self.n_g - 1, sim_month, u)
         else:
+            lv, ci = lvl.astype(np.int64), county.astype(np.int64)
             x = self._inputs(ci, lv, family.astype(np.int64), econ.astype(np.int64), cur.astype(np.int64),
                              prio < self.n_g - 1, sim_month)  # fmt: skip
             x.net_price -= self.vouchers.values(self.start_key + sim_month, p, idx)
@@ -281,10 +281,25 @@ class Review:
         level, family, economic status, public price or not, and the current setting if staying
         counts), so the logit is worked out once per cell present (~2,000 cells against ~25,000
         reviewers a month at a million people) and each reviewer reads their cell's running sums.
-        The same elementwise operations on the same values as per person: the same choices."""
+        The same elementwise operations on the same values as per person: the same choices.
+        Compiled (services.choice_kernels), the same operations in two passes, numpy's exp between."""
         n_lv, n_f, n_e = len(ABILITY_LEVELS), len(FAMILY_SITUATIONS), len(ECON_STATUSES)
         n_cur = N_SETTINGS if self.choice.stay else 1
-        key = ci * n_lv + lv
+        if self.kernels is not None:
+            c, dist = self.choice, np.zeros(self.n_c)
+            if self.distance_km is not None:
+                dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1)]
+                dist = np.ascontiguousarray(dist, dtype=np.float64)  # one compiled signature
+            cell, e = self.kernels.cell_exponents(
+                ci, lv, family, econ, cur, public, n_lv, n_f, n_e, n_cur, c.base, c.price,
+                self.price_public, self.price_private, self.price_home, self.price_family_bed,
+                float(self.b.prices.day_care), float(c.wait_per_month), self.expected_wait,
+                float(c.shortage), 1.0 - self.delivered[:, HOME], float(c.distance_per_km), dist,
+                float(c.stay), INSTITUTION, HOME, FAMILY_BED, DAY_CARE,
+            )  # fmt: skip
+            np.exp(e, out=e)
+            return self.kernels.choose_cells(e, cell, u)
+        key = ci.astype(np.int64) * n_lv + lv
         key *= n_f
         key += family
         key *= n_e
@@ -305,8 +320,6 @@ class Review:
         cum = cumulative(probabilities(utilities(self.choice, x)))
         slot = np.empty(size, dtype=np.int64)
         slot[present] = np.arange(len(present))
-        if self.kernels is not None:
-            return self.kernels.choose_from_table(cum, slot, key, u)
         return choose_cumulative(cum, u, slot[key])
 
 
