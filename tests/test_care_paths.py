@@ -250,3 +250,25 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
         fields = {"age_m": age, "ability": ability, "econ": econ, "family": family, "flags": flags}
         cells = lookup.cells({f: fields[f][ref] for f in lookup.fields})
         assert got[-1].dtype == group_of_cell.dtype and np.array_equal(got[-1], group_of_cell[cells])
+
+
+@pytest.mark.parametrize("period", [1, 2, 3, 7, 12, 13, 24])
+def test_compiled_january_residues_are_the_ids_modulo_the_period(period):
+    """kernels.january_chunk's residues without a division: exact over the whole range of ids."""
+    from agingsim.services import kernels
+
+    top = np.iinfo(np.int32).max
+    near = np.arange(-3, 4)
+    edges = np.concatenate([np.arange(0, 100), *(k * period + near for k in (1, 10**6, top // period))])
+    pid = np.concatenate([edges[(edges >= 0) & (edges <= top)], [top, top - 1]]).astype(np.int32)
+    pid = np.concatenate([pid, np.random.default_rng(2).integers(0, top, 100_000, dtype=np.int32)])
+    n = len(pid)
+    one, none = np.ones(n, np.int8), np.full(n, -1, np.int16)
+    bufs = [np.empty(n, np.int64) for _ in range(4)]
+    zeros8, zeros16 = np.zeros(n, np.int8), np.zeros(n, np.int16)
+    m, _, _ = kernels.january_chunk(
+        0, n, np.zeros(n, np.uint64), one, zeros8, none, none, pid, zeros16, zeros8, zeros8,
+        np.zeros(n, np.uint8), period, 4, *bufs,
+    )  # fmt: skip
+    assert m == n
+    assert np.array_equal(bufs[1][:n], pid.astype(np.int64) % period)

@@ -175,8 +175,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self._holders: np.ndarray | None = None
         self._rota: list[np.ndarray] | None = None
         self._rota_late: list[list[np.ndarray]] = []
-        #: rows whose packed columns were rebuilt since January's compaction (Review.pack_fixed)
-        self._packed_upto: int | None = None
+        #: January's buffers (Review._january)
+        self._scratch: np.ndarray | None = None
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}

@@ -58,7 +58,7 @@ class Review:
             if self._rota is None:  # numpy (compiled: rebuilt by _january)
                 idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
                 self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
-            self._rota_late = [[] for _ in range(period)]
+                self._rota_late = [[] for _ in range(period)]
         else:
             late, new = np.concatenate([moved, entrants]), entrants
         if moved_res is not None:  # the moved rows' residues known: only the entrants' ids are read
@@ -71,39 +71,40 @@ class Review:
             self._rota_late[r].append(rows)
         return [self._rota[residue], *self._rota_late[residue]]  # each in row order
 
-    def _january(self) -> None:
+    def _january(self, n: int | None = None, level: np.ndarray | None = None) -> None:
         """January, compiled: the rota, the rows waiting, the holders of places and every row's
-        packed columns, rebuilt in one pass over the arrays (rows moved at the compaction). One
-        thread: split between two (kernels.january_chunk takes a range of rows) it cost more CPU
-        and no less wall time at a million people."""
+        packed columns, rebuilt in one pass over rows 0 to ``n`` (all; rows moved at the
+        compaction), the rota from the rows' ``level`` (``people.ability``). One thread: split
+        between two (kernels.january_chunk takes a range of rows) it cost more CPU and no less wall
+        time at a million people. Into buffers kept from year to year (``self._scratch``): fresh
+        ones of 10 MB each cost up to ~2 ms each to allocate here."""
         p, k = self.people, self.kernels
-        period, n = self.choice.review_every_months, p.n
-        sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
-        queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
-        if self._packed_upto is not None:  # packed since the compaction (pack_fixed): the entrants
-            k.pack_rows(self._packed, self._packed_upto, n, p.pid, p.county, p.family, p.econ, p.flags)
-            self._packed_upto = None
-            m, n_q, n_h = k.january_select(
-                0, n, p.ability, p.care_setting, p.wait_since, p.provider, p.pid, period, FAMILY_CARE,
-                sel, res, queue, holders,
-            )  # fmt: skip
-        else:
-            m, n_q, n_h = k.january_chunk(
-                0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
-                p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
-            )  # fmt: skip
+        period = self.choice.review_every_months
+        n = p.n if n is None else n
+        if self._scratch is None:
+            self._scratch = np.empty((4, p.capacity), np.int64)
+        sel, res, queue, holders = self._scratch
+        m, n_q, n_h = k.january_chunk(
+            0, n, self._packed, p.ability if level is None else level, p.care_setting, p.wait_since,
+            p.provider, p.pid, p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue,
+            holders,
+        )  # fmt: skip
         out, b = k.by_residue(sel[:m], res[:m], period)
         self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
+        self._rota_late = [[] for _ in range(period)]
         self._queue, self._holders = queue[:n_q].copy(), holders[:n_h].copy()
 
     def pack_fixed(self, n: int) -> None:
-        """January, after the compaction: the packed columns of rows 0 to ``n`` (kernels.pack_rows),
-        which :meth:`_january` then leaves as they are. The model runs it beside January's cohort
-        entry and transitions (AgingModel.run's overlap): they write none of the columns it reads,
-        nor rows below ``n``."""
-        p = self.people
-        self.kernels.pack_rows(self._packed, 0, n, p.pid, p.county, p.family, p.econ, p.flags)
-        self._packed_upto = n
+        """January, after the compaction, beside the month's cohort entry and transitions (the
+        model's overlap; they write none of the columns read here, nor rows below ``n``): the
+        rebuild of :meth:`_january` for rows 0 to ``n``, the rota from each row's level at the end
+        of last month (``self._level_was``: the transitions are changing ``people.ability``
+        meanwhile). The month's care step then goes on as in any other month. The same reviewers
+        as a rebuild after the transitions: a row whose level changes now is among the month's
+        moved rows, which join the rota of their residue (and are reviewed this month) whether or
+        not it held them; the month's entrants join it as in any month, and those idle, like any
+        idle row, are dropped by the reviewers' filter until their level changes."""
+        self._january(n, self._level_was)
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
