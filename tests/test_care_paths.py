@@ -72,14 +72,18 @@ def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, 
     assert len(np.unique(by_cell)) > 2  # the draws reach several settings
     care.kernels = kernels  # the gather's dtypes: county int16, level int8
     lv8, ci16 = lv.astype(np.int8), ci.astype(np.int16)
-    compiled = care._choose_by_cell(ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
+    compiled = care._choose_by_cell(
+        ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u
+    )
     assert compiled.dtype == per_person.dtype
     assert np.array_equal(compiled, per_person)
     # uniforms on the running sums themselves, and a bit below: a sum off by its last bit moves a choice
     cum = cumulative(probabilities(utilities(care.choice, inputs)))
     at = cum[rng.integers(0, 4, len(idx)), np.arange(len(idx))]
     for u in (at, np.nextafter(at, -np.inf)):
-        got = care._choose_by_cell(ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
+        got = care._choose_by_cell(
+            ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u
+        )
         assert np.array_equal(got, choose_cumulative(cum, u))
 
 
@@ -272,3 +276,48 @@ def test_compiled_january_residues_are_the_ids_modulo_the_period(period):
     )  # fmt: skip
     assert m == n
     assert np.array_equal(bufs[1][:n], pid.astype(np.int64) % period)
+
+
+def test_compiled_day_care_places_are_admits_first_fit():
+    """kernels.day_care_places: the places services.admission.admit gives without public beds,
+    priorities or waits, written to the rows and the occupancy alike, and the new holders."""
+    from agingsim.services import kernels
+    from agingsim.services.admission import admit
+
+    rng = np.random.default_rng(11)
+    n, n_c = 20_000, 6
+    county = rng.integers(0, n_c, n).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    weight = rng.uniform(5, 9, n).astype(np.float32)
+    providers = [[0, 1], [], [2], [3, 4, 5], [6], [7]]
+    ptr = np.cumsum([0, *map(len, providers)]).astype(np.int64)
+    flat = np.array([k for ks in providers for k in ks], dtype=np.int64)
+    for trial in range(5):
+        idx = np.sort(rng.choice(n, 3_000, replace=False))
+        cur = rng.integers(0, 5, len(idx)).astype(np.int8)
+        want = idx[rng.random(len(idx)) < 0.3]
+        beds = rng.uniform(0, 400 * trial, 8)
+        occupied = beds * rng.uniform(0.5, 1.0, 8)
+        arrays = {
+            "provider": np.full(n, -1, np.int16), "setting": rng.integers(0, 5, n).astype(np.int8),
+            "occupied": occupied.copy(),
+        }  # fmt: skip
+        ref = {k: v.copy() for k, v in arrays.items()}
+        got, where = admit(
+            weight[want].astype(np.float64), county[want].astype(np.int64), np.zeros(len(want), np.int8),
+            np.zeros(len(want)), pid[want], [[] for _ in providers], providers, beds - occupied,
+            kernels=kernels,
+        )  # fmt: skip
+        placed = want[got]
+        ref["provider"][placed], ref["setting"][placed] = where, 3
+        np.add.at(ref["occupied"], where, weight[placed])
+        new = placed[cur[np.searchsorted(idx, placed)] != 0]
+        out = kernels.day_care_places(
+            want, idx, cur, weight, county, pid, arrays["provider"], arrays["setting"], arrays["occupied"],
+            beds, ptr, flat, 0, 3,
+        )  # fmt: skip
+        assert np.array_equal(out, new)
+        for k in arrays:
+            assert np.array_equal(arrays[k], ref[k]), k
+        if trial:
+            assert 0 < len(placed) < len(want)  # places run out in some counties

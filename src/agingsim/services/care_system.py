@@ -143,6 +143,11 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             for c in range(self.n_c)
         ]
         #: per county: (public institution providers, privately run ones)
+        #: the same as (county offsets, providers) arrays (kernels.day_care_places)
+        self._day_care_flat = (
+            np.cumsum([0, *map(len, self.day_care_providers)]).astype(np.int64),
+            np.array([k for ks in self.day_care_providers for k in ks], dtype=np.int64),
+        )
         self.bed_providers = [
             (
                 np.flatnonzero(inst & (self.provider_county == c) & self.provider_public).tolist(),

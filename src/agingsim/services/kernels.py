@@ -264,6 +264,51 @@ def apply_choice(
 
 
 @njit(cache=True, nogil=True)
+def day_care_places(
+    want, idx, cur, weight, county, pid, provider, care_setting, occupied, beds, ptr, providers, institution,
+    day_care,
+):  # pragma: no cover  # fmt: skip
+    """Review._choose's day-care places for the rows ``want``: services.admission.admit with no
+    public beds, priorities or waits (by county, then person id, the first provider of the county
+    with room, counties with no room for the lightest skipped), the places written to the rows
+    and ``occupied`` (in the order placed, as ``np.add.at``). Returns the rows placed who were not
+    in an institution (the reviewers ``idx``, in row order, with their settings ``cur``)."""
+    n = len(want)
+    w, c, key = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
+    lightest = np.inf
+    for t in range(n):
+        r = want[t]
+        w[t], c[t] = np.float64(weight[r]), county[r]
+        key[t] = (c[t] << 32) + pid[r]  # ids below 2**31: (county, id) order, ids unique
+        lightest = min(lightest, w[t])
+    room = beds - occupied
+    is_open = np.zeros(len(ptr) - 1, np.bool_)
+    for k in range(len(ptr) - 1):
+        for q in range(ptr[k], ptr[k + 1]):
+            is_open[k] = is_open[k] or room[providers[q]] >= lightest - EPS
+    cand = np.empty(n, np.int64)
+    m = 0
+    for t in range(n):
+        if is_open[c[t]]:
+            cand[m] = t
+            m += 1
+    cand = cand[:m]
+    order = cand[np.argsort(key[cand])]
+    got, where = np.empty(m, np.int64), np.empty(m, np.int64)
+    n_got = first_fit(order, c, w, ptr, providers, room, lightest, got, where, 0)
+    new = np.empty(n_got, np.int64)
+    n_new = 0
+    for j in range(n_got):
+        r = want[got[j]]
+        provider[r] = where[j]
+        care_setting[r] = day_care
+        occupied[where[j]] += np.float64(weight[r])
+        new[n_new] = r
+        n_new += cur[np.searchsorted(idx, r)] != institution
+    return new[:n_new]
+
+
+@njit(cache=True, nogil=True)
 def orphans(idx, cur, provider, care_setting, institution, day_care, family_care):  # pragma: no cover
     """Review._choose's last step: reviewers who were in a place and are left in a place setting
     without a provider are cared for by family."""
@@ -412,6 +457,10 @@ def warm() -> None:
         kept, cs.copy(), cs, ww, ci, small, weight, wait, provider, setting, occupied, grid, grid, 0, 0, 3
     )
     orphans(kept, cs, provider, setting, 0, 3, 4)
+    one = np.array([0, 1])
+    day_care_places(
+        kept, kept, cs, weight, county, pid, provider, setting, occupied, occupied.copy(), one, one[:1], 0, 3
+    )
     buf = [np.empty(n, i64) for _ in range(4)]
     january_chunk(0, n, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf)
     by_residue(rows, rows % 12, 12)

@@ -170,7 +170,13 @@ class Review:
             )
         # day care needs a place: first come (by person id) while places last, else stay put
         placed = np.zeros(0, dtype=np.int64)
-        if len(want):
+        if len(want) and self.kernels is not None:  # the same places, one compiled pass
+            ptr, flat = self._day_care_flat
+            placed = self.kernels.day_care_places(
+                want, idx, cur, p.weight, p.county, p.pid, p.provider, p.care_setting, occupied, self._beds,
+                ptr, flat, INSTITUTION, DAY_CARE,
+            )  # fmt: skip
+        elif len(want):
             free = self._beds - occupied
             n = len(want)
             none = [[] for _ in range(self.n_c)]
