@@ -321,3 +321,94 @@ def test_compiled_day_care_places_are_admits_first_fit():
             assert np.array_equal(arrays[k], ref[k]), k
         if trial:
             assert 0 < len(placed) < len(want)  # places run out in some counties
+
+
+def test_compiled_bed_admissions_are_the_numpy_admissions(tiny_behaviour):
+    """kernels.admit_beds (Admitting._admit_all compiled): the same people admitted to the same
+    beds, the same rows written and every sum the same, with beds short in some counties."""
+    from agingsim.services import kernels
+
+    model = AgingModel(load_scenario(tiny_behaviour.scenario))
+    for _ in range(14):
+        model.step()
+    care, p = model.care, model.people
+    rng = np.random.default_rng(12)
+    alive = np.flatnonzero(p.ability[: p.n] < 5)
+    queue = np.sort(rng.choice(alive, min(len(alive), 3_000), replace=False))
+    p.wait_since[queue] = rng.integers(0, model.month, len(queue))
+    prio = care._priority(queue)
+    year = care._year()
+    fields = ("provider", "care_setting", "wait_since")
+    start = {f: getattr(p, f).copy() for f in fields}
+    results = []
+    for compiled in (False, True):
+        for f in fields:
+            getattr(p, f)[:] = start[f]
+        care.kernels = kernels if compiled else None
+        care._beds = care._occ + rng.uniform(0, 40, len(care._occ)) if not compiled else care._beds
+        occupied = care._occ.copy()
+        year.admissions[:] = year.wait_sum[:] = 0
+        care._ctx = {"queue": queue, "priority": prio, "occupied": occupied}
+        care._admit_all()
+        results.append(
+            {
+                **{f: getattr(p, f).copy() for f in fields},
+                "occupied": occupied,
+                "admissions": year.admissions.copy(),
+                "wait_sum": year.wait_sum.copy(),
+                "expected": care.expected_wait.copy(),
+                "new": care._ctx["new_holders"],
+                "still": np.array([m.value for m in care.office.waiting]),
+            }
+        )
+    numpy_run, compiled_run = results
+    for key, value in numpy_run.items():
+        assert value.dtype == compiled_run[key].dtype and np.array_equal(value, compiled_run[key]), key
+    admitted = (numpy_run["wait_since"] < 0) & (start["wait_since"] >= 0)
+    assert 0 < admitted[queue].sum() < len(queue)  # beds ran short
+
+
+def test_compiled_bed_admissions_rank_each_countys_homes_by_occupancy():
+    """kernels.admit_beds against services.admission.admit with the providers sorted as
+    Admitting._admit_all sorts them (emptiest first, ties in list order), several per county."""
+    from agingsim.services import kernels
+    from agingsim.services.admission import admit
+    from agingsim.services.care_system import _flat
+
+    rng = np.random.default_rng(13)
+    n, n_c = 30_000, 5
+    county = rng.integers(0, n_c, n).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    weight = rng.uniform(5, 9, n).astype(np.float32)
+    public = [[0, 1, 2], [3], [], [4, 5], [6, 7, 8, 9]]
+    private = [[10, 11], [12, 13, 14], [15], [], [16, 17]]
+    for trial in range(6):
+        queue = np.sort(rng.choice(n, 2_000, replace=False))
+        prio = rng.integers(0, 4, len(queue)).astype(np.int8)
+        wait_since = np.full(n, -1, np.int16)
+        wait_since[queue] = rng.integers(0, 30, len(queue))
+        beds = rng.uniform(0, 300, 18).round(0 if trial % 2 else 3)
+        beds[rng.random(18) < 0.1] = 0.0
+        occupied = beds * rng.choice([0.5, 0.75, 1.0], 18)  # equal occupancies: ties in list order
+        provider = np.where(rng.random(n) < 0.1, 3, -1).astype(np.int16)
+        setting = rng.integers(0, 5, n).astype(np.int8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(beds > 0, occupied / beds, np.inf)
+        c64, w64 = county[queue].astype(np.int64), weight[queue].astype(np.float64)
+        got, where = admit(
+            w64, c64, prio, wait_since[queue], pid[queue], [sorted(ks, key=lambda k: ratio[k]) for ks in public],
+            [sorted(ks, key=lambda k: ratio[k]) for ks in private], beds - occupied, kernels=kernels,
+        )  # fmt: skip
+        ws, pids = wait_since[queue], pid[queue]
+        out = kernels.admit_beds(
+            queue, prio, np.lexsort((pids, ws, prio, county[queue])), np.lexsort((pids, ws, county[queue])),
+            county, weight, wait_since.copy(), provider.copy(), setting.copy(), occupied.copy(), beds,
+            *_flat(public), *_flat(private), 40, 0, np.zeros((n_c, 4)), np.zeros((n_c, 4)),
+        )  # fmt: skip
+        assert np.array_equal(out[2], got)
+        ref_occ = occupied.copy()
+        np.add.at(ref_occ, where, w64[got])
+        assert np.array_equal(out[1], np.bincount(c64[got], weights=w64[got], minlength=n_c))
+        assert np.array_equal(out[0], np.bincount(c64, weights=w64, minlength=n_c))
+        assert np.array_equal(out[5], queue[got][provider[queue[got]] < 0])
+        assert 0 < len(got) < len(queue)

@@ -142,12 +142,9 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             np.flatnonzero((self.provider_setting == DAY_CARE) & (self.provider_county == c)).tolist()
             for c in range(self.n_c)
         ]
-        #: per county: (public institution providers, privately run ones)
         #: the same as (county offsets, providers) arrays (kernels.day_care_places)
-        self._day_care_flat = (
-            np.cumsum([0, *map(len, self.day_care_providers)]).astype(np.int64),
-            np.array([k for ks in self.day_care_providers for k in ks], dtype=np.int64),
-        )
+        self._day_care_flat = _flat(self.day_care_providers)
+        #: per county: (public institution providers, privately run ones)
         self.bed_providers = [
             (
                 np.flatnonzero(inst & (self.provider_county == c) & self.provider_public).tolist(),
@@ -155,6 +152,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             )
             for c in range(self.n_c)
         ]
+        #: the public and the private ones as (county offsets, providers) arrays (kernels.admit_beds)
+        self._bed_flat = tuple(_flat([pair[i] for pair in self.bed_providers]) for i in (0, 1))
 
         self._recount()
         #: each row's level at the end of last month (rows from 0 to people.n)
@@ -347,6 +346,12 @@ def compiled_kernels(model: mesa.Model) -> ModuleType | None:
     from agingsim.services import kernels
 
     return kernels
+
+
+def _flat(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Providers by county as arrays for the compiled loops: county offsets, then the providers."""
+    ptr = np.cumsum([0, *map(len, lists)]).astype(np.int64)
+    return ptr, np.array([k for ks in lists for k in ks], dtype=np.int64)
 
 
 def _union_rows(*rows: np.ndarray) -> np.ndarray:

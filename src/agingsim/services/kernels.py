@@ -25,46 +25,7 @@ import numpy as np
 from numba import njit
 
 from agingsim.services.choice_kernels import cell_exponents, choose_cells
-
-#: Beds are real people's beds; simulated people carry float weights. Slack for rounding only
-#: (services.admission.EPS; repeated here so that this module imports nothing of the care stage).
-EPS = 1e-6
-
-
-@njit(cache=True, nogil=True)
-def first_fit(order, county, weight, ptr, providers, room, lightest, got, where, n_got):  # pragma: no cover
-    """services.admission.admit's loop: people in ``order`` (grouped by county) each take a place
-    at the first provider of their county (``providers[ptr[c]:ptr[c + 1]]``) whose ``room`` holds
-    their whole weight; once no provider of the county has room for the ``lightest``, the rest of
-    its list waits. Appends to ``got`` / ``where`` from ``n_got``; returns the new count."""
-    a = 0
-    n = len(order)
-    while a < n:
-        c = county[order[a]]
-        b = a
-        while b < n and county[order[b]] == c:
-            b += 1
-        for t in range(a, b):
-            i = order[t]
-            wi = weight[i]
-            placed = False
-            for q in range(ptr[c], ptr[c + 1]):
-                k = providers[q]
-                if wi <= room[k] + EPS:
-                    room[k] -= wi
-                    got[n_got] = i
-                    where[n_got] = k
-                    n_got += 1
-                    placed = True
-                    break
-            if not placed:
-                most = -np.inf
-                for q in range(ptr[c], ptr[c + 1]):
-                    most = max(most, room[providers[q]])
-                if most < lightest - EPS:
-                    break
-        a = b
-    return n_got
+from agingsim.services.place_kernels import admit_beds, day_care_places, first_fit
 
 
 @njit(cache=True, nogil=True)
@@ -264,51 +225,6 @@ def apply_choice(
 
 
 @njit(cache=True, nogil=True)
-def day_care_places(
-    want, idx, cur, weight, county, pid, provider, care_setting, occupied, beds, ptr, providers, institution,
-    day_care,
-):  # pragma: no cover  # fmt: skip
-    """Review._choose's day-care places for the rows ``want``: services.admission.admit with no
-    public beds, priorities or waits (by county, then person id, the first provider of the county
-    with room, counties with no room for the lightest skipped), the places written to the rows
-    and ``occupied`` (in the order placed, as ``np.add.at``). Returns the rows placed who were not
-    in an institution (the reviewers ``idx``, in row order, with their settings ``cur``)."""
-    n = len(want)
-    w, c, key = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
-    lightest = np.inf
-    for t in range(n):
-        r = want[t]
-        w[t], c[t] = np.float64(weight[r]), county[r]
-        key[t] = (c[t] << 32) + pid[r]  # ids below 2**31: (county, id) order, ids unique
-        lightest = min(lightest, w[t])
-    room = beds - occupied
-    is_open = np.zeros(len(ptr) - 1, np.bool_)
-    for k in range(len(ptr) - 1):
-        for q in range(ptr[k], ptr[k + 1]):
-            is_open[k] = is_open[k] or room[providers[q]] >= lightest - EPS
-    cand = np.empty(n, np.int64)
-    m = 0
-    for t in range(n):
-        if is_open[c[t]]:
-            cand[m] = t
-            m += 1
-    cand = cand[:m]
-    order = cand[np.argsort(key[cand])]
-    got, where = np.empty(m, np.int64), np.empty(m, np.int64)
-    n_got = first_fit(order, c, w, ptr, providers, room, lightest, got, where, 0)
-    new = np.empty(n_got, np.int64)
-    n_new = 0
-    for j in range(n_got):
-        r = want[got[j]]
-        provider[r] = where[j]
-        care_setting[r] = day_care
-        occupied[where[j]] += np.float64(weight[r])
-        new[n_new] = r
-        n_new += cur[np.searchsorted(idx, r)] != institution
-    return new[:n_new]
-
-
-@njit(cache=True, nogil=True)
 def orphans(idx, cur, provider, care_setting, institution, day_care, family_care):  # pragma: no cover
     """Review._choose's last step: reviewers who were in a place and are left in a place setting
     without a provider are cared for by family."""
@@ -461,6 +377,10 @@ def warm() -> None:
     day_care_places(
         kept, kept, cs, weight, county, pid, provider, setting, occupied, occupied.copy(), one, one[:1], 0, 3
     )
+    admit_beds(
+        kept, small[: len(kept)], rows[: len(kept)], rows[: len(kept)], county, weight, wait, provider,
+        setting, occupied, occupied.copy(), one, one[:1], one, one[:1], 0, 0, grid, grid,
+    )  # fmt: skip
     buf = [np.empty(n, i64) for _ in range(4)]
     january_chunk(0, n, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf)
     by_residue(rows, rows % 12, 12)
