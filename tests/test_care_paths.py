@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from agingsim.choice.mnl import choose, probabilities, utilities
+from agingsim.choice.mnl import choose, choose_cumulative, cumulative, probabilities, utilities
 from agingsim.model import AgingModel
 from agingsim.population.people import FIELDS
 from agingsim.scenario import load_scenario
@@ -41,7 +41,11 @@ def test_fixed_cells_from_the_table_are_the_grids_own_cells():
 
 
 @pytest.mark.parametrize("stay", [0.0, 0.7])
-def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, stay):
+@pytest.mark.parametrize("distance", [False, True])
+def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, stay, distance):
+    """Numpy and compiled (services.choice_kernels) alike."""
+    from agingsim.services import kernels
+
     model = AgingModel(load_scenario(tiny_behaviour.scenario))
     for _ in range(14):  # queues, waits and carer gaps of a running model
         model.step()
@@ -56,15 +60,31 @@ def test_the_choice_by_cell_is_the_per_person_logit_bit_for_bit(tiny_behaviour, 
     public = rng.random(len(idx)) < 0.5
     care.expected_wait = rng.random(care.n_c) * 10
     care.delivered[:] = rng.random((care.n_c, 1))
+    if distance:
+        care.distance_km = rng.random((3, care.n_c)) * 4
     u = rng.random(len(idx))
     month = model.month
-    per_person = choose(
-        probabilities(utilities(care.choice, care._inputs(ci, lv, family, econ, cur, public, month))), u
-    )
+    inputs = care._inputs(ci, lv, family, econ, cur, public, month)
+    per_person = choose(probabilities(utilities(care.choice, inputs)), u)
     by_cell = care._choose_by_cell(ci, lv, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u)
     assert by_cell.dtype == per_person.dtype
     assert np.array_equal(by_cell, per_person)
     assert len(np.unique(by_cell)) > 2  # the draws reach several settings
+    care.kernels = kernels  # the gather's dtypes: county int16, level int8
+    lv8, ci16 = lv.astype(np.int8), ci.astype(np.int16)
+    compiled = care._choose_by_cell(
+        ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u
+    )
+    assert compiled.dtype == per_person.dtype
+    assert np.array_equal(compiled, per_person)
+    # uniforms on the running sums themselves, and a bit below: a sum off by its last bit moves a choice
+    cum = cumulative(probabilities(utilities(care.choice, inputs)))
+    at = cum[rng.integers(0, 4, len(idx)), np.arange(len(idx))]
+    for u in (at, np.nextafter(at, -np.inf)):
+        got = care._choose_by_cell(
+            ci16, lv8, p.family[idx], p.econ[idx], cur.astype(np.int8), public, month, u
+        )
+        assert np.array_equal(got, choose_cumulative(cum, u))
 
 
 def _run(scenario_path, compiled: bool, monkeypatch) -> tuple[dict, dict]:
@@ -184,7 +204,8 @@ def test_compiled_january_is_the_rows_not_idle_by_residue_whatever_the_chunks(n_
 
 def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
     """kernels.gather_marked: every candidate once in row order, the idle and dead dropped, their
-    columns as the arrays hold them, and the bitmap left clear for next month."""
+    columns as the arrays hold them and their priority group, and the bitmap left clear for next
+    month."""
     from agingsim.services import kernels
     from agingsim.services.care_system import _union_rows
 
@@ -201,6 +222,10 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
     packed = np.zeros(n, np.uint64)
     kernels.pack_rows(packed, 0, n, pid, county, family, econ, flags)
     bits = np.zeros(-(-n // 64), np.uint64)
+    grid, group_of_cell, _ = compile_priority(behaviour_file(), {}, 105, "x")
+    lookup = FixedCells(grid)
+    tables = lookup.packed_tables()  # the priority group from the packed word (FixedCells.cells')
+    assert tables is not None
     for k in (1, 2, 3, 7, 16):
         runs = [np.sort(rng.choice(n, int(rng.integers(0, 900)), replace=False)) for _ in range(k)]
         rows = _union_rows(*runs)
@@ -218,9 +243,172 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
             age,
             dead,
             family_care,
+            *tables,
+            group_of_cell,
         )
         assert not bits.any()
         cols = (ability, setting, waiting >= 0, county, family, econ, age, flags, pid)
         assert np.array_equal(got[0], ref)
-        for value, col in zip(got[1:], cols, strict=True):
+        for value, col in zip(got[1:-1], cols, strict=True):
             assert value.dtype == col.dtype and np.array_equal(value, col[ref])
+        fields = {"age_m": age, "ability": ability, "econ": econ, "family": family, "flags": flags}
+        cells = lookup.cells({f: fields[f][ref] for f in lookup.fields})
+        assert got[-1].dtype == group_of_cell.dtype and np.array_equal(got[-1], group_of_cell[cells])
+
+
+@pytest.mark.parametrize("period", [1, 2, 3, 7, 12, 13, 24])
+def test_compiled_january_residues_are_the_ids_modulo_the_period(period):
+    """kernels.january_chunk's residues without a division: exact over the whole range of ids."""
+    from agingsim.services import kernels
+
+    top = np.iinfo(np.int32).max
+    near = np.arange(-3, 4)
+    edges = np.concatenate([np.arange(0, 100), *(k * period + near for k in (1, 10**6, top // period))])
+    pid = np.concatenate([edges[(edges >= 0) & (edges <= top)], [top, top - 1]]).astype(np.int32)
+    pid = np.concatenate([pid, np.random.default_rng(2).integers(0, top, 100_000, dtype=np.int32)])
+    n = len(pid)
+    one, none = np.ones(n, np.int8), np.full(n, -1, np.int16)
+    bufs = [np.empty(n, np.int64) for _ in range(4)]
+    zeros8, zeros16 = np.zeros(n, np.int8), np.zeros(n, np.int16)
+    m, _, _ = kernels.january_chunk(
+        0, n, np.zeros(n, np.uint64), one, zeros8, none, none, pid, zeros16, zeros8, zeros8,
+        np.zeros(n, np.uint8), period, 4, *bufs,
+    )  # fmt: skip
+    assert m == n
+    assert np.array_equal(bufs[1][:n], pid.astype(np.int64) % period)
+
+
+def test_compiled_day_care_places_are_admits_first_fit():
+    """kernels.day_care_places: the places services.admission.admit gives without public beds,
+    priorities or waits, written to the rows and the occupancy alike, and the new holders."""
+    from agingsim.services import kernels
+    from agingsim.services.admission import admit
+
+    rng = np.random.default_rng(11)
+    n, n_c = 20_000, 6
+    county = rng.integers(0, n_c, n).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    weight = rng.uniform(5, 9, n).astype(np.float32)
+    providers = [[0, 1], [], [2], [3, 4, 5], [6], [7]]
+    ptr = np.cumsum([0, *map(len, providers)]).astype(np.int64)
+    flat = np.array([k for ks in providers for k in ks], dtype=np.int64)
+    for trial in range(5):
+        idx = np.sort(rng.choice(n, 3_000, replace=False))
+        cur = rng.integers(0, 5, len(idx)).astype(np.int8)
+        want = idx[rng.random(len(idx)) < 0.3]
+        beds = rng.uniform(0, 400 * trial, 8)
+        occupied = beds * rng.uniform(0.5, 1.0, 8)
+        arrays = {
+            "provider": np.full(n, -1, np.int16), "setting": rng.integers(0, 5, n).astype(np.int8),
+            "occupied": occupied.copy(),
+        }  # fmt: skip
+        ref = {k: v.copy() for k, v in arrays.items()}
+        got, where = admit(
+            weight[want].astype(np.float64), county[want].astype(np.int64), np.zeros(len(want), np.int8),
+            np.zeros(len(want)), pid[want], [[] for _ in providers], providers, beds - occupied,
+            kernels=kernels,
+        )  # fmt: skip
+        placed = want[got]
+        ref["provider"][placed], ref["setting"][placed] = where, 3
+        np.add.at(ref["occupied"], where, weight[placed])
+        new = placed[cur[np.searchsorted(idx, placed)] != 0]
+        out = kernels.day_care_places(
+            want, idx, cur, weight, county, pid, arrays["provider"], arrays["setting"], arrays["occupied"],
+            beds, ptr, flat, 0, 3,
+        )  # fmt: skip
+        assert np.array_equal(out, new)
+        for k in arrays:
+            assert np.array_equal(arrays[k], ref[k]), k
+        if trial:
+            assert 0 < len(placed) < len(want)  # places run out in some counties
+
+
+def test_compiled_bed_admissions_are_the_numpy_admissions(tiny_behaviour):
+    """kernels.admit_beds (Admitting._admit_all compiled): the same people admitted to the same
+    beds, the same rows written and every sum the same, with beds short in some counties."""
+    from agingsim.services import kernels
+
+    model = AgingModel(load_scenario(tiny_behaviour.scenario))
+    for _ in range(14):
+        model.step()
+    care, p = model.care, model.people
+    rng = np.random.default_rng(12)
+    alive = np.flatnonzero(p.ability[: p.n] < 5)
+    queue = np.sort(rng.choice(alive, min(len(alive), 3_000), replace=False))
+    p.wait_since[queue] = rng.integers(0, model.month, len(queue))
+    prio = care._priority(queue)
+    year = care._year()
+    fields = ("provider", "care_setting", "wait_since")
+    start = {f: getattr(p, f).copy() for f in fields}
+    results = []
+    for compiled in (False, True):
+        for f in fields:
+            getattr(p, f)[:] = start[f]
+        care.kernels = kernels if compiled else None
+        care._beds = care._occ + rng.uniform(0, 40, len(care._occ)) if not compiled else care._beds
+        occupied = care._occ.copy()
+        year.admissions[:] = year.wait_sum[:] = 0
+        care._ctx = {"queue": queue, "priority": prio, "occupied": occupied}
+        care._admit_all()
+        results.append(
+            {
+                **{f: getattr(p, f).copy() for f in fields},
+                "occupied": occupied,
+                "admissions": year.admissions.copy(),
+                "wait_sum": year.wait_sum.copy(),
+                "expected": care.expected_wait.copy(),
+                "new": care._ctx["new_holders"],
+                "still": np.array([m.value for m in care.office.waiting]),
+            }
+        )
+    numpy_run, compiled_run = results
+    for key, value in numpy_run.items():
+        assert value.dtype == compiled_run[key].dtype and np.array_equal(value, compiled_run[key]), key
+    admitted = (numpy_run["wait_since"] < 0) & (start["wait_since"] >= 0)
+    assert 0 < admitted[queue].sum() < len(queue)  # beds ran short
+
+
+def test_compiled_bed_admissions_rank_each_countys_homes_by_occupancy():
+    """kernels.admit_beds against services.admission.admit with the providers sorted as
+    Admitting._admit_all sorts them (emptiest first, ties in list order), several per county."""
+    from agingsim.services import kernels
+    from agingsim.services.admission import admit
+    from agingsim.services.care_system import _flat
+
+    rng = np.random.default_rng(13)
+    n, n_c = 30_000, 5
+    county = rng.integers(0, n_c, n).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    weight = rng.uniform(5, 9, n).astype(np.float32)
+    public = [[0, 1, 2], [3], [], [4, 5], [6, 7, 8, 9]]
+    private = [[10, 11], [12, 13, 14], [15], [], [16, 17]]
+    for trial in range(6):
+        queue = np.sort(rng.choice(n, 2_000, replace=False))
+        prio = rng.integers(0, 4, len(queue)).astype(np.int8)
+        wait_since = np.full(n, -1, np.int16)
+        wait_since[queue] = rng.integers(0, 30, len(queue))
+        beds = rng.uniform(0, 300, 18).round(0 if trial % 2 else 3)
+        beds[rng.random(18) < 0.1] = 0.0
+        occupied = beds * rng.choice([0.5, 0.75, 1.0], 18)  # equal occupancies: ties in list order
+        provider = np.where(rng.random(n) < 0.1, 3, -1).astype(np.int16)
+        setting = rng.integers(0, 5, n).astype(np.int8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(beds > 0, occupied / beds, np.inf)
+        c64, w64 = county[queue].astype(np.int64), weight[queue].astype(np.float64)
+        got, where = admit(
+            w64, c64, prio, wait_since[queue], pid[queue], [sorted(ks, key=lambda k: ratio[k]) for ks in public],
+            [sorted(ks, key=lambda k: ratio[k]) for ks in private], beds - occupied, kernels=kernels,
+        )  # fmt: skip
+        ws, pids = wait_since[queue], pid[queue]
+        out = kernels.admit_beds(
+            queue, prio, np.lexsort((pids, ws, prio, county[queue])), np.lexsort((pids, ws, county[queue])),
+            county, weight, wait_since.copy(), provider.copy(), setting.copy(), occupied.copy(), beds,
+            *_flat(public), *_flat(private), 40, 0, np.zeros((n_c, 4)), np.zeros((n_c, 4)),
+        )  # fmt: skip
+        assert np.array_equal(out[2], got)
+        ref_occ = occupied.copy()
+        np.add.at(ref_occ, where, w64[got])
+        assert np.array_equal(out[1], np.bincount(c64[got], weights=w64[got], minlength=n_c))
+        assert np.array_equal(out[0], np.bincount(c64, weights=w64, minlength=n_c))
+        assert np.array_equal(out[5], queue[got][provider[queue[got]] < 0])
+        assert 0 < len(got) < len(queue)

@@ -117,6 +117,32 @@ class FixedCells:
             cols = {f: codes[i].astype(FIELDS[f]) for i, f in enumerate(fixed)}
             self.lut = grid.fixed_cells(cols) if fixed else np.zeros(1, dtype=np.int64)
 
+    def packed_tables(self) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+        """The cells as services.kernels.gather_marked reads them from a row's packed word (bits
+        48–63: family, economic status, flags; kernels.pack_rows) and its age, level and setting:
+        ``fixed[word >> 48] + by_age[age_m] + level × s_level + setting × s_setting``, the grid's
+        own integers (``moving_cells`` is a sum of those terms). None if the grid reads a fixed
+        field the word does not hold (or its table would be too large)."""
+        if self.lut is None or not set(self.fixed) <= {"family", "econ", "flags"}:
+            return None
+        high = np.arange(1 << 16)
+        cols = {
+            "family": (high & 15).astype(FIELDS["family"]),
+            "econ": ((high >> 4) & 15).astype(FIELDS["econ"]),
+            "flags": (high >> 8).astype(FIELDS["flags"]),
+        }
+        sizes = dict(self.grid.axes)
+        valid = np.ones(len(high), dtype=bool)
+        for f in ("family", "econ"):
+            if f in sizes:
+                valid &= cols[f] < sizes[f]
+        fixed = self.grid.fixed_cells(cols) if self.fixed else np.zeros(len(high), dtype=np.int64)
+        fixed = np.where(valid, fixed, 0)  # codes no person has: any cell, never read
+        ages = np.arange(np.iinfo(FIELDS["age_m"]).max + 1).astype(FIELDS["age_m"])
+        zero = np.zeros(len(ages), dtype=np.int8)
+        by_age = self.grid.moving_cells({"age_m": ages, "ability": zero, "care_setting": zero})
+        return fixed, by_age, self.grid.stride("ability"), self.grid.stride("care_setting")
+
     def cells(self, cols: dict[str, np.ndarray]) -> np.ndarray:
         """Grid cell of each person from their columns (those of ``self.fields``)."""
         if self.lut is None:

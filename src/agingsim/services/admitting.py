@@ -22,9 +22,20 @@ class Admitting:
         p = self.people
         month = self._month
         year = self._year()
-        office = self.office
         queue, prio, occupied = self._ctx["queue"], self._ctx["priority"], self._ctx["occupied"]
         beds = self._beds
+        if self.kernels is not None and len(queue):  # the same admissions, one compiled pass
+            county, ws, pid, tie = p.county[queue], p.wait_since[queue], p.pid[queue], self._tie(queue)
+            public_order = np.lexsort((pid, ws, *(() if tie is None else (tie,)), prio, county))
+            (ptr_pub, flat_pub), (ptr_priv, flat_priv) = self._bed_flat
+            waiting, admitted, got, w, waited, self._ctx["new_holders"] = self.kernels.admit_beds(
+                queue, prio, public_order, np.lexsort((pid, ws, county)), p.county, p.weight, p.wait_since,
+                p.provider, p.care_setting, occupied, beds, ptr_pub, flat_pub, ptr_priv, flat_priv, month,
+                INSTITUTION, year.admissions, year.wait_sum,
+            )  # fmt: skip
+            self._tally(prio[got], w, waited)
+            self._close_month(waiting, admitted)
+            return
         county = p.county[queue].astype(np.int64)
         w_all = p.weight[queue].astype(np.float64)
         waiting = np.bincount(county, weights=w_all, minlength=self.n_c)
@@ -51,13 +62,22 @@ class Admitting:
             np.add.at(year.admissions, (county[got], prio[got]), w)
             np.add.at(year.wait_sum, (county[got], prio[got]), w * waited)
             admitted = np.bincount(county[got], weights=w, minlength=self.n_c)
-            for g in np.unique(prio[got]):
-                sel = prio[got] == g
-                wg = float(w[sel].sum())
-                office.waits[g].tally(float((w[sel] * waited[sel]).sum() / wg), wg)
+            self._tally(prio[got], w, waited)
+        self._close_month(waiting, admitted)
+
+    def _tally(self, prio: np.ndarray, w: np.ndarray, waited: np.ndarray) -> None:
+        """The admitted's waits by priority group to the office's monitors (weights ``w``)."""
+        for g in np.unique(prio):
+            sel = prio == g
+            wg = float(w[sel].sum())
+            self.office.waits[g].tally(float((w[sel] * waited[sel]).sum() / wg), wg)
+
+    def _close_month(self, waiting: np.ndarray, admitted: np.ndarray) -> None:
+        """Each county's list after the month's admissions (the office's monitors), and the wait
+        the next reviewers expect from it."""
         still = waiting - admitted
         for c in range(self.n_c):
-            office.waiting[c].value = float(still[c])
+            self.office.waiting[c].value = float(still[c])
         # expected wait for someone joining now: the queue ahead over this month's admissions
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = np.where(admitted > 0, still / admitted, np.where(still > 0, MAX_WAIT, 0.0))

@@ -58,6 +58,7 @@ from agingsim.services.statistics import Statistics, YearStats
 from agingsim.services.supply import Supply, _per_bed
 
 weak_agent_ids()  # mesa would keep every run's model (and its people) alive
+_NO_CELLS, _NO_GROUPS = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
 
 
 def compile_priority(
@@ -109,6 +110,10 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         )  # fmt: skip
         self.n_g = len(self.group_names)
         self._grid_cells = FixedCells(self.grid)
+        #: the tables the reviewers' gather reads their priority group from (compiled; None: by
+        #: :meth:`_priority` after it)
+        tables = self._grid_cells.packed_tables() if self.kernels is not None else None
+        self._prio_tables = None if tables is None else (*tables, self.group_of_cell)
         self.vouchers = vouchers
         self.distance_km = distance_km
         pr = behaviour.prices
@@ -137,6 +142,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             np.flatnonzero((self.provider_setting == DAY_CARE) & (self.provider_county == c)).tolist()
             for c in range(self.n_c)
         ]
+        #: the same as (county offsets, providers) arrays (kernels.day_care_places)
+        self._day_care_flat = _flat(self.day_care_providers)
         #: per county: (public institution providers, privately run ones)
         self.bed_providers = [
             (
@@ -145,6 +152,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             )
             for c in range(self.n_c)
         ]
+        #: the public and the private ones as (county offsets, providers) arrays (kernels.admit_beds)
+        self._bed_flat = tuple(_flat([pair[i] for pair in self.bed_providers]) for i in (0, 1))
 
         self._recount()
         #: each row's level at the end of last month (rows from 0 to people.n)
@@ -170,8 +179,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self._holders: np.ndarray | None = None
         self._rota: list[np.ndarray] | None = None
         self._rota_late: list[list[np.ndarray]] = []
-        #: rows whose packed columns were rebuilt since January's compaction (Review.pack_fixed)
-        self._packed_upto: int | None = None
+        #: January's buffers (Review._january)
+        self._scratch: np.ndarray | None = None
         self.stats: dict[int, YearStats] = {}
         self._month = 0
         self._ctx: dict[str, np.ndarray] = {}
@@ -270,11 +279,14 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         if self.kernels is not None:  # marked in a bitmap and read back in row order, filtered, with
             # every column the choice reads, in one pass (no merge of the runs, no second gather)
             runs = np.concatenate([moved, queue, *rota, entrants]).astype(np.int64, copy=False)
-            reviewers, level, setting_was, was_waiting, *cols = self.kernels.gather_marked(
+            tables = self._prio_tables or (_NO_CELLS, _NO_CELLS, 0, 0, _NO_GROUPS)
+            reviewers, level, setting_was, was_waiting, *cols, prio = self.kernels.gather_marked(
                 runs, self._marks, p.ability, p.care_setting, p.wait_since, self._packed, p.age_m,
-                DEAD, FAMILY_CARE,
+                DEAD, FAMILY_CARE, *tables,
             )  # fmt: skip
             known = dict(zip(("county", "family", "econ", "age_m", "flags", "pid"), cols, strict=True))
+            if self._prio_tables is not None:
+                known["priority"] = prio
         else:
             candidates = _union_rows(moved, queue, *rota, entrants)
             lvl, cs = p.ability[candidates], p.care_setting[candidates]
@@ -334,6 +346,12 @@ def compiled_kernels(model: mesa.Model) -> ModuleType | None:
     from agingsim.services import kernels
 
     return kernels
+
+
+def _flat(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Providers by county as arrays for the compiled loops: county offsets, then the providers."""
+    ptr = np.cumsum([0, *map(len, lists)]).astype(np.int64)
+    return ptr, np.array([k for ks in lists for k in ks], dtype=np.int64)
 
 
 def _union_rows(*rows: np.ndarray) -> np.ndarray:

@@ -24,45 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: Beds are real people's beds; simulated people carry float weights. Slack for rounding only
-#: (services.admission.EPS; repeated here so that this module imports nothing of the care stage).
-EPS = 1e-6
-
-
-@njit(cache=True, nogil=True)
-def first_fit(order, county, weight, ptr, providers, room, lightest, got, where, n_got):  # pragma: no cover
-    """services.admission.admit's loop: people in ``order`` (grouped by county) each take a place
-    at the first provider of their county (``providers[ptr[c]:ptr[c + 1]]``) whose ``room`` holds
-    their whole weight; once no provider of the county has room for the ``lightest``, the rest of
-    its list waits. Appends to ``got`` / ``where`` from ``n_got``; returns the new count."""
-    a = 0
-    n = len(order)
-    while a < n:
-        c = county[order[a]]
-        b = a
-        while b < n and county[order[b]] == c:
-            b += 1
-        for t in range(a, b):
-            i = order[t]
-            wi = weight[i]
-            placed = False
-            for q in range(ptr[c], ptr[c + 1]):
-                k = providers[q]
-                if wi <= room[k] + EPS:
-                    room[k] -= wi
-                    got[n_got] = i
-                    where[n_got] = k
-                    n_got += 1
-                    placed = True
-                    break
-            if not placed:
-                most = -np.inf
-                for q in range(ptr[c], ptr[c + 1]):
-                    most = max(most, room[providers[q]])
-                if most < lightest - EPS:
-                    break
-        a = b
-    return n_got
+from agingsim.services.choice_kernels import cell_exponents, choose_cells
+from agingsim.services.place_kernels import admit_beds, day_care_places, first_fit
 
 
 @njit(cache=True, nogil=True)
@@ -141,21 +104,6 @@ def shift_moved(
 
 
 @njit(cache=True, nogil=True)
-def choose_from_table(cum, slot, key, u):  # pragma: no cover
-    """choice.mnl.choose_cumulative(cum, u, slot[key]): the setting whose running probability of
-    the person's cell their uniform first falls below (comparisons as there, in the same order)."""
-    n_s = cum.shape[0]
-    out = np.empty(len(u), np.int8)
-    for i in range(len(u)):
-        c = slot[key[i]]
-        k = 0
-        for j in range(n_s):
-            k += u[i] >= cum[j, c]
-        out[i] = min(k, n_s - 1)
-    return out
-
-
-@njit(cache=True, nogil=True)
 def sparse_uniforms(pids, key):  # pragma: no cover
     """rng.RandomStreams.sparse_uniforms's hash of each id with the month's ``key`` (SplitMix64's
     finaliser, uint64 arithmetic wrapping as numpy's does), as U[0, 1) on 53 bits."""
@@ -179,15 +127,18 @@ for _i in range(64):
 
 @njit(cache=True, nogil=True)
 def gather_marked(
-    rows, bits, ability, care_setting, wait_since, packed, age_m, dead, family_care
-):  # pragma: no cover
+    rows, bits, ability, care_setting, wait_since, packed, age_m, dead, family_care, fixed, by_age, s_level,
+    s_setting, group_of_cell,
+):  # pragma: no cover  # fmt: skip
     """care_system._union_rows(rows), then the reviewers' filter and columns, without a merge:
     ``rows`` (any order, repeats allowed) are marked in the bitmap ``bits`` (one bit per row, all
     zero on entry and again on return), which is then read back word by word from the lowest
     marked row to the highest, giving every row once in row order; only the rows kept have their
     other columns read (from ``packed``, see :func:`pack_rows`). Three passes without a branch on
     the people's values, so the reads of rows scattered over the arrays overlap (a third faster
-    than one pass with the filter's branch, measured cold at a million people)."""
+    than one pass with the filter's branch, measured cold at a million people). With a
+    ``group_of_cell`` (else empty), each kept row's priority group too, its cell read from the
+    tables of services.admission.FixedCells.packed_tables while the row's columns are at hand."""
     n = len(rows)
     lo, hi = len(bits), -1
     for t in range(n):
@@ -227,7 +178,12 @@ def gather_marked(
         ec[t] = np.int8((f >> np.uint64(52)) & np.uint64(15))
         fl[t] = np.uint8(f >> np.uint64(56))
         ag[t] = age_m[r]
-    return kept[:m], lv[:m], cs[:m], ww[:m], ci, fa, ec, ag, fl, pi
+    prio = np.empty(m if len(group_of_cell) else 0, np.int8)
+    for t in range(len(prio)):
+        high = np.int64(fa[t]) | (np.int64(ec[t]) << 4) | (np.int64(fl[t]) << 8)  # the word's bits 48-63
+        cell = fixed[high] + by_age[ag[t]]
+        prio[t] = group_of_cell[cell + np.int64(lv[t]) * s_level + np.int64(cs[t]) * s_setting]
+    return kept[:m], lv[:m], cs[:m], ww[:m], ci, fa, ec, ag, fl, pi, prio
 
 
 @njit(cache=True, nogil=True)
@@ -286,24 +242,12 @@ def january_chunk(
     lo, hi, packed, ability, care_setting, wait_since, provider, pid, county, family, econ, flags,
     period, family_care, sel, res, queue, holders,
 ):  # pragma: no cover  # fmt: skip
-    """January's rebuild for rows ``lo`` to ``hi`` in one pass over the arrays (a thread's chunk):
-    every row's packed columns (:func:`pack_rows`), the rows of the rota (not cared for by family
-    at intact ability or waiting; with their residue, the person id modulo ``period``), the rows
-    waiting and the holders of places, written to ``sel`` / ``res`` / ``queue`` / ``holders``
-    from ``lo`` on, in row order. Returns how many of each."""
+    """January's rebuild for rows ``lo`` to ``hi`` (a thread's chunk): every row's packed columns
+    (:func:`pack_rows`), the rows of the rota (not cared for by family at intact ability or
+    waiting; with their residue, the person id modulo ``period``), the rows waiting and the
+    holders of places, written to ``sel`` / ``res`` / ``queue`` / ``holders`` from ``lo`` on, in
+    row order. Returns how many of each."""
     pack_rows(packed, lo, hi, pid, county, family, econ, flags)
-    return january_select(
-        lo, hi, ability, care_setting, wait_since, provider, pid, period, family_care, sel, res, queue,
-        holders,
-    )  # fmt: skip
-
-
-@njit(cache=True, nogil=True)
-def january_select(
-    lo, hi, ability, care_setting, wait_since, provider, pid, period, family_care, sel, res, queue, holders
-):  # pragma: no cover
-    """:func:`january_chunk` without the packing, for rows packed already (CareSystem.pack_fixed:
-    with the model's overlap, beside the cohort entry and transitions of January)."""
     m, n_q, n_h = lo, lo, lo
     for i in range(lo, hi):
         waiting = wait_since[i] >= 0
@@ -313,8 +257,13 @@ def january_select(
         n_h += provider[i] >= 0
         sel[m] = i
         m += (ability[i] != 0) | (care_setting[i] != family_care) | waiting
-    for t in range(lo, m):  # residues of the rota's rows only: a 64-bit division costs ~20 cycles
-        res[t] = np.int64(pid[sel[t]]) % period
+    inv = 1.0 / period
+    for t in range(lo, m):  # residues of the rota's rows only, without a division (~20 cycles):
+        x = np.int64(pid[sel[t]])  # ids are below 2**31, so x * inv is within one of the quotient
+        r = x - np.int64(x * inv) * period
+        r += period * (r < 0)
+        r -= period * (r >= period)
+        res[t] = r
     return m - lo, n_q - lo, n_h - lo
 
 
@@ -407,18 +356,33 @@ def warm() -> None:
     count_moves(rows, county, setting, level, weight, small[:0], small[:0], 5, 7, cells)
     pack_rows(packed, 0, n, pid, county, small, small, flags)
     shift_moved(rows, packed, setting, level, weight, level_was, 5, 7, cells, 5, 12)
-    choose_from_table(np.ones((5, 1)), np.zeros(1, i64), np.zeros(n, i64), np.zeros(n))
+    by_level, by_county = np.zeros(5), np.zeros(1)
+    cell, e = cell_exponents(
+        county, level, small, small, setting, np.zeros(n, np.bool_), 5, 4, 5, 5, np.zeros((5, 20)), by_level,
+        by_level, by_level, by_level, by_level, 1.0, 1.0, by_county, 1.0, by_county, 1.0, by_county, 1.0,
+        0, 1, 2, 3,
+    )  # fmt: skip
+    choose_cells(np.exp(e), cell, np.zeros(n))
     sparse_uniforms(pid, np.uint64(1))
     bits = np.zeros(1, np.uint64)
-    kept, _, cs, ww, ci, _, _, _, _, _ = gather_marked(rows, bits, level, setting, wait, packed, age, 5, 4)
+    kept, _, cs, ww, ci, *_ = gather_marked(
+        rows, bits, level, setting, wait, packed, age, 5, 4, none, none, 0, 0, np.zeros(0, i8)
+    )
     occupied, grid = np.zeros(n), np.zeros((n, n))
     apply_choice(
         kept, cs.copy(), cs, ww, ci, small, weight, wait, provider, setting, occupied, grid, grid, 0, 0, 3
     )
     orphans(kept, cs, provider, setting, 0, 3, 4)
+    one = np.array([0, 1])
+    day_care_places(
+        kept, kept, cs, weight, county, pid, provider, setting, occupied, occupied.copy(), one, one[:1], 0, 3
+    )
+    admit_beds(
+        kept, small[: len(kept)], rows[: len(kept)], rows[: len(kept)], county, weight, wait, provider,
+        setting, occupied, occupied.copy(), one, one[:1], one, one[:1], 0, 0, grid, grid,
+    )  # fmt: skip
     buf = [np.empty(n, i64) for _ in range(4)]
     january_chunk(0, n, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf)
-    january_select(0, n, level, setting, wait, provider, pid, 12, 4, *buf)
     by_residue(rows, rows % 12, 12)
     split_known(rows, rows % 12, 0, 0, pid, 12)
     price = np.ones((n, 5), f8)

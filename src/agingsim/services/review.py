@@ -58,7 +58,7 @@ class Review:
             if self._rota is None:  # numpy (compiled: rebuilt by _january)
                 idle = (p.ability == 0) & (p.care_setting == FAMILY_CARE) & (p.wait_since < 0)
                 self._rota = self._by_residue(np.flatnonzero(~idle))  # this month's entrants included
-            self._rota_late = [[] for _ in range(period)]
+                self._rota_late = [[] for _ in range(period)]
         else:
             late, new = np.concatenate([moved, entrants]), entrants
         if moved_res is not None:  # the moved rows' residues known: only the entrants' ids are read
@@ -71,39 +71,40 @@ class Review:
             self._rota_late[r].append(rows)
         return [self._rota[residue], *self._rota_late[residue]]  # each in row order
 
-    def _january(self) -> None:
+    def _january(self, n: int | None = None, level: np.ndarray | None = None) -> None:
         """January, compiled: the rota, the rows waiting, the holders of places and every row's
-        packed columns, rebuilt in one pass over the arrays (rows moved at the compaction). One
-        thread: split between two (kernels.january_chunk takes a range of rows) it cost more CPU
-        and no less wall time at a million people."""
+        packed columns, rebuilt in one pass over rows 0 to ``n`` (all; rows moved at the
+        compaction), the rota from the rows' ``level`` (``people.ability``). One thread: split
+        between two (kernels.january_chunk takes a range of rows) it cost more CPU and no less wall
+        time at a million people. Into buffers kept from year to year (``self._scratch``): fresh
+        ones of 10 MB each cost up to ~2 ms each to allocate here."""
         p, k = self.people, self.kernels
-        period, n = self.choice.review_every_months, p.n
-        sel, res = np.empty(n, np.int64), np.empty(n, np.int64)
-        queue, holders = np.empty(n, np.int64), np.empty(n, np.int64)
-        if self._packed_upto is not None:  # packed since the compaction (pack_fixed): the entrants
-            k.pack_rows(self._packed, self._packed_upto, n, p.pid, p.county, p.family, p.econ, p.flags)
-            self._packed_upto = None
-            m, n_q, n_h = k.january_select(
-                0, n, p.ability, p.care_setting, p.wait_since, p.provider, p.pid, period, FAMILY_CARE,
-                sel, res, queue, holders,
-            )  # fmt: skip
-        else:
-            m, n_q, n_h = k.january_chunk(
-                0, n, self._packed, p.ability, p.care_setting, p.wait_since, p.provider, p.pid,
-                p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue, holders,
-            )  # fmt: skip
+        period = self.choice.review_every_months
+        n = p.n if n is None else n
+        if self._scratch is None:
+            self._scratch = np.empty((4, p.capacity), np.int64)
+        sel, res, queue, holders = self._scratch
+        m, n_q, n_h = k.january_chunk(
+            0, n, self._packed, p.ability if level is None else level, p.care_setting, p.wait_since,
+            p.provider, p.pid, p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue,
+            holders,
+        )  # fmt: skip
         out, b = k.by_residue(sel[:m], res[:m], period)
         self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
+        self._rota_late = [[] for _ in range(period)]
         self._queue, self._holders = queue[:n_q].copy(), holders[:n_h].copy()
 
     def pack_fixed(self, n: int) -> None:
-        """January, after the compaction: the packed columns of rows 0 to ``n`` (kernels.pack_rows),
-        which :meth:`_january` then leaves as they are. The model runs it beside January's cohort
-        entry and transitions (AgingModel.run's overlap): they write none of the columns it reads,
-        nor rows below ``n``."""
-        p = self.people
-        self.kernels.pack_rows(self._packed, 0, n, p.pid, p.county, p.family, p.econ, p.flags)
-        self._packed_upto = n
+        """January, after the compaction, beside the month's cohort entry and transitions (the
+        model's overlap; they write none of the columns read here, nor rows below ``n``): the
+        rebuild of :meth:`_january` for rows 0 to ``n``, the rota from each row's level at the end
+        of last month (``self._level_was``: the transitions are changing ``people.ability``
+        meanwhile). The month's care step then goes on as in any other month. The same reviewers
+        as a rebuild after the transitions: a row whose level changes now is among the month's
+        moved rows, which join the rota of their residue (and are reviewed this month) whether or
+        not it held them; the month's entrants join it as in any month, and those idle, like any
+        idle row, are dropped by the reviewers' filter until their level changes."""
+        self._january(n, self._level_was)
 
     def _by_residue(self, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` split by person id modulo the review period (numpy; compiled: kernels.split_known)."""
@@ -141,16 +142,16 @@ class Review:
             if f not in known:
                 known[f] = getattr(p, f)[idx]
         county, family, econ = known["county"], known["family"], known["econ"]
-        prio = self._priority(idx, known)
-        lv, ci = lvl.astype(np.int64), county.astype(np.int64)
+        prio = known["priority"] if "priority" in known else self._priority(idx, known)
         if self.kernels is not None:  # the same numbers as streams.sparse_uniforms, hashed compiled
             key = self.streams.seed_sequence("care_choice", sim_month).generate_state(1, dtype=np.uint64)[0]
             u = self.kernels.sparse_uniforms(known["pid"], key)
         else:
             u = self.streams.sparse_uniforms("care_choice", sim_month, known["pid"])
         if self.vouchers is None:  # everyone in a cell faces the same utilities
-            chosen = self._choose_by_cell(ci, lv, family, econ, cur, prio < self.n_g - 1, sim_month, u)
+            chosen = self._choose_by_cell(county, lvl, family, econ, cur, prio < self.n_g - 1, sim_month, u)
         else:
+            lv, ci = lvl.astype(np.int64), county.astype(np.int64)
             x = self._inputs(ci, lv, family.astype(np.int64), econ.astype(np.int64), cur.astype(np.int64),
                              prio < self.n_g - 1, sim_month)  # fmt: skip
             x.net_price -= self.vouchers.values(self.start_key + sim_month, p, idx)
@@ -169,7 +170,13 @@ class Review:
             )
         # day care needs a place: first come (by person id) while places last, else stay put
         placed = np.zeros(0, dtype=np.int64)
-        if len(want):
+        if len(want) and self.kernels is not None:  # the same places, one compiled pass
+            ptr, flat = self._day_care_flat
+            placed = self.kernels.day_care_places(
+                want, idx, cur, p.weight, p.county, p.pid, p.provider, p.care_setting, occupied, self._beds,
+                ptr, flat, INSTITUTION, DAY_CARE,
+            )  # fmt: skip
+        elif len(want):
             free = self._beds - occupied
             n = len(want)
             none = [[] for _ in range(self.n_c)]
@@ -281,10 +288,25 @@ class Review:
         level, family, economic status, public price or not, and the current setting if staying
         counts), so the logit is worked out once per cell present (~2,000 cells against ~25,000
         reviewers a month at a million people) and each reviewer reads their cell's running sums.
-        The same elementwise operations on the same values as per person: the same choices."""
+        The same elementwise operations on the same values as per person: the same choices.
+        Compiled (services.choice_kernels), the same operations in two passes, numpy's exp between."""
         n_lv, n_f, n_e = len(ABILITY_LEVELS), len(FAMILY_SITUATIONS), len(ECON_STATUSES)
         n_cur = N_SETTINGS if self.choice.stay else 1
-        key = ci * n_lv + lv
+        if self.kernels is not None:
+            c, dist = self.choice, np.zeros(self.n_c)
+            if self.distance_km is not None:
+                dist = self.distance_km[min(sim_month // MONTHS, len(self.distance_km) - 1)]
+                dist = np.ascontiguousarray(dist, dtype=np.float64)  # one compiled signature
+            cell, e = self.kernels.cell_exponents(
+                ci, lv, family, econ, cur, public, n_lv, n_f, n_e, n_cur, c.base, c.price,
+                self.price_public, self.price_private, self.price_home, self.price_family_bed,
+                float(self.b.prices.day_care), float(c.wait_per_month), self.expected_wait,
+                float(c.shortage), 1.0 - self.delivered[:, HOME], float(c.distance_per_km), dist,
+                float(c.stay), INSTITUTION, HOME, FAMILY_BED, DAY_CARE,
+            )  # fmt: skip
+            np.exp(e, out=e)
+            return self.kernels.choose_cells(e, cell, u)
+        key = ci.astype(np.int64) * n_lv + lv
         key *= n_f
         key += family
         key *= n_e
@@ -305,8 +327,6 @@ class Review:
         cum = cumulative(probabilities(utilities(self.choice, x)))
         slot = np.empty(size, dtype=np.int64)
         slot[present] = np.arange(len(present))
-        if self.kernels is not None:
-            return self.kernels.choose_from_table(cum, slot, key, u)
         return choose_cumulative(cum, u, slot[key])
 
 
