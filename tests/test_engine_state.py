@@ -5,6 +5,7 @@ entry, transitions, ageing and the yearly compaction."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from agingsim.ability.transitions import state_code
 from agingsim.model import AgingModel
@@ -43,13 +44,17 @@ def test_the_dead_do_not_age_and_the_living_do(tiny_scenario):
     np.testing.assert_array_equal(after[alive], age[alive] + 1)
 
 
-def test_compaction_keeps_the_live_rows_in_order_with_all_their_fields():
-    """Issue 17: People.compact moves only live rows, block by block; every field of every row kept
-    must equal a plain boolean mask of the arrays, across block edges and with leading kept rows."""
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_compaction_keeps_the_live_rows_in_order_with_all_their_fields(threads, monkeypatch):
+    """Issue 17: People.compact moves only the rows after the first one dropped, its fields split
+    between threads; every field of every row kept must equal a plain boolean mask of the arrays,
+    whatever the number of threads, with and without leading kept rows."""
     import agingsim.population.people as people_mod
 
+    monkeypatch.setenv("AGINGSIM_THREADS", threads)
+    monkeypatch.setattr(people_mod, "MIN_CHUNK", 50)  # small tables split between threads too
     rng = np.random.default_rng(3)
-    for n, block in ((0, 8), (5, 8), (1000, 64), (1000, 7)):
+    for n, lead in ((0, 0), (5, 0), (40, 4), (1000, 100), (1000, 0)):
         people = People(capacity=n)
         cols = {
             name: rng.integers(0, 100, n).astype(dt)
@@ -58,14 +63,10 @@ def test_compaction_keeps_the_live_rows_in_order_with_all_their_fields():
         }
         people.add(cols)
         keep = rng.random(n) < 0.8
-        keep[: n // 10] = True  # a leading run that must stay where it is
+        keep[:lead] = True  # a leading run that must stay where it is
         expected = {name: people._data[name][:n][keep].copy() for name in people_mod.FIELDS}
-        old = people_mod.COMPACT_BLOCK
-        people_mod.COMPACT_BLOCK = block
-        try:
-            people.compact(keep)
-        finally:
-            people_mod.COMPACT_BLOCK = old
-        assert people.n == int(keep.sum())
+        layout = people.layout
+        people.compact(keep)
+        assert people.n == int(keep.sum()) and people.layout == layout + 1
         for name, want in expected.items():
             np.testing.assert_array_equal(getattr(people, name), want, err_msg=name)
