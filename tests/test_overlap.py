@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import agingsim.model as model_module
 from agingsim.model import AgingModel
 from agingsim.population.people import FIELDS, People
 from agingsim.scenario import load_scenario
@@ -71,9 +72,12 @@ def test_the_overlapped_run_is_the_plain_run(tiny_copy, compiled, monkeypatch):
     assert plain["care.waiting"]["admissions"].sum() > 0  # queues and admissions were exercised
 
 
-def test_the_overlapped_run_with_person_schemes_is_the_plain_run():
+@pytest.mark.parametrize("lookahead", [1, 3])
+def test_the_overlapped_run_with_person_schemes_is_the_plain_run(lookahead, monkeypatch):
     """Person schemes count and pay from the care stage's output: the ledger rows, in order, the
-    payment bins and the one-off payments are the same."""
+    payment bins and the one-off payments are the same, however many months' care stages may be
+    left running (model.LOOKAHEAD: a ring of that many spare arrays)."""
+    monkeypatch.setattr(model_module, "LOOKAHEAD", lookahead)
     scenario = load_scenario(SCHEMES).with_run(simulated_people=6000, years=2)
     plain = _run(scenario, False, record_payments=True)
     overlapped = _run(scenario, True, record_payments=True)

@@ -19,6 +19,7 @@ end) waits for it; so the results are byte-identical.
 
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -58,8 +59,13 @@ if TYPE_CHECKING:
     from agingsim.services.care_system import CareSystem
 
 MONTHS_PER_YEAR = 12
-#: the fields the month's transition writes (double-buffered with the overlap: People.flip)
+#: the fields the month's transition writes (in a ring of arrays with the overlap: People.flip)
 TRANSITION_FIELDS = ("ability", "age_m", "code")
+#: with the overlap, how many months' care stages may be left waiting or running when a month's
+#: transition starts (each costs a spare set of TRANSITION_FIELDS' arrays): with 1, month t's is
+#: queued on the care thread while month t - 1's still runs, so that thread never waits for the
+#: hand-off; 2 and 3 measured no faster at a million people (3 Dec 2026: both threads are busy)
+LOOKAHEAD = 1
 #: Distance assumed to a day-care facility where the geography has none open (beyond any walk).
 NO_FACILITY_KM = 5.0
 
@@ -205,9 +211,12 @@ class AgingModel(mesa.Model):
         auto = self._fused is not None and n_threads() > 1
         self.overlap = has_tail and (auto if overlap is None else bool(overlap))
         self._overlapping = False
-        #: with the overlap, the second arrays of the fields the transition writes (People.flip)
-        self._spare: dict[str, np.ndarray] = {}
-        self._pending: Future[None] | None = None
+        #: with the overlap, the spare arrays of the fields the transition writes (People.flip),
+        #: the least recently live first
+        self._spare: list[dict[str, np.ndarray]] = []
+        #: the care stages (and January's pack_fixed) submitted to the care thread and not yet
+        #: waited for, in the order submitted
+        self._pending: deque[Future[None]] = deque()
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",
@@ -269,12 +278,12 @@ class AgingModel(mesa.Model):
         self._enter_cohort()  # rows from n_before on: none that last month's care stage reads
         changed = self._transition()
         self.datacollector.collect(self)  # its figures are the population stage's alone
-        self._settle()
         month, n = self.month, self.people.n
         if self._overlapping and month + 1 < self.n_months:
-            view = self.people.at(n)  # next month's transition writes the spare arrays (_transition)
-            self._pending = background(lambda: self._care_month(month, changed, n_before, view))
+            view = self.people.at(n)  # the next months' transitions write other arrays (_transition)
+            self._pending.append(background(lambda: self._care_month(month, changed, n_before, view)))
         else:
+            self._settle()
             self._care_month(month, changed, n_before, self.people)
         self.month += 1
         if self.month == self.n_months:
@@ -311,11 +320,11 @@ class AgingModel(mesa.Model):
                     self.distribution.record_once(people, rows, live)
                 self.one_off.pay(rows, month, self.scenario.run.start_year, self.ledger)
 
-    def _settle(self) -> None:
-        """Wait for the month's care stage running on its own thread, if any (re-raising its error)."""
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+    def _settle(self, keep: int = 0) -> None:
+        """Wait for the care stages running on their own thread (re-raising their error) until at
+        most ``keep`` are left, the latest ones."""
+        while len(self._pending) > keep:
+            self._pending.popleft().result()
 
     def _finish(self) -> None:
         """End of the run: facilities that operators built join the facility payments."""
@@ -342,7 +351,8 @@ class AgingModel(mesa.Model):
         (tests/test_overlap.py)."""
         self._overlapping = self.overlap
         if self.overlap and not self._spare:
-            self._spare = {f: np.empty(self.people.capacity, FIELDS[f]) for f in TRANSITION_FIELDS}
+            cap = self.people.capacity
+            self._spare = [{f: np.empty(cap, FIELDS[f]) for f in TRANSITION_FIELDS} for _ in range(LOOKAHEAD)]
         try:
             while self.running and self.month < self.n_months:
                 self.step()
@@ -357,7 +367,7 @@ class AgingModel(mesa.Model):
     def _new_year(self) -> None:
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)  # county, code, weight: no care stage writes
-        self._settle()  # the compaction moves rows: last month's care stage finishes first
+        self._settle()  # the compaction moves rows: the care stages submitted finish first
         keep, layout = self.people.ability != DEAD, self.people.layout
         self.people.compact(keep)
         if self.person_schemes is not None:
@@ -371,7 +381,7 @@ class AgingModel(mesa.Model):
             self.care.new_year(self.month)
             if self._overlapping and self.care.kernels is not None:  # on the care thread meanwhile
                 n = self.people.n
-                self._pending = background(lambda: self.care.pack_fixed(n))
+                self._pending.append(background(lambda: self.care.pack_fixed(n)))
 
     def _enter_cohort(self) -> None:
         """People turning 60 this month join (the population is open)."""
@@ -400,16 +410,17 @@ class AgingModel(mesa.Model):
         that change level or die are touched after the comparison with their row's threshold.
         Returns the rows that changed level (incl. death) this month, in row order.
 
-        With the overlap, last month's care stage still reads this month's starting levels, ages
-        and codes: the month is written into the spare arrays, which become the live ones
-        (People.flip), and last month's become the spare ones (read until the care stage is done,
-        which the next month's transition waits for: step's _settle)."""
+        With the overlap, the care stages of the last LOOKAHEAD months may still read their months'
+        levels, ages and codes: the month is written into the spare arrays that were live longest
+        ago, once the care stage that read them is done (at most LOOKAHEAD care stages are left
+        waiting or running), and they become the live ones (People.flip)."""
         p = self.people
         keys = self.streams.keys("ability", self.month)
         was = None
         if self._overlapping:
-            was = p.flip(self._spare)
-            self._spare = was
+            self._settle(keep=LOOKAHEAD)
+            was = p.flip(self._spare.pop(0))
+            self._spare.append(was)
         if self._fused is not None:
             rows = self._fused_month(keys, was)
             died = rows[p.ability[rows] == DEAD]
