@@ -11,15 +11,13 @@ Data flows one way; nothing downstream reaches back except through next month's 
 Large runs overlap the months (:meth:`AgingModel.run`, ``overlap``): month t's care stage and the
 person schemes that read it run on a second thread while month t+1's cohort entry and transitions
 run on this one. The ability transitions never read care state (setting, queue, place), the care
-stage reads the levels, ages and codes of its month while the next transition writes the next
-month's into a second set of arrays (People.at, People.flip), entrants go to rows the care stage
-does not see, and everything that moves rows or reads the care stage's results (January, the run's
-end) waits for it; so the results are byte-identical.
+stage reads a copy of the levels, ages and codes that the next transition overwrites (People.at),
+entrants go to rows the care stage does not see, and everything that moves rows or reads the care
+stage's results (January, the run's end) waits for it; so the results are byte-identical.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -59,13 +57,6 @@ if TYPE_CHECKING:
     from agingsim.services.care_system import CareSystem
 
 MONTHS_PER_YEAR = 12
-#: the fields the month's transition writes (in a ring of arrays with the overlap: People.flip)
-TRANSITION_FIELDS = ("ability", "age_m", "code")
-#: with the overlap, how many months' care stages may be left waiting or running when a month's
-#: transition starts (each costs a spare set of TRANSITION_FIELDS' arrays): with 1, month t's is
-#: queued on the care thread while month t - 1's still runs, so that thread never waits for the
-#: hand-off; 2 and 3 measured no faster at a million people (3 Dec 2026: both threads are busy)
-LOOKAHEAD = 1
 #: Distance assumed to a day-care facility where the geography has none open (beyond any walk).
 NO_FACILITY_KM = 5.0
 
@@ -211,12 +202,10 @@ class AgingModel(mesa.Model):
         auto = self._fused is not None and n_threads() > 1
         self.overlap = has_tail and (auto if overlap is None else bool(overlap))
         self._overlapping = False
-        #: with the overlap, the spare arrays of the fields the transition writes (People.flip),
-        #: the least recently live first
-        self._spare: list[dict[str, np.ndarray]] = []
-        #: the care stages (and January's pack_fixed) submitted to the care thread and not yet
-        #: waited for, in the order submitted
-        self._pending: deque[Future[None]] = deque()
+        self._frozen: dict[str, np.ndarray] = {}  # copies of the fields the transition writes
+        self._hidden: tuple[str, ...] = ()
+        self._copied: Future[None] | None = None
+        self._pending: Future[None] | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": "month",
@@ -276,14 +265,18 @@ class AgingModel(mesa.Model):
             self._new_year()
         n_before = self.people.n
         self._enter_cohort()  # rows from n_before on: none that last month's care stage reads
+        if self._copied is not None:  # last month's levels and ages copied before they change
+            self._copied.result()
+            self._copied = None
         changed = self._transition()
         self.datacollector.collect(self)  # its figures are the population stage's alone
+        self._settle()
         month, n = self.month, self.people.n
         if self._overlapping and month + 1 < self.n_months:
-            view = self.people.at(n)  # the next months' transitions write other arrays (_transition)
-            self._pending.append(background(lambda: self._care_month(month, changed, n_before, view)))
+            view = self.people.at(n, self._frozen, hidden=self._hidden)
+            self._copied = background(lambda: self._freeze(n))
+            self._pending = background(lambda: self._care_month(month, changed, n_before, view))
         else:
-            self._settle()
             self._care_month(month, changed, n_before, self.people)
         self.month += 1
         if self.month == self.n_months:
@@ -295,8 +288,8 @@ class AgingModel(mesa.Model):
         """The month's care stage and what reads it: the person schemes' count and payments.
 
         ``people``: the arrays as they stand after the month's transitions (with the overlap, a view
-        of them, People.at, whose levels, ages and codes the next month's transition leaves as they
-        are: it writes its own into the spare arrays)."""
+        of them, People.at, whose levels, ages and codes are copies taken before the next month's
+        transition changes the live ones)."""
         if self.care is not None:
             self.care.people = people
             try:
@@ -320,11 +313,22 @@ class AgingModel(mesa.Model):
                     self.distribution.record_once(people, rows, live)
                 self.one_off.pay(rows, month, self.scenario.run.start_year, self.ledger)
 
-    def _settle(self, keep: int = 0) -> None:
-        """Wait for the care stages running on their own thread (re-raising their error) until at
-        most ``keep`` are left, the latest ones."""
-        while len(self._pending) > keep:
-            self._pending.popleft().result()
+    def _freeze(self, n: int) -> None:
+        """Copy the first ``n`` rows of the fields the transition writes that the care stage reads
+        (into ``self._frozen``); reads the arrays by capacity, not ``people.n``, which the next
+        month's cohort entry moves on meanwhile."""
+        data = self.people._data
+        for name, buf in self._frozen.items():
+            np.copyto(buf[:n], data[name][:n])
+
+    def _settle(self) -> None:
+        """Wait for the month's care stage running on its own thread, if any (re-raising its error)."""
+        if self._copied is not None:
+            self._copied.result()
+            self._copied = None
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
 
     def _finish(self) -> None:
         """End of the run: facilities that operators built join the facility payments."""
@@ -342,17 +346,18 @@ class AgingModel(mesa.Model):
         With ``self.overlap``, each month's care stage (and the person schemes that read it) runs on
         a second thread while the next month's cohort entry and transitions run on this one. Safe
         because the two touch disjoint data: the transitions read and write only levels, ages and
-        codes (never care setting, queue or place), and write them into a second set of arrays while
-        the care stage reads its month's (People.flip); the cohort entry appends rows past the ones
-        the care stage sees (the arrays never move: People holds the whole run's capacity); January's
-        compaction, the year's close and the run's end wait for the care stage; the care stage's
-        random draws are keyed by (purpose, month), so which thread draws them does not matter, and
-        only it writes the ledger, in the months' order. Results are byte-identical to the plain loop
+        codes (never care setting, queue or place), and the care stage reads copies of those taken
+        before they change; the cohort entry appends rows past the ones the care stage sees (the
+        arrays never move: People holds the whole run's capacity); January's compaction, the year's
+        close and the run's end wait for the care stage; the care stage's random draws are keyed
+        by (purpose, month), so which thread draws them does not matter, and only it writes the
+        ledger, in the months' order. Results are byte-identical to the plain loop
         (tests/test_overlap.py)."""
         self._overlapping = self.overlap
-        if self.overlap and not self._spare:
-            cap = self.people.capacity
-            self._spare = [{f: np.empty(cap, FIELDS[f]) for f in TRANSITION_FIELDS} for _ in range(LOOKAHEAD)]
+        if self.overlap and not self._frozen:
+            fields = ("ability", "age_m", *(("code",) if self.person_schemes is not None else ()))
+            self._frozen = {f: np.empty(self.people.capacity, FIELDS[f]) for f in fields}
+            self._hidden = ("code",) if self.person_schemes is None else ()
         try:
             while self.running and self.month < self.n_months:
                 self.step()
@@ -367,7 +372,7 @@ class AgingModel(mesa.Model):
     def _new_year(self) -> None:
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)  # county, code, weight: no care stage writes
-        self._settle()  # the compaction moves rows: the care stages submitted finish first
+        self._settle()  # the compaction moves rows: last month's care stage finishes first
         keep, layout = self.people.ability != DEAD, self.people.layout
         self.people.compact(keep)
         if self.person_schemes is not None:
@@ -381,7 +386,7 @@ class AgingModel(mesa.Model):
             self.care.new_year(self.month)
             if self._overlapping and self.care.kernels is not None:  # on the care thread meanwhile
                 n = self.people.n
-                self._pending.append(background(lambda: self.care.pack_fixed(n)))
+                self._pending = background(lambda: self.care.pack_fixed(n))
 
     def _enter_cohort(self) -> None:
         """People turning 60 this month join (the population is open)."""
@@ -408,25 +413,13 @@ class AgingModel(mesa.Model):
 
         Each person's 32-bit draw is keyed by id and month (rng.RandomStreams.draws); only the rows
         that change level or die are touched after the comparison with their row's threshold.
-        Returns the rows that changed level (incl. death) this month, in row order.
-
-        With the overlap, the care stages of the last LOOKAHEAD months may still read their months'
-        levels, ages and codes: the month is written into the spare arrays that were live longest
-        ago, once the care stage that read them is done (at most LOOKAHEAD care stages are left
-        waiting or running), and they become the live ones (People.flip)."""
+        Returns the rows that changed level (incl. death) this month, in row order."""
         p = self.people
         keys = self.streams.keys("ability", self.month)
-        was = None
-        if self._overlapping:
-            self._settle(keep=LOOKAHEAD)
-            was = p.flip(self._spare.pop(0))
-            self._spare.append(was)
         if self._fused is not None:
-            rows = self._fused_month(keys, was)
+            rows = self._fused_month(keys)
             died = rows[p.ability[rows] == DEAD]
         else:
-            for name, old in (was or {}).items():
-                getattr(p, name)[:] = old[: p.n]
             rows, new = month_transition(self.year_ability, self.tables, p.code, p.pid, keys)
             died = apply_moves(p.code, p.ability, rows, new, self.code_span)
             alive = np.not_equal(p.ability, DEAD, out=self._alive[: p.n])
@@ -438,15 +431,11 @@ class AgingModel(mesa.Model):
         self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)
         return rows
 
-    def _fused_month(
-        self, keys: tuple[np.uint32, np.uint32], was: dict[str, np.ndarray] | None = None
-    ) -> np.ndarray:
+    def _fused_month(self, keys: tuple[np.uint32, np.uint32]) -> np.ndarray:
         """The same month as the numpy branch of :meth:`_transition` in one compiled pass per
-        thread chunk (ability.fused.month_rows), from the arrays ``was`` if given (into the live
-        ones), else in place; returns the rows that changed level."""
+        thread chunk (ability.fused.month_rows); returns the rows that changed level."""
         p, t, ab = self.people, self.tables, self.year_ability
         code, ability, age_m, pid, buf = p.code, p.ability, p.age_m, p.pid, self._rows
-        src = (code, ability, age_m) if was is None else (was["code"], was["ability"], was["age_m"])
         # with the overlap the second core runs last month's care stage: split over both cores too,
         # the transition's chunks and the care stage took turns (a tenth slower than one chunk here)
         parts = [slice(0, p.n)] if self._overlapping else chunks(p.n)
@@ -456,7 +445,7 @@ class AgingModel(mesa.Model):
         def run(i: int, sl: slice) -> None:
             found[i] = kernel(
                 sl.start, sl.stop, code, ability, age_m, pid, keys[0], keys[1],
-                t.threshold, t.cell, ab.cumulative, ab.order, self.code_span, buf, *src, was is not None,
+                t.threshold, t.cell, ab.cumulative, ab.order, self.code_span, buf,
             )  # fmt: skip
 
         run_parallel([lambda i=i, sl=sl: run(i, sl) for i, sl in enumerate(parts)])

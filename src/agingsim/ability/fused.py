@@ -54,8 +54,7 @@ def hash_ids(pids, k1, k2, out):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def month_rows(
-    a, b, code, ability, age_m, pid, k1, k2, threshold, cell_of, cumulative, order, span, rows,
-    code_was, ability_was, age_was, copy,
+    a, b, code, ability, age_m, pid, k1, k2, threshold, cell_of, cumulative, order, span, rows
 ):  # pragma: no cover - compiled
     """Rows ``a:b``: draw, move the ~3% whose draw passes their threshold, age the living.
 
@@ -63,10 +62,7 @@ def month_rows(
     the movers' new level by the inverse CDF on ``u = (draw + 0.5) / 2**32`` against the float32
     cumulative row (as transitions.month_transition does), then add a month to the living's age and
     code. The rows that changed level (incl. death) are written, in row order, to ``rows[a:]``;
-    returns how many. With ``copy``, the month starts from ``*_was`` (each block copied into
-    ``code``, ``ability``, ``age_m`` first, while in cache), which are left as they were: the
-    model's overlap reads last month's arrays meanwhile (model.AgingModel._transition); without,
-    in place (pass the same arrays)."""
+    returns how many."""
     c = 0
     ncol = cumulative.shape[1]
     words = np.empty(BLOCK, np.uint32)
@@ -78,16 +74,6 @@ def month_rows(
         m = e - s0
         pb = pid[s0:e]
         cb = code[s0:e]
-        ab = ability[s0:e]
-        ag = age_m[s0:e]
-        if copy:  # loops over views (a slice assignment copies its source first: arrays may overlap)
-            cw, lw, aw = code_was[s0:e], ability_was[s0:e], age_was[s0:e]
-            for j in range(m):
-                cb[j] = cw[j]
-            for j in range(m):
-                ab[j] = lw[j]
-            for j in range(m):
-                ag[j] = aw[j]
         # the thresholds first, in a loop of their own: gathered inside the hashing loop they kept
         # it from vectorising (2.6 ns a row; 1.1 ns split). Codes are ≥ 0: an unsigned index
         # spares the check for negative indices.
@@ -116,6 +102,8 @@ def month_rows(
                         code[i] = cd + (np.int64(new) - old) * span
                         rows[a + c] = i
                         c += 1
+        ab = ability[s0:e]
+        ag = age_m[s0:e]
         for j in range(m):
             alive = ab[j] != DEAD
             cb[j] += alive
@@ -130,10 +118,10 @@ def warm() -> None:
     rows = np.zeros(n, np.int64)
     thr = np.full(n, np.iinfo(np.uint32).max, np.uint32)
     k = np.uint32(1)
-    code, level, age = np.zeros(n, np.int16), np.zeros(n, np.int8), np.zeros(n, np.int16)
     month_rows(
-        0, n, code, level, age, np.arange(n, dtype=np.int32), k, k, thr, np.zeros(n, np.int32),
-        np.ones((n, 5), np.float32), np.zeros((n, 6), np.int8), 1, rows, code, level, age, False,
+        0, n, np.zeros(n, np.int16), np.zeros(n, np.int8), np.zeros(n, np.int16),
+        np.arange(n, dtype=np.int32), k, k, thr, np.zeros(n, np.int32),
+        np.ones((n, 5), np.float32), np.zeros((n, 6), np.int8), 1, rows,
     )  # fmt: skip
     hash_ids(np.arange(n, dtype=np.int32), k, k, np.zeros(n, np.uint32))
     from agingsim.schemes import fused as fused_schemes  # the large runs' other kernel

@@ -71,24 +71,20 @@ class People:
         self.next_pid += k
         return pids
 
-    def at(self, n: int) -> People:
+    def at(self, n: int, replaced: dict[str, np.ndarray], hidden: tuple[str, ...] = ()) -> People:
         """The first ``n`` rows as they stand now, for a stage that runs while the next month's
-        population step goes on (model.AgingModel.run): each field is the array live now, so writes
-        to it are writes to these rows, and a field the step then replaces (:meth:`flip`) keeps its
-        old array here. Rows added later are not in the view (which is not for adding rows)."""
+        population step goes on (model.AgingModel.run): the fields in ``replaced`` are read from
+        those arrays (full capacity; a copy of the fields the next transition overwrites), the
+        fields in ``hidden`` are not there (reading them is an error rather than a race), and every
+        other field is the same array, so writes to it are writes to these rows. Rows added later
+        are not in the view (which is not for adding rows)."""
         view = object.__new__(People)
         view.__dict__.update(capacity=self.capacity, n=int(n), next_pid=self.next_pid, layout=self.layout)
-        view._data = dict(self._data)
+        data = {**self._data, **replaced}
+        for name in hidden:
+            del data[name]
+        view._data = data
         return view
-
-    def flip(self, spare: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Make ``spare``'s arrays (full capacity) the live ones of their fields; returns the ones
-        they replace. Double buffering for model.AgingModel.run's overlap: the month's transition
-        writes the new arrays from the old, which a view (:meth:`at`) taken before still reads.
-        Until the caller has filled them, the live rows of those fields are stale."""
-        old = {name: self._data[name] for name in spare}
-        self._data.update(spare)
-        return old
 
     def compact(self, keep: np.ndarray) -> None:
         """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order.
