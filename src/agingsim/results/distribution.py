@@ -137,17 +137,13 @@ class DistributionRecorder:
         nz = np.flatnonzero(sub)
         sub_bin, part = nz // self._span, nz % self._span
         cells = keys[sub_bin] % self.schemes.grid.size
-        extra = np.zeros(len(nz), dtype=np.int64)
-        for axis, stride in (
-            ("age", len(ECON_STATUSES) * len(RESIDENCES)),
-            ("econ", len(RESIDENCES)),
-            ("residence", 1),
-        ):
-            if axis in self._strides:
-                code = (part // self._strides[axis]) % self._sizes[axis]
-            else:
-                code = self._from_cell[axis][cells]  # type: ignore[index]
-            extra += code * stride
+        codes = {
+            axis: (part // self._strides[axis]) % self._sizes[axis]
+            if axis in self._strides
+            else self._from_cell[axis][cells].astype(np.int64)  # type: ignore[index]
+            for axis in ("age", "econ", "residence")
+        }
+        extra = _extra_code(codes["age"], codes["econ"], codes["residence"])
         delivered = self.schemes.delivered
         self.months.append(
             MonthBins(
@@ -166,9 +162,7 @@ class DistributionRecorder:
         """This month's one-off rows (OneOffSchemes.rows; ``live``: where they are in ``people``),
         after :meth:`record`: their payments are made again from them (:func:`months`)."""
         age = np.searchsorted(np.asarray(AGE_EDGES), people.age_m[live] // 12, side="right") - 1
-        econ = people.econ[live].astype(np.int64)
-        res = people.residence[live].astype(np.int64)
-        extra = (age * len(ECON_STATUSES) + econ) * len(RESIDENCES) + res
+        extra = _extra_code(age, people.econ[live].astype(np.int64), people.residence[live].astype(np.int64))
         self.months[-1] = replace(self.months[-1], once_rows=rows, once_extra=extra)
 
 
@@ -196,6 +190,17 @@ def n_groups(n_counties: int) -> int:
     return n_counties * len(AGE_BANDS) * _LEVELS * len(ECON_STATUSES) * len(RESIDENCES)
 
 
+def _extra_code(age_band: np.ndarray, econ: np.ndarray, residence: np.ndarray) -> np.ndarray:
+    """Age band, economic status and residence in one code (MonthBins.sub_extra's layout)."""
+    return (age_band * len(ECON_STATUSES) + econ) * len(RESIDENCES) + residence
+
+
+def _group_code(county: np.ndarray, level: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """The group code (decoded by _group_columns) of county, ability level and :func:`_extra_code`."""
+    span = len(ECON_STATUSES) * len(RESIDENCES)
+    return ((county * len(AGE_BANDS) + extra // span) * _LEVELS + level) * span + extra % span
+
+
 def months(
     scenario: Scenario, record: list[MonthBins]
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, SchemeMonth]]]:
@@ -207,7 +212,6 @@ def months(
     schemes = PersonSchemes(scenario)
     size, start = schemes.grid.size, scenario.run.start_year
     ability = schemes.grid.codes["ability"]
-    n_res, n_econ = len(RESIDENCES), len(ECON_STATUSES)
     # the payments are made again only for what budget caps leave to be paid (cap_share)
     capped = any(s.budget_cap is not None for s in schemes.schemes)
     once_ids = [r.once_rows[0] for r in record if r.once_rows is not None and r.once_rows[0].size]
@@ -219,11 +223,7 @@ def months(
             schemes.pay_bins(m, start, rec.occupied, rec.weight, _NoLedger())  # type: ignore[arg-type]
         month = month_key(start) + m
         county, cells = rec.keys // size, rec.keys % size
-        age = rec.sub_extra // (n_econ * n_res)
-        rest = rec.sub_extra % (n_econ * n_res)
-        group = ((county[rec.sub_bin] * len(AGE_BANDS) + age) * _LEVELS + ability[cells][rec.sub_bin]) * (
-            n_econ * n_res
-        ) + rest
+        group = _group_code(county[rec.sub_bin], ability[cells][rec.sub_bin], rec.sub_extra)
         received: dict[str, np.ndarray] = {}
         paid: dict[str, SchemeMonth] = {}
         for scheme in schemes.schemes:
@@ -249,9 +249,7 @@ def months(
             )
         if one_off and rec.once_rows is not None and rec.once_extra is not None:
             _, o_county, o_cell, _ = rec.once_rows
-            o_group = (
-                (o_county * len(AGE_BANDS) + rec.once_extra // (n_econ * n_res)) * _LEVELS + ability[o_cell]
-            ) * (n_econ * n_res) + rec.once_extra % (n_econ * n_res)
+            o_group = _group_code(o_county, ability[o_cell], rec.once_extra)
             once = one_off.pay(rec.once_rows, m, start, _NoLedger(), detail=True)  # type: ignore[arg-type]
             for sid, got in once.items():
                 paid[sid] = SchemeMonth(got.amount, got.entitled, got.served, got.shares, o_group)

@@ -132,7 +132,6 @@ class OneOffSchemes:
             klass[scheme.ration_masks[r][cell[rows]]] = r
         order = np.lexsort((ids, since[ids], klass))
         rows, ids, units = rows[order], ids[order], units[order]
-        queued = units
         served = self._within_quota(scheme, month, county[rows], units)
         if (served < 1.0).any():
             self._record_waiting(scheme, month, county[rows], units * (1.0 - served), a[rows])
@@ -141,9 +140,9 @@ class OneOffSchemes:
         got = None
         if detail:  # per row of the month, in people (a household payment's units are households)
             got = RowsPaid(np.zeros(pid.size), np.zeros(pid.size), np.zeros(pid.size), shares)
-            got.entitled[rows] = queued * (per_household or 1.0)
-            got.served[rows] = queued * served * (per_household or 1.0)
-            got.amount[rows] = a[rows] * queued * served
+            got.entitled[rows] = units * (per_household or 1.0)
+            got.served[rows] = units * served * (per_household or 1.0)
+            got.amount[rows] = a[rows] * units * served
         keep = served > 0
         rows, units = rows[keep], units[keep] * served[keep]
         if rows.size == 0:
