@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from types import FunctionType
 
@@ -82,8 +83,10 @@ def _code_digest(fn: Callable[..., object], seen: set[str] | None = None) -> byt
     return h.digest()
 
 
+@cache
 def _versions() -> str:
-    """numpy's and scipy's versions and the machine: what else can move P's last bits."""
+    """numpy's and scipy's versions and the machine: what else can move P's last bits (read once per
+    process: the metadata lookup is ~3 ms, and a calendar-time scenario keys ~16 sets of matrices)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
