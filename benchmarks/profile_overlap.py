@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         if hasattr(model, attr):
             setattr(model, attr, _timed(name, getattr(model, attr)))
+    if model.care is not None:  # the care stage's first part, on the main thread (CareSystem.begin_step)
+        model.care.begin_step = _timed("care_begin", model.care.begin_step)  # type: ignore[method-assign]
     model.datacollector.collect = _timed("collect", model.datacollector.collect)  # type: ignore[method-assign]
     model.people.compact = _timed("new_year:compact", model.people.compact)  # type: ignore[method-assign]
     model.collector.snapshot = _timed("new_year:snapshot", model.collector.snapshot)  # type: ignore[method-assign]

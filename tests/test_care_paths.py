@@ -183,7 +183,7 @@ def test_compiled_january_is_the_rows_not_idle_by_residue_whatever_the_chunks(n_
     got: list[list[np.ndarray]] = [[], [], [], []]
     for lo, hi in itertools.pairwise(edges):
         found = kernels.january_chunk(
-            int(lo), int(hi), packed, ability, setting, waiting, provider, pid, county, family, econ,
+            int(lo), int(hi), 0, packed, ability, setting, waiting, provider, pid, county, family, econ,
             flags, 12, 0, *bufs,
         )  # fmt: skip
         for j, k in enumerate((found[0], found[0], found[1], found[2])):
@@ -271,7 +271,7 @@ def test_compiled_january_residues_are_the_ids_modulo_the_period(period):
     bufs = [np.empty(n, np.int64) for _ in range(4)]
     zeros8, zeros16 = np.zeros(n, np.int8), np.zeros(n, np.int16)
     m, _, _ = kernels.january_chunk(
-        0, n, np.zeros(n, np.uint64), one, zeros8, none, none, pid, zeros16, zeros8, zeros8,
+        0, n, 0, np.zeros(n, np.uint64), one, zeros8, none, none, pid, zeros16, zeros8, zeros8,
         np.zeros(n, np.uint8), period, 4, *bufs,
     )  # fmt: skip
     assert m == n

@@ -65,8 +65,13 @@ def test_compaction_keeps_the_live_rows_in_order_with_all_their_fields(threads, 
         keep = rng.random(n) < 0.8
         keep[:lead] = True  # a leading run that must stay where it is
         expected = {name: people._data[name][:n][keep].copy() for name in people_mod.FIELDS}
+        # a later stage's arrays by row move with them (the care stage's packed columns)
+        also = rng.integers(0, 2**63, n, dtype=np.int64).view(np.uint64), rng.random(n).astype(np.float32)
+        want_also = [a[keep].copy() for a in also]
         layout = people.layout
-        people.compact(keep)
+        people.compact(keep, also=also)
         assert people.n == int(keep.sum()) and people.layout == layout + 1
         for name, want in expected.items():
             np.testing.assert_array_equal(getattr(people, name), want, err_msg=name)
+        for a, want in zip(also, want_also, strict=True):
+            np.testing.assert_array_equal(a[: people.n], want)

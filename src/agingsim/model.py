@@ -54,7 +54,7 @@ from agingsim.schemes.oneoff import OneOffSchemes
 from agingsim.schemes.programme import book_programmes, compile_programmes
 
 if TYPE_CHECKING:
-    from agingsim.services.care_system import CareSystem
+    from agingsim.services.care_system import CareSystem, MonthStart
 
 MONTHS_PER_YEAR = 12
 #: Distance assumed to a day-care facility where the geography has none open (beyond any walk).
@@ -275,7 +275,9 @@ class AgingModel(mesa.Model):
         if self._overlapping and month + 1 < self.n_months:
             view = self.people.at(n, self._frozen, hidden=self._hidden)
             self._copied = background(lambda: self._freeze(n))
-            self._pending = background(lambda: self._care_month(month, changed, n_before, view))
+            # the care stage's first part here, on the live arrays, while the care thread copies them
+            start = None if self.care is None else self.care.begin_step(month, changed, n_before)
+            self._pending = background(lambda: self._care_month(month, changed, n_before, view, start))
         else:
             self._care_month(month, changed, n_before, self.people)
         self.month += 1
@@ -284,16 +286,22 @@ class AgingModel(mesa.Model):
             self._finish()
             self.running = False
 
-    def _care_month(self, month: int, changed: np.ndarray, n_before: int, people: People) -> None:
+    def _care_month(
+        self, month: int, changed: np.ndarray, n_before: int, people: People, start: MonthStart | None = None
+    ) -> None:
         """The month's care stage and what reads it: the person schemes' count and payments.
 
         ``people``: the arrays as they stand after the month's transitions (with the overlap, a view
         of them, People.at, whose levels, ages and codes are copies taken before the next month's
-        transition changes the live ones)."""
+        transition changes the live ones); ``start``: the care stage's first part, already run
+        (CareSystem.begin_step), else the whole stage runs here."""
         if self.care is not None:
             self.care.people = people
             try:
-                self.care.step(month, changed, n_before)
+                if start is None:
+                    self.care.step(month, changed, n_before)
+                else:
+                    self.care.finish_step(start)
             finally:
                 self.care.people = self.people
         if self.person_schemes is not None:
@@ -374,7 +382,7 @@ class AgingModel(mesa.Model):
         self.collector.snapshot(self.year, self.people)  # county, code, weight: no care stage writes
         self._settle()  # the compaction moves rows: last month's care stage finishes first
         keep, layout = self.people.ability != DEAD, self.people.layout
-        self.people.compact(keep)
+        self.people.compact(keep, also=self.care.moving_rows() if self.care is not None else ())
         if self.person_schemes is not None:
             self.person_schemes.follow_compaction(keep, layout, self.people)
         year_ability = self.ability_model.for_year(self.year)

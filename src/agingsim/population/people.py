@@ -7,7 +7,7 @@ monthly cohort entry is a slice assignment, and deaths are compacted out once a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -86,8 +86,9 @@ class People:
         view._data = data
         return view
 
-    def compact(self, keep: np.ndarray) -> None:
-        """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order.
+    def compact(self, keep: np.ndarray, also: Sequence[np.ndarray] = ()) -> None:
+        """Keep only rows where ``keep`` is true (e.g. drop the dead), preserving order; the arrays
+        ``also`` (full capacity, one entry per row, kept by a later stage) move with the rows.
 
         Rows before the first one dropped stay where they are; each field's live rows after it are
         gathered by one ``take`` and written back, the fields split between threads (numpy's take
@@ -99,7 +100,7 @@ class People:
         rows += first
         dst = slice(first, first + len(rows))
         # widest fields first, dealt in turn, so the threads move about the same bytes
-        arrays = sorted(self._data.values(), key=lambda a: -a.itemsize)
+        arrays = sorted([*self._data.values(), *also], key=lambda a: -a.itemsize)
         k = min(n_threads(), len(arrays)) if n - first >= MIN_CHUNK else 1
 
         def move(group: list[np.ndarray]) -> Callable[[], None]:

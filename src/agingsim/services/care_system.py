@@ -25,6 +25,7 @@ transitions never read) — never the model's population figures, flows or level
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import ModuleType
 
 import mesa
@@ -56,6 +57,23 @@ from agingsim.services.lifetime import weak_agent_ids
 from agingsim.services.review import Review, VoucherTable
 from agingsim.services.statistics import Statistics, YearStats
 from agingsim.services.supply import Supply, _per_bed
+
+
+@dataclass(frozen=True)
+class MonthStart:
+    """What CareSystem.begin_step hands to finish_step: the month's moved rows (and their id
+    residues where the compiled loop read them), the queue and holders after the dead left, the
+    providers' occupancy, and whether the rota was rebuilt this month."""
+
+    month: int
+    first_entrant: int
+    moved: np.ndarray
+    moved_res: np.ndarray | None
+    queue: np.ndarray
+    holders: np.ndarray
+    occupied: np.ndarray
+    rebuilt: bool
+
 
 weak_agent_ids()  # mesa would keep every run's model (and its people) alive
 _NO_CELLS, _NO_GROUPS = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
@@ -97,6 +115,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         #: each row's columns fixed for life packed in one word (kernels.pack_rows; rebuilt each
         #: January, as rows move at the compaction, and extended by the month's entrants)
         self._packed = np.zeros(people.capacity if self.kernels is not None else 0, dtype=np.uint64)
+        #: rows 0 to this hold their packed words
+        self._packed_n = 0
         self.people = people
         self.streams = streams
         self.county_ids = county_ids
@@ -203,10 +223,22 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         cols = {f: getattr(p, f)[idx] for f in self._grid_cells.fields}
         return self.admission.tie_of_cell[self._grid_cells.cells(cols)]
 
+    def moving_rows(self) -> list[np.ndarray]:
+        """Arrays by row that move with the people at a compaction (People.compact's ``also``):
+        the packed columns, when every row has its word (rebuilding them from five columns each
+        January cost the care thread ~7 of its ~10 ms at a million people, the move ~2 ms split
+        over both threads while the care stage waits anyway). Otherwise none, and January packs
+        every row again."""
+        if self.kernels is None or self._packed_n != self.people.n:
+            self._packed_n = 0
+            return []
+        return [self._packed]
+
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
         occupancy and prices; the row indices kept from month to month are rebuilt."""
         self._level_was[: self.people.n] = self.people.ability  # rows moved at the compaction
+        self._packed_n = min(self._packed_n, self.people.n)  # the words moved with them (moving_rows)
         self._queue = self._holders = None
         self._rota = None
         if sim_month == 0:
@@ -221,8 +253,17 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         No pass over all the people: the people waiting and the holders of places are kept as row
         indices from month to month (rebuilt each January), the counts by setting and level are kept
         up to date from the rows that changed, and everything else works on the small sets of people
-        reviewing, waiting or holding a place.
+        reviewing, waiting or holding a place. In two parts (:meth:`begin_step`, then
+        :meth:`finish_step`), so that the model's overlap can run them on different threads.
         """
+        self.finish_step(self.begin_step(sim_month, changed, first_entrant))
+
+    def begin_step(self, sim_month: int, changed: np.ndarray, first_entrant: int) -> MonthStart:
+        """The month's first part: the counts follow the level changes and the entrants, and the
+        dead leave beds and queues. It reads the people's levels and ages only at the rows that
+        changed or died, and writes only care columns, so the model's overlap runs it on the main
+        thread on the live arrays before the next month's transitions (the care thread had the
+        longer share of the month: model.AgingModel.step)."""
         self._month = sim_month
         p = self.people
         year = self._year()
@@ -243,6 +284,7 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             self.kernels.pack_rows(
                 self._packed, first_entrant, p.n, p.pid, p.county, p.family, p.econ, p.flags
             )
+            self._packed_n = p.n
         moved = changed[: np.searchsorted(changed, first_entrant)]
         moved_res = None
         if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
@@ -267,6 +309,21 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         p.provider[dead] = -1
         if self.kernels is None:  # compiled: the holders are filtered once, at the end of the month
             holders = holders[p.provider[holders] >= 0]
+
+        return MonthStart(sim_month, first_entrant, moved, moved_res, queue, holders, occupied, rebuilt)
+
+    def finish_step(self, start: MonthStart) -> None:
+        """The month's second part: review and choice, admissions, occupancy, delivery, statistics."""
+        sim_month, first_entrant, moved, moved_res = (
+            start.month,
+            start.first_entrant,
+            start.moved,
+            start.moved_res,
+        )
+        queue, holders, occupied, rebuilt = start.queue, start.holders, start.occupied, start.rebuilt
+        p = self.people
+        year = self._year()
+        period = self.choice.review_every_months
 
         # who reviews: anyone whose level changed, entrants, the waiting, and this month's rota
         # (each person once every ``review_every_months``, staggered by person id). People with
@@ -364,7 +421,7 @@ def _union_rows(*rows: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
-__all__ = ["CareSystem", "VoucherTable", "YearStats", "_per_bed", "compile_priority"]
+__all__ = ["CareSystem", "MonthStart", "VoucherTable", "YearStats", "_per_bed", "compile_priority"]
 
 
 def _run_events(env: sim.Environment, till: float) -> None:

@@ -239,15 +239,16 @@ def orphans(idx, cur, provider, care_setting, institution, day_care, family_care
 
 @njit(cache=True, nogil=True)
 def january_chunk(
-    lo, hi, packed, ability, care_setting, wait_since, provider, pid, county, family, econ, flags,
-    period, family_care, sel, res, queue, holders,
+    lo, hi, pack_from, packed, ability, care_setting, wait_since, provider, pid, county, family, econ,
+    flags, period, family_care, sel, res, queue, holders,
 ):  # pragma: no cover  # fmt: skip
-    """January's rebuild for rows ``lo`` to ``hi`` (a thread's chunk): every row's packed columns
-    (:func:`pack_rows`), the rows of the rota (not cared for by family at intact ability or
+    """January's rebuild for rows ``lo`` to ``hi`` (a thread's chunk): the packed columns of the
+    rows from ``pack_from`` on (:func:`pack_rows`; the rows before it moved with the compaction,
+    CareSystem.moving_rows), the rows of the rota (not cared for by family at intact ability or
     waiting; with their residue, the person id modulo ``period``), the rows waiting and the
     holders of places, written to ``sel`` / ``res`` / ``queue`` / ``holders`` from ``lo`` on, in
     row order. Returns how many of each."""
-    pack_rows(packed, lo, hi, pid, county, family, econ, flags)
+    pack_rows(packed, max(lo, pack_from), hi, pid, county, family, econ, flags)
     m, n_q, n_h = lo, lo, lo
     for i in range(lo, hi):
         waiting = wait_since[i] >= 0
@@ -382,7 +383,9 @@ def warm() -> None:
         setting, occupied, occupied.copy(), one, one[:1], one, one[:1], 0, 0, grid, grid,
     )  # fmt: skip
     buf = [np.empty(n, i64) for _ in range(4)]
-    january_chunk(0, n, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf)
+    january_chunk(
+        0, n, 0, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf
+    )
     by_residue(rows, rows % 12, 12)
     split_known(rows, rows % 12, 0, 0, pid, 12)
     price = np.ones((n, 5), f8)

@@ -72,9 +72,10 @@ class Review:
         return [self._rota[residue], *self._rota_late[residue]]  # each in row order
 
     def _january(self, n: int | None = None, level: np.ndarray | None = None) -> None:
-        """January, compiled: the rota, the rows waiting, the holders of places and every row's
-        packed columns, rebuilt in one pass over rows 0 to ``n`` (all; rows moved at the
-        compaction), the rota from the rows' ``level`` (``people.ability``). One thread: split
+        """January, compiled: the rota, the rows waiting and the holders of places rebuilt in one
+        pass over rows 0 to ``n`` (all; rows moved at the compaction), the rota from the rows'
+        ``level`` (``people.ability``); the packed columns of rows not packed yet (all in the first
+        month; after a compaction, which moved the packed words with the rows, none). One thread: split
         between two (kernels.january_chunk takes a range of rows) it cost more CPU and no less wall
         time at a million people. Into buffers kept from year to year (``self._scratch``): fresh
         ones of 10 MB each cost up to ~2 ms each to allocate here."""
@@ -85,10 +86,11 @@ class Review:
             self._scratch = np.empty((4, p.capacity), np.int64)
         sel, res, queue, holders = self._scratch
         m, n_q, n_h = k.january_chunk(
-            0, n, self._packed, p.ability if level is None else level, p.care_setting, p.wait_since,
-            p.provider, p.pid, p.county, p.family, p.econ, p.flags, period, FAMILY_CARE, sel, res, queue,
-            holders,
+            0, n, min(self._packed_n, n), self._packed, p.ability if level is None else level,
+            p.care_setting, p.wait_since, p.provider, p.pid, p.county, p.family, p.econ, p.flags, period,
+            FAMILY_CARE, sel, res, queue, holders,
         )  # fmt: skip
+        self._packed_n = n
         out, b = k.by_residue(sel[:m], res[:m], period)
         self._rota = [out[b[r] : b[r + 1]] for r in range(period)]
         self._rota_late = [[] for _ in range(period)]
