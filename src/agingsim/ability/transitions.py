@@ -24,12 +24,14 @@ MONTHS_PER_YEAR = 12
 AGE0_M = 60 * MONTHS_PER_YEAR
 #: Draws are 32-bit: a move happens when the draw exceeds the row's threshold (see PackedTables).
 U32 = float(1 << 32)
-#: person-months above which the fused compiled month (ability.fused) pays for loading numba: its
-#: import and cached-code load cost ~0.9 s of CPU per process. Set when the saving was measured at
-#: ~4.5 ns per person-month; the kernel's own figures are now 1.2 against 3.6–3.8 ns single-threaded
-#: (see ability/fused.py), and it uses every core: not re-derived since. Here so that deciding does
-#: not import numba.
-FUSED_MIN_PERSON_MONTHS = 200_000_000
+#: person-months (people at the start plus half the run's entrants, times months) above which the
+#: fused compiled month (ability.fused, with the care stage's compiled loops and the overlap of
+#: AgingModel.run) pays for loading numba (~0.45 s of wall time per process: import and cached
+#: code). Measured on the default scenario with behaviour, whole runs side by side, 3 December 2026
+#: (fused ÷ numpy, median of 3): 32 M 1.67, 76 M 0.98, 79 M 1.02, 111 M 0.83, 115 M 0.84,
+#: 191 M 0.72; so above ~80 M the fused run is faster, and 100 M keeps a margin. (It was 200 M,
+#: set when the kernel saved less.) Here so that deciding does not import numba.
+FUSED_MIN_PERSON_MONTHS = 100_000_000
 
 
 def fused_worth_it(person_months: float) -> bool:
