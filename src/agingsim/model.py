@@ -355,12 +355,13 @@ class AgingModel(mesa.Model):
         a second thread while the next month's cohort entry and transitions run on this one. Safe
         because the two touch disjoint data: the transitions read and write only levels, ages and
         codes (never care setting, queue or place), and the care stage reads copies of those taken
-        before they change; the cohort entry appends rows past the ones the care stage sees (the
-        arrays never move: People holds the whole run's capacity); January's compaction, the year's
-        close and the run's end wait for the care stage; the care stage's random draws are keyed
-        by (purpose, month), so which thread draws them does not matter, and only it writes the
-        ledger, in the months' order. Results are byte-identical to the plain loop
-        (tests/test_overlap.py)."""
+        before they change (its first part, CareSystem.begin_step, runs on this thread before the
+        next month starts, so it reads the live arrays); the cohort entry appends rows past the
+        ones the care stage sees (the arrays never move: People holds the whole run's capacity);
+        January's compaction, the year's close and the run's end wait for the care stage; the care
+        stage's random draws are keyed by (purpose, month), so which thread draws them does not
+        matter, and only it writes the ledger, in the months' order. Results are byte-identical to
+        the plain loop (tests/test_overlap.py)."""
         self._overlapping = self.overlap
         if self.overlap and not self._frozen:
             fields = ("ability", "age_m", *(("code",) if self.person_schemes is not None else ()))

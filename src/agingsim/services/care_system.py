@@ -16,9 +16,10 @@ own: supply.py (providers and seats), review.py (who reviews, what they choose),
 Runs large enough to load numba for the fused ability kernel also run the per-row loops of these
 stages compiled (kernels.py, ``self.kernels``), with identical results; smaller runs use numpy.
 
-In those runs a month's :meth:`CareSystem.step` runs on a thread of its own while the model's
-next month of cohort entry and transitions runs (model.AgingModel.run). ``self.people`` is then a
-view of the month's rows (People.at) whose levels and ages are copies; so the stage reads the people
+In those runs a month's care stage runs in two parts: :meth:`CareSystem.begin_step` on the model's
+thread, on the live arrays, then :meth:`CareSystem.finish_step` on a thread of its own while the
+model's next month of cohort entry and transitions runs (model.AgingModel.run). ``self.people`` is
+then a view of the month's rows (People.at) whose levels and ages are copies; so the stage reads the people
 only through ``self.people``, and writes only their care setting, queue and place (which the
 transitions never read) — never the model's population figures, flows or levels.
 """
