@@ -99,6 +99,31 @@ def _run(scenario_path, compiled: bool, monkeypatch) -> tuple[dict, dict]:
     return model.care.frames(), people
 
 
+def test_packed_columns_moved_with_the_compaction_are_the_rows_own(tiny_behaviour, monkeypatch):
+    """CareSystem.moving_rows: the packed words travel with the rows at each yearly compaction
+    instead of being rebuilt, and must still be each row's own (id, county, family, status, flags)
+    every January, entrants included."""
+    from agingsim.services import care_system, kernels
+
+    monkeypatch.setattr(care_system, "compiled_kernels", lambda model: kernels)
+    model = AgingModel(load_scenario(tiny_behaviour.scenario).with_run(years=3))
+    care, checked = model.care, []
+    new_year = care.new_year
+
+    def check(sim_month: int) -> None:
+        new_year(sim_month)
+        p = model.people
+        if sim_month:
+            ref = np.zeros(p.n, np.uint64)
+            kernels.pack_rows(ref, 0, p.n, p.pid, p.county, p.family, p.econ, p.flags)
+            assert care._packed_n == p.n and np.array_equal(care._packed[: p.n], ref), sim_month
+            checked.append(sim_month)
+
+    monkeypatch.setattr(care, "new_year", check)
+    model.run()
+    assert checked == [12, 24]  # both Januaries after a compaction checked
+
+
 def test_a_run_with_the_compiled_loops_is_the_numpy_run_exactly(tiny_behaviour, monkeypatch):
     """Same scenario + seed = identical output, whether or not the run loads numba."""
     frames_np, people_np = _run(tiny_behaviour.scenario, False, monkeypatch)
