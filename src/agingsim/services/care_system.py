@@ -19,8 +19,8 @@ stages compiled (kernels.py, ``self.kernels``), with identical results; smaller 
 In those runs a month's care stage runs in two parts: :meth:`CareSystem.begin_step` on the model's
 thread, on the live arrays, then :meth:`CareSystem.finish_step` on a thread of its own while the
 model's next month of cohort entry and transitions runs (model.AgingModel.run). ``self.people`` is
-then a view of the month's rows (People.at) whose levels and ages are copies; so the stage reads the people
-only through ``self.people``, and writes only their care setting, queue and place (which the
+then a view of the month's rows (People.at) whose levels and ages are copies; so the stage reads
+the people only through ``self.people``, and writes only their care setting, queue and place (which the
 transitions never read) — never the model's population figures, flows or levels.
 """
 
@@ -113,8 +113,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self.kernels = compiled_kernels(model)
         #: one bit per row, all zero between months (kernels.gather_marked's scratch)
         self._marks = np.zeros(-(-people.capacity // 64), dtype=np.uint64)
-        #: each row's columns fixed for life packed in one word (kernels.pack_rows; rebuilt each
-        #: January, as rows move at the compaction, and extended by the month's entrants)
+        #: each row's columns fixed for life packed in one word (kernels.pack_rows: built in the
+        #: first month, extended by each month's entrants, moved with the rows at each compaction)
         self._packed = np.zeros(people.capacity if self.kernels is not None else 0, dtype=np.uint64)
         #: rows 0 to this hold their packed words
         self._packed_n = 0
@@ -226,10 +226,10 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
 
     def moving_rows(self) -> list[np.ndarray]:
         """Arrays by row that move with the people at a compaction (People.compact's ``also``):
-        the packed columns, when every row has its word (rebuilding them from five columns each
-        January cost the care thread ~7 of its ~10 ms at a million people, the move ~2 ms split
-        over both threads while the care stage waits anyway). Otherwise none, and January packs
-        every row again."""
+        the packed columns, when every row has its word (rebuilding them from five columns took
+        3.3 of January's 9.8 ms rebuild on the care thread at 1.3 M rows, measured alone; the move
+        is one more array in the compaction, which runs while the care stage waits anyway).
+        Otherwise none, and January packs every row again."""
         if self.kernels is None or self._packed_n != self.people.n:
             self._packed_n = 0
             return []
@@ -263,8 +263,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         """The month's first part: the counts follow the level changes and the entrants, and the
         dead leave beds and queues. It reads the people's levels and ages only at the rows that
         changed or died, and writes only care columns, so the model's overlap runs it on the main
-        thread on the live arrays before the next month's transitions (the care thread had the
-        longer share of the month: model.AgingModel.step)."""
+        thread on the live arrays before the next month's transitions, to even out the two
+        threads' shares of the month (model.AgingModel.step; the care thread's was the longer)."""
         self._month = sim_month
         p = self.people
         year = self._year()
@@ -315,13 +315,9 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
 
     def finish_step(self, start: MonthStart) -> None:
         """The month's second part: review and choice, admissions, occupancy, delivery, statistics."""
-        sim_month, first_entrant, moved, moved_res = (
-            start.month,
-            start.first_entrant,
-            start.moved,
-            start.moved_res,
-        )
-        queue, holders, occupied, rebuilt = start.queue, start.holders, start.occupied, start.rebuilt
+        sim_month, first_entrant, rebuilt = start.month, start.first_entrant, start.rebuilt
+        moved, moved_res, queue, holders = start.moved, start.moved_res, start.queue, start.holders
+        occupied = start.occupied
         p = self.people
         year = self._year()
         period = self.choice.review_every_months
