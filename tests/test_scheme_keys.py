@@ -90,3 +90,29 @@ def test_compiled_count_gives_numpys_keys_and_bins_bit_for_bit(name):
             assert once.size == 0
         assert occupied.tobytes() == occupied_np.tobytes()
         assert weight.tobytes() == weight_np.tobytes()
+
+
+def test_fixed_parts_move_with_the_rows_at_each_compaction():
+    """PersonSchemes.moving_rows: the rows' fixed parts and weights move with the rows at each
+    yearly compaction (People.compact's ``also``), so they stay in step with the rows, not worked
+    out again, and still equal what a fresh computation gives."""
+    scenario = load_scenario(SCENARIOS / "zhumadian_basic_services.toml").with_run(
+        simulated_people=4000, years=3
+    )
+    model = AgingModel(scenario)
+    ps, checked = model.person_schemes, []
+    new_year = model._new_year
+
+    def check() -> None:
+        new_year()
+        p = model.people
+        if model.month:
+            assert ps._seen == p.n and ps._layout == p.layout, model.month  # moved, in step
+            cols = {f: getattr(p, f) for f in ps.grid.people_fields()}
+            assert np.array_equal(ps._fixed[: p.n], ps.grid.fixed_cells(cols, p.county))
+            assert np.array_equal(ps._weight[: p.n], p.weight)
+            checked.append(model.month)
+
+    model._new_year = check  # type: ignore[method-assign]
+    model.run()
+    assert checked == [12, 24]

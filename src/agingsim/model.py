@@ -382,10 +382,12 @@ class AgingModel(mesa.Model):
         """1 January: record the stock, then drop last year's dead from the arrays."""
         self.collector.snapshot(self.year, self.people)  # county, code, weight: no care stage writes
         self._settle()  # the compaction moves rows: last month's care stage finishes first
-        keep, layout = self.people.ability != DEAD, self.people.layout
-        self.people.compact(keep, also=self.care.moving_rows() if self.care is not None else ())
-        if self.person_schemes is not None:
-            self.person_schemes.follow_compaction(keep, layout, self.people)
+        # the stages that keep arrays by row hand them over to move with the rows
+        stages = [s for s in (self.care, self.person_schemes) if s is not None]
+        moving = [stage.moving_rows(self.people) for stage in stages]
+        self.people.compact(self.people.ability != DEAD, also=[a for arrays in moving for a in arrays])
+        for stage, arrays in zip(stages, moving, strict=True):
+            stage.rows_moved(self.people, bool(arrays))
         year_ability = self.ability_model.for_year(self.year)
         if year_ability is not self.year_ability:
             self.year_ability = year_ability

@@ -224,22 +224,22 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         cols = {f: getattr(p, f)[idx] for f in self._grid_cells.fields}
         return self.admission.tie_of_cell[self._grid_cells.cells(cols)]
 
-    def moving_rows(self) -> list[np.ndarray]:
-        """Arrays by row that move with the people at a compaction (People.compact's ``also``):
-        the packed columns, when every row has its word (rebuilding them from five columns took
-        3.3 of January's 9.8 ms rebuild on the care thread at 1.3 M rows, measured alone; the move
-        is one more array in the compaction, which runs while the care stage waits anyway).
-        Otherwise none, and January packs every row again."""
-        if self.kernels is None or self._packed_n != self.people.n:
-            self._packed_n = 0
-            return []
-        return [self._packed]
+    def moving_rows(self, people: People) -> list[np.ndarray]:
+        """Before ``people.compact``: the arrays by row to move with the rows (People.compact's
+        ``also``), the packed columns, when every row has its word (rebuilding them from five
+        columns took 3.3 of January's 9.8 ms rebuild on the care thread at 1.3 M rows, measured
+        alone; the move is one more array in the compaction, which runs while the care stage waits
+        anyway). Otherwise none, and January packs every row again."""
+        return [self._packed] if self.kernels is not None and self._packed_n == people.n else []
+
+    def rows_moved(self, people: People, moved: bool) -> None:
+        """After ``people.compact``: the rows holding their packed words."""
+        self._packed_n = people.n if moved else 0
 
     def new_year(self, sim_month: int) -> None:
         """January (after the dead are compacted out): operators decide on beds from last year's
         occupancy and prices; the row indices kept from month to month are rebuilt."""
         self._level_was[: self.people.n] = self.people.ability  # rows moved at the compaction
-        self._packed_n = min(self._packed_n, self.people.n)  # the words moved with them (moving_rows)
         self._queue = self._holders = None
         self._rota = None
         if sim_month == 0:
