@@ -231,3 +231,27 @@ def test_run_replications_cli_writes_intervals_and_records_what_was_drawn(tmp_pa
     assert not (plain / "draws.csv").exists()
     summary = json.loads((plain / "summary.json").read_text(encoding="utf-8"))
     assert summary["uncertainty"]["figures_drawn"] == []
+
+
+def test_a_yes_no_column_with_gaps_is_a_measure_and_a_missing_key_is_empty():
+    """`agingsim run --replications` on a scenario with targets: targets.csv's ``met`` is true,
+    false or empty (a target that cannot be judged), read back as booleans and NaN; with pandas 3
+    its missing values survived ``astype(str)`` and the key's join failed (TypeError). ``met`` is a
+    share of replications meeting the target, over those where it could be judged; a key column's
+    missing value reads as empty."""
+    a = {"t": pd.DataFrame({"year": [2025, 2025], "id": ["x", None], "met": [True, np.nan]})}
+    b = {"t": pd.DataFrame({"year": [2025, 2025], "id": ["x", None], "met": [False, np.nan]})}
+    out = intervals([a, b]).set_index(["key", "measure"])
+    assert out.loc[("id=x", "met"), "mean"] == pytest.approx(0.5)
+    assert ("id=", "met") not in out.index  # never judged: no row, not a zero
+
+
+def test_replications_of_a_scenario_with_targets_not_judged_every_year(tmp_path):
+    """Zhumadian's scenario has clause targets, some not judged in its third year (this command
+    failed on it before the fix above)."""
+    out = tmp_path / "out"
+    path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
+    assert main(["run", str(path), "--years", "3", "--replications", "2", "--out", str(out)]) == 0
+    iv = pd.read_csv(out / "intervals.csv")
+    met = iv[(iv.table == "targets") & (iv.measure == "met")]
+    assert len(met) > 0 and met["mean"].between(0, 1).all()

@@ -68,8 +68,9 @@ def long_form(table: str, frame: pd.DataFrame, ids: tuple[str, ...] = ()) -> pd.
     other = [c for c in keys if c != "year" and c not in ids]
     data = frame.copy()
     data[measures] = data[measures].astype(float)
+    labels = data[other].astype(object).where(data[other].notna(), "")  # a missing key reads as empty
     key = (
-        data[other].astype(str).radd([f"{c}=" for c in other]).agg("; ".join, axis=1)
+        labels.astype(str).radd([f"{c}=" for c in other]).agg("; ".join, axis=1)
         if other
         else pd.Series("", index=data.index)
     )
@@ -89,7 +90,12 @@ def long_form(table: str, frame: pd.DataFrame, ids: tuple[str, ...] = ()) -> pd.
 
 
 def _is_measure(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+    """Numbers and yes/no columns, also a yes/no column with gaps (targets.csv's ``met`` is empty
+    where a target cannot be judged; read back, that is an object column of booleans and NaN)."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return True
+    present = col.dropna()
+    return col.dtype == object and len(present) > 0 and all(isinstance(v, bool) for v in present)
 
 
 def intervals(replications: Iterable[dict[str, pd.DataFrame]]) -> pd.DataFrame:
