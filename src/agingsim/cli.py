@@ -74,9 +74,10 @@ def _default_scenario() -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     start: Any = contextlib.nullcontext()
     if getattr(args, "process_command", False):  # the process exits after this run
-        from agingsim.startup import frozen_start
+        from agingsim.startup import frozen_start, pandas_without_pyarrow
 
         start = frozen_start()  # the run's collections skip what is loaded by then (startup.py)
+        pandas_without_pyarrow()  # a run needs none of what pandas 3 loads pyarrow for (startup.py)
     with start:
         from agingsim.scenario import load_scenario
         from agingsim.simulate import run_scenario

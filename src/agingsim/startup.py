@@ -24,6 +24,12 @@ imports a submodule on first use: scipy 1.17's ``array_api_compat.numpy`` (loade
 ``numpy.f2py`` (its Fortran parser, ~40 ms of a city run's start) and ``numpy.testing`` only to copy
 the module objects.
 
+:func:`pandas_without_pyarrow` imports pandas as if pyarrow were not installed, for a one-shot
+``agingsim run``: pandas 3 imports pyarrow (and ``pyarrow.compute``) when it is installed, to back
+its default string columns (the app's streamlit needs pyarrow, so it is), while a run's frames are
+small and come out the same with pandas' own string storage (the run's outputs are byte-identical
+either way; tests/test_startup.py). That import was 0.06–0.1 s of a city run's 1.2–1.4 s.
+
 :func:`frozen_start` is for a one-shot command's start (its imports and input loading): the cyclic
 garbage collector is off meanwhile (modules, classes and the validated inputs live until exit; the
 collections during a city run's imports found ~0 garbage and cost ~0.05 s), and what is alive at the
@@ -84,6 +90,20 @@ def shallow_inspect() -> Iterator[None]:
             yield
         finally:
             inspect.stack, inspect.getouterframes, inspect.getmodule = saved
+
+
+def pandas_without_pyarrow() -> None:
+    """Import pandas with pyarrow hidden from it, unless either is already loaded. Only for a
+    process that exits after one run (``cli.cmd_run``): pandas then keeps pyarrow off for the rest
+    of the process (its string columns use pandas' own storage; parquet and Arrow-backed dtypes are
+    unavailable), although a later ``import pyarrow`` itself works."""
+    if "pandas" in sys.modules or "pyarrow" in sys.modules:
+        return
+    sys.modules["pyarrow"] = None  # type: ignore[assignment]  # "import pyarrow" raises ImportError
+    try:
+        import pandas  # noqa: F401
+    finally:
+        del sys.modules["pyarrow"]
 
 
 @contextmanager
