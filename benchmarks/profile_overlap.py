@@ -7,7 +7,7 @@ thread's waits for the care thread (a histogram by month), the care thread's bus
 between its tasks, how long a task waits to start after its submission, and the kernels' CPU by
 thread and by kernel (the kernels release the GIL; the rest of a stage's CPU holds it). Run::
 
-    python benchmarks/profile_overlap.py [--size 1000000] [--months 240] [--overlap 1]
+    python benchmarks/profile_overlap.py [--size 1000000] [--months 240] [--overlap 1] [--population-only]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -119,9 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--months", type=int, default=240)
     ap.add_argument("--overlap", type=int, default=1, help="1 overlapped (as a run at this size), 0 plain")
+    ap.add_argument(
+        "--population-only", action="store_true", help="no behaviour model (bench_behaviour's other arm)"
+    )
     args = ap.parse_args(argv)
     years = max(1, -(-args.months // MONTHS_PER_YEAR))
     scenario = load_scenario(default_scenario_path()).with_run(simulated_people=args.size, years=years)
+    if args.population_only:
+        scenario = replace(scenario, behaviour=None)
     AgingModel(scenario, overlap=bool(args.overlap)).run()  # numba's cached code loaded, untimed
     model_module.background = _background(model_module.background)  # type: ignore[assignment]
     _time_kernels()
