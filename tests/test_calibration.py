@@ -307,7 +307,7 @@ def test_validate_model_writes_report_and_charts(tmp_path, capsys, monkeypatch, 
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep", encoding="utf-8")
-    assert main(["validate-model", "--out", str(mine), "--compare", ""]) == 1
+    assert main(["validate-model", "--out", str(mine), "--compare", ""]) == 2
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 

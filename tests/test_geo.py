@@ -338,3 +338,28 @@ def test_map_labels_render_in_the_cjk_font(grid):
     assert "养老服务圈" in zh and "社区" in zh
     assert missing_glyphs(zh) == []
     assert not any(type(a).__name__ == "AxesImage" for a in fig.axes[0].get_children())  # no raster tiles
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "problem"),
+    [
+        (["coverage", "guiyang_synthetic", "--minutes", "-5"], "--minutes", "must be above 0"),
+        (["coverage", "guiyang_synthetic", "--speed", "nan"], "--speed", "must be a finite number"),
+        (["coverage", "guiyang_synthetic", "--detour", "0.5"], "--detour", "must be at least 1"),
+        (["site", "guiyang_synthetic", "--centres", "-1"], "--centres", "must be at least 0"),
+        (["site", "guiyang_synthetic", "--budget-wan", "inf"], "--budget-wan", "must be a finite number"),
+        (["site", "guiyang_synthetic", "--centres", "2", "--time-limit", "-1"], "--time-limit", "must be above 0"),
+    ],
+)
+def test_geo_flags_out_of_range_or_not_finite_are_usage_errors(tmp_path, capsys, args, flag, problem):
+    """Non-negotiable 4: a walk of −5 minutes, a NaN speed, a detour below 1 (street shorter than the
+    straight line), a negative count, an infinite budget or time limit were taken as given (a NaN
+    budget reached the MILP as a 'model error', exit 1); each is now exit 2 naming the flag, before
+    anything is read or written."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["geo", *args, "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: {problem}" in err and "Traceback" not in err, err
+    assert not out.exists()

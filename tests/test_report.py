@@ -374,11 +374,12 @@ def test_report_never_overwrites_other_files_and_is_atomic(gy_dir, tmp_path, mon
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "keep.txt").write_text("mine", encoding="utf-8")
-    assert report_main(["report", str(gy_dir), "--out", str(mine), "--formats", "xlsx"]) == 1
-    assert "not an agingsim report folder" in capsys.readouterr().err
+    # the user's choice of --out: exit 2 with FILE: KEY: PROBLEM
+    assert report_main(["report", str(gy_dir), "--out", str(mine), "--formats", "xlsx"]) == 2
+    assert f"{mine}: --out: exists and is not an agingsim report folder" in capsys.readouterr().err
     assert [p.name for p in mine.iterdir()] == ["keep.txt"]
     # --out the run folder itself would replace the run
-    assert report_main(["report", str(gy_dir), "--out", str(gy_dir), "--formats", "xlsx"]) == 1
+    assert report_main(["report", str(gy_dir), "--out", str(gy_dir), "--formats", "xlsx"]) == 2
     assert (gy_dir / "ledger.csv").is_file()
 
     out = tmp_path / "rep"

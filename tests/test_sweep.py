@@ -244,7 +244,9 @@ def test_cli_exit_codes_and_sampled_designs_need_ranges(world, tmp_path, capsys)
     sweep = world(axes=GRID_AXES, design="lhs", extra="samples = 4", name="lhs_bad")
     assert sweep_main(["sweep", str(sweep), "--store", str(tmp_path / "s")]) == 2
     assert "design 'lhs' samples a box: give range" in capsys.readouterr().err
-    assert sweep_main(["query", str(tmp_path / "nothing"), "SELECT 1"]) == 1
+    # a store that is not there, or SQL that is not a read, is the user's to fix: exit 2, FILE: KEY: PROBLEM
+    assert sweep_main(["query", str(tmp_path / "nothing"), "SELECT 1"]) == 2
+    assert f"{tmp_path / 'nothing'}: STORE: no such store folder" in capsys.readouterr().err
 
 
 def test_sampled_designs_are_reproducible_and_in_bounds(world):
@@ -319,6 +321,13 @@ def test_query_and_sensitivity(world, tmp_path, capsys, design, runs, index):
     assert len(query(tmp_path, sql)) == runs
     assert sweep_main(["query", str(tmp_path / design), sql, "--csv"]) == 0
     assert capsys.readouterr().out.startswith("point,cost\n0,")
+    # the user's SQL: a write or a typo is exit 2, STORE: SQL: PROBLEM, and nothing is changed
+    store = str(tmp_path / design)
+    assert sweep_main(["query", store, "DROP VIEW runs"]) == 2
+    assert f"{store}: SQL: read-only: only SELECT statements are run, not DROP" in capsys.readouterr().err
+    assert sweep_main(["query", store, "SELEC 1"]) == 2
+    assert f"{store}: SQL: Parser Error" in capsys.readouterr().err
+    assert len(query(tmp_path, sql)) == runs
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "sweeps").glob("*.toml")), ids=lambda p: p.name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import math
 import sys
 import threading
 from pathlib import Path
@@ -44,6 +45,25 @@ EXTERNAL: dict[str, tuple[str, str]] = {
         "15-minute service circle: coverage, space standards, facility siting, synthetic geographies",
     ),
 }
+
+
+def finite(lo: float, above: bool = False):
+    """An argparse type: a finite number of at least ``lo`` (``above``: greater than ``lo``); NaN,
+    infinities and numbers out of range are errors (exit 2 with the flag named)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number (got {text})")
+        if value < lo or (above and value == lo):
+            bound = "above" if above else "at least"
+            raise argparse.ArgumentTypeError(f"must be {bound} {lo:g} (got {text})")
+        return value
+
+    return parse
 
 
 def at_least(lo: int):

@@ -269,6 +269,8 @@ def _plain(v: Any) -> Any:
 
 
 def _common(p: argparse.ArgumentParser, positional: bool = True) -> None:
+    from agingsim.cli import finite
+
     if positional:
         p.add_argument(
             "geography",
@@ -276,10 +278,12 @@ def _common(p: argparse.ArgumentParser, positional: bool = True) -> None:
             help="a geography in calibration/geo (e.g. guiyang_synthetic) or its .toml",
         )
         p.add_argument("--scenario", help="use this scenario's [geography] (and its walking assumptions)")
-        p.add_argument("--minutes", type=float, help="override the walk in minutes (default: the file's, 15)")
-        p.add_argument("--speed", type=float, help="override walking speed, km/h")
         p.add_argument(
-            "--detour", type=float, help="override the detour factor (street ÷ straight-line distance)"
+            "--minutes", type=finite(0, above=True), help="override the walk in minutes (default: the file's)"
+        )
+        p.add_argument("--speed", type=finite(0, above=True), help="override walking speed, km/h")
+        p.add_argument(
+            "--detour", type=finite(1), help="override the detour factor (street ÷ straight-line, ≥ 1)"
         )
     p.add_argument("--out", help="output folder")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="map labels (default zh)")
@@ -288,6 +292,8 @@ def _common(p: argparse.ArgumentParser, positional: bool = True) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``geo`` (synth, coverage, site) on ``agingsim``'s subparsers."""
+    from agingsim.cli import at_least, finite
+
     geo = subparsers.add_parser(
         "geo",
         help="15-minute service circle: coverage, space standards, facility siting, synthetic geographies",
@@ -308,9 +314,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
     site = sub.add_parser("site", help="choose new sites to cover the most elders (maximal covering, MILP)")
     _common(site)
-    site.add_argument("--centres", type=int, help="number of new street centres (街道养老服务中心)")
-    site.add_argument("--stations", type=int, help="number of new community stations (社区养老服务站)")
-    site.add_argument("--budget-wan", type=float, help="construction-subsidy budget in 万元 (10,000 CNY)")
+    site.add_argument("--centres", type=at_least(0), help="number of new street centres (街道养老服务中心)")
+    site.add_argument(
+        "--stations", type=at_least(0), help="number of new community stations (社区养老服务站)"
+    )
+    site.add_argument("--budget-wan", type=finite(0), help="construction-subsidy budget in 万元 (10,000 CNY)")
     site.add_argument(
         "--weight", choices=["elders", "need"], default="elders", help="cover elders or those in need"
     )
@@ -322,7 +330,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     site.add_argument("--method", choices=["auto", "milp", "greedy"], default="auto")
     site.add_argument(
         "--time-limit",
-        type=float,
+        type=finite(0, above=True),
         default=60.0,
         help="MILP time limit in seconds (default 60); then the best plan found is kept, with its bound",
     )

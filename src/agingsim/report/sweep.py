@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from agingsim import __version__
-from agingsim.errors import AgingsimError
+from agingsim.errors import ScenarioError
 from agingsim.report import charts
 from agingsim.report.deck import _text, _titled
 from agingsim.report.exports import DECK, MANIFEST, WORKBOOK, chart_writers, write_report_folder
@@ -35,7 +35,7 @@ def read_runs(path: Path) -> pd.DataFrame:
 
     rows = Store(path.parent, path.name).read()
     if rows.empty:
-        raise AgingsimError(f"{path}: the sweep has no finished runs yet; run `agingsim sweep` first")
+        raise ScenarioError(path, "RESULTS_DIR", "the sweep has no finished runs yet; run `agingsim sweep`")
     return rows
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agingsim.errors import AgingsimError, ScenarioError
+from agingsim.errors import ScenarioError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,11 +146,11 @@ def write_outputs(
     if protect is not None:
         src = Path(protect).resolve()
         if out_dir.resolve() == src or out_dir.resolve() in src.parents:
-            raise AgingsimError(f"{out_dir}: would replace the results folder itself; choose another --out")
+            raise ScenarioError(out_dir, "--out", "would replace the results it is made from; choose another")
     if out_dir.exists() and (
         not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / marker).is_file())
     ):
-        raise AgingsimError(f"{out_dir}: exists and is not {what}; choose another --out")
+        raise ScenarioError(out_dir, "--out", f"exists and is not {what}; choose another --out")
     check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_orphans(out_dir)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from agingsim import __version__
-from agingsim.errors import AgingsimError
+from agingsim.errors import AgingsimError, ScenarioError
 from agingsim.fiscal.ledger import WAN
 from agingsim.population.attributes import ABILITY_LEVELS, NEEDS_CARE_FROM
 from agingsim.scenario import Scenario
@@ -275,7 +275,7 @@ def run_sweep(
     if workers is None:
         workers = os.cpu_count() or 1
     if workers < 1:
-        raise AgingsimError(f"--workers must be at least 1 (got {workers})")
+        raise ScenarioError(sweep_file, "--workers", f"must be at least 1 (got {workers})")
     sweep = load_sweep(sweep_file)
     plan = Plan(sweep)
     remove_orphan_copies([sweep.scenario_path.parent, *(p.parent for p, _ in _referenced_files(plan))])

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from agingsim.errors import AgingsimError
+from agingsim.errors import ScenarioError
 
 TMP_SUFFIX = ".tmp"
 
@@ -145,9 +145,9 @@ def connect(store: str | Path) -> Any:
 
     root = Path(store)
     if not root.is_dir():
-        raise AgingsimError(f"{root}: no such store folder")
+        raise ScenarioError(root, "STORE", "no such store folder")
     if not any(root.rglob("*.parquet")):
-        raise AgingsimError(f"{root}: no finished runs in this store")
+        raise ScenarioError(root, "STORE", "no finished runs in this store")
     con = duckdb.connect()
     folder = str(root.resolve())
     con.execute(f"SET allowed_directories = [{_sql_string(folder + os.sep)}]")
@@ -177,16 +177,16 @@ def query(store: str | Path, sql: str) -> pd.DataFrame:
     try:
         statements = con.extract_statements(sql)
         if not statements:
-            raise AgingsimError("query: no SQL statement given")
+            raise ScenarioError(store, "SQL", "no SQL statement given")
         for st in statements:
             kind = st.type.name
             if kind not in READ_ONLY_STATEMENTS:
-                raise AgingsimError(f"query: read-only: only SELECT statements are run, not {kind}")
+                raise ScenarioError(store, "SQL", f"read-only: only SELECT statements are run, not {kind}")
         result = None
         for st in statements:
             result = con.execute(st.query).df()
         return result
     except duckdb.Error as exc:
-        raise AgingsimError(f"query: {exc}") from None
+        raise ScenarioError(store, "SQL", str(exc)) from None
     finally:
         con.close()
