@@ -152,6 +152,10 @@ class AgingModel(mesa.Model):
 
         self.collector = PopulationCollector([c.id for c in scenario.region.counties], self.code_span)
         self.collector.entrants_from = {run.start_year + k: f for k, f in enumerate(self.entry.fed_by)}
+        if self._fused is not None:  # numba is loaded: the yearly count in one pass
+            from agingsim.results import fused as fused_results
+
+            self.collector.fused = fused_results
         self.alive_people = float(self.people.weight.sum(dtype=np.float64))
         self.month_deaths = 0.0
         self.month_entrants = 0.0

@@ -124,6 +124,8 @@ def warm() -> None:
         np.ones((n, 5), np.float32), np.zeros((n, 6), np.int8), 1, rows,
     )  # fmt: skip
     hash_ids(np.arange(n, dtype=np.int32), k, k, np.zeros(n, np.uint32))
-    from agingsim.schemes import fused as fused_schemes  # the large runs' other kernel
+    from agingsim.results import fused as fused_results  # the large runs' other kernels
+    from agingsim.schemes import fused as fused_schemes
 
     fused_schemes.warm()
+    fused_results.warm()

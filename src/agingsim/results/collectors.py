@@ -8,6 +8,8 @@ so a snapshot of a million people reads two int16 columns and the weights, and c
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 import pandas as pd
 
@@ -37,14 +39,21 @@ class PopulationCollector:
         #: year → where that year's entrants at 60 come from ("base": the population base's own
         #: cohorts; "projection": the scaled published projection; "flat": the region's [entry] rate)
         self.entrants_from: dict[int, str] = {}
+        #: results.fused, set by the model for the large runs that load numba anyway: the count is
+        #: then one compiled pass instead of numpy's cast, product, sum and bincount
+        self.fused: ModuleType | None = None
 
     def snapshot(self, year: int, people: People) -> None:
         c, s, b, a = self.shape
         n_codes = s * a * self.code_span
-        key = people.county.astype(np.intp)  # bincount's own index type: no second conversion
-        key *= n_codes
-        key += people.code
-        counts = np.bincount(key, weights=people.weight, minlength=c * n_codes)
+        if self.fused is not None:
+            counts = np.zeros(c * n_codes)
+            self.fused.stock_counts(people.county, people.code, people.weight, np.int64(n_codes), counts)
+        else:
+            key = people.county.astype(np.intp)  # bincount's own index type: no second conversion
+            key *= n_codes
+            key += people.code
+            counts = np.bincount(key, weights=people.weight, minlength=c * n_codes)
         by_month = counts.reshape(c, s, a, self.code_span)
         by_band = np.zeros((c, s, a, b))
         by_band[..., : len(self._band_starts)] = np.add.reduceat(by_month, self._band_starts, axis=-1)
