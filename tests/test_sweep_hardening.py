@@ -242,13 +242,13 @@ def store_with_runs(world, tmp_path) -> Path:
 )
 def test_query_is_read_only(store_with_runs, tmp_path_factory, sql):
     outside = tmp_path_factory.mktemp("outside")
-    with pytest.raises(AgingsimError, match="read-only"):
+    with pytest.raises(ScenarioError, match="SQL: read-only"):
         query(store_with_runs, sql.format(store=store_with_runs, outside=outside))
     assert not list(store_with_runs.rglob("x.csv")) and not list(outside.iterdir())
 
 
 def test_query_cannot_read_files_outside_the_store(store_with_runs):
-    with pytest.raises(AgingsimError, match="query:"):
+    with pytest.raises(ScenarioError, match="SQL: Permission Error"):  # the user's SQL: exit 2
         query(store_with_runs, f"SELECT * FROM read_csv('{ROOT / 'pyproject.toml'}')")
     frame = query(store_with_runs, "SELECT count(*) AS n FROM runs")
     assert isinstance(frame, pd.DataFrame) and frame["n"][0] > 0
