@@ -174,3 +174,20 @@ def test_run_by_group_writes_who_gets_what_summing_to_the_ledger(tmp_path, capsy
     plain = tmp_path / "plain"
     assert main(["run", path, "--out", str(plain), "--years", "1"]) == 0
     assert not (plain / "distribution.csv").exists()
+
+
+def test_the_readme_quick_start_shows_what_make_run_prints(tmp_path, capsys):
+    """README's quick start shows the lines `make run` (`agingsim run --out out/default`) prints; a
+    reader checks their install against them, so they are the run's own, but for its seconds."""
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("`make run` projects", 1)[1].split("```", 2)[1].strip().splitlines()
+    assert block[0].startswith("情景 Scenario:") and len(block) == 7
+    assert main(["run", "--out", str(tmp_path / "default")]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+
+    def steady(lines: list[str]) -> list[str]:  # the folder and the seconds depend on the machine
+        return [re.sub(r"^(输出 Output:).*$", r"\1", line) for line in lines]
+
+    assert steady(printed) == steady(block)
