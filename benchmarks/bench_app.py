@@ -141,14 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                 settle()  # let the rest of the page finish before the next change
                 return seconds
 
-            # the lever boxes (expanders holding number inputs: run settings, then each scheme); other
-            # expanders (e.g. the sidebar's own-region upload) hold none
-            levers = page.locator('[data-testid="stExpander"]').filter(
-                has=page.locator('[data-testid="stNumberInput"]')
-            )
+            # the lever boxes (app.sidebar.section_key: run settings, then each scheme), which draw
+            # their levers once opened; other expanders (e.g. the own-region upload) are not theirs
+            levers = page.locator('[class*="st-key-box-"]')  # the key's class, | and . as -
             scheme = levers.nth(1)  # the first scheme's levers
             scheme.locator("summary").click()
             amount = scheme.locator('[data-testid="stNumberInput"] input').nth(1)  # its first amount
+            amount.wait_for(timeout=60_000)  # opening the box re-runs the page, which draws them
+            settle()
             start = levers.nth(0).locator('[data-testid="stNumberInput"] input')
             old_amount, old_start = amount.input_value(), start.first.input_value()
             for r in range(1, args.repeats + 1):

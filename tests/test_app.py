@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_levers import box_key, lever_input, open_box
 from streamlit.testing.v1 import AppTest
 
 from agingsim.app import figures, runs, sources, workdirs
@@ -184,7 +185,7 @@ def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest
     )
 
     key = "policy.schemes[1].groups[0].amount"  # meal service, group m1: 90 CNY a month
-    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    lever_input(at, YUQUAN, f"{key}#money").set_value(300).run()
     assert not at.exception and not at.error
     changed = _engine({key: 300})
     total = changed.headline()["cost_total_wan"]
@@ -192,6 +193,7 @@ def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest
     assert _card(at, "card_total", first=first, last=last) == f"{fmt_wan(total)} 万元"
 
     split = "policy.schemes[0].payers.2024-07.city"
+    open_box(at, YUQUAN, f"{split}#share")
     at.slider(key=_lever_key(YUQUAN, f"{split}#share")).set_value(0.7).run()
     both = _engine({key: 300, split: 0.7, split.replace("city", "county"): 0.3})
     year = figures.card_year(both)
@@ -204,6 +206,7 @@ def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest
 
 def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:
     at = yuquan_app
+    open_box(at, YUQUAN, "policy.schemes[0].groups[3].when#switch")
     at.toggle(key=_lever_key(YUQUAN, "policy.schemes[0].groups[3].when#switch")).set_value(False).run()
     off = _engine({"policy.schemes[0].groups[3].when": NEVER})
     assert "g4_fp_or_alone_70" not in set(off.ledger["rule"])
@@ -220,7 +223,7 @@ def test_a_money_lever_replays_payments_and_the_cards_match_a_full_run() -> None
     path = ROOT / "scenarios" / "zhumadian_basic_services.toml"
     at = _app_on(path)
     key = "policy.schemes[0].amount"
-    at.number_input(key=_lever_key(path, f"{key}#money")).set_value(160).run()
+    lever_input(at, path, f"{key}#money").set_value(160).run()
     assert not at.exception and not at.error
     assert any(c.value.startswith(label("app_replayed", "zh", s="")[:12]) for c in at.caption)
     assert at.session_state["last_run"].result.replayed_from
@@ -259,11 +262,33 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
     assert label("tab_circle", "zh") not in _view(at).options
 
 
+def test_a_lever_box_draws_its_levers_only_while_open_and_its_edits_outlive_it(yuquan_app: AppTest) -> None:
+    """Issue 19 (cold start): a shut box draws none of its levers (the first page drew ~100
+    elements of them, and its cards waited for the browser to lay them out); opening it draws
+    them from the page state, so an edit made in it still counts, and still shows, after the box
+    was shut and opened again."""
+    at = yuquan_app
+    lever = "policy.schemes[1].groups[0].amount#money"  # meal service, group m1: 90 CNY a month
+    key = _lever_key(YUQUAN, lever)
+    assert key not in [n.key for n in at.number_input]
+    first, last = figures.fiscal_years(_engine())
+    before = _card(at, "card_total", first=first, last=last)
+    lever_input(at, YUQUAN, lever).set_value(310).run()
+    changed = _card(at, "card_total", first=first, last=last)
+    assert changed != before
+    at.session_state[box_key(YUQUAN, lever)] = False  # shut it
+    at.run()
+    assert key not in [n.key for n in at.number_input]
+    assert _card(at, "card_total", first=first, last=last) == changed  # the edit still counts
+    assert label("app_changed", "zh", n=1) in " ".join(m.value for m in at.markdown)
+    assert lever_input(at, YUQUAN, lever).value == 310  # and shows again when the box opens
+
+
 def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) -> None:
     at = yuquan_app
-    lever = _lever_key(YUQUAN, "policy.schemes[1].groups[5].amount#money")
-    at.number_input(key=lever).set_value(120).run()
-    at.number_input(key=lever).set_value(90).run()  # back to the file's value
+    lever = "policy.schemes[1].groups[5].amount#money"
+    lever_input(at, YUQUAN, lever).set_value(120).run()
+    lever_input(at, YUQUAN, lever).set_value(90).run()  # back to the file's value
     assert label("app_cached", "zh") in [c.value for c in at.caption]
     key = runs.run_key(sources.load(sources.from_file(YUQUAN), {}, simulated_people=PEOPLE))
     assert at.session_state["last_run"] is runs.CACHE.get(key)
@@ -272,7 +297,7 @@ def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) ->
 def test_an_invalid_lever_shows_the_validators_message_and_keeps_the_results(yuquan_app: AppTest) -> None:
     at = yuquan_app
     before = [m.value for m in at.metric]
-    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[0].groups[0].amount.mild#money")).set_value(
+    lever_input(at, YUQUAN, "policy.schemes[0].groups[0].amount.mild#money").set_value(
         -50
     ).run()
     assert not at.exception
@@ -306,7 +331,7 @@ def test_language_switch_changes_words_not_numbers(yuquan_app: AppTest) -> None:
 def test_scheme_b_is_compared_on_the_same_people(yuquan_app: AppTest) -> None:
     at = yuquan_app
     key = "policy.schemes[1].groups[0].amount"
-    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    lever_input(at, YUQUAN, f"{key}#money").set_value(300).run()
     _select(at, "compare_with").set_value("@file").run()
     _view(at).set_value("compare").run()
     assert not at.exception and not at.warning
@@ -374,7 +399,7 @@ def test_lever_changes_never_write_into_scenarios(yuquan_app: AppTest) -> None:
     hidden file beside the bundled ones (another session would list it, a read-only install fails)."""
     at = yuquan_app
     before = _project_files()
-    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(310).run()
+    lever_input(at, YUQUAN, "policy.schemes[1].groups[0].amount#money").set_value(310).run()
     assert not at.exception and not at.error
     assert _project_files() == before
 
@@ -474,7 +499,7 @@ def test_the_page_state_survives_its_address(yuquan_app: AppTest) -> None:
     """The address holds scenario, language, view, people and every lever changed; a new session
     opened on it shows the same cards (AppTest; the browser test does it with a real reload)."""
     at = yuquan_app
-    at.number_input(key=_lever_key(YUQUAN, "policy.schemes[1].groups[0].amount#money")).set_value(250).run()
+    lever_input(at, YUQUAN, "policy.schemes[1].groups[0].amount#money").set_value(250).run()
     _view(at).set_value("groups").run()
     query = dict(at.query_params)
     assert query["s"] == YUQUAN.name and query["view"] == "groups" and query["n"] == str(PEOPLE)
@@ -530,7 +555,7 @@ def test_a_changed_lever_shows_its_change_on_the_cards_and_what_changed(yuquan_a
     at = yuquan_app
     assert all(not m.proto.delta for m in at.metric)  # the file's own values: nothing to compare
     key = "policy.schemes[1].groups[0].amount"
-    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    lever_input(at, YUQUAN, f"{key}#money").set_value(300).run()
     assert not at.exception and not at.error
     base, changed = _engine(), _engine({key: 300})
     first, last = figures.fiscal_years(base)
@@ -587,7 +612,7 @@ def test_who_gets_what_sums_to_the_ledger() -> None:
 
     at = _app_on(YUQUAN, view="who")
     key = "policy.schemes[1].groups[0].amount"
-    at.number_input(key=_lever_key(YUQUAN, f"{key}#money")).set_value(300).run()
+    lever_input(at, YUQUAN, f"{key}#money").set_value(300).run()
     assert not at.exception and not at.error
     shown = [d.value for d in at.dataframe][-2:]
     change = column_label("spending_change_wan", "zh")
@@ -626,9 +651,9 @@ def test_the_page_says_why_a_lever_needs_a_full_run() -> None:
     meal = sources.load(yuquan, {"policy.schemes[1].groups[0].amount": 300}, simulated_people=PEOPLE)
     assert not runs.payments_only(yuquan, meal)
     at = _app_on(path)
-    at.number_input(key=_lever_key(path, "policy.schemes[0].amount#money")).set_value(160).run()
+    lever_input(at, path, "policy.schemes[0].amount#money").set_value(160).run()
     assert label("app_full_run_why", "zh") not in [c.value for c in at.caption]
-    at.number_input(key=_lever_key(path, "run.start_year#year")).set_value(2026).run()
+    lever_input(at, path, "run.start_year#year").set_value(2026).run()
     assert not at.exception and not at.error
     assert label("app_full_run_why", "zh") in [c.value for c in at.caption]
 

@@ -21,6 +21,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import streamlit
+from app_levers import lever_input
 from pptx import Presentation
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
@@ -240,10 +241,10 @@ def test_the_page_names_the_levers_that_need_a_full_run() -> None:
     where the subsidies lower the prices in the care choice, it says every change is a full run."""
     at = _app(ZHUMADIAN)
     money, year = "policy.schemes[0].amount#money", "run.start_year#year"
-    at.number_input(key=f"lv|{ZHUMADIAN.name}|{money}|zh|0").set_value(160).run()
+    lever_input(at, ZHUMADIAN, money).set_value(160).run()
     captions = [c.value for c in at.caption]
     assert not any(label("app_full_run_levers", "zh", levers="")[:8] in c for c in captions)
-    at.number_input(key=f"lv|{ZHUMADIAN.name}|{year}|zh|0").set_value(2026).run()
+    lever_input(at, ZHUMADIAN, year).set_value(2026).run()
     assert not at.exception and not at.error
     captions = [c.value for c in at.caption]
     named = label("app_full_run_levers", "zh", levers=_lever(ZHUMADIAN, year).title("zh"))

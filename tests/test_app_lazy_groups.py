@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_levers import open_box
 from streamlit.testing.v1 import AppTest
 
 from agingsim.app import runs, sources
@@ -125,6 +126,7 @@ def test_a_scheme_switched_off_keeps_the_group_table_columns_numbers() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.query_params.update({"s": NINGHE.name, "n": str(PEOPLE), "view": "who"})
     at.run()
+    open_box(at, NINGHE, "policy.schemes[0].active#switch")
     at.toggle(key="lv|ninghe_allowances.toml|policy.schemes[0].active#switch|zh|0").set_value(False).run()
     assert not at.exception, at.exception
     heading = column_label("beneficiaries_per_month", "zh")

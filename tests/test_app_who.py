@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_levers import open_box
 from streamlit.testing.v1 import AppTest
 
 from agingsim.app import sources
@@ -85,6 +86,7 @@ def test_switching_an_allowance_off_shows_exactly_who_loses_it() -> None:
     """The advanced-age allowance switched off: against the file's own values, the people who lose
     it are those the file pays it to (the same simulated people: compared bin by bin), no one gains."""
     at = _app()
+    open_box(at, NINGHE, "policy.schemes[0].active#switch")
     at.toggle(key=SWITCH).set_value(False).run()
     assert not at.exception, at.exception
     gains = _table(at, column_label("county", "zh"), column_label("losing", "zh"))

@@ -94,6 +94,14 @@ def pick_source(state: PageState, lang: Lang, status: Any) -> sources.Source:
     return found[state.scenario]
 
 
+def section_key(source: sources.Source, section: Section) -> str:
+    """The key of a lever box: whether it is open is kept per scenario and box, whatever the
+    language. Only an open box draws its levers (Streamlit's ``expander(on_change="rerun").open``):
+    a scenario's ~35 levers, their captions and help icons, ~100 elements, took the browser
+    0.5–1.5 s to lay out on the first page, and its cards waited behind them (issue 19, cold start)."""
+    return f"box|{source.id}|{section.id}"
+
+
 def scenario_levers(
     source: sources.Source, state: PageState, lang: Lang
 ) -> tuple[list[Section], dict[str, Any]]:
@@ -106,7 +114,12 @@ def scenario_levers(
     edits = state.changed(source.id)
     values: dict[str, Any] = {}
     for section in sections:
-        with st.sidebar.expander(section.title(lang), expanded=section.id == "run"):
+        title, opened, key = section.title(lang), section.id == "run", section_key(source, section)
+        box = st.sidebar.expander(title, opened, key=key, on_change="rerun")
+        if not box.open:  # drawn when opened: a closed box's values are the page state's
+            values |= {lever_id(lev): edits.get(lever_id(lev), lev.default) for lev in section.levers}
+            continue
+        with box:
             for lev in section.levers:
                 lid = lever_id(lev)
                 shown = _lever_widget(
