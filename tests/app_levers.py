@@ -8,27 +8,34 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from agingsim.app import sources
 from agingsim.app.levers import find_levers, lever_id
-from agingsim.scenario.files import read_toml
+from agingsim.app.sidebar import section_key
 
 
-def box_key(path: Path, lever: str, source_id: str | None = None) -> str:
+def lever_key(path: Path, lever: str, lang: str = "zh", gen: int = 0) -> str:
+    """The widget key of a lever (app.state.widget_key): scenario, lever, language, reset generation."""
+    return f"lv|{path.name}|{lever}|{lang}|{gen}"
+
+
+def box_key(path: Path, lever: str) -> str:
     """The session-state key of the box holding ``lever`` (a lever id) of scenario ``path``."""
-    for section in find_levers(read_toml(path)):
+    source = sources.from_file(path)
+    for section in find_levers(source.raw):
         if any(lever_id(lev) == lever for lev in section.levers):
-            return f"box|{source_id or path.name}|{section.id}"
+            return section_key(source, section)
     raise KeyError(f"{path.name} has no lever {lever}")
 
 
-def open_box(at: AppTest, path: Path, lever: str, source_id: str | None = None) -> None:
+def open_box(at: AppTest, path: Path, lever: str) -> None:
     """Open the box holding ``lever`` of scenario ``path`` and redraw, if it is shut."""
-    key = box_key(path, lever, source_id)
+    key = box_key(path, lever)
     if key not in at.session_state or not at.session_state[key]:
         at.session_state[key] = True
         at.run()
 
 
-def lever_input(at: AppTest, path: Path, lever: str, lang: str = "zh", gen: int = 0, source_id: str | None = None):
-    """The number box of ``lever`` (its box opened first): widget key as app.state.widget_key."""
-    open_box(at, path, lever, source_id)
-    return at.number_input(key=f"lv|{source_id or path.name}|{lever}|{lang}|{gen}")
+def lever_input(at: AppTest, path: Path, lever: str, lang: str = "zh", gen: int = 0):
+    """The number box of ``lever``, its box opened first."""
+    open_box(at, path, lever)
+    return at.number_input(key=lever_key(path, lever, lang, gen))

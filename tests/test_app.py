@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_levers import box_key, lever_input, open_box
+from app_levers import box_key, lever_input, lever_key, open_box
 from streamlit.testing.v1 import AppTest
 
 from agingsim.app import figures, runs, sources, workdirs
@@ -55,11 +55,6 @@ def _engine(overrides: dict | None = None, path: Path = YUQUAN, fresh: bool = Fa
             return result
         _ENGINE[key] = result
     return _ENGINE[key]
-
-
-def _lever_key(path: Path, lever: str, lang: str = "zh", gen: int = 0) -> str:
-    """The widget key of a lever (app.state.widget_key): scenario, lever, language, reset generation."""
-    return f"lv|{path.name}|{lever}|{lang}|{gen}"
 
 
 def _select(at: AppTest, label_key: str, lang: str = "zh"):
@@ -194,7 +189,7 @@ def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest
 
     split = "policy.schemes[0].payers.2024-07.city"
     open_box(at, YUQUAN, f"{split}#share")
-    at.slider(key=_lever_key(YUQUAN, f"{split}#share")).set_value(0.7).run()
+    at.slider(key=lever_key(YUQUAN, f"{split}#share")).set_value(0.7).run()
     both = _engine({key: 300, split: 0.7, split.replace("city", "county"): 0.3})
     year = figures.card_year(both)
     by_payer = figures.cost_by_payer(both, year)
@@ -207,7 +202,7 @@ def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest
 def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:
     at = yuquan_app
     open_box(at, YUQUAN, "policy.schemes[0].groups[3].when#switch")
-    at.toggle(key=_lever_key(YUQUAN, "policy.schemes[0].groups[3].when#switch")).set_value(False).run()
+    at.toggle(key=lever_key(YUQUAN, "policy.schemes[0].groups[3].when#switch")).set_value(False).run()
     off = _engine({"policy.schemes[0].groups[3].when": NEVER})
     assert "g4_fp_or_alone_70" not in set(off.ledger["rule"])
     first, last = figures.fiscal_years(off)
@@ -269,7 +264,7 @@ def test_a_lever_box_draws_its_levers_only_while_open_and_its_edits_outlive_it(y
     was shut and opened again."""
     at = yuquan_app
     lever = "policy.schemes[1].groups[0].amount#money"  # meal service, group m1: 90 CNY a month
-    key = _lever_key(YUQUAN, lever)
+    key = lever_key(YUQUAN, lever)
     assert key not in [n.key for n in at.number_input]
     first, last = figures.fiscal_years(_engine())
     before = _card(at, "card_total", first=first, last=last)

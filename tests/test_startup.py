@@ -101,27 +101,38 @@ def test_a_run_loads_neither_numpy_f2py_nor_mesa_batchrunner_and_both_still_work
     assert done.returncode == 0, done.stderr
 
 
+def _run_as_the_process_command(args: list[str], shown: str) -> str:
+    """``agingsim run ARGS`` as a fresh process's own command (cli.main() without an argv, as the
+    ``agingsim`` script calls it), then the value of the expression ``shown`` in that process."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from agingsim.cli import main\n"
+        f"sys.argv = ['agingsim', 'run', *{args!r}]\n"
+        "assert main() == 0\n"
+        f"print(repr(({shown})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
 def test_agingsim_run_freezes_its_start_up_objects_only_as_the_process_command(tmp_path):
     """Issue 17: ``agingsim run`` as the process's command collects nothing while it loads, then
     gc.freeze()s what it loaded (startup.frozen_start); called with an argv (tests, other code) it
     leaves the collector be, so a long-lived caller's garbage of earlier runs is never frozen."""
     import gc
-    import subprocess
     from pathlib import Path
 
     from agingsim.cli import main
 
     tiny = Path(__file__).parent / "data" / "tiny.toml"
-    code = (
-        "import gc, sys\n"
-        "from agingsim.cli import main\n"
-        f"sys.argv = ['agingsim', 'run', {str(tiny)!r}, '--years', '1', '--out', {str(tmp_path / 'a')!r}]\n"
-        "assert main() == 0\n"
-        "print(gc.get_freeze_count() > 0 and gc.isenabled())\n"
+    shown = _run_as_the_process_command(
+        [str(tiny), "--years", "1", "--out", str(tmp_path / "a")],
+        "__import__('gc').get_freeze_count() > 0 and __import__('gc').isenabled()",
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "True"
+    assert shown == "True"
     before = gc.get_freeze_count()
     assert main(["run", str(tiny), "--years", "1", "--out", str(tmp_path / "b")]) == 0
     assert gc.get_freeze_count() == before
@@ -154,7 +165,6 @@ def test_agingsim_run_as_the_process_command_loads_pandas_without_pyarrow_and_wr
     """Issue 17 (fast start): the one-shot ``agingsim run`` imports pandas with pyarrow hidden
     (startup.pandas_without_pyarrow: 0.06–0.1 s of a city run); its tables are byte-identical to
     those of the same run in a process where pandas has pyarrow (this test session's)."""
-    import subprocess
     from pathlib import Path
 
     import pandas as pd
@@ -163,16 +173,11 @@ def test_agingsim_run_as_the_process_command_loads_pandas_without_pyarrow_and_wr
 
     assert pd.options.mode.string_storage in ("auto", "pyarrow") and "pyarrow" in sys.modules
     scenario = Path(__file__).parents[1] / "scenarios" / "zhumadian_basic_services.toml"
-    code = (
-        "import sys\n"
-        "from agingsim.cli import main\n"
-        f"sys.argv = ['agingsim', 'run', {str(scenario)!r}, '--years', '2', '--out', {str(tmp_path / 'a')!r}]\n"
-        "assert main() == 0\n"
-        "print('pyarrow' in sys.modules, 'pandas' in sys.modules)\n"
+    shown = _run_as_the_process_command(
+        [str(scenario), "--years", "2", "--out", str(tmp_path / "a")],
+        "'pyarrow' in sys.modules, 'pandas' in sys.modules",
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False True"
+    assert shown == "(False, True)"
     assert main(["run", str(scenario), "--years", "2", "--out", str(tmp_path / "b")]) == 0
     tables = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
     assert len(tables) > 8 and tables == sorted(p.name for p in (tmp_path / "b").glob("*.csv"))
