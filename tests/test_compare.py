@@ -81,3 +81,61 @@ def test_arms_covering_different_years_are_compared_over_the_union(arms, tmp_pat
     assert cost.loc[[2025, 2026], "b_minus_a"].notna().all()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["years_only_a"] == [2024] and summary["years_only_b"] == [2027]
+
+
+def test_compare_prints_what_it_costs_and_whom_it_serves():
+    """The product's question on the terminal: spending summed over the years both arms cover, and
+    the people in need served (with shares in per cent, their difference in points) as the mean of
+    those years; a year only one arm covers is left out of both, and a difference that rounds to
+    nothing prints +0.0, never -0.0."""
+    from agingsim.compare import summary_lines
+
+    rows = []
+    for year, a_cost, b_cost, a_served, b_served in [
+        (2025, 100.0, 100.0 - 1e-9, 1000.0, 1100.0),
+        (2026, 200.0, 200.0, 3000.0, 3300.0),
+    ]:
+        rows += [
+            (year, "cost_total_wan", a_cost, b_cost),
+            (year, "needing_care_served", a_served, b_served),
+            (year, "needing_care_served_share", a_served / 10_000, b_served / 10_000),
+        ]
+    rows.append((2027, "cost_total_wan", float("nan"), 999.0))  # B alone: not in the totals
+    table = pd.DataFrame(rows, columns=["year", "measure", "a", "b"])
+    table["b_minus_a"] = table["b"] - table["a"]
+    text = "\n".join(summary_lines(table))
+    assert "2025–2026 合计" in text and "2025–2026 年均" in text
+    cost = next(line for line in text.splitlines() if "Total spending" in line)
+    assert cost.split()[:3] == ["300.0", "300.0", "+0.0"]  # 2027 left out; -1e-9 is +0.0
+    served = next(line for line in text.splitlines() if "who get formal care" in line)
+    assert served.split()[:3] == ["2,000", "2,200", "+200"]
+    share = next(line for line in text.splitlines() if "Share of those in need served" in line)
+    assert share.split()[:6] == ["20.0", "%", "22.0", "%", "+2.0", "pt"]
+    assert "-0.0" not in text
+
+
+def test_compare_with_no_common_year_says_so():
+    from agingsim.compare import summary_lines
+
+    table = pd.DataFrame(
+        {
+            "year": [2024, 2030],
+            "measure": "cost_total_wan",
+            "a": [1.0, float("nan")],
+            "b": [float("nan"), 2.0],
+        }
+    )
+    table["b_minus_a"] = table["b"] - table["a"]
+    assert summary_lines(table) == [
+        "  no year both arms cover: nothing to compare (comparison.csv has each arm's years)"
+    ]
+
+
+def test_the_compare_command_prints_the_payers_spending(arms, tmp_path, capsys):
+    a, b = arms
+    assert main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    for words in ("City spending (10,000 CNY)", "County spending (10,000 CNY)", "Total spending"):
+        line = next(line for line in out.splitlines() if words in line)
+        a_, b_, d = line.split()[:3]
+        assert a_ == b_ and float(a_.replace(",", "")) > 0 and d == "+0.0"  # the same reform

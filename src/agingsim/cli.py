@@ -159,7 +159,7 @@ def _interactive(stream: object) -> bool:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from agingsim.compare import write_comparison
+    from agingsim.compare import summary_lines, write_comparison
     from agingsim.scenario import load_scenario
     from agingsim.simulate import run_scenario
 
@@ -175,16 +175,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     ra, rb = run_scenario(a), run_scenario(b)
     out = Path(args.out) if args.out else Path("out") / f"compare_{a.path.stem}_vs_{b.path.stem}"
     table = write_comparison(ra, rb, out)
-    both = table.dropna(subset=["b_minus_a"])  # totals over the years both arms cover
-    totals = both.groupby("measure")[["a", "b", "b_minus_a"]].sum()
     print(f"A: {a.name}\nB: {b.name}\nseed {seed} (same synthetic people in both)")
-    if len(both) < len(table):
-        years = sorted(both["year"].unique())
-        span = f"{years[0]}–{years[-1]}, the years both cover" if years else "no year: the arms share none"
-        print(f"  totals over {span} (comparison.csv has every year)")
-    for measure in [m for m in totals.index if m.startswith("cost_") and m.endswith("_wan")]:
-        row = totals.loc[measure]
-        print(f"  {measure:32s} A {row.a:14,.1f}  B {row.b:14,.1f}  B−A {row.b_minus_a:+14,.1f}")
+    print("\n".join(summary_lines(table)))
     print(f"输出 Output: {out}/")
     return 0
 

@@ -90,6 +90,63 @@ def years_covered(a: RunResult, b: RunResult) -> dict[str, list[int]]:
     }
 
 
+#: Measures of comparison.csv shown as the mean of the years (people, shares, cost per person), in
+#: the order printed; the money (``cost_<payer level>_wan``, then the total) is summed.
+YEARLY = (
+    "people_served_per_month",
+    "needing_care",
+    "needing_care_served",
+    "needing_care_served_share",
+    "beds",
+    "bed_occupancy",
+    "waiting_for_a_bed",
+    "cost_per_person_in_need_served_cny_per_year",
+)
+#: Yearly figures that are shares, printed as per cent (their difference in percentage points).
+SHARES = ("needing_care_served_share", "bed_occupancy")
+
+
+def summary_lines(table: pd.DataFrame) -> list[str]:
+    """What ``agingsim compare`` prints: over the years both arms cover, the spending of each payer
+    level summed, and (with the behaviour model) the people in need, those served, beds, waits and
+    cost per person in need served as the mean of each year's figure: what it costs, and how many of
+    those who need care get it. A, B and B − A in columns, the measure's words after them (Chinese
+    and English); a difference that rounds to nothing prints as +0 (never −0.0)."""
+    from agingsim.report.labels import PAYER_LEVELS, measure_label
+
+    both = table.dropna(subset=["b_minus_a"])
+    if both.empty:
+        return ["  no year both arms cover: nothing to compare (comparison.csv has each arm's years)"]
+    years = sorted(int(y) for y in both["year"].unique())
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    present = set(both["measure"])
+    lines = ["".join(f"{h:>17}     " for h in ("A", "B", "B−A")).rstrip()]
+
+    def row(measure: str, a: float, b: float, decimals: int, unit: str = "") -> str:
+        d = round(b - a, decimals) + 0.0  # + 0.0: −0.0 becomes 0.0
+        diff_unit = unit and " pt"  # a share's difference is in percentage points
+        cells = (f"{a:,.{decimals}f}", unit), (f"{b:,.{decimals}f}", unit), (f"{d:+,.{decimals}f}", diff_unit)
+        words = f"{measure_label(measure, 'zh')} {measure_label(measure, 'en')}"
+        return "".join(f"{n:>17}{u:<5}" for n, u in cells) + words
+
+    levels = [f"cost_{level}_wan" for level in PAYER_LEVELS]
+    money = sorted(m for m in present if m.startswith("cost_") and m.endswith("_wan"))
+    summed = [m for m in levels if m in present] + [m for m in money if m not in levels]
+    summed.sort(key=lambda m: m == "cost_total_wan")  # the total last
+    if summed:
+        lines.append(f"{span} 合计 total over the years both cover:")
+        sums = both.groupby("measure")[["a", "b"]].sum()
+        lines += [row(m, sums.at[m, "a"], sums.at[m, "b"], 1) for m in summed]
+    yearly = [m for m in YEARLY if m in present]
+    if yearly:
+        lines.append(f"{span} 年均 mean of the years:")
+        means = both.groupby("measure")[["a", "b"]].mean()
+        for m in yearly:
+            a, b = means.at[m, "a"], means.at[m, "b"]
+            lines.append(row(m, 100 * a, 100 * b, 1, " %") if m in SHARES else row(m, a, b, 0))
+    return lines
+
+
 def write_comparison(a: RunResult, b: RunResult, out: Path) -> pd.DataFrame:
     """The comparison folder (comparison.csv and both runs' summaries), as ``agingsim compare`` and the
     app write it; returns the table."""
