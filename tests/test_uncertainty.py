@@ -255,3 +255,37 @@ def test_replications_of_a_scenario_with_targets_not_judged_every_year(tmp_path)
     iv = pd.read_csv(out / "intervals.csv")
     met = iv[(iv.table == "targets") & (iv.measure == "met")]
     assert len(met) > 0 and met["mean"].between(0, 1).all()
+
+
+def test_replications_say_how_many_of_those_in_need_are_served(tmp_path, capsys):
+    """The product's second question under uncertainty: with a behaviour model, each replication's
+    yearly rows (replications.csv, the by_year intervals, the sweep store's rows) carry the people
+    needing care in a formal setting and their share of those in need, as coverage.csv gives them
+    (monthly means; empty in the closing 1 January), and the terminal prints their interval."""
+    out = tmp_path / "out"
+    path = ROOT / "scenarios" / "yuquan_home_services.toml"
+    assert main(["run", str(path), "--years", "2", "--replications", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    reps = pd.read_csv(out / "replications.csv")
+    cov = pd.read_csv(out / "coverage.csv")  # replication 0's full table
+    first = reps[reps.replication == 0].set_index("year")
+    for year in (2024, 2025):
+        rows = cov[cov.year == year]
+        formal = rows.loc[rows.setting != "family_care", "people"].sum()
+        assert first.loc[year, "needing_care_served"] == pytest.approx(formal, abs=1e-3)
+        assert first.loc[year, "needing_care_served_share"] == pytest.approx(
+            formal / rows.people.sum(), abs=1e-4
+        )
+    assert reps.loc[reps.year == 2026, "needing_care_served"].isna().all()  # not simulated
+    assert reps["needing_care_served"].nunique() > 1  # the replications differ
+    iv = pd.read_csv(out / "intervals.csv")
+    assert {"needing_care_served", "needing_care_served_share"} <= set(
+        iv.loc[iv.table == "by_year", "measure"]
+    )
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    q = summary["uncertainty"]["headline"]["needing_care_served_last"]
+    assert summary["uncertainty"]["headline"]["served_year"] == 2025
+    assert q["p05"] <= q["p50"] <= q["p95"]
+    line = next(x for x in printed.splitlines() if "Served by formal care (2025)" in x)
+    assert f"{q['p50']:,.0f} [{q['p05']:,.0f} – {q['p95']:,.0f}]" in line
+    assert "Share served (2025)" in printed

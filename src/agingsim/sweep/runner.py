@@ -52,7 +52,9 @@ class Task:
 
 def result_rows(task: Task, result: Any) -> pd.DataFrame:
     """One row per year from the first 1 January to the last: stocks at 1 January, flows and costs
-    during that year (null in the closing year, which the run does not simulate)."""
+    during that year (null in the closing year, which the run does not simulate); with a behaviour
+    model also the people needing care in a formal setting and their share of those needing care
+    (monthly means over the year, RunResult.needing_care_by_year)."""
     spec, run = task.spec, task.scenario.run
     pop = result.population
     years = sorted(int(y) for y in pop["year"].unique())
@@ -92,6 +94,12 @@ def result_rows(task: Task, result: Any) -> pd.DataFrame:
     for level in levels:
         frame[f"cost_{level}_wan"] = np.where(simulated, cost[level].to_numpy(dtype=float), np.nan)
     frame["cost_total_wan"] = np.where(simulated, total.to_numpy(dtype=float), np.nan)
+    if not result.coverage.empty:  # the behaviour model: how many of those in need get formal care
+        in_need, formal = result.needing_care_by_year()  # monthly means over each simulated year
+        in_need, formal = in_need.reindex(years), formal.reindex(years, fill_value=0.0)
+        frame["needing_care_served"] = np.where(simulated, formal.to_numpy(dtype=float), np.nan)
+        share = (formal / in_need.where(in_need > 0)).to_numpy(dtype=float)
+        frame["needing_care_served_share"] = np.where(simulated, share, np.nan)
     for name, value in spec.params.items():
         frame[name] = value
     frame["run_time_s"] = float(result.run_time_s)

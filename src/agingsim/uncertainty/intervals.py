@@ -32,7 +32,8 @@ KEY_COLUMNS = ("year", "month")
 #: Files not summarised: per-figure provenance (text), and the monthly ledger whose yearly summaries
 #: (ledger_by_payer.csv, ledger_by_line_item.csv) are.
 SKIP_FILES = frozenset({"assumptions.csv", "ledger.csv"})
-#: The headline table: one row per year (people 60+, needing care, entrants, deaths, cost by payer).
+#: The headline table: one row per year (people 60+, needing care, entrants, deaths, cost by payer;
+#: with a behaviour model the people in need served by formal care and their share).
 BY_YEAR = "by_year"
 COLUMNS = ["table", "year", "key", "measure", "n", "p05", "p50", "p95", "mean", "mean_p05", "mean_p95"]
 
@@ -54,6 +55,7 @@ def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     rows = result_rows(task, result)
     keep = ["year", "people_60plus", "needing_care", "entrants", "deaths"]
     keep += [c for c in rows.columns if c.startswith("cost_") and c.endswith("_wan")]
+    keep += [c for c in ("needing_care_served", "needing_care_served_share") if c in rows]
     tables[BY_YEAR] = rows[keep]
     return tables
 

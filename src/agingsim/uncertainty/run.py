@@ -54,13 +54,20 @@ class Replications:
         )[["replication", *self.tables[0][BY_YEAR].columns]]
 
     def headline(self) -> dict[str, Any]:
-        """p05/p50/p95 of the last year's people 60+ and needing care, and of total cost over the run."""
+        """p05/p50/p95 of the last year's people 60+ and needing care, of those needing care served by
+        formal care in the last simulated year (with a behaviour model), and of total cost over the run."""
         rows = self.by_year()
         last = int(rows["year"].max())
         final = rows[rows["year"] == last]
         out: dict[str, Any] = {"year": last, "replications": self.n}
         for m in ("people_60plus", "needing_care"):
             out[f"{m}_last"] = _quantiles(final[m].to_numpy())
+        if "needing_care_served" in rows:  # the last simulated year (monthly means)
+            served = rows[rows["year"] == int(rows.dropna(subset=["needing_care_served"])["year"].max())]
+            out["served_year"] = int(served["year"].iloc[0])
+            out["needing_care_served_last"] = _quantiles(served["needing_care_served"].to_numpy())
+            share = served["needing_care_served_share"].to_numpy()
+            out["needing_care_served_share_last"] = _quantiles(share, digits=4)
         if "cost_total_wan" in rows and rows["cost_total_wan"].fillna(0).abs().sum() > 0:
             totals = rows.groupby("replication")["cost_total_wan"].sum().to_numpy()
             out["cost_total_wan"] = _quantiles(totals)
@@ -97,9 +104,9 @@ class Replications:
         return write_outputs(out_dir, self.files())
 
 
-def _quantiles(x: np.ndarray) -> dict[str, float]:
+def _quantiles(x: np.ndarray, digits: int = 2) -> dict[str, float]:
     p05, p50, p95 = np.quantile(x, [0.05, 0.5, 0.95])
-    return {"p05": round(float(p05), 2), "p50": round(float(p50), 2), "p95": round(float(p95), 2)}
+    return {k: round(float(v), digits) for k, v in (("p05", p05), ("p50", p50), ("p95", p95))}
 
 
 def replication_scenarios(
@@ -198,13 +205,20 @@ def describe(reps: Replications) -> list[str]:
     what = "Monte Carlo + parameter draws" if reps.parameter_uncertainty else "Monte Carlo only"
     n_drawn = len(reps.distributions.figures) if reps.parameter_uncertainty else 0
     lines = [f"重复 Replications: {reps.n} ({what}; {n_drawn} figures drawn) · 90% interval p05–p95, median"]
-    names = {
-        "people_60plus_last": f"60岁及以上人口 People 60+ ({h['year']})",
-        "needing_care_last": f"需要照护 Needing care ({h['year']})",
-        "cost_total_wan": "财政支出合计 Total cost (万元)",
-    }
-    for k, text in names.items():
+    served = h.get("served_year")
+    rows = [  # (headline key, words, per cent)
+        ("people_60plus_last", f"60岁及以上人口 People 60+ ({h['year']})", False),
+        ("needing_care_last", f"需要照护 Needing care ({h['year']})", False),
+        ("needing_care_served_last", f"获得正式照护 Served by formal care ({served})", False),
+        ("needing_care_served_share_last", f"需要照护者获服务比例 Share served ({served})", True),
+        ("cost_total_wan", "财政支出合计 Total cost (万元)", False),
+    ]
+    for k, text, share in rows:
         if k in h:
             q = h[k]
-            lines.append(f"  {text}: {q['p50']:,.0f} [{q['p05']:,.0f} – {q['p95']:,.0f}]")
+            if share:
+                p05, p50, p95 = (f"{100 * q[p]:.1f}%" for p in ("p05", "p50", "p95"))
+            else:
+                p05, p50, p95 = (f"{q[p]:,.0f}" for p in ("p05", "p50", "p95"))
+            lines.append(f"  {text}: {p50} [{p05} – {p95}]")
     return lines
