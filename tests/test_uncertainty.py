@@ -289,3 +289,10 @@ def test_replications_say_how_many_of_those_in_need_are_served(tmp_path, capsys)
     line = next(x for x in printed.splitlines() if "Served by formal care (2025)" in x)
     assert f"{q['p50']:,.0f} [{q['p05']:,.0f} – {q['p95']:,.0f}]" in line
     assert "Share served (2025)" in printed
+    # the report draws its median and 90% band by year beside those of cost and need
+    assert main(["report", str(out), "--formats", "png"]) == 0
+    drawn = pd.read_csv(out / "report" / "band_needing_care_served.csv", encoding="utf-8-sig").set_index(
+        "year"
+    )
+    assert drawn.loc[2025, "p50"] == pytest.approx(q["p50"], abs=0.01)
+    assert (out / "report" / "band_needing_care_served.png").stat().st_size > 0

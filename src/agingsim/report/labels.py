@@ -590,6 +590,7 @@ BAND_MEASURES: dict[str, tuple[str, str]] = {
     "cost_county_wan": ("县级支出", "County spending"),
     "cost_province_wan": ("省级支出", "Provincial spending"),
     "needing_care": ("需要照护人数（中度及以上失能）", "People needing care (moderate+)"),
+    "needing_care_served": ("获得正式照护的失能老人", "People needing care who get formal care"),
     "people_60plus": ("60岁及以上人口", "People aged 60+"),
 }
 #: The label key of each band measure's axis (its unit).
@@ -599,6 +600,7 @@ BAND_AXES: dict[str, str] = {
     "cost_county_wan": "axis_cost_wan",
     "cost_province_wan": "axis_cost_wan",
     "needing_care": "axis_people",
+    "needing_care_served": "axis_people",
     "people_60plus": "axis_people",
 }
 #: Which way is better for a measure (colours of a difference): "lower", "higher", or absent (neither:
