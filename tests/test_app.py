@@ -292,9 +292,7 @@ def test_returning_to_a_setting_is_served_from_the_cache(yuquan_app: AppTest) ->
 def test_an_invalid_lever_shows_the_validators_message_and_keeps_the_results(yuquan_app: AppTest) -> None:
     at = yuquan_app
     before = [m.value for m in at.metric]
-    lever_input(at, YUQUAN, "policy.schemes[0].groups[0].amount.mild#money").set_value(
-        -50
-    ).run()
+    lever_input(at, YUQUAN, "policy.schemes[0].groups[0].amount.mild#money").set_value(-50).run()
     assert not at.exception
     with pytest.raises(ScenarioError) as exc:
         load_scenario_with(YUQUAN, {"policy.schemes[0].groups[0].amount.mild": -50}, label=sources.APP_LABEL)
@@ -481,7 +479,9 @@ def test_the_app_runs_from_a_read_only_install(tmp_path: Path, monkeypatch) -> N
     try:
         source = sources.from_file(home / "scenarios" / YUQUAN.name)
         key = "policy.schemes[1].groups[0].amount"
-        scenario = sources.load(source, {key: 123}, workdir=workdirs.session_folder(), simulated_people=PEOPLE)
+        scenario = sources.load(
+            source, {key: 123}, workdir=workdirs.session_folder(), simulated_people=PEOPLE
+        )
         assert scenario.file.policy.schemes[1].groups[0].amount == 123
         run, _ = runs.CACHE.run(scenario)
         assert run.result.headline()["cost_total_wan"] > 0
@@ -727,3 +727,23 @@ def test_the_run_progress_is_shown_at_most_once_per_interval() -> None:
     now[0] += 1.0
     progress.update()  # month 120: the run is over, the bar goes
     assert shown == [61 / 120] and progress.done == 120
+
+
+# ============================================================================ uncertainty bands
+def test_replications_draw_the_bands_of_cost_need_and_those_served(yuquan_app: AppTest) -> None:
+    """The spending view's opt-in replications (each a full run with parameter draws) draw the
+    report's fan charts: yearly cost, people needing care and, with the behaviour model, those of
+    them who get formal care, each with its PNG, SVG and CSV downloads; one replication draws none."""
+    at = yuquan_app
+
+    def bands() -> set[str]:
+        keys = [b.proto.id for b in at.get("download_button")]
+        return {k.split("|")[-1] for k in keys if "|band_" in k}
+
+    assert bands() == set()
+    at.number_input(key="replications").set_value(3).run(timeout=600)
+    assert not at.exception, at.exception
+    expected = {"band_cost_total_wan_3", "band_needing_care_3", "band_needing_care_served_3"}
+    assert bands() == expected
+    formats = {b.proto.id.split("|")[0][-3:] for b in at.get("download_button") if "|band_" in b.proto.id}
+    assert formats == {"png", "svg", "csv"}

@@ -412,7 +412,8 @@ def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
 
 
 def bands(run: Run, n: int, on_done: Callable[[int], None] | None = None) -> dict[str, Any] | None:
-    """90% bands of yearly cost and people needing care over ``n`` replications (with parameter draws),
+    """90% bands of yearly cost, people needing care and (with the behaviour model) those of them served
+    by formal care over ``n`` replications (with parameter draws),
     from :mod:`agingsim.uncertainty`; cached on the run. None if that module is not available."""
     try:
         from agingsim.uncertainty import band, run_replications
@@ -425,6 +426,7 @@ def bands(run: Run, n: int, on_done: Callable[[int], None] | None = None) -> dic
         run._bands[n] = {
             "cost_total_wan": band(table, BY_YEAR, "cost_total_wan"),
             "needing_care": band(table, BY_YEAR, "needing_care"),
+            "needing_care_served": band(table, BY_YEAR, "needing_care_served"),  # behaviour model
         }
     return run._bands[n]
 

@@ -84,6 +84,7 @@ def _bands(run: runs.Run, lang: Lang) -> None:
     for measure, what, unit in (
         ("cost_total_wan", "h_cost_total", "axis_cost_wan"),
         ("needing_care", "card_need_short", "axis_people"),
+        ("needing_care_served", "card_served_short", "axis_people"),
     ):
         frame = found[measure]
         if frame.empty or frame["p95"].abs().sum() == 0:

@@ -342,6 +342,7 @@ LABELS.update(
         "app_replications": ("重复模拟次数（显示90%区间）", "Replications (to show 90% bands)"),
         "app_replicating": ("正在进行 {n} 次重复模拟……", "Running {n} replications…"),
         "card_need_short": ("需要照护人数", "People needing care"),
+        "card_served_short": ("获得正式照护的失能老人", "People needing care who get formal care"),
         "card_cost_per_paid": (
             "每位受益人年均支出（测算期）",
             "Spending per person paid for, per year (whole period)",
