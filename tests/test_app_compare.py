@@ -294,3 +294,13 @@ def test_two_uploads_are_told_apart_and_compared_as_a_and_b() -> None:
     b_box = next(s for s in at.selectbox if s.label == label("compare_with", "zh"))
     b_box.set_value(second).run()
     assert label("compare_names", "zh", a=names[first], b=names[second]) in [m.value for m in at.markdown]
+
+
+def test_a_difference_that_cannot_be_made_is_not_coloured() -> None:
+    """The A-vs-B table colours B - A green or red by BETTER; an empty difference (no year in
+    common, or an arm without a behaviour model) was coloured red as if B were worse."""
+    from agingsim.app.views import _direction_colour
+
+    assert _direction_colour("needing_care_served", float("nan")) == ""
+    assert _direction_colour("needing_care_served", 10.0).endswith("#e3f4e1")  # more served: better
+    assert _direction_colour("cost_total_wan", 10.0).endswith("#fde2e1")  # more spent: worse

@@ -139,3 +139,30 @@ def test_the_compare_command_prints_the_payers_spending(arms, tmp_path, capsys):
         line = next(line for line in out.splitlines() if words in line)
         a_, b_, d = line.split()[:3]
         assert a_ == b_ and float(a_.replace(",", "")) > 0 and d == "+0.0"  # the same reform
+
+
+def test_an_arm_without_a_behaviour_model_serves_no_one_it_does_not_model():
+    """Yuquan with its behaviour model against the same file without one: comparison.csv leaves the
+    second arm's people served, beds and waits empty (they were 0, so B "served 900 fewer"); the
+    terminal names them instead of subtracting, and the report skips their A-vs-B charts."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from agingsim.compare import compare_results, overall, summary_lines
+    from agingsim.scenario import load_scenario
+    from agingsim.simulate import run_scenario
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "yuquan_home_services.toml"
+    with_model = load_scenario(path).with_run(years=2, simulated_people=5000)
+    a, b = run_scenario(with_model), run_scenario(replace(with_model, behaviour=None))
+    table = compare_results(a, b)
+    served = table[table.measure == "needing_care_served"]
+    assert (served["a"] > 0).all() and served["b"].isna().all() and served["b_minus_a"].isna().all()
+    cost = table[table.measure == "cost_total_wan"]
+    assert cost["b"].notna().all()  # money is compared as ever
+    figures = overall(table)
+    a_total, b_total, d_total = figures["cost_total_wan"]
+    assert a_total + d_total == pytest.approx(b_total)
+    text = "\n".join(summary_lines(table))
+    assert "who get formal care" not in text  # not set against an empty arm
+    assert "only A models who is served (B names no behaviour model): needing_care," in text

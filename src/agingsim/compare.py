@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from agingsim.fiscal.ledger import WAN
@@ -52,16 +53,46 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
     return frame
 
 
+#: Measures only a run with a behaviour model has (yearly_figures); a run without one does not
+#: model them: empty in its column, not zero served.
+BEHAVIOUR_MEASURES = frozenset(
+    {
+        "needing_care",
+        "needing_care_served",
+        "needing_care_served_share",
+        "beds",
+        "bed_occupancy",
+        "waiting_for_a_bed",
+        "unmet_carer_hours_per_month",
+        "cost_per_person_in_need_served_cny_per_year",
+    }
+)
+
+
+def _with_every_measure(frame: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """``frame`` with a column for each of ``measures``: a measure the run lacks is zero where it is
+    money or people paid (a run whose ledger has no such payer paid nothing) and empty (NaN) where
+    it is the behaviour model's (the run did not model who is served)."""
+    missing = [m for m in measures if m not in frame.columns]
+    out = frame.reindex(columns=measures)
+    for m in missing:
+        out[m] = float("nan") if m in BEHAVIOUR_MEASURES else 0.0
+    return out
+
+
 def compare_results(a: RunResult, b: RunResult) -> pd.DataFrame:
     """Long table: year, measure, A, B, B − A, over the union of both runs' years.
 
     A year one run does not cover (different start years or horizons) has an empty (NaN) cell for that
-    run and for B − A: a missing year is marked missing, never read as zero spending."""
+    run and for B − A: a missing year is marked missing, never read as zero spending. So has a
+    behaviour measure (people served, beds, waits) of a run without a behaviour model."""
     fa, fb = yearly_figures(a), yearly_figures(b)
     measures = sorted(set(fa.columns) | set(fb.columns))
     years = sorted(set(fa.index) | set(fb.index))
-    fa = fa.reindex(columns=measures, fill_value=0.0).reindex(index=years)
-    fb = fb.reindex(columns=measures, fill_value=0.0).reindex(index=years)
+    fa, fb = (
+        _with_every_measure(fa, measures).reindex(index=years),
+        _with_every_measure(fb, measures).reindex(index=years),
+    )
     out = []
     for measure in measures:
         out.append(
@@ -106,20 +137,50 @@ YEARLY = (
 SHARES = ("needing_care_served_share", "bed_occupancy")
 
 
+def is_money(measure: str) -> bool:
+    """Spending in 万元 (summed over years); every other measure is a yearly figure (averaged)."""
+    return measure.endswith("_wan")
+
+
+def common_years(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the years both arms cover (a year one arm does not run has no B − A)."""
+    covered = table.groupby("year")["b_minus_a"].transform(lambda d: d.notna().any())
+    return table[covered]
+
+
+def overall(table: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
+    """Each measure's (A, B, B − A) over the years both arms cover: money summed, other measures the
+    mean of those years; NaN for an arm that does not model a measure (no behaviour model), and then
+    for B − A. Arms with no year in common: each over its own years, B − A NaN (nothing comparable).
+    In the table's order of measures. The one reckoning behind the terminal's summary, the app's
+    A-vs-B table and the workbook's."""
+    both = common_years(table)
+    apart = both.empty  # no year in common: each arm over its own years, nothing to subtract
+    out: dict[str, tuple[float, float, float]] = {}
+    for measure, rows in (table if apart else both).groupby("measure", sort=False):
+        if is_money(str(measure)):
+            a, b = rows["a"].sum(min_count=1), rows["b"].sum(min_count=1)
+        else:
+            a, b = rows["a"].mean(), rows["b"].mean()
+        out[str(measure)] = (float(a), float(b), float("nan") if apart else float(b - a))
+    return out
+
+
 def summary_lines(table: pd.DataFrame) -> list[str]:
     """What ``agingsim compare`` prints: over the years both arms cover, the spending of each payer
     level summed, and (with the behaviour model) the people in need, those served, beds, waits and
     cost per person in need served as the mean of each year's figure: what it costs, and how many of
     those who need care get it. A, B and B − A in columns, the measure's words after them (Chinese
-    and English); a difference that rounds to nothing prints as +0 (never −0.0)."""
+    and English); a difference that rounds to nothing prints as +0 (never −0.0). Measures only one
+    arm models are named, not set against an empty arm."""
     from agingsim.report.labels import PAYER_LEVELS, measure_label
 
-    both = table.dropna(subset=["b_minus_a"])
+    both = common_years(table)
     if both.empty:
         return ["  no year both arms cover: nothing to compare (comparison.csv has each arm's years)"]
     years = sorted(int(y) for y in both["year"].unique())
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-    present = set(both["measure"])
+    figures = overall(table)
     lines = ["".join(f"{h:>17}     " for h in ("A", "B", "B−A")).rstrip()]
 
     def row(measure: str, a: float, b: float, decimals: int, unit: str = "") -> str:
@@ -130,20 +191,27 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
         return "".join(f"{n:>17}{u:<5}" for n, u in cells) + words
 
     levels = [f"cost_{level}_wan" for level in PAYER_LEVELS]
-    money = sorted(m for m in present if m.startswith("cost_") and m.endswith("_wan"))
-    summed = [m for m in levels if m in present] + [m for m in money if m not in levels]
+    money = sorted(m for m in figures if is_money(m))
+    summed = [m for m in levels if m in figures] + [m for m in money if m not in levels]
     summed.sort(key=lambda m: m == "cost_total_wan")  # the total last
     if summed:
         lines.append(f"{span} 合计 total over the years both cover:")
-        sums = both.groupby("measure")[["a", "b"]].sum()
-        lines += [row(m, sums.at[m, "a"], sums.at[m, "b"], 1) for m in summed]
-    yearly = [m for m in YEARLY if m in present]
+        lines += [row(m, *figures[m][:2], 1) for m in summed]
+    yearly = [m for m in YEARLY if m in figures and not np.isnan(figures[m][2])]
     if yearly:
         lines.append(f"{span} 年均 mean of the years:")
-        means = both.groupby("measure")[["a", "b"]].mean()
         for m in yearly:
-            a, b = means.at[m, "a"], means.at[m, "b"]
+            a, b, _ = figures[m]
             lines.append(row(m, 100 * a, 100 * b, 1, " %") if m in SHARES else row(m, a, b, 0))
+    alone = [m for m in YEARLY if m in figures and np.isnan(figures[m][2])]
+    for arm, k in (("A", 0), ("B", 1)):
+        only = [m for m in alone if not np.isnan(figures[m][k])]
+        if only:
+            other = "B" if arm == "A" else "A"
+            lines.append(
+                f"  only {arm} models who is served ({other} names no behaviour model): "
+                f"{', '.join(only)} in comparison.csv"
+            )
     return lines
 
 

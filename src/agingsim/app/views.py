@@ -4,6 +4,7 @@ comparison, downloads, assumptions): each lays out the tables and charts of one 
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -281,7 +282,7 @@ def view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang) 
     )
     diff = label("col_b_minus_a", lang)
     colours = [_direction_colour(r[0], r[4]) for r in rows]
-    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}).apply(
+    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}, na_rep="—").apply(
         lambda _: colours, subset=[diff]
     )
     st.dataframe(styled, width="stretch", hide_index=True)
@@ -348,8 +349,8 @@ def _direction_colour(measure: str, difference: float) -> str:
     """Green where B is better than A for this measure, red where worse, none where neither (or no
     difference): lower spending is better for a budget, more people served is better for care."""
     better = BETTER.get(measure)
-    if better is None or abs(difference) < 1e-9:
-        return ""
+    if better is None or not math.isfinite(difference) or abs(difference) < 1e-9:
+        return ""  # NaN: nothing to compare (no year in common, or an arm does not model it)
     good = difference < 0 if better == "lower" else difference > 0
     return "background-color: #e3f4e1" if good else "background-color: #fde2e1"
 

@@ -295,27 +295,25 @@ def compare_rows(results: Results, lang: Lang) -> list[tuple[str, float, float, 
 
 
 def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float, float, float]]:
-    """(measure code, measure in words, A, B, B − A) over the whole horizon: costs summed over the
-    fiscal years, other measures averaged over them (the words say which)."""
+    """(measure code, measure in words, A, B, B − A) over the years both arms cover
+    (compare.overall): costs summed over them, other measures averaged (the words say which); arms
+    with no year in common each over its own years, B − A empty."""
+    from agingsim.compare import common_years, is_money, overall
     from agingsim.report.labels import measure_label
 
     table = results.frame("comparison.csv")
     assert table is not None
-    rows = []
+    figures = overall(table)
+    apart = common_years(table).empty  # the arms share no year: each over its own
     order = ["cost_total_wan", *[f"cost_{lv}_wan" for lv in ("province", "city", "county")]]
-    measures = [m for m in order if m in set(table["measure"])] + [
-        m for m in dict.fromkeys(table["measure"]) if m not in order
-    ]
+    measures = [m for m in order if m in figures] + [m for m in figures if m not in order]
+    rows = []
     for measure in measures:
-        sub = table[table["measure"] == measure]
-        agg = (
-            sub[["a", "b", "b_minus_a"]].sum()
-            if measure.endswith("_wan")
-            else sub[["a", "b", "b_minus_a"]].mean()
+        a, b, d = figures[measure]
+        how = label(
+            ("own_years_" if apart else "over_years_") + ("sum" if is_money(measure) else "mean"), lang
         )
-        how = label("over_years_sum" if measure.endswith("_wan") else "over_years_mean", lang)
-        name = f"{measure_label(measure, lang)}{how}"
-        rows.append((measure, name, float(agg["a"]), float(agg["b"]), float(agg["b_minus_a"])))
+        rows.append((measure, f"{measure_label(measure, lang)}{how}", a, b, d))
         if measure == "cost_total_wan":
             rows += _present_value_row(results, lang)
     return rows

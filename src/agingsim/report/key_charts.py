@@ -96,12 +96,18 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
                     "axis_diff_cny",
                 ),
             ):
-                if measure in set(table["measure"]):
+                rows = table[table["measure"] == measure]
+                lacking = [arm.upper() for arm in ("a", "b") if len(rows) and rows[arm].isna().all()]
+                if lacking:  # that arm names no behaviour model: nothing to set against the other
+                    notes.append(
+                        f"{' and '.join(lacking)} has no behaviour model (comparison.csv leaves its "
+                        f"{measure} empty): A vs B chart of {measure} skipped"
+                    )
+                elif len(rows):
                     draw = partial(
                         charts.compare_costs, table, lang, footer, names=names, measure=measure,
                         title=title, axis=axis, diff_axis=diff, more="legend_more", less="legend_less",
                     )  # fmt: skip
-                    rows = table[table["measure"] == measure]
                     out.append(Chart(f"compare_{measure}", label(title, lang), draw, data=rows))
         items = results.frame(LINE_ITEMS_CSV)
         if items is not None and not items.empty and items["b_minus_a_wan"].abs().sum() > 0:

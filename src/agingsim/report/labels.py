@@ -153,8 +153,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "全域老年人中，社区步行{minutes}分钟内有开放设施的比例：",
         "Share of the region's elders with an open facility within a {minutes}-minute walk:",
     ),
-    "over_years_sum": ("，各年合计", ", all years"),
-    "over_years_mean": ("，年均", ", yearly mean"),
+    "over_years_sum": ("，共同年份合计", ", sum of the years both cover"),
+    "over_years_mean": ("，共同年份年均", ", mean of the years both cover"),
+    "own_years_sum": ("，各自年份合计（无共同年份）", ", sum of each arm's own years (none in common)"),
+    "own_years_mean": ("，各自年份年均（无共同年份）", ", mean of each arm's own years (none in common)"),
     "over_years_pv": ("，贴现率 {rate}", ", discount rate {rate}"),
     # 15-minute service circle maps (agingsim.geo)
     "map_coverage_title": (
