@@ -126,9 +126,9 @@ def test_compare_with_no_common_year_says_so():
         }
     )
     table["b_minus_a"] = table["b"] - table["a"]
-    assert summary_lines(table) == [
-        "  no year both arms cover: nothing to compare (comparison.csv has each arm's years)"
-    ]
+    lines = summary_lines(table)
+    assert lines[1] == "无共同年份 no year both arms cover (A 2024, B 2030): each arm over its own years"
+    assert lines[2].split()[:3] == ["1.0", "2.0", "—"]  # each arm's own, nothing subtracted
 
 
 def test_the_compare_command_prints_the_payers_spending(arms, tmp_path, capsys):

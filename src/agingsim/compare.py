@@ -172,21 +172,23 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     cost per person in need served as the mean of each year's figure: what it costs, and how many of
     those who need care get it. A, B and B − A in columns, the measure's words after them (Chinese
     and English); a difference that rounds to nothing prints as +0 (never −0.0). Measures only one
-    arm models are named, not set against an empty arm."""
+    arm models are named, not set against an empty arm; arms with no year in common show each
+    arm's spending over its own years and no difference (—)."""
     from agingsim.report.labels import PAYER_LEVELS, measure_label
 
+    def spell(years: list[int]) -> str:
+        return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0]) if years else "none"
+
     both = common_years(table)
-    if both.empty:
-        return ["  no year both arms cover: nothing to compare (comparison.csv has each arm's years)"]
-    years = sorted(int(y) for y in both["year"].unique())
-    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    apart = both.empty
     figures = overall(table)
     lines = ["".join(f"{h:>17}     " for h in ("A", "B", "B−A")).rstrip()]
 
     def row(measure: str, a: float, b: float, decimals: int, unit: str = "") -> str:
         d = round(b - a, decimals) + 0.0  # + 0.0: −0.0 becomes 0.0
         diff_unit = unit and " pt"  # a share's difference is in percentage points
-        cells = (f"{a:,.{decimals}f}", unit), (f"{b:,.{decimals}f}", unit), (f"{d:+,.{decimals}f}", diff_unit)
+        diff = "—" if apart else f"{d:+,.{decimals}f}"
+        cells = (f"{a:,.{decimals}f}", unit), (f"{b:,.{decimals}f}", unit), (diff, diff_unit)
         words = f"{measure_label(measure, 'zh')} {measure_label(measure, 'en')}"
         return "".join(f"{n:>17}{u:<5}" for n, u in cells) + words
 
@@ -194,6 +196,13 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     money = sorted(m for m in figures if is_money(m))
     summed = [m for m in levels if m in figures] + [m for m in money if m not in levels]
     summed.sort(key=lambda m: m == "cost_total_wan")  # the total last
+    if apart:  # nothing to subtract: each arm's spending over its own years, said plainly
+        own = [spell(sorted(int(y) for y in table.loc[table[arm].notna(), "year"].unique())) for arm in "ab"]
+        lines.append(
+            f"无共同年份 no year both arms cover (A {own[0]}, B {own[1]}): each arm over its own years"
+        )
+        return lines + [row(m, *figures[m][:2], 1) for m in summed]
+    span = spell(sorted(int(y) for y in both["year"].unique()))
     if summed:
         lines.append(f"{span} 合计 total over the years both cover:")
         lines += [row(m, *figures[m][:2], 1) for m in summed]
