@@ -53,19 +53,17 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
     return frame
 
 
-#: Measures only a run with a behaviour model has (yearly_figures); a run without one does not
-#: model them: empty in its column, not zero served.
-BEHAVIOUR_MEASURES = frozenset(
-    {
-        "needing_care",
-        "needing_care_served",
-        "needing_care_served_share",
-        "beds",
-        "bed_occupancy",
-        "waiting_for_a_bed",
-        "unmet_carer_hours_per_month",
-        "cost_per_person_in_need_served_cny_per_year",
-    }
+#: Measures only a run with a behaviour model has (yearly_figures), in the order the terminal
+#: prints them; a run without one does not model them: empty in its column, not zero served.
+BEHAVIOUR_MEASURES = (
+    "needing_care",
+    "needing_care_served",
+    "needing_care_served_share",
+    "beds",
+    "bed_occupancy",
+    "waiting_for_a_bed",
+    "unmet_carer_hours_per_month",
+    "cost_per_person_in_need_served_cny_per_year",
 )
 
 
@@ -122,16 +120,11 @@ def years_covered(a: RunResult, b: RunResult) -> dict[str, list[int]]:
 
 
 #: Measures of comparison.csv shown as the mean of the years (people, shares, cost per person), in
-#: the order printed; the money (``cost_<payer level>_wan``, then the total) is summed.
+#: the order printed (unmet carer hours stay in comparison.csv); the money (``cost_<payer
+#: level>_wan``, then the total) is summed.
 YEARLY = (
     "people_served_per_month",
-    "needing_care",
-    "needing_care_served",
-    "needing_care_served_share",
-    "beds",
-    "bed_occupancy",
-    "waiting_for_a_bed",
-    "cost_per_person_in_need_served_cny_per_year",
+    *(m for m in BEHAVIOUR_MEASURES if m != "unmet_carer_hours_per_month"),
 )
 #: Yearly figures that are shares, printed as per cent (their difference in percentage points).
 SHARES = ("needing_care_served_share", "bed_occupancy")
