@@ -211,8 +211,8 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
         if only:
             other = "B" if arm == "A" else "A"
             lines.append(
-                f"  only {arm} models who is served ({other} names no behaviour model): "
-                f"{', '.join(only)} in comparison.csv"
+                f"  仅{arm}方案模拟照护服务（{other}方案无行为模型） only {arm} models who is served "
+                f"({other} names no behaviour model): {', '.join(only)} in comparison.csv"
             )
     return lines
 
