@@ -165,8 +165,5 @@ def test_an_arm_without_a_behaviour_model_serves_no_one_it_does_not_model():
     assert a_total + d_total == pytest.approx(b_total)
     text = "\n".join(summary_lines(table))
     assert "who get formal care" not in text  # not set against an empty arm
-    assert (
-        "仅A方案模拟照护服务（B方案无行为模型） only A models who is served (B names no behaviour model)"
-        in text
-    )
-    assert "needing_care, needing_care_served," in text
+    assert "仅A方案模拟照护服务（B方案无行为模型）" in text
+    assert "only A models who is served (B names no behaviour model): needing_care," in text
