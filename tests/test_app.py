@@ -740,10 +740,31 @@ def test_replications_draw_the_bands_of_cost_need_and_those_served(yuquan_app: A
         keys = [b.proto.id for b in at.get("download_button")]
         return {k.split("|")[-1] for k in keys if "|band_" in k}
 
+    def replications():
+        title = label("app_replications", "zh")
+        return next(n for n in at.number_input if n.label == title)
+
     assert bands() == set()
-    at.number_input(key="replications").set_value(3).run(timeout=600)
+    replications().set_value(3).run(timeout=600)
     assert not at.exception, at.exception
     expected = {"band_cost_total_wan_3", "band_needing_care_3", "band_needing_care_served_3"}
     assert bands() == expected
     formats = {b.proto.id.split("|")[0][-3:] for b in at.get("download_button") if "|band_" in b.proto.id}
     assert formats == {"png", "svg", "csv"}
+    assert at.session_state["page"].replications == {YUQUAN.name: 3}
+    assert at.query_params["k"] == "3"  # the address carries them: a reload draws the same bands
+
+
+def test_the_replications_are_page_state_per_scenario_and_a_link_carries_only_a_valid_count() -> None:
+    """The bands' replication count lives in the page state, per scenario (opening another scenario
+    starts no runs of it) and in the address; a link's count outside the widget's 2–50 is ignored
+    (one replication is the default and travels as nothing)."""
+    from agingsim.app.state import REPLICATIONS, PageState
+
+    names = ["a.toml", "b.toml"]
+    state = PageState.from_query({"s": "b.toml", "k": "20"}, names, "a.toml")
+    assert state.replications == {"b.toml": 20} and state.to_query()["k"] == "20"
+    state.scenario = "a.toml"
+    assert "k" not in state.to_query()  # b's replications are not a's
+    for bad in ("1", "0", "-3", str(REPLICATIONS[1] + 1), "x", "2.5", "nan"):
+        assert PageState.from_query({"s": "b.toml", "k": bad}, names, "a.toml").replications == {}, bad

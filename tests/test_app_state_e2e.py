@@ -319,3 +319,39 @@ def test_no_card_is_cut_off_at_1280_pixels(server, browser, lang: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"cards_1280_{lang}.png"))
     page.close()
+
+
+def test_the_bands_replications_survive_another_view_a_language_switch_and_a_reload(server, browser):
+    """Found by hand in Chromium: the spending view's replications lived only in their widget, so
+    looking at another view and coming back (or reloading, or sending the link) silently dropped the
+    uncertainty bands. Now the count is the page's state: back on the spending view, in English,
+    after a reload and in a new session from the address, the same bands are drawn."""
+    url, _ = server
+    page = _open(browser, _address(url, s="yuquan_home_services.toml", view="costs"))
+    charts = page.locator(".st-key-view_costs img")
+    alone = charts.count()
+    reps_zh, reps_en = label("app_replications", "zh"), label("app_replications", "en")
+    _set_number(page, reps_zh, 2)
+    with_bands = charts.count()
+    assert with_bands > alone, "two replications drew no bands"
+    assert _query(page).get("k") == "2"
+
+    page.get_by_text(label("tab_coverage", "zh"), exact=True).last.click()
+    _settle(page)
+    page.get_by_text(label("tab_costs", "zh"), exact=True).last.click()
+    _settle(page)
+    assert _number(page, reps_zh) == "2" and charts.count() == with_bands, "another view dropped the bands"
+
+    page.get_by_text("English", exact=True).click()
+    _settle(page)
+    assert _number(page, reps_en) == "2" and charts.count() == with_bands
+
+    page.reload(wait_until="domcontentloaded")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    assert _number(page, reps_en) == "2" and charts.count() == with_bands, "a reload dropped the bands"
+    address = page.url
+    page.close()
+    other = _open(browser, address)  # a colleague opening the link
+    assert _number(other, reps_en) == "2" and other.locator(".st-key-view_costs img").count() == with_bands
+    other.close()

@@ -116,7 +116,7 @@ def _page(state: PageState) -> None:
         label_visibility="collapsed",
     )
     view = {
-        "costs": view_costs,
+        "costs": partial(view_costs, state),
         "coverage": view_coverage,
         "capacity": view_capacity,
         "circle": view_circle,

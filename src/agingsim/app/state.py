@@ -23,6 +23,9 @@ Q_LANG, Q_SCENARIO, Q_COMPARE, Q_REGION, Q_VIEW, Q_PEOPLE, Q_EDITS = "lang", "s"
 Q_GROUP = "g"
 GROUPINGS = ("county", "age_band", "ability_level", "econ_status", "residence")
 Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's language
+Q_REPLICATIONS = "k"  # the spending view's replications for uncertainty bands, when more than one
+#: the replications the spending view offers (each a full run with parameter draws)
+REPLICATIONS = (1, 50)
 
 
 @dataclass
@@ -30,7 +33,9 @@ class PageState:
     """Scenario, scheme B, language, view, and every lever changed, per scenario (by source id).
 
     ``edits[source][lever id]`` holds only values that differ from the file's, so a scenario with no
-    entry is the file as it is; ``people[source]`` is the simulated-people count chosen for it;
+    entry is the file as it is; ``people[source]`` is the simulated-people count chosen for it and
+    ``replications[source]`` the replications its uncertainty bands are drawn from (none: one run,
+    no bands; per scenario, so that opening another scenario does not start that many runs of it);
     ``gen`` changes when the user resets a scenario's levers, so its widgets are drawn afresh.
     """
 
@@ -43,6 +48,7 @@ class PageState:
     group_by: str = "county"
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     people: dict[str, int] = field(default_factory=dict)
+    replications: dict[str, int] = field(default_factory=dict)
     gen: int = 0
     #: the CSV downloads' header language when the user chose one (None: the page's language)
     headers: str | None = None
@@ -80,6 +86,9 @@ class PageState:
         people = self.people.get(self.scenario)
         if people:
             q[Q_PEOPLE] = str(people)
+        reps = self.replications.get(self.scenario, 1)
+        if reps > 1:
+            q[Q_REPLICATIONS] = str(reps)
         if self.headers:
             q[Q_HEADERS] = self.headers
         edits = {k: v for k, v in self.edits.items() if v and not k.startswith("upload:")}
@@ -110,6 +119,12 @@ class PageState:
             people = int(query.get(Q_PEOPLE, ""))
             if people > 0:
                 state.people[state.scenario] = people
+        except ValueError:
+            pass
+        try:
+            reps = int(query.get(Q_REPLICATIONS, ""))
+            if REPLICATIONS[0] < reps <= REPLICATIONS[1]:
+                state.replications[state.scenario] = reps
         except ValueError:
             pass
         try:

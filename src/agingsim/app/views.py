@@ -16,7 +16,7 @@ from agingsim.app import downloads, figures, runs, sources
 from agingsim.app.results import payer_years, show_chart
 from agingsim.app.session import page_state
 from agingsim.app.sidebar import all_sources, source_title
-from agingsim.app.state import PageState, widget_key
+from agingsim.app.state import REPLICATIONS, PageState, widget_key
 from agingsim.report import tables
 from agingsim.report.data import (
     compare_measures,
@@ -53,7 +53,7 @@ def _scorecard(run: runs.Run, lang: Lang) -> None:
         st.dataframe(table, width="stretch", hide_index=True)
 
 
-def view_costs(run: runs.Run, lang: Lang) -> None:
+def view_costs(state: PageState, run: runs.Run, lang: Lang) -> None:
     charts = _charts(run, lang)
     _scorecard(run, lang)
     if "cost_by_payer" not in charts:  # no policy: the population projection is the answer
@@ -63,12 +63,22 @@ def view_costs(run: runs.Run, lang: Lang) -> None:
     st.markdown(f"**{label('table_by_payer', lang)}**")
     st.dataframe(figures.payer_table(run.result, lang).style.format("{:,.2f}"), width="stretch")
     show_chart(run, charts["cost_by_line_item"], lang)
-    _bands(run, lang)
+    _bands(state, run, lang)
 
 
-def _bands(run: runs.Run, lang: Lang) -> None:
-    """Uncertainty bands: opt-in replications (each is a full run), drawn as the report's fan charts."""
-    n = st.number_input(label("app_replications", lang), 1, 50, 1, 1, key="replications")
+def _bands(state: PageState, run: runs.Run, lang: Lang) -> None:
+    """Uncertainty bands: opt-in replications (each is a full run), drawn as the report's fan charts.
+    The count is the page state's (per scenario, in the address), so another view, a reload or a
+    link shows the same bands; the widget only shows it (app.state)."""
+    low, high = REPLICATIONS
+    source = state.scenario
+    shown = min(max(state.replications.get(source, low), low), high)
+    key = widget_key(state, "replications", source)
+    n = int(st.number_input(label("app_replications", lang), low, high, shown, 1, key=key))
+    if n > low:
+        state.replications[source] = n
+    else:
+        state.replications.pop(source, None)
     if n <= 1:
         st.caption(label("app_bands_none", lang))
         return
