@@ -241,7 +241,7 @@ def test_the_service_circle_view_shows_the_geo_modules_map_and_shares() -> None:
     assert not at.exception and not at.error
     run = at.session_state["last_run"]
     g = run.result.scenario.geography
-    year = at.select_slider(key="circle_year").value
+    year = next(s for s in at.select_slider if s.label == label("circle_year", "zh")).value
     assert year == run.result.scenario.run.start_year + run.result.scenario.run.years - 1
     from agingsim.report import tables
 
@@ -768,3 +768,23 @@ def test_the_replications_are_page_state_per_scenario_and_a_link_carries_only_a_
     assert "k" not in state.to_query()  # b's replications are not a's
     for bad in ("1", "0", "-3", str(REPLICATIONS[1] + 1), "x", "2.5", "nan"):
         assert PageState.from_query({"s": "b.toml", "k": bad}, names, "a.toml").replications == {}, bad
+
+
+def test_the_service_circle_year_is_page_state_and_a_year_the_run_lacks_shows_the_last() -> None:
+    """The map's year lives in the page state per scenario and in the address (``y``); a linked year
+    the run does not cover (an edited link, a shorter run) draws the run's last year, no error."""
+    from agingsim.app.state import PageState
+
+    state = PageState.from_query({"s": "a.toml", "y": "2027"}, ["a.toml"], "a.toml")
+    assert state.circle_year == {"a.toml": 2027} and state.to_query()["y"] == "2027"
+    assert PageState.from_query({"s": "a.toml", "y": "soon"}, ["a.toml"], "a.toml").circle_year == {}
+    path = ROOT / "scenarios" / "guiyang_service_circle.toml"
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params.update({"s": path.name, "view": "circle", "y": "1999", "n": str(PEOPLE)})
+    at.run()
+    assert not at.exception and not at.error
+    sc = at.session_state["last_run"].result.scenario
+    slider = next(s for s in at.select_slider if s.label == label("circle_year", "zh"))
+    assert slider.value == sc.run.start_year + sc.run.years - 1
+    slider.set_value(sc.run.start_year + 2).run()
+    assert at.query_params["y"] == str(sc.run.start_year + 2)

@@ -221,7 +221,7 @@ def test_the_service_circle_table_downloads_as_csv(served: dict[str, Any]) -> No
     at = _app(ROOT / "scenarios" / "guiyang_service_circle.toml", view="circle")
     assert not at.error
     g = at.session_state["last_run"].result.scenario.geography
-    year = at.select_slider(key="circle_year").value
+    year = next(s for s in at.select_slider if s.label == label("circle_year", "zh")).value
     raw = coverage_summary(coverage_by_community(g, year), g.counties)
     data = _bytes(served["csv|circle"])
     assert _header(data) == [column_label(c, "zh") for c in raw.columns]

@@ -355,3 +355,30 @@ def test_the_bands_replications_survive_another_view_a_language_switch_and_a_rel
     other = _open(browser, address)  # a colleague opening the link
     assert _number(other, reps_en) == "2" and other.locator(".st-key-view_costs img").count() == with_bands
     other.close()
+
+
+def test_the_service_circle_year_survives_another_view_and_a_reload(server, browser):
+    """Found by hand in Chromium like the bands: the map's year lived in its widget, so moving it to
+    2021 and looking at another view and back showed 2030 again. Now it is the page's state."""
+    url, _ = server
+    page = _open(browser, _address(url, s=GUIYANG, view="circle"))
+    year = page.locator(".st-key-view_circle [data-testid='stSlider'] input[type=range]").first
+
+    def shown() -> str | None:
+        return year.get_attribute("aria-valuetext")
+
+    assert shown() == "2030"  # the run's last year
+    year.focus()
+    page.keyboard.press("Home")
+    _settle(page)
+    assert shown() == "2021" and _query(page).get("y") == "2021"
+    page.get_by_text(label("tab_population", "zh"), exact=True).last.click()
+    _settle(page)
+    page.get_by_text(label("tab_circle", "zh"), exact=True).last.click()
+    _settle(page)
+    assert shown() == "2021", "another view put the map back to the last year"
+    page.reload(wait_until="domcontentloaded")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    assert shown() == "2021", "a reload put the map back to the last year"
+    page.close()

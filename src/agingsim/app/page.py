@@ -119,7 +119,7 @@ def _page(state: PageState) -> None:
         "costs": partial(view_costs, state),
         "coverage": view_coverage,
         "capacity": view_capacity,
-        "circle": view_circle,
+        "circle": partial(view_circle, state),
         "groups": view_groups,
         "who": partial(view_who, base, comparison, state),
         "population": view_population,

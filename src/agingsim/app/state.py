@@ -26,6 +26,7 @@ Q_HEADERS = "h"  # CSV headers: "zh" or "en" when chosen, else the page's langua
 Q_REPLICATIONS = "k"  # the spending view's replications for uncertainty bands, when more than one
 #: the replications the spending view offers (each a full run with parameter draws)
 REPLICATIONS = (1, 50)
+Q_CIRCLE_YEAR = "y"  # the service-circle view's year, when the user moved it off the last one
 
 
 @dataclass
@@ -36,6 +37,7 @@ class PageState:
     entry is the file as it is; ``people[source]`` is the simulated-people count chosen for it and
     ``replications[source]`` the replications its uncertainty bands are drawn from (none: one run,
     no bands; per scenario, so that opening another scenario does not start that many runs of it);
+    ``circle_year[source]`` the year its service-circle map shows (none: the run's last);
     ``gen`` changes when the user resets a scenario's levers, so its widgets are drawn afresh.
     """
 
@@ -49,6 +51,7 @@ class PageState:
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     people: dict[str, int] = field(default_factory=dict)
     replications: dict[str, int] = field(default_factory=dict)
+    circle_year: dict[str, int] = field(default_factory=dict)
     gen: int = 0
     #: the CSV downloads' header language when the user chose one (None: the page's language)
     headers: str | None = None
@@ -89,6 +92,9 @@ class PageState:
         reps = self.replications.get(self.scenario, 1)
         if reps > 1:
             q[Q_REPLICATIONS] = str(reps)
+        year = self.circle_year.get(self.scenario)
+        if year is not None:
+            q[Q_CIRCLE_YEAR] = str(year)
         if self.headers:
             q[Q_HEADERS] = self.headers
         edits = {k: v for k, v in self.edits.items() if v and not k.startswith("upload:")}
@@ -127,6 +133,9 @@ class PageState:
                 state.replications[state.scenario] = reps
         except ValueError:
             pass
+        year = str(query.get(Q_CIRCLE_YEAR, ""))
+        if year.isascii() and year.isdigit():  # a year the run lacks shows its last (views.view_circle)
+            state.circle_year[state.scenario] = int(year)
         try:
             edits = json.loads(query.get(Q_EDITS, "") or "{}")
         except ValueError:

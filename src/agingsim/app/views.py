@@ -224,8 +224,10 @@ def _number_text(v: Any, decimals: int) -> str:
     return fmt_number(v, decimals) if isinstance(v, int | float) else str(v)
 
 
-def view_circle(run: runs.Run, lang: Lang) -> None:
-    """The 15-minute service circle (issue 8) in a year of the run: the map and the shares within reach."""
+def view_circle(state: PageState, run: runs.Run, lang: Lang) -> None:
+    """The 15-minute service circle (issue 8) in a year of the run: the map and the shares within
+    reach. The year is the page state's (per scenario, in the address), so another view, a reload or
+    a link shows the same map; one the run does not cover (a shorter run, an edited link) shows the last."""
     from agingsim.geo.coverage import coverage_by_community, coverage_summary
 
     g = run.result.scenario.geography
@@ -233,7 +235,14 @@ def view_circle(run: runs.Run, lang: Lang) -> None:
         return
     sc = run.result.scenario
     years = list(range(sc.run.start_year, sc.run.start_year + sc.run.years))
-    year = st.select_slider(label("circle_year", lang), years, value=years[-1], key="circle_year")
+    wanted = state.circle_year.get(state.scenario)
+    shown = wanted if wanted in years else years[-1]
+    key = widget_key(state, "circle_year", state.scenario, years[0], years[-1])
+    year = int(st.select_slider(label("circle_year", lang), years, value=shown, key=key))
+    if year == years[-1]:
+        state.circle_year.pop(state.scenario, None)
+    else:
+        state.circle_year[state.scenario] = year
     st.caption(label("circle_caption", lang, minutes=f"{g.walk.minutes:g}"))
     if g.synthetic:
         st.caption(f":orange[{label('map_synthetic', lang)}]")
