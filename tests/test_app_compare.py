@@ -304,3 +304,22 @@ def test_a_difference_that_cannot_be_made_is_not_coloured() -> None:
     assert _direction_colour("needing_care_served", float("nan")) == ""
     assert _direction_colour("needing_care_served", 10.0).endswith("#e3f4e1")  # more served: better
     assert _direction_colour("cost_total_wan", 10.0).endswith("#fde2e1")  # more spent: worse
+
+
+def test_the_compare_tables_shares_read_in_per_cent_and_their_difference_in_points() -> None:
+    """The A-vs-B table showed occupancy and the share served as bare fractions (0.47): a share is
+    shown in per cent and B − A of two shares in percentage points, as on the terminal (compare.
+    summary_lines); money and people keep two decimals; an empty cell is the dash."""
+    from agingsim.app.views import compare_table
+
+    rows = [
+        ("cost_total_wan", "总支出", 41486.8398, 31709.4956, -9777.3442),
+        ("bed_occupancy", "床位入住率", 0.47295, 0.48530, 0.01235),
+        ("needing_care_served_share", "需要照护者获服务比例", float("nan"), 0.15348, float("nan")),
+    ]
+    for lang, points in (("zh", "+1.2 个百分点"), ("en", "+1.2 pt")):
+        body = compare_table(rows, lang)._translate(True, True)["body"]
+        shown = [[c["display_value"] for c in r[1:]] for r in body]
+        assert shown[0] == ["总支出", "41,486.84", "31,709.50", "-9,777.34"]
+        assert shown[1] == ["床位入住率", "47.3%", "48.5%", points]
+        assert shown[2] == ["需要照护者获服务比例", "—", "15.3%", "—"]

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from agingsim.app import figures, runs, sources
+from agingsim.app.grid import show_table
 from agingsim.app.levers import (
     all_levers,
     find_levers,
@@ -158,7 +159,7 @@ def payer_years(a: Any, b: Any, lang: Lang) -> None:
         for y in table.index
     ]
     st.markdown(f"**{label('table_diff_by_payer', lang)}**")
-    st.dataframe(table.style.format("{:,.2f}"), width="stretch")
+    show_table(table.style.format("{:,.2f}"), hide_index=None)
 
 
 def show_chart(run: runs.Run, chart: Chart, lang: Lang, scope: str = "") -> None:

@@ -13,10 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from agingsim.app import downloads, figures, runs, sources
+from agingsim.app.grid import show_table
 from agingsim.app.results import payer_years, show_chart
 from agingsim.app.session import page_state
 from agingsim.app.sidebar import all_sources, source_title
 from agingsim.app.state import REPLICATIONS, PageState, widget_key
+from agingsim.compare import SHARES
 from agingsim.report import tables
 from agingsim.report.data import (
     compare_measures,
@@ -36,6 +38,8 @@ from agingsim.report.labels import (
 from agingsim.report.notes_zh import assumption_note
 
 if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
+    from pandas.io.formats.style import Styler
+
     from agingsim.report.key_charts import Chart
 
 
@@ -50,7 +54,7 @@ def _scorecard(run: runs.Run, lang: Lang) -> None:
     if scorecard:
         st.markdown(f"**{label('deck_scorecard', lang)}**")
         table = pd.DataFrame(scorecard, columns=scorecard_headers(lang))
-        st.dataframe(table, width="stretch", hide_index=True)
+        show_table(table)
 
 
 def view_costs(state: PageState, run: runs.Run, lang: Lang) -> None:
@@ -61,7 +65,7 @@ def view_costs(state: PageState, run: runs.Run, lang: Lang) -> None:
         return
     show_chart(run, charts["cost_by_payer"], lang)
     st.markdown(f"**{label('table_by_payer', lang)}**")
-    st.dataframe(figures.payer_table(run.result, lang).style.format("{:,.2f}"), width="stretch")
+    show_table(figures.payer_table(run.result, lang).style.format("{:,.2f}"), hide_index=None)
     show_chart(run, charts["cost_by_line_item"], lang)
     _bands(state, run, lang)
 
@@ -128,7 +132,7 @@ def view_capacity(run: runs.Run, lang: Lang) -> None:
     show_chart(run, chart, lang)
     waiting = run.results.frame("waiting.csv")
     if waiting is not None:
-        st.dataframe(_display(run, waiting, lang), width="stretch", hide_index=True)
+        show_table(_display(run, waiting, lang))
 
 
 def _display(run: runs.Run, frame: pd.DataFrame, lang: Lang, numbers: bool = False) -> pd.DataFrame:
@@ -152,7 +156,7 @@ def view_groups(run: runs.Run, lang: Lang) -> None:
         return
     if getattr(run.result, "groups_served", None) is None:
         st.caption(label("card_paid_for", lang))
-    st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
+    show_table(_display(run, table, lang))
 
 
 def view_who(
@@ -201,7 +205,7 @@ def view_who(
         # numeric columns stay numbers (a scheme switched off leaves NaN, a dash on screen): a
         # column of numbers and "—" is not one Arrow type
         shown = _display(run, table, lang, numbers=True).style.format(fmt, na_rep=tables.MISSING)
-        st.dataframe(shown, width="stretch", hide_index=True)
+        show_table(shown)
 
 
 def _record_groups(needed: list[runs.Run], lang: Lang) -> None:
@@ -256,7 +260,7 @@ def view_circle(state: PageState, run: runs.Run, lang: Lang) -> None:
         on_click="ignore",
     )
     table = coverage_summary(coverage_by_community(g, year), g.counties)
-    st.dataframe(_display(run, table, lang), width="stretch", hide_index=True)
+    show_table(_display(run, table, lang))
     chinese = _chinese_headers(page_state(), lang, "circle")
     st.download_button(
         label("dl_circle_csv", lang),
@@ -289,22 +293,7 @@ def view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang) 
     st.markdown(label("compare_names", lang, a=a, b=b))
     if not comparison.same_people:
         st.warning(label("compare_population_differs", lang))
-    rows = compare_measures(results, lang)
-    table = pd.DataFrame(
-        [row[1:] for row in rows],
-        columns=[
-            label("col_measure", lang),
-            label("col_a", lang),
-            label("col_b", lang),
-            label("col_b_minus_a", lang),
-        ],
-    )
-    diff = label("col_b_minus_a", lang)
-    colours = [_direction_colour(r[0], r[4]) for r in rows]
-    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}, na_rep="—").apply(
-        lambda _: colours, subset=[diff]
-    )
-    st.dataframe(styled, width="stretch", hide_index=True)
+    show_table(compare_table(compare_measures(results, lang), lang))
     st.caption(label("compare_colours", lang))
     from agingsim.report.key_charts import build_charts
 
@@ -362,6 +351,33 @@ def _set_headers(state: PageState, key: str) -> None:
     """Before the page is drawn again, so the charts above the box already use the new headers."""
     value = bool(st.session_state[key])
     state.headers = None if value == (state.lang == "zh") else ("zh" if value else "en")
+
+
+def compare_table(rows: list[tuple[str, str, float, float, float]], lang: Lang) -> Styler:
+    """The A-vs-B table (report.data.compare_measures' rows) as shown: B − A coloured by direction,
+    shares in per cent and their difference in percentage points, an empty cell as the dash."""
+    table = pd.DataFrame(
+        [row[1:] for row in rows],
+        columns=[
+            label("col_measure", lang),
+            label("col_a", lang),
+            label("col_b", lang),
+            label("col_b_minus_a", lang),
+        ],
+    )
+    diff = label("col_b_minus_a", lang)
+    colours = [_direction_colour(r[0], r[4]) for r in rows]
+    styled = table.style.format({c: "{:,.2f}" for c in table.columns[1:]}, na_rep=tables.MISSING).apply(
+        lambda _: colours, subset=[diff]
+    )
+    shares = [i for i, r in enumerate(rows) if r[0] in SHARES]
+    if shares:
+        arms = pd.IndexSlice[shares, list(table.columns[1:3])]
+        styled = styled.format("{:.1%}", subset=arms, na_rep=tables.MISSING).format(
+            lambda v: label("points", lang, d=f"{100 * v:+.1f}"), subset=pd.IndexSlice[shares, [diff]],
+            na_rep=tables.MISSING,
+        )  # fmt: skip
+    return styled
 
 
 def _direction_colour(measure: str, difference: float) -> str:
@@ -430,4 +446,4 @@ def view_assumptions(run: runs.Run, lang: Lang) -> None:
     table.columns = [
         label(k, lang) for k in ("col_file", "col_key", "col_value", "col_provenance", "col_text")
     ]
-    st.dataframe(table, width="stretch", hide_index=True)
+    show_table(table)

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from agingsim.app import runs
+from agingsim.app.grid import show_table
 from agingsim.app.state import PageState
 from agingsim.report import tables
 from agingsim.report.labels import Lang, column_label, fmt_number, label
@@ -97,12 +98,10 @@ def section(
     table = ordered(group_spending(dist.people, dist.payments, by), by, counties)
     st.caption(label("who_dist_note", lang))
     st.markdown(f"**{label('who_dist_title', lang, by=column_label(by, lang))}**")
-    st.dataframe(
+    show_table(
         display(run, table, lang).style.format(
             {column_label(k, lang): f for k, f in _formatted(table, [by]).items()}
         ),
-        width="stretch",
-        hide_index=True,
     )
     footer = run.results.footer(lang)
     names = _names(run, by, lang)
@@ -115,12 +114,10 @@ def section(
     lines = group_lines(dist.payments, by, dist.people["year"].nunique())
     lines = ordered(lines, by, counties)
     st.markdown(f"**{label('who_lines_title', lang, by=column_label(by, lang))}**")
-    st.dataframe(
+    show_table(
         display(run, lines, lang).style.format(
             {column_label(k, lang): f for k, f in _formatted(lines, [by, "line_item"]).items()}
         ),
-        width="stretch",
-        hide_index=True,
     )
     if reform is None:
         st.caption(label("who_gains_pick", lang))
@@ -138,12 +135,10 @@ def section(
         st.success(label("who_gains_none", lang))
         return
     st.caption(label("who_gains_note_bins" if by_bin else "who_gains_note_groups", lang))
-    st.dataframe(
+    show_table(
         display(b, table, lang).style.format(
             {column_label(k, lang): f for k, f in _formatted(table, [by, "line_item"]).items()}
         ),
-        width="stretch",
-        hide_index=True,
     )
     chart = Chart(
         f"who_gains_{by}",

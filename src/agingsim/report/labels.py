@@ -501,6 +501,7 @@ LABELS.update(
             "no colour: no difference, or neither is better.",
         ),
         "compare_pick": ("在侧栏选择对比方案 B。", "Pick scheme B in the sidebar to compare."),
+        "points": ("{d} 个百分点", "{d} pt"),  # a difference of two shares, in percentage points
         "dl_toml": ("下载本情景文件（TOML，含修改）", "Download this scenario (TOML, with your changes)"),
         "dl_toml_help": (
             '修改过的数值标注为 assumption = "set in the app: …"，并注明文件原值；可直接上传或用命令行运行。',
