@@ -595,11 +595,13 @@ def test_who_gets_what_sums_to_the_ledger() -> None:
     """Issue 19: the distributional tables (by county of residence, by scheme and eligible group)
     add up to the ledger's spending, and the page shows them in words with the change after a lever."""
     from agingsim.report.data import spending_by_county, spending_by_group
+    from agingsim.schemes.person import person_line_items
 
     result = _engine()
     total = result.ledger["amount_cny"].sum() / WAN
-    county = spending_by_county(result.ledger, result.population)
-    group = spending_by_group(result.ledger)
+    people = person_line_items(result.scenario.file.policy)
+    county = spending_by_county(result.ledger, result.population, people)
+    group = spending_by_group(result.ledger, people)
     assert county["spending_wan"].sum() == pytest.approx(total)
     assert group["spending_wan"].sum() == pytest.approx(total)
     assert (county["people_60plus"] > 0).all() and (county["spending_per_person_60plus_cny"] > 0).all()

@@ -167,3 +167,41 @@ def test_an_arm_without_a_behaviour_model_serves_no_one_it_does_not_model():
     assert "who get formal care" not in text  # not set against an empty arm
     assert "仅A方案模拟照护服务（B方案无行为模型）" in text
     assert "only A models who is served (B names no behaviour model): needing_care," in text
+
+
+def test_people_paid_for_counts_people_not_the_facilities_a_bed_subsidy_pays():
+    """The headline pair in the app showed the bed-subsidy arm "paying for" about 20 people a month
+    at 513,552 CNY each (B − A −512,768, green): a facility scheme's ledger beneficiaries are
+    facilities (schemes.facility), and they were added to the people the voucher arm pays. Only the
+    person-level schemes' lines count people (schemes.person.person_line_items): an arm of bed
+    subsidies alone pays for no one, so its cost per person paid for is empty, not 0 and not huge."""
+    from pathlib import Path
+
+    from agingsim.compare import yearly_figures
+    from agingsim.scenario import load_scenario
+    from agingsim.schemes.person import person_line_items
+    from agingsim.simulate import run_scenario
+
+    headline = Path(__file__).resolve().parents[1] / "scenarios" / "headline"
+    supply, demand = (
+        run_scenario(load_scenario(headline / f"{arm}.toml").with_run(years=2, simulated_people=5000))
+        for arm in ("supply_beds", "demand_vouchers")
+    )
+    assert person_line_items(supply.scenario.file.policy) == frozenset()
+    assert (supply.ledger["beneficiaries"] > 0).any()  # facilities: not people
+    fs, fd = yearly_figures(supply), yearly_figures(demand)
+    assert (fs["cost_total_wan"] > 0).all() and (fs["people_served_per_month"] == 0).all()
+    assert fs["cost_per_person_served_cny_per_year"].isna().all()
+    lines = person_line_items(demand.scenario.file.policy)
+    led = demand.ledger[demand.ledger["line_item"].isin(lines)]
+    one = led.drop_duplicates(["line_item", "year", "month", "county", "rule"])
+    want = one.groupby(["year", "month"])["beneficiaries"].sum().groupby("year").mean()
+    pd.testing.assert_series_equal(fd["people_served_per_month"], want, check_names=False)
+    assert (fd["cost_per_person_served_cny_per_year"] > 0).all()
+    from agingsim.report.data import spending_by_county, spending_by_group
+
+    groups = spending_by_group(supply.ledger, frozenset())  # the who-gains view's tables
+    assert groups["beneficiaries_per_month"].isna().all() and groups["spending_wan"].gt(0).all()
+    counties = spending_by_county(supply.ledger, supply.population, frozenset())
+    assert (counties["beneficiaries_per_month"] == 0).all()
+    assert spending_by_group(demand.ledger, lines)["beneficiaries_per_month"].gt(0).any()

@@ -13,6 +13,7 @@ import pandas as pd
 
 from agingsim.fiscal.ledger import WAN
 from agingsim.results.output import csv_writer, json_writer, write_outputs
+from agingsim.schemes.person import person_line_items
 from agingsim.simulate import RunResult
 
 
@@ -27,9 +28,11 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
         for level in by_payer.columns:
             frame[f"cost_{level}_wan"] = by_payer[level] / WAN
         frame["cost_total_wan"] = led.groupby("year")["amount_cny"].sum() / WAN
-        # people served: beneficiaries are repeated on each payer's row, so take one payer per line item
-        first_payer = led.groupby(["line_item", "year", "month", "county", "rule"])["beneficiaries"].first()
-        served = first_payer.groupby(["year", "month"]).sum().groupby("year").mean()
+        # people paid for: only the person-level lines count people (a facility scheme's beneficiaries
+        # are facilities); beneficiaries are repeated on each payer's row, so one payer per line item
+        people = led[led["line_item"].isin(person_line_items(result.scenario.file.policy))]
+        one_payer = people.groupby(["line_item", "year", "month", "county", "rule"])["beneficiaries"].first()
+        served = one_payer.groupby(["year", "month"]).sum().groupby("year").mean()
         frame["people_served_per_month"] = served
     if not result.coverage.empty:  # the behaviour model: who of those in need gets formal care
         need, formal = result.needing_care_by_year()
@@ -43,8 +46,11 @@ def yearly_figures(result: RunResult) -> pd.DataFrame:
         frame["unmet_carer_hours_per_month"] = cap["unmet_carer_hours"]
     frame = frame.fillna(0.0)
     if "cost_total_wan" in frame:
+        # a year that spends but pays no person (an arm of bed subsidies only) has no cost per person
+        # paid for: empty, not 0 (and not the spending over a count of facilities)
         served = frame["people_served_per_month"].where(frame["people_served_per_month"] > 0)
-        frame["cost_per_person_served_cny_per_year"] = (frame["cost_total_wan"] * WAN / served).fillna(0.0)
+        per_person = frame["cost_total_wan"] * WAN / served
+        frame["cost_per_person_served_cny_per_year"] = per_person.where(frame["cost_total_wan"] > 0, 0.0)
         if "needing_care_served" in frame:
             in_need = frame["needing_care_served"].where(frame["needing_care_served"] > 0)
             frame["cost_per_person_in_need_served_cny_per_year"] = (

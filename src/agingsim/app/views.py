@@ -36,6 +36,7 @@ from agingsim.report.labels import (
     provenance_label,
 )
 from agingsim.report.notes_zh import assumption_note
+from agingsim.schemes.person import person_line_items
 
 if TYPE_CHECKING:  # matplotlib comes with the first chart, after the first card is on the page
     from pandas.io.formats.style import Styler
@@ -181,14 +182,14 @@ def view_who(
     who.section(run, reform, state, lang, _display, show_chart)
     st.caption(label("who_note", lang))
     for title, table, keys in (
-        ("who_county", spending_by_county(led, run.result.population), ["county"]),
-        ("who_group", spending_by_group(led), ["line_item", "rule"]),
+        ("who_county", spending_by_county(led, run.result.population, _person_lines(run)), ["county"]),
+        ("who_group", spending_by_group(led, _person_lines(run)), ["line_item", "rule"]),
     ):
         if base is not None and not base.result.ledger.empty:
             before = (
-                spending_by_county(base.result.ledger, base.result.population)
+                spending_by_county(base.result.ledger, base.result.population, _person_lines(base))
                 if keys == ["county"]
-                else spending_by_group(base.result.ledger)
+                else spending_by_group(base.result.ledger, _person_lines(base))
             )
             merged = table.merge(before[[*keys, "spending_wan"]], on=keys, how="outer", suffixes=("", "_a"))
             merged = merged.fillna({"spending_wan": 0.0, "spending_wan_a": 0.0})
@@ -206,6 +207,10 @@ def view_who(
         # column of numbers and "—" is not one Arrow type
         shown = _display(run, table, lang, numbers=True).style.format(fmt, na_rep=tables.MISSING)
         show_table(shown)
+
+
+def _person_lines(run: runs.Run) -> frozenset[str]:
+    return person_line_items(run.result.scenario.file.policy)
 
 
 def _record_groups(needed: list[runs.Run], lang: Lang) -> None:

@@ -422,10 +422,14 @@ def window_subtotal(by_year: pd.DataFrame, first: int) -> pd.Series:
 # ============================================================================ who gets what
 
 
-def spending_by_county(ledger: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+def spending_by_county(
+    ledger: pd.DataFrame, population: pd.DataFrame, person_lines: frozenset[str]
+) -> pd.DataFrame:
     """Spending over the horizon by county where the people live (the ledger's ``county`` column),
-    beside the county's people 60+ and people needing care (averaged over the fiscal years) and
-    spending per person 60+ per year. ``spending_wan`` sums to the ledger's total."""
+    beside the county's people 60+ and people needing care (averaged over the fiscal years), the
+    people paid for a month by the person-level lines ``person_lines`` (schemes.person.
+    person_line_items: a facility scheme's beneficiaries are facilities) and spending per person 60+
+    per year. ``spending_wan`` sums to the ledger's total."""
     if ledger.empty:
         return pd.DataFrame()
     spent = ledger.groupby("county")["amount_cny"].sum()
@@ -441,7 +445,8 @@ def spending_by_county(ledger: pd.DataFrame, population: pd.DataFrame) -> pd.Dat
         if len(pop) and "ability_level" in pop
         else None
     )
-    one_payer = ledger.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
+    people = ledger[ledger["line_item"].isin(person_lines)]
+    one_payer = people.groupby(["line_item", "rule", "year", "month", "county"])["beneficiaries"].first()
     paid_for = one_payer.groupby(["year", "month", "county"]).sum().groupby("county").mean()
     out = pd.DataFrame({"county": spent.index, "spending_wan": (spent / WAN).to_numpy()})
     out["people_60plus"] = [
@@ -456,9 +461,11 @@ def spending_by_county(ledger: pd.DataFrame, population: pd.DataFrame) -> pd.Dat
     return out
 
 
-def spending_by_group(ledger: pd.DataFrame) -> pd.DataFrame:
+def spending_by_group(ledger: pd.DataFrame, person_lines: frozenset[str]) -> pd.DataFrame:
     """Spending over the horizon by scheme and eligible group (the ledger's ``rule``), with the
-    people paid for per month and spending per person paid for per year; sums to the ledger's."""
+    people paid for per month and spending per person paid for per year; sums to the ledger's.
+    Lines not in ``person_lines`` (schemes.person.person_line_items: facility schemes, programmes)
+    pay for facilities or units, not people: their people paid for are empty."""
     if ledger.empty:
         return pd.DataFrame()
     spent = ledger.groupby(["line_item", "rule"])["amount_cny"].sum()
@@ -470,7 +477,8 @@ def spending_by_group(ledger: pd.DataFrame) -> pd.DataFrame:
     out = spent.rename("amount").reset_index()
     out["spending_wan"] = out.pop("amount") / WAN
     out["beneficiaries_per_month"] = [
-        float(monthly.get((li, r), 0.0)) for li, r in zip(out["line_item"], out["rule"], strict=True)
+        float(monthly.get((li, r), 0.0)) if li in person_lines else float("nan")
+        for li, r in zip(out["line_item"], out["rule"], strict=True)
     ]
     person_years = out["beneficiaries_per_month"] * months / 12
     out["spending_per_person_paid_cny"] = out["spending_wan"] * WAN / person_years.where(person_years > 0)

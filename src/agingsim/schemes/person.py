@@ -151,6 +151,13 @@ class CompiledScheme:
         return self._cache[key]
 
 
+def person_line_items(policy: PolicySection | None) -> frozenset[str]:
+    """The ledger's line items whose ``beneficiaries`` are people: the person-level schemes (paid
+    monthly or once). A facility scheme's beneficiaries are facilities and a programme's its own
+    unit (awards, trainees, centres), so a count of "people paid for" takes only these lines."""
+    return frozenset(s.id for s in policy.schemes) if policy is not None else frozenset()
+
+
 def compile_schemes(
     policy: PolicySection, grid_age_max: int, county_ids: list[str], path: object
 ) -> tuple[RuleSet, RuleGrid, list[CompiledScheme]]:
