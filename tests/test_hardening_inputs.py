@@ -255,6 +255,47 @@ def test_out_under_a_file_is_refused_before_running(world, capsys):
     assert code == 2 and "--out" in err and "is a file, not a folder" in err, err
 
 
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("the command ran before refusing its --out")
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_out_that_is_another_folder_is_refused_before_running(world, capsys, monkeypatch, command):
+    """``--out calibration`` (a folder of something else) is refused before the simulation(s), not
+    after them: the check write_outputs makes at the end is made first (results.output.check_out_dir)."""
+    import agingsim.simulate
+
+    monkeypatch.setattr(agingsim.simulate, "run_scenario", _must_not_run)
+    other = world.dir / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me", encoding="utf-8")
+    scenarios = [str(world.scenario)] * (2 if command == "compare" else 1)
+    code, err = run_cli(capsys, command, *scenarios, "--out", str(other))
+    assert code == 2 and "--out" in err and "exists and is not an agingsim output folder" in err, err
+    assert sorted(p.name for p in other.iterdir()) == ["mine.txt"]
+
+
+def test_compare_out_under_a_file_is_refused_before_running(world, capsys, monkeypatch):
+    import agingsim.simulate
+
+    monkeypatch.setattr(agingsim.simulate, "run_scenario", _must_not_run)
+    (world.dir / "README.md").write_text("x")
+    out = world.dir / "README.md" / "x"
+    code, err = run_cli(capsys, "compare", str(world.scenario), str(world.scenario), "--out", str(out))
+    assert code == 2 and "is a file, not a folder" in err, err
+
+
+def test_validate_model_out_that_is_another_folder_is_refused_before_fitting(world, capsys, monkeypatch):
+    import agingsim.calibration.report
+
+    monkeypatch.setattr(agingsim.calibration.report, "validate_model", _must_not_run)
+    other = world.dir / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me", encoding="utf-8")
+    code, err = run_cli(capsys, "validate-model", "--scenario", str(world.scenario), "--out", str(other))
+    assert code == 2 and "exists and is not an agingsim output folder" in err, err
+
+
 @pytest.mark.parametrize(
     ("code", "words"),
     [

@@ -160,6 +160,7 @@ def _interactive(stream: object) -> bool:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from agingsim.compare import summary_lines, write_comparison
+    from agingsim.results.output import check_out_dir
     from agingsim.scenario import load_scenario
     from agingsim.simulate import run_scenario
 
@@ -172,8 +173,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "note: the two scenarios build different populations; differences include demography",
             file=sys.stderr,
         )
-    ra, rb = run_scenario(a), run_scenario(b)
     out = Path(args.out) if args.out else Path("out") / f"compare_{a.path.stem}_vs_{b.path.stem}"
+    check_out_dir(out)  # before the two runs, not after them
+    ra, rb = run_scenario(a), run_scenario(b)
     table = write_comparison(ra, rb, out)
     print(f"A: {a.name}\nB: {b.name}\nseed {seed} (same synthetic people in both)")
     print("\n".join(summary_lines(table)))

@@ -122,11 +122,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_validate_model(args: argparse.Namespace) -> int:
     from agingsim.calibration.fit import resolve_ability
     from agingsim.calibration.report import validate_model
+    from agingsim.results.output import check_out_dir
 
     scenario = load_scenario(args.scenario)
     model = resolve_ability(args.model)
     compare = resolve_ability(args.compare) if args.compare else None
     out = Path(args.out) if args.out else default_report_dir()
+    check_out_dir(out)  # before the backtest and the fits, not after them
     mapping = Path(args.mapping) if args.mapping else None
     backtest = None
     if args.demography:

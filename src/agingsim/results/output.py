@@ -85,11 +85,20 @@ def json_writer(data: dict[str, Any]) -> Writer:
 ORPHAN_AGE_S = 3600
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse an output folder under a file (``--out results.csv/run``) before anything runs."""
-    for parent in [out_dir, *out_dir.parents]:
+def check_out_dir(
+    out_dir: Path, marker: str = "summary.json", what: str = "an agingsim output folder"
+) -> None:
+    """Refuse an output folder that :func:`write_outputs` would refuse (under a file, ``--out
+    results.csv/run``; or an existing folder of something else, ``--out calibration``): commands
+    call it before they run, so a long run is not lost to a typo in ``--out``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / marker).is_file())
+    ):
+        raise ScenarioError(out_dir, "--out", f"exists and is not {what}; choose another --out")
+    for parent in out_dir.parents:
         if parent.exists():
-            if parent != out_dir and not parent.is_dir():
+            if not parent.is_dir():
                 raise ScenarioError(out_dir, "--out", f"{parent} is a file, not a folder")
             return
 
@@ -147,11 +156,7 @@ def write_outputs(
         src = Path(protect).resolve()
         if out_dir.resolve() == src or out_dir.resolve() in src.parents:
             raise ScenarioError(out_dir, "--out", "would replace the results it is made from; choose another")
-    if out_dir.exists() and (
-        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / marker).is_file())
-    ):
-        raise ScenarioError(out_dir, "--out", f"exists and is not {what}; choose another --out")
-    check_out_dir(out_dir)
+    check_out_dir(out_dir, marker, what)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_orphans(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
