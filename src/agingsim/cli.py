@@ -175,11 +175,40 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     out = Path(args.out) if args.out else Path("out") / f"compare_{a.path.stem}_vs_{b.path.stem}"
     check_out_dir(out)  # before the two runs, not after them
+    if args.replications is not None:
+        return _compare_replicated(args, a, b, out)
+    if args.workers > 1 or not args.parameter_uncertainty:
+        print("note: --workers and --no-parameter-uncertainty apply with --replications", file=sys.stderr)
     ra, rb = run_scenario(a), run_scenario(b)
     table = write_comparison(ra, rb, out)
     print(f"A: {a.name}\nB: {b.name}\nseed {seed} (same synthetic people in both)")
     print("\n".join(summary_lines(table)))
     print(f"输出 Output: {out}/")
+    return 0
+
+
+def _compare_replicated(args: argparse.Namespace, a: Any, b: Any, out: Path) -> int:
+    """``compare --replications N``: the difference with its interval (uncertainty.difference)."""
+    from tqdm import tqdm
+
+    from agingsim.uncertainty.difference import describe, paired_replications
+
+    with tqdm(
+        total=2 * args.replications, desc="重复 replications", unit="run", disable=None, file=sys.stderr
+    ) as bar:
+        paired = paired_replications(
+            a,
+            b,
+            args.replications,
+            parameter_uncertainty=args.parameter_uncertainty,
+            workers=args.workers,
+            on_done=lambda: bar.update(1),
+        )
+    paired.write(out)
+    print(f"A: {a.name}\nB: {b.name}\nseed {a.run.seed} (same synthetic people and draws in both)")
+    print("\n".join(describe(paired)))
+    files = "difference.csv, differences.csv; comparison.csv of replication 0"
+    print(f"输出 Output: {out}/ ({files}) ({paired.run_time_s:.1f} s)")
     return 0
 
 
@@ -196,6 +225,20 @@ def cmd_app(args: argparse.Namespace) -> int:
     from agingsim.app.launch import main as launch
 
     return launch(list(args.options))
+
+
+def _replication_options(parser: argparse.ArgumentParser, fewest: int, help_: str) -> None:
+    """--replications, --no-parameter-uncertainty and --workers, the same for run and compare."""
+    parser.add_argument("--replications", type=at_least(fewest), metavar="N", help=help_)
+    parser.add_argument(
+        "--no-parameter-uncertainty",
+        dest="parameter_uncertainty",
+        action="store_false",
+        help="with --replications: hold every figure at its value (Monte Carlo noise only)",
+    )
+    parser.add_argument(
+        "--workers", type=at_least(1), default=1, help="with --replications: local worker processes"
+    )
 
 
 def _command(argv: list[str]) -> str | None:
@@ -246,20 +289,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="also write distribution.csv: spending and people by county, age band, ability level, "
         "economic status and residence (the app's who-gains view; person-level schemes only)",
     )
-    run.add_argument(
-        "--replications",
-        type=at_least(1),
-        metavar="N",
-        help="run replications 0..N-1 and write intervals.csv (p05/p50/p95) beside replication 0's tables",
-    )
-    run.add_argument(
-        "--no-parameter-uncertainty",
-        dest="parameter_uncertainty",
-        action="store_false",
-        help="with --replications: hold every figure at its value (Monte Carlo noise only)",
-    )
-    run.add_argument(
-        "--workers", type=at_least(1), default=1, help="with --replications: local worker processes"
+    _replication_options(
+        run, 1, "run replications 0..N-1 and write intervals.csv (p05/p50/p95) beside replication 0's tables"
     )
     run.set_defaults(func=cmd_run)
 
@@ -269,6 +300,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     cmp_.add_argument("--seed", type=int, help="seed for both arms (default: A's)")
     cmp_.add_argument("--years", type=int, help="override the horizon of both")
     cmp_.add_argument("--out", help="output folder (default: out/compare_A_vs_B)")
+    _replication_options(
+        cmp_, 2, "run replications 0..N-1 of both arms and write difference.csv: the 90%% interval of B − A"
+    )
     cmp_.set_defaults(func=cmd_compare)
 
     command = _command(sys.argv[1:] if argv is None else argv)

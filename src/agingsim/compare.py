@@ -7,6 +7,7 @@ a reform that changes nothing shows exactly zero difference, and a real differen
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,12 @@ def compare_results(a: RunResult, b: RunResult) -> pd.DataFrame:
     A year one run does not cover (different start years or horizons) has an empty (NaN) cell for that
     run and for B − A: a missing year is marked missing, never read as zero spending. So has a
     behaviour measure (people served, beds, waits) of a run without a behaviour model."""
-    fa, fb = yearly_figures(a), yearly_figures(b)
+    return compare_frames(yearly_figures(a), yearly_figures(b))
+
+
+def compare_frames(fa: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_results` from each arm's :func:`yearly_figures` (replications compute those in
+    worker processes and compare them here)."""
     measures = sorted(set(fa.columns) | set(fb.columns))
     years = sorted(set(fa.index) | set(fb.index))
     fa, fb = (
@@ -165,6 +171,18 @@ def overall(table: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
     return out
 
 
+def ordered_measures(figures: dict[str, Any]) -> list[str]:
+    """The measures of :func:`overall` the terminal prints, in its order: spending by payer level
+    (levels in the schema's order, the total last), then the yearly figures (:data:`YEARLY`)."""
+    from agingsim.report.labels import PAYER_LEVELS
+
+    levels = [f"cost_{level}_wan" for level in PAYER_LEVELS]
+    money = sorted(m for m in figures if is_money(m))
+    summed = [m for m in levels if m in figures] + [m for m in money if m not in levels]
+    summed.sort(key=lambda m: m == "cost_total_wan")  # the total last
+    return summed + [m for m in YEARLY if m in figures]
+
+
 def summary_lines(table: pd.DataFrame) -> list[str]:
     """What ``agingsim compare`` prints: over the years both arms cover, the spending of each payer
     level summed, and (with the behaviour model) the people in need, those served, beds, waits and
@@ -173,7 +191,7 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     and English); a difference that rounds to nothing prints as +0 (never −0.0). Measures only one
     arm models are named, not set against an empty arm; arms with no year in common show each
     arm's spending over its own years and no difference (—)."""
-    from agingsim.report.labels import PAYER_LEVELS, measure_label
+    from agingsim.report.labels import measure_label
 
     def spell(years: list[int]) -> str:
         return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0]) if years else "none"
@@ -191,10 +209,7 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
         words = f"{measure_label(measure, 'zh')} {measure_label(measure, 'en')}"
         return "".join(f"{n:>17}{u:<5}" for n, u in cells) + words
 
-    levels = [f"cost_{level}_wan" for level in PAYER_LEVELS]
-    money = sorted(m for m in figures if is_money(m))
-    summed = [m for m in levels if m in figures] + [m for m in money if m not in levels]
-    summed.sort(key=lambda m: m == "cost_total_wan")  # the total last
+    summed = [m for m in ordered_measures(figures) if is_money(m)]
     if apart:  # nothing to subtract: each arm's spending over its own years, said plainly
         own = [spell(sorted(int(y) for y in table.loc[table[arm].notna(), "year"].unique())) for arm in "ab"]
         lines.append(
@@ -223,10 +238,15 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def comparison_record(a: RunResult, b: RunResult) -> dict[str, Any]:
+    """summary.json of a comparison folder: both runs' records, the seed and the years covered."""
+    return {"a": a.summary(), "b": b.summary(), "seed": a.scenario.run.seed, **years_covered(a, b)}
+
+
 def write_comparison(a: RunResult, b: RunResult, out: Path) -> pd.DataFrame:
     """The comparison folder (comparison.csv and both runs' summaries), as ``agingsim compare`` and the
     app write it; returns the table."""
     table = compare_results(a, b)
-    summary = {"a": a.summary(), "b": b.summary(), "seed": a.scenario.run.seed, **years_covered(a, b)}
+    summary = comparison_record(a, b)
     write_outputs(out, {"comparison.csv": csv_writer(table, "%.4f"), "summary.json": json_writer(summary)})
     return table

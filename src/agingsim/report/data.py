@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -40,6 +41,18 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "assumptions.csv": ("file", "key", "value", "provenance", "text"),
     "comparison.csv": ("year", "measure", "a", "b", "b_minus_a"),
     "distribution.csv": ("dimension", "group", "people", "spending_wan", "spending_per_person_cny"),
+    "difference.csv": (  # compare --replications (uncertainty.difference.DIFFERENCE_COLUMNS)
+        "measure",
+        "a_mean",
+        "b_mean",
+        "difference_p05",
+        "difference_p50",
+        "difference_p95",
+        "relative_p05",
+        "relative_p50",
+        "relative_p95",
+        "distinguishable_from_zero",
+    ),
 }
 
 
@@ -316,6 +329,52 @@ def compare_measures(results: Results, lang: Lang) -> list[tuple[str, str, float
         rows.append((measure, f"{measure_label(measure, lang)}{how}", a, b, d))
         if measure == "cost_total_wan":
             rows += _present_value_row(results, lang)
+    return rows
+
+
+def replications(results: Results) -> int | None:
+    """How many paired replications a comparison folder's interval is over (compare
+    --replications N); None for a single comparison."""
+    u = results.summary.get("uncertainty")
+    n = u.get("replications") if isinstance(u, dict) else None
+    return int(n) if isinstance(n, int) and results.frame("difference.csv") is not None else None
+
+
+#: The figures of each difference.csv row that :func:`interval_measures` gives, in order.
+INTERVAL_FIGURES = (
+    "a_mean",
+    "b_mean",
+    "difference_p05",
+    "difference_p50",
+    "difference_p95",
+    "relative_p05",
+    "relative_p50",
+    "relative_p95",
+)
+
+
+def interval_measures(results: Results, lang: Lang) -> list[tuple[str, str, list[float], str]]:
+    """(measure code, words, [A mean, B mean, B − A p05, p50, p95, relative p05, p50, p95], verdict)
+    for each measure of difference.csv (compare --replications): the spread of B − A over the paired
+    replications; the verdict says whether the 90% interval excludes zero, or that an arm does not
+    model the measure (empty figures). Empty for a single comparison."""
+    from agingsim.compare import is_money
+    from agingsim.report.labels import measure_label
+
+    table = results.frame("difference.csv") if replications(results) is not None else None
+    if table is None:
+        return []
+    rows = []
+    for r in table.to_dict("records"):
+        measure = str(r["measure"])
+        how = label("over_years_" + ("sum" if is_money(measure) else "mean"), lang)
+        values = [float(r[c]) for c in INTERVAL_FIGURES]
+        flag = r["distinguishable_from_zero"]
+        if isinstance(flag, float) and math.isnan(flag):
+            verdict = label("verdict_not_modelled", lang)
+        else:
+            verdict = label("verdict_excludes_zero" if str(flag) == "True" else "verdict_includes_zero", lang)
+        rows.append((measure, f"{measure_label(measure, lang)}{how}", values, verdict))
     return rows
 
 

@@ -8,6 +8,7 @@ the report folder) so each file holds one concept; the deck reuses those charts'
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from agingsim.report.data import (
     compare_rows,
     headline_period,
     headline_rows,
+    interval_measures,
+    replications,
     scorecard_headers,
     scorecard_rows,
 )
@@ -91,7 +94,14 @@ def write_deck(
     if results.kind == "run":
         _cards_slide(prs, title_only, results, lang)
 
-    slide = _titled(prs, title_only, label("deck_headline", lang))
+    title = label("deck_headline", lang)
+    if replications(results) is not None:  # compare --replications: these are replication 0's
+        title += (
+            f"（{label('deck_replication0', lang)}）"
+            if lang == "zh"
+            else f" ({label('deck_replication0', lang)})"
+        )
+    slide = _titled(prs, title_only, title)
     if results.kind == "run":
         rows = [
             [name, _fmt_value(value, unit), unit] for name, value, unit in headline_rows(results, lang)[2:]
@@ -111,6 +121,8 @@ def write_deck(
         ]
         widths = [5.5, 2.4, 2.4, 2.4]
     _table(slide, heads, rows, widths, font_size=14 if len(rows) <= 10 else 12)
+    if (n := replications(results)) is not None:
+        _interval_slide(prs, title_only, results, n, lang)
 
     for chart in chart_list:
         slide = _titled(prs, title_only, chart.title)
@@ -307,6 +319,34 @@ def _fmt_value(value: Any, unit: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float) or not unit:
         return str(value)  # seeds and years are not amounts: no thousands separator
     return fmt_wan(value) if unit in (label("unit_wan", "zh"), label("unit_wan", "en")) else fmt_number(value)
+
+
+def _interval_slide(prs: Any, layout: Any, results: Results, n: int, lang: Lang) -> None:
+    """compare --replications: B − A's median and 90% interval per measure, absolute and relative,
+    and whether the interval excludes zero (the headline slide above is replication 0)."""
+    slide = _titled(prs, layout, label("deck_interval", lang, n=n))
+
+    def cell(x: float, relative: bool = False) -> str:
+        return "—" if math.isnan(x) else f"{100 * x:+.1f}%" if relative else f"{x:+,.2f}"
+
+    rows = [
+        [
+            words,
+            cell(v[3]),
+            f"{cell(v[2])} – {cell(v[4])}",
+            "—" if math.isnan(v[6]) else f"{cell(v[6], True)} [{cell(v[5], True)} – {cell(v[7], True)}]",
+            verdict,
+        ]
+        for _, words, v, verdict in interval_measures(results, lang)
+    ]
+    heads = [
+        label("col_measure", lang),
+        label("col_diff_p50", lang),
+        f"{label('col_diff_p05', lang)} – {label('col_diff_p95', lang)}",
+        label("col_rel_p50", lang),
+        label("col_verdict", lang),
+    ]
+    _table(slide, heads, rows, [4.3, 1.9, 2.7, 2.3, 1.3], font_size=12 if len(rows) <= 12 else 10)
 
 
 def _titled(prs: Any, layout: Any, title: str) -> Any:

@@ -4,6 +4,7 @@ can add them up; every parameter with its source or assumption label) and the wr
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,15 @@ import pandas as pd
 
 from agingsim.errors import AgingsimError
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.data import Results, compare_rows, headline_rows, scorecard_headers, scorecard_rows
+from agingsim.report.data import (
+    Results,
+    compare_rows,
+    headline_rows,
+    interval_measures,
+    replications,
+    scorecard_headers,
+    scorecard_rows,
+)
 from agingsim.report.labels import (
     Lang,
     ability_label,
@@ -30,6 +39,7 @@ from agingsim.report.notes_zh import assumption_note
 FMT_WAN = "#,##0.00"
 FMT_CNY = "#,##0.00"
 FMT_PEOPLE = "#,##0"
+FMT_SHARE = "0.0%"
 EXCEL_MAX_ROWS = 1_048_575
 
 
@@ -58,6 +68,8 @@ def workbook_sheets(results: Results, lang: Lang) -> list[Sheet]:
     sheets: list[Sheet] = []
     if results.kind == "compare":
         rows = [[L("h_scenario"), results.scenario_name(lang, 0), results.scenario_name(lang, 1), None]]
+        if (n := replications(results)) is not None:  # say whose figures these are
+            rows.append([label("h_replication0", lang, n=n, sheet=L("sheet_interval")), None, None, None])
         rows += [[m, a, b, d] for m, a, b, d in compare_rows(results, lang)]
         sheets.append(
             Sheet(
@@ -68,6 +80,25 @@ def workbook_sheets(results: Results, lang: Lang) -> list[Sheet]:
                 [34, 22, 22, 18],
             )
         )
+        interval = interval_measures(results, lang)
+        if interval:
+            sheets.append(
+                Sheet(
+                    L("sheet_interval"),
+                    [
+                        L("col_measure"),
+                        *(L(f"col_{c}") for c in ("a_mean", "b_mean", "diff_p05", "diff_p50", "diff_p95")),
+                        *(L(f"col_rel_{p}") for p in ("p05", "p50", "p95")),
+                        L("col_verdict"),
+                    ],
+                    [
+                        [words, *(None if math.isnan(v) else v for v in values), verdict]
+                        for _, words, values, verdict in interval
+                    ],
+                    [None, *[FMT_WAN] * 5, *[FMT_SHARE] * 3, None],
+                    [34, 18, 18, 16, 16, 16, 14, 14, 14, 16],
+                )
+            )
         table = results.frame("comparison.csv")
         assert table is not None
         rows = [

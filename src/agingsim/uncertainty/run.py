@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,47 @@ def _replicate(scenario: Scenario, replication: int, keep: bool) -> tuple[dict[s
     return run_tables(result), (result if keep else None)
 
 
+K = TypeVar("K")
+
+
+def run_jobs(
+    fn: Callable[..., Any],
+    jobs: dict[K, tuple[Any, ...]],
+    workers: int,
+    on_done: Callable[[K], None] | None = None,
+    what: str = "run {}",
+) -> dict[K, Any]:
+    """``fn(*args)`` for each job, in this process or on ``workers`` local processes (the sweep
+    runner's pool); results by job key, the same either way. ``on_done(key)`` as each finishes; a
+    failure names the job (``what`` formatted with its key)."""
+    if min(workers, len(jobs)) <= 1:
+        out = {}
+        for key, args in jobs.items():
+            out[key] = fn(*args)
+            if on_done is not None:
+                on_done(key)
+        return out
+    from concurrent.futures import as_completed
+
+    from agingsim.sweep.runner import start_pool
+
+    pool = start_pool(min(workers, len(jobs)))
+    results: dict[K, Any] = {}
+    try:
+        futures = {pool.submit(fn, *args): key for key, args in jobs.items()}
+        for future in as_completed(futures):
+            key = futures[future]
+            try:
+                results[key] = future.result()
+            except Exception as exc:
+                raise AgingsimError(f"{what.format(key)} failed: {exc}") from exc
+            if on_done is not None:
+                on_done(key)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return {key: results[key] for key in jobs}
+
+
 def run_replications(
     scenario: Scenario,
     n: int,
@@ -160,31 +201,9 @@ def run_replications(
         raise AgingsimError(f"--workers must be at least 1 (got {workers})")
     t0 = time.perf_counter()
     scenarios, dists, draws = replication_scenarios(scenario, n, parameter_uncertainty)
-    outcomes: dict[int, tuple[dict[str, pd.DataFrame], Any]] = {}
+    jobs = {r: (sc, r, r == 0) for r, sc in enumerate(scenarios)}
+    outcomes = run_jobs(_replicate, jobs, workers, on_done, what="replication {}")
     local = min(workers, n)
-    if local <= 1:
-        for r, sc in enumerate(scenarios):
-            outcomes[r] = _replicate(sc, r, r == 0)
-            if on_done is not None:
-                on_done(r)
-    else:
-        from concurrent.futures import as_completed
-
-        from agingsim.sweep.runner import start_pool
-
-        pool = start_pool(local)
-        try:
-            futures = {pool.submit(_replicate, sc, r, r == 0): r for r, sc in enumerate(scenarios)}
-            for future in as_completed(futures):
-                r = futures[future]
-                try:
-                    outcomes[r] = future.result()
-                except Exception as exc:
-                    raise AgingsimError(f"replication {r} failed: {exc}") from exc
-                if on_done is not None:
-                    on_done(r)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
     first = outcomes[0][1]
     return Replications(
         scenario=scenarios[0],
