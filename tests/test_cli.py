@@ -176,6 +176,30 @@ def test_run_by_group_writes_who_gets_what_summing_to_the_ledger(tmp_path, capsy
     assert not (plain / "distribution.csv").exists()
 
 
+def test_run_by_group_with_replications_writes_replication_0s_groups(tmp_path, capsys):
+    """`--by-group` with `--replications`: replication 0's tables include distribution.csv, the same
+    as the single run of replication 0 with the figures as written (it was silently dropped)."""
+    path = "scenarios/ninghe_allowances.toml"
+    single, reps = tmp_path / "single", tmp_path / "reps"
+    assert main(["run", path, "--out", str(single), "--years", "1", "--by-group"]) == 0
+    flags = ["--by-group", "--replications", "2", "--no-parameter-uncertainty"]
+    assert main(["run", path, "--out", str(reps), "--years", "1", *flags]) == 0
+    capsys.readouterr()
+    assert (reps / "distribution.csv").read_bytes() == (single / "distribution.csv").read_bytes()
+
+
+def test_run_by_group_says_when_there_is_no_group_to_record(tmp_path, capsys):
+    """A scenario that pays no person (bed subsidies only) has no spending by group: said, not a
+    silent missing file."""
+    out = tmp_path / "run"
+    assert (
+        main(["run", "scenarios/headline/supply_beds.toml", "--out", str(out), "--years", "1", "--by-group"])
+        == 0
+    )
+    assert "no person-level scheme" in capsys.readouterr().err
+    assert not (out / "distribution.csv").exists()
+
+
 def test_the_readme_quick_start_shows_what_make_run_prints(tmp_path, capsys):
     """README's quick start shows the lines `make run` (`agingsim run --out out/default`) prints; a
     reader checks their install against them, so they are the run's own, but for its seconds."""

@@ -108,6 +108,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from agingsim.results.output import check_out_dir
 
     check_out_dir(out)  # before the run, not after it
+    if args.by_group:
+        from agingsim.schemes.person import person_line_items
+
+        if not person_line_items(scenario.file.policy):
+            print(
+                "note: --by-group: the scenario pays no person-level scheme (facility and programme "
+                "schemes pay no person), so there is no spending by group: no distribution.csv",
+                file=sys.stderr,
+            )
     if args.replications is not None:
         from agingsim.uncertainty.cli import run_replicated
 

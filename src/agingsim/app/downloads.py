@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from agingsim.report.data import Results
     from agingsim.report.labels import Lang
 
+
 def report_bytes(results: Results, lang: Lang, fmt: str) -> bytes:
     """The workbook (``xlsx``) or deck (``pptx``) of an output folder, a run's or a comparison's,
     made by :func:`agingsim.report.make_report` exactly as ``agingsim report`` makes it."""

@@ -157,7 +157,6 @@ class DistributionRecorder:
             )
         )
 
-
     def record_once(self, people: People, rows: Rows, live: np.ndarray) -> None:
         """This month's one-off rows (OneOffSchemes.rows; ``live``: where they are in ``people``),
         after :meth:`record`: their payments are made again from them (:func:`months`)."""

@@ -25,6 +25,7 @@ def run_replicated(args: argparse.Namespace, scenario: Scenario, out: Path) -> i
             parameter_uncertainty=args.parameter_uncertainty,
             workers=args.workers,
             on_done=lambda _r: bar.update(1),
+            by_group=args.by_group,
         )
     reps.write(out)
     print(f"情景 Scenario: {scenario.name} ({scenario.file.scenario.name_en})")

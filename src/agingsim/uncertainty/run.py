@@ -136,9 +136,12 @@ def replication_scenarios(
     return scenarios, dists, pd.DataFrame(rows, columns=columns)
 
 
-def _replicate(scenario: Scenario, replication: int, keep: bool) -> tuple[dict[str, pd.DataFrame], Any]:
-    """Worker entry point: one replication's tables, and its full result if ``keep``."""
-    result = run_scenario(scenario, replication=replication)
+def _replicate(
+    scenario: Scenario, replication: int, keep: bool, by_group: bool = False
+) -> tuple[dict[str, pd.DataFrame], Any]:
+    """Worker entry point: one replication's tables, and its full result if ``keep`` (with the
+    spending by group, distribution.csv, if ``by_group``: recording it changes no figure)."""
+    result = run_scenario(scenario, replication=replication, record_distribution=keep and by_group)
     return run_tables(result), (result if keep else None)
 
 
@@ -189,11 +192,13 @@ def run_replications(
     parameter_uncertainty: bool = True,
     workers: int = 1,
     on_done: Callable[[int], None] | None = None,
+    by_group: bool = False,
 ) -> Replications:
     """Run replications 0..n-1 of ``scenario`` (``workers`` > 1: local processes); same results either way.
 
     With ``parameter_uncertainty`` every figure with a stated distribution is drawn per replication.
-    ``on_done(r)`` is called as each replication finishes (progress bars).
+    ``on_done(r)`` is called as each replication finishes (progress bars); ``by_group``: replication
+    0's outputs include distribution.csv (``agingsim run --by-group``).
     """
     if n < 1:
         raise AgingsimError(f"--replications must be at least 1 (got {n})")
@@ -201,7 +206,7 @@ def run_replications(
         raise AgingsimError(f"--workers must be at least 1 (got {workers})")
     t0 = time.perf_counter()
     scenarios, dists, draws = replication_scenarios(scenario, n, parameter_uncertainty)
-    jobs = {r: (sc, r, r == 0) for r, sc in enumerate(scenarios)}
+    jobs = {r: (sc, r, r == 0, by_group) for r, sc in enumerate(scenarios)}
     outcomes = run_jobs(_replicate, jobs, workers, on_done, what="replication {}")
     local = min(workers, n)
     first = outcomes[0][1]
