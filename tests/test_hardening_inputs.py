@@ -255,6 +255,20 @@ def test_out_under_a_file_is_refused_before_running(world, capsys):
     assert code == 2 and "--out" in err and "is a file, not a folder" in err, err
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "key"), [("--years", "0", "run.years"), ("--seed", "-5", "run.seed")]
+)
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_out_of_range_override_names_the_command_not_the_file(world, capsys, command, flag, value, key):
+    """``--years 0`` is the command's value: the error says the file's setting was overridden, so
+    the user does not search the file for a 0 that is not there."""
+    scenarios = [str(world.scenario)] * (2 if command == "compare" else 1)
+    code, err = run_cli(capsys, command, *scenarios, flag, value, "--out", str(world.dir / "out"))
+    assert code == 2, err
+    assert f"{world.scenario}: {key} (overridden to {value}, not the file's value): " in err, err
+    assert not (world.dir / "out").exists()
+
+
 def _must_not_run(*args, **kwargs):
     raise AssertionError("the command ran before refusing its --out")
 

@@ -137,7 +137,7 @@ def test_cli_overrides_are_validated_too(tiny_copy, capsys):
     code, err = run_cli(
         capsys, "run", str(tiny_copy.scenario), "--years", "0", "--out", str(tiny_copy.dir / "o")
     )
-    assert code == 2 and "run.years:" in err
+    assert code == 2 and "run.years (overridden to 0, not the file's value):" in err
 
 
 def test_failed_write_leaves_no_partial_output(tmp_path: Path):

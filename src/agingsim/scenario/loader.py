@@ -143,10 +143,26 @@ class Scenario:
         if not given:
             return self
         data = self.file.run.model_dump() | given
-        run = validate_file(RunSettings, data, self.path, prefix="run")
+        try:
+            run = validate_file(RunSettings, data, self.path, prefix="run")
+        except ScenarioErrors as exc:  # the value is the command's, not the file's: say so
+            raise ScenarioErrors([_given_here(e, given) for e in exc.errors]) from None
+        except ScenarioError as exc:
+            raise _given_here(exc, given) from None
         changed = replace(self, file=self.file.model_copy(update={"run": run}))
         check_run_size(changed)
         return changed
+
+
+def _given_here(exc: ScenarioError, given: dict[str, int]) -> ScenarioError:
+    """``exc`` with its key marked as overridden (``run.years (overridden to 0, not the file's
+    value)``: ``--years 0``, or the app's setting) where it names a setting in ``given``: the file
+    says something else, so the reader must not look for the bad value there."""
+    name = exc.key.removeprefix("run.")
+    if name not in given:
+        return exc
+    key = f"{exc.key} (overridden to {given[name]}, not the file's value)"
+    return ScenarioError(exc.path, key, exc.problem)
 
 
 def check_run_size(scenario: Scenario) -> None:
