@@ -489,3 +489,29 @@ def test_wrong_suffix_is_refused_before_reading(tmp_path):
     path.write_text("a,b\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"not an Excel \.xlsx workbook \(got a '\.csv' file\)"):
         import_workbook(path, "x", _out(tmp_path))
+
+
+def test_the_printed_scenario_lines_work_from_scenarios_and_name_no_machine_path(tmp_path, capsys):
+    """`region import` into calibration/regions prints the [population] lines to paste into a
+    scenario in scenarios/: paths relative to it (an absolute path breaks on a colleague's machine),
+    and a scenario with exactly those lines loads the imported region."""
+    rid = f"pytest_paste_{os.getpid()}"
+    regions = ROOT / "calibration" / "regions"
+    scenario = ROOT / "scenarios" / f"{rid}.toml"
+    made = [regions / f"{rid}{s}" for s in (".toml", "_population.csv", "_margins.toml", "_behaviour.toml")]
+    try:
+        assert main(["region", "import", str(fill(tmp_path / "f.xlsx")), "--id", rid]) == 0
+        printed = capsys.readouterr().out.splitlines()
+        lines = printed[printed.index("  [population]") :]
+        assert not any(str(ROOT) in line for line in lines), lines
+        text = "\n".join(x.strip() for x in lines) + f'\nability_model = "{ABILITY.as_posix()}"\n'
+        scenario.write_text(
+            f'[scenario]\nname = "粘贴"\n[run]\nstart_year = 2021\nyears = 1\nseed = 1\nsimulated_people = 2000\n{text}',
+            encoding="utf-8",
+        )
+        loaded = load_scenario(scenario)
+        assert loaded.region.id == rid
+        assert f"calibration/regions/{rid}_margins.toml" in loaded.inputs  # the imported margins
+    finally:
+        for path in [scenario, *made]:
+            path.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -17,7 +18,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from agingsim.region.importer import default_out_dir, import_workbook
-    from agingsim.scenario.files import display_path
+    from agingsim.scenario.files import display_path, project_root
 
     paths = import_workbook(args.workbook, args.id, args.out_dir, force=args.force)
     print(f"已导入 Imported region '{args.id}':")
@@ -25,8 +26,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"  {display_path(p)}")
     files = {"margins": paths.margins, "behaviour": paths.behaviour}
     if paths.region.parent.resolve() == default_out_dir().resolve():
-        print("情景中使用 Use it in a scenario:")
-        names = {"region": args.id, **{k: str(p.resolve()) for k, p in files.items() if p is not None}}
+        # paths relative to scenarios/, where scenarios live: absolute ones break on another machine
+        print("情景文件放在 scenarios/ 中使用 With the scenario file in scenarios/:")
+        here = project_root() / "scenarios"
+        rel = {k: Path(os.path.relpath(p.resolve(), here)).as_posix() for k, p in files.items() if p}
+        names = {"region": args.id, **rel}
     else:  # a scenario reads only calibration/, scenarios/ and its own folder (and below)
         print(f"情景文件放在 {paths.region.parent} 中使用 With the scenario file in that folder:")
         names = {"region": paths.region.name, **{k: p.name for k, p in files.items() if p is not None}}
