@@ -557,3 +557,9 @@ def test_report_on_a_sweep_folder_draws_bands_across_runs(tmp_path):
     assert rows[0][2] == pytest.approx(pd.Series([100, 110, 120, 130, 140]).quantile(0.05))
     deck = Presentation(str(out / "briefing.pptx"))
     assert len(deck.slides) == 1 + 3  # title + cost total, city, needing care (no empty province chart)
+    # a sweep's runs are design points: their spread is said as such, never as a 90% interval
+    titles = [s.shapes.title.text for s in list(deck.slides)[1:]]
+    assert all(t.endswith("（各次运行的中位数与5%–95%分位）") for t in titles), titles
+    assert not any("90%" in t for t in titles)
+    svg = (out / "fan_needing_care.svg").read_text(encoding="utf-8")
+    assert "90%" not in svg

@@ -320,8 +320,14 @@ def population_pyramid(population: pd.DataFrame, year: int, lang: Lang, footer: 
     return fig
 
 
-def fan_chart(frame: pd.DataFrame, lang: Lang, footer: str, what: str, ylabel: str) -> Figure:
-    """Central line and 90% band from ``year, p05, p50, p95`` (replications or parameter draws)."""
+def fan_chart(
+    frame: pd.DataFrame, lang: Lang, footer: str, what: str, ylabel: str, of_runs: bool = False
+) -> Figure:
+    """Central line and 90% band from ``year, p05, p50, p95`` (replications or parameter draws).
+
+    ``of_runs``: the band is the spread of a sweep's runs (design points the user chose, e.g. a grid
+    of standards), labelled as their 5th–95th percentile: calling it a 90% interval would read as
+    a probability the design does not have."""
     rows = frame.sort_values("year")
     fig, (ax,) = _figure(footer)
     ax.fill_between(
@@ -331,14 +337,16 @@ def fan_chart(frame: pd.DataFrame, lang: Lang, footer: str, what: str, ylabel: s
         color=_shade_at(0.75),
         alpha=0.55,
         linewidth=0,
-        label=label("legend_band90", lang),
+        label=label("legend_band_runs" if of_runs else "legend_band90", lang),
     )
     ax.plot(rows["year"], rows["p05"], color=_shade_at(0.45), linewidth=0.8, linestyle=":")
     ax.plot(rows["year"], rows["p95"], color=_shade_at(0.45), linewidth=0.8, linestyle=":")
     ax.plot(
         rows["year"], rows["p50"], color=_shade_at(0.1), linewidth=2.2, label=label("legend_median", lang)
     )
-    ax.set_title(label("title_fan", lang, what=what), fontsize=13, loc="left")
+    ax.set_title(
+        label("title_fan_runs" if of_runs else "title_fan", lang, what=what), fontsize=13, loc="left"
+    )
     ax.set_xlabel(label("axis_year", lang))
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(_thousands())

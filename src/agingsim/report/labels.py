@@ -65,6 +65,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend_total": ("合计", "Total"),
     "legend_median": ("中位数", "Median"),
     "legend_band90": ("90%区间", "90% interval"),
+    # a sweep's runs are chosen design points, not draws of an uncertainty: their spread is no interval
+    "title_fan_runs": (
+        "{what}（各次运行的中位数与5%–95%分位）",
+        "{what} (median and 5th–95th percentile of the sweep's runs)",
+    ),
+    "legend_band_runs": ("各次运行的5%–95%分位", "5th–95th percentile of the runs"),
     "legend_beds": ("床位总数", "Beds"),
     "legend_occupied": ("在住床位", "Occupied beds"),
     "legend_occupancy": ("入住率", "Occupancy"),

@@ -1,8 +1,9 @@
 """Reports of a sweep: how results spread across the runs of ``agingsim sweep``.
 
 A sweep folder (``STORE/<sweep name>/``, with ``runs/*.parquet`` and ``sweep.toml``) holds one row
-per run and year. The report draws, for each headline measure, the median and 90% band across runs
-(design points × replications) with the same fan chart as uncertainty bands elsewhere, and writes
+per run and year. The report draws, for each headline measure, the median and the 5th–95th
+percentile across runs (design points × replications; a spread over the design, not an uncertainty
+interval, and labelled so) with the fan chart of the uncertainty bands elsewhere, and writes
 the runs and the quantiles to the workbook and the key charts to the deck.
 """
 
@@ -69,8 +70,9 @@ def make_sweep_report(
     chart_list = []
     for m in measures:
         what = BAND_MEASURES[m][0 if lang == "zh" else 1]
-        draw = partial(charts.fan_chart, tables[m], lang, footer, what, label(BAND_AXES[m], lang))
-        chart_list.append(Chart(f"fan_{m}", label("title_fan", lang, what=what), draw))
+        axis = label(BAND_AXES[m], lang)
+        draw = partial(charts.fan_chart, tables[m], lang, footer, what, axis, of_runs=True)
+        chart_list.append(Chart(f"fan_{m}", label("title_fan_runs", lang, what=what), draw))
 
     writers = chart_writers(chart_list, formats)
     if "xlsx" in formats:
