@@ -161,3 +161,15 @@ def test_the_report_of_an_interval_folder_carries_the_interval(tiny_copy, capsys
     err = capsys.readouterr().err
     assert "difference.csv: missing column(s) difference_p95" in err, err
     assert not (tmp_path / "rep2").exists()
+
+
+def test_arms_with_no_year_in_common_say_so_once(tiny_copy):
+    """B starts after A ends: there is no difference to give, and the terminal says that, rather
+    than calling every measure one an arm does not model."""
+    a, b = _arms(tiny_copy)
+    b.path.write_text(b.path.read_text(encoding="utf-8").replace("start_year = 2024", "start_year = 2030"))
+    paired = paired_replications(a, load_scenario(b.path), 2)
+    lines = describe(paired)
+    assert lines[-1].startswith("无共同年份 no year both arms cover (A 2024–2025, B 2030–2031)"), lines
+    assert not any("does not model" in line for line in lines)
+    assert paired.difference()["difference_p50"].isna().all()

@@ -254,11 +254,19 @@ def describe(paired: PairedReplications) -> list[str]:
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
     what = "Monte Carlo + parameter draws" if paired.parameter_uncertainty else "Monte Carlo only"
     n_drawn = len({*paired.draws["figure"]}) if paired.parameter_uncertainty and not paired.draws.empty else 0
-    lines = [
-        f"重复 Replications: {paired.n} ({what}; {n_drawn} figures drawn) · {paired.workers} worker(s)",
+    lines = [f"重复 Replications: {paired.n} ({what}; {n_drawn} figures drawn) · {paired.workers} worker(s)"]
+    if not years:  # nothing to subtract: said once, not as a missing model per measure
+        own = [sorted(int(y) for y in first.loc[first[arm].notna(), "year"].unique()) for arm in "ab"]
+        spans = [f"{y[0]}–{y[-1]}" if y else "none" for y in own]
+        return [
+            *lines,
+            f"无共同年份 no year both arms cover (A {spans[0]}, B {spans[1]}): no difference to give; "
+            "each arm's figures are in comparison.csv",
+        ]
+    lines.append(
         f"B−A 差值中位数 [90%区间] median difference [90% interval p05 – p95] over {span} "
-        "(money summed over the years, other measures the mean of the years):",
-    ]
+        "(money summed over the years, other measures the mean of the years):"
+    )
 
     def fmt(x: float, share: bool) -> str:
         return f"{100 * x:+,.1f} pt" if share else f"{x:+,.1f}" if abs(x) < 100 else f"{x:+,.0f}"
