@@ -323,3 +323,43 @@ def test_the_compare_tables_shares_read_in_per_cent_and_their_difference_in_poin
         assert shown[0] == ["总支出", "41,486.84", "31,709.50", "-9,777.34"]
         assert shown[1] == ["床位入住率", "47.3%", "48.5%", points]
         assert shown[2] == ["需要照护者获服务比例", "—", "15.3%", "—"]
+
+
+def _interval(at: AppTest) -> pd.DataFrame:
+    """The page's B − A interval table (app.views.interval_table)."""
+    head = label("col_diff_p50", "zh")
+    found = [d.value for d in at.dataframe if head in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def test_the_comparison_view_gives_b_minus_a_its_interval_over_paired_replications() -> None:
+    """With replications set (k= in the address, the same setting as the spending view's bands),
+    the comparison view shows B − A's median and 90% interval over paired replications, the figures
+    of `agingsim compare --replications` (its folder is written beside the comparison's); the
+    count is page state: changing it changes the address, and the other view shows the same."""
+    at = _app(YUQUAN, b="@file", view="compare", e=EDIT, k="2")
+    assert not at.error
+    table = _interval(at)
+    folder = _folder(at).with_name(_folder(at).name.replace("compare-", "interval-") + "-k2")
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["uncertainty"]["replications"] == 2
+    written = pd.read_csv(folder / "difference.csv").set_index("measure")
+    total = table[table.iloc[:, 0].str.startswith(measure_label("cost_total_wan", "zh"))]
+    assert total.iloc[0, 1] == pytest.approx(written.loc["cost_total_wan", "difference_p50"])
+    assert total.iloc[0, 1] < 0  # B (the file's 90 CNY meals) spends less than A (300 CNY)
+    key = "replications_compare|" + YUQUAN.name + "|zh|0"
+    at.number_input(key=key).set_value(3).run()
+    assert at.session_state["page"].replications[YUQUAN.name] == 3 and at.query_params["k"] == "3"
+    assert len(_interval(at)) == len(table)
+    at.radio(key="view|zh|0").set_value("costs").run()
+    assert at.number_input(key="replications|" + YUQUAN.name + "|zh|0").value == 3
+
+
+def test_a_comparison_of_a_scenario_with_itself_has_an_interval_of_exactly_zero() -> None:
+    """Common random numbers and parameter draws through the app: B is A's own file, so every
+    replication's B − A is exactly 0 and no interval excludes zero."""
+    at = _app(YUQUAN, b="@file", view="compare", k="2")
+    table = _interval(at)
+    assert (table.iloc[:, 1:4].fillna(0.0) == 0.0).all().all(), table
+    assert label("verdict_excludes_zero", "zh") not in set(table.iloc[:, 5])

@@ -11,14 +11,15 @@ the grid's font, the word "None" about 30.
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
 from app_browser import ROOT
 from PIL import Image
-from test_app_state_e2e import SHOTS, _address, _open, _query, _settle
+from test_app_state_e2e import SHOTS, _address, _number, _open, _query, _set_number, _settle
 
-from agingsim.report.labels import label
+from agingsim.report.labels import label, measure_label
 
 YUQUAN = ROOT / "scenarios" / "yuquan_home_services.toml"
 YUQUAN_ZH = "玉泉区政府购买居家上门服务和助餐服务"
@@ -86,4 +87,35 @@ def test_an_arm_without_a_behaviour_model_shows_dashes_not_none(server, browser,
             else:
                 assert ink > 14, (row, drawn)  # a number is drawn wider than a dash
     assert empty >= 6 and dashes == empty, (rows, widths)
+    page.close()
+
+
+def test_the_a_vs_b_interval_is_drawn_and_its_count_is_the_bands_count(server, browser):
+    """In Chromium: the comparison view with replications set shows B − A's interval table below
+    the A-vs-B table (B, the file's 90 CNY meals, spends less than A's 300: the median and both ends
+    of the total's interval are negative, and it excludes 0); the count is the page's one setting
+    for uncertainty, so the spending view then draws its bands from the same 2 replications."""
+    url, _ = server
+    edit = json.dumps({YUQUAN.name: {"policy.schemes[1].groups[0].amount#money": 300}})
+    page = _open(browser, _address(url, s=YUQUAN.name, b="@file", view="compare", e=edit))
+    reps = label("app_replications", "zh")
+    _set_number(page, reps, 2)
+    assert _query(page).get("k") == "2"
+    grids = page.locator(".st-key-view_compare [data-testid='stDataFrame']")
+    assert grids.count() >= 2, "no interval table"
+    interval = grids.nth(1)
+    interval.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    heads = interval.locator("[role=columnheader]").all_inner_texts()
+    assert label("col_diff_p50", "zh") in " ".join(heads), heads
+    cells = interval.locator("[role=gridcell]").all_inner_texts()
+    rows = [cells[i : i + 6] for i in range(0, len(cells), 6)]
+    total = next(r for r in rows if r[0].startswith(measure_label("cost_total_wan", "zh")))
+    assert all(c.startswith("-") for c in total[1:4]), total
+    assert total[5] == label("verdict_excludes_zero", "zh"), total
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    interval.screenshot(path=str(SHOTS / "compare_interval.png"))
+    page.get_by_text(label("tab_costs", "zh"), exact=True).last.click()
+    _settle(page)
+    assert _number(page, reps) == "2"
     page.close()

@@ -296,3 +296,34 @@ def test_replications_say_how_many_of_those_in_need_are_served(tmp_path, capsys)
     )
     assert drawn.loc[2025, "p50"] == pytest.approx(q["p50"], abs=0.01)
     assert (out / "report" / "band_needing_care_served.png").stat().st_size > 0
+
+
+YUQUAN = ROOT / "scenarios" / "yuquan_home_services.toml"
+MEAL = "policy.schemes[1].groups[0].amount"  # Yuquan's meal allowance (the file: 90 CNY)
+
+
+def test_the_draws_of_a_changed_scenario_are_drawn_on_the_change():
+    """A variant (a lever set in the app, scenario.variant.load_scenario_with) keeps its change in
+    every replication: the draws used to reload the file from disk, so the app's uncertainty bands
+    and A-vs-B interval of a changed scenario were the unchanged file's (B − A exactly 0)."""
+    from agingsim.scenario.variant import load_scenario_with
+    from agingsim.uncertainty.run import replication_scenarios
+
+    variant = load_scenario_with(YUQUAN, {MEAL: 300}).with_run(simulated_people=4000)
+    scenarios, dists, draws = replication_scenarios(variant, 2)
+    assert [s.file.policy.schemes[1].groups[0].amount for s in scenarios] == [300, 300]
+    assert len(dists.figures) == len(stated_distributions(load_scenario(YUQUAN)).figures) > 0
+    assert draws["replication"].nunique() == 2
+
+
+def test_an_uploaded_scenario_can_be_replicated():
+    """An upload has no file at its path (app.sources.from_upload): its replications draw on the
+    uploaded contents (they failed with 'file not found', so the app's bands of an upload broke)."""
+    from agingsim.app import sources
+    from agingsim.uncertainty.run import replication_scenarios
+
+    data = YUQUAN.read_bytes().replace(b"value = 90", b"value = 333", 1)
+    upload = sources.load(sources.from_upload("mine.toml", data), {}, simulated_people=4000)
+    assert not upload.path.exists()
+    scenarios, _, _ = replication_scenarios(upload, 2)
+    assert [s.file.policy.schemes[1].groups[0].amount for s in scenarios] == [333, 333]

@@ -411,6 +411,20 @@ def compare(a: Run, b: Run, root: Path | None = None) -> Comparison:
     return Comparison(a, b, folder, same)
 
 
+def difference(comparison: Comparison, n: int, on_done: Callable[[], None] | None = None) -> Results:
+    """B − A with its 90% interval over ``n`` paired replications, in a folder beside the
+    comparison's written as ``agingsim compare --replications n`` writes it (so a rerun, another
+    session or a reload of the page finds it drawn)."""
+    from agingsim.uncertainty.difference import paired_replications
+
+    name = comparison.folder.name.replace("compare-", "interval-", 1)
+    folder = comparison.folder.with_name(f"{name}-k{n}")
+    if not (folder / "summary.json").is_file():
+        a, b = comparison.a.result.scenario, comparison.b.result.scenario
+        paired_replications(a, b, n, on_done=on_done).write(folder)
+    return load_results(folder)
+
+
 def bands(run: Run, n: int, on_done: Callable[[int], None] | None = None) -> dict[str, Any] | None:
     """90% bands of yearly cost, people needing care and (with the behaviour model) those of them served
     by formal care over ``n`` replications (with parameter draws),

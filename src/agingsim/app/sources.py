@@ -138,7 +138,10 @@ def load(
             data=absolute_refs(source.raw, source.path.parent),
             shown_as=f"{source.name} (uploaded)" if source.uploaded else display_path(source.path),
         )
-        scenario = replace(scenario, path=source.path)
+        written = (folder / source.name).resolve()
+        # named after its source; its changed contents go with the new name (loaded again by draws)
+        overlay = {source.path.resolve() if p == written else p: d for p, d in scenario.overlay.items()}
+        scenario = replace(scenario, path=source.path, overlay=overlay)
     return scenario.with_run(**run)
 
 

@@ -75,15 +75,7 @@ def _bands(state: PageState, run: runs.Run, lang: Lang) -> None:
     """Uncertainty bands: opt-in replications (each is a full run), drawn as the report's fan charts.
     The count is the page state's (per scenario, in the address), so another view, a reload or a
     link shows the same bands; the widget only shows it (app.state)."""
-    low, high = REPLICATIONS
-    source = state.scenario
-    shown = min(max(state.replications.get(source, low), low), high)
-    key = widget_key(state, "replications", source)
-    n = int(st.number_input(label("app_replications", lang), low, high, shown, 1, key=key))
-    if n > low:
-        state.replications[source] = n
-    else:
-        state.replications.pop(source, None)
+    n = _replications_input(state, lang, "replications")
     if n <= 1:
         st.caption(label("app_bands_none", lang))
         return
@@ -107,6 +99,66 @@ def _bands(state: PageState, run: runs.Run, lang: Lang) -> None:
             continue
         draw = partial(report_charts.fan_chart, frame, lang, footer, label(what, lang), label(unit, lang))
         show_chart(run, Chart(f"band_{measure}_{n}", label(what, lang), draw), lang)
+
+
+def _replications_input(state: PageState, lang: Lang, where: str) -> int:
+    """The scenario's replications for uncertainty (page state, per scenario, in the address as
+    k=): one setting for the spending view's bands and the A-vs-B interval, so neither view shows
+    a count the other has changed; the widget only shows it (app.state)."""
+    low, high = REPLICATIONS
+    source = state.scenario
+    shown = min(max(state.replications.get(source, low), low), high)
+    key = widget_key(state, where, source)
+    n = int(st.number_input(label("app_replications", lang), low, high, shown, 1, key=key))
+    if n > low:
+        state.replications[source] = n
+    else:
+        state.replications.pop(source, None)
+    return n
+
+
+def _difference_interval(state: PageState, comparison: runs.Comparison, lang: Lang) -> None:
+    """B − A with its 90% interval over paired replications (``agingsim compare --replications``),
+    below the single comparison at the central values."""
+    from agingsim.report.data import interval_measures
+
+    n = _replications_input(state, lang, "replications_compare")
+    if n <= 1:
+        st.caption(label("app_interval_none", lang))
+        return
+    bar = st.progress(0.0, text=label("app_replicating", lang, n=n))
+    done = [0]
+
+    def step() -> None:
+        done[0] += 1
+        bar.progress(min(done[0] / (2 * n), 1.0))
+
+    results = runs.difference(comparison, n, on_done=step)
+    bar.empty()
+    st.markdown(f"**{label('app_interval_title', lang, n=n)}**")
+    show_table(interval_table(interval_measures(results, lang), lang))
+    st.caption(label("app_interval_note", lang, n=n))
+
+
+def interval_table(rows: list[tuple[str, str, list[float], str]], lang: Lang) -> Styler:
+    """The interval rows (report.data.interval_measures) as shown: B − A's median and 5th–95th
+    percentile, the relative median, and whether the interval excludes zero; shares in points."""
+    heads = [label(k, lang) for k in ("col_measure", "col_diff_p50", "col_diff_p05", "col_diff_p95")]
+    heads += [label("col_rel_p50", lang), label("col_verdict", lang)]
+    table = pd.DataFrame(
+        [[words, v[3], v[2], v[4], v[6], verdict] for _, words, v, verdict in rows], columns=heads
+    )
+    numbers = heads[1:4]
+    styled = table.style.format({c: "{:+,.2f}" for c in numbers}, na_rep=tables.MISSING).format(
+        "{:+.1%}", subset=[heads[4]], na_rep=tables.MISSING
+    )
+    shares = [i for i, r in enumerate(rows) if r[0] in SHARES]
+    if shares:
+        styled = styled.format(
+            lambda v: label("points", lang, d=f"{100 * v:+.1f}"), subset=pd.IndexSlice[shares, numbers],
+            na_rep=tables.MISSING,
+        )  # fmt: skip
+    return styled
 
 
 def view_coverage(run: runs.Run, lang: Lang) -> None:
@@ -300,6 +352,7 @@ def view_compare(comparison: runs.Comparison | None, run: runs.Run, lang: Lang) 
         st.warning(label("compare_population_differs", lang))
     show_table(compare_table(compare_measures(results, lang), lang))
     st.caption(label("compare_colours", lang))
+    _difference_interval(state, comparison, lang)
     from agingsim.report.key_charts import build_charts
 
     payer_years(comparison.a.result, comparison.b.result, lang)

@@ -377,6 +377,23 @@ LABELS.update(
             "每位受益人年均支出（测算期）",
             "Spending per person paid for, per year (whole period)",
         ),
+        "app_interval_title": (
+            "B − A 的90%区间（{n}次配对重复）",
+            "B − A with its 90% interval ({n} paired replications)",
+        ),
+        "app_interval_none": (
+            "B − A 的区间：重复模拟次数设为2次及以上即显示"
+            "（每次重复两个方案各运行一次，随机数与参数抽样相同）。",
+            "B − A's interval: set 2 or more replications to show it (each replication runs both "
+            "schemes on the same random numbers and parameter draws).",
+        ),
+        "app_interval_note": (
+            "上表为中心值的单次对比；本表为{n}次配对重复（两方案随机数与参数抽样相同）中"
+            " B − A 的中位数与5%–95%分位，区间不含零即差异可与零区分。",
+            "The table above is one comparison at the central values; this one is B − A's median and "
+            "5th–95th percentile over {n} paired replications (both schemes on the same random numbers "
+            "and parameter draws): an interval that excludes 0 is a difference distinguishable from zero.",
+        ),
         "app_bands_none": (
             "不确定性区间：本次为单次运行（未做重复模拟），不显示区间。",
             "Uncertainty bands: this is a single run (no replications), so no band is shown.",

@@ -57,6 +57,11 @@ def overlaid(files: Mapping[str | Path, dict[str, Any]]) -> Iterator[None]:
         _OVERLAY.reset(token)
 
 
+def current_overlay() -> dict[Path, dict[str, Any]]:
+    """The contents read in place of files here (:func:`overlaid`), by resolved path."""
+    return dict(_OVERLAY.get() or {})
+
+
 def _overlay(path: Path) -> dict[str, Any] | None:
     files = _OVERLAY.get()
     return files.get(Path(path).resolve()) if files else None

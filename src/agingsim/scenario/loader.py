@@ -6,6 +6,7 @@ runs, so a wrong file never leaves partial output behind.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +21,7 @@ from agingsim.population.base import PopulationTable, read_population_table
 from agingsim.population.cohorts import read_projection
 from agingsim.scenario.files import (
     confine,
+    current_overlay,
     default_scenario_path,
     display_path,
     file_sha256,
@@ -118,6 +120,11 @@ class Scenario:
     #: calendar-time mortality (agingsim.ability.mortality.MortalityPath) of a scenario with a
     #: ``[mortality]`` section; None: the ability model's fixed life table every year.
     mortality: Any = None
+    #: the parsed contents it was loaded from in place of files (scenario.files.overlaid: a lever
+    #: changed in the app, an upload, a sweep point), by resolved path; empty for files as they are
+    #: on disk. Loading it again, as parameter draws do (uncertainty.draws.scenario_with), reads
+    #: these, so a variant's draws are drawn on the variant, not on the file it came from.
+    overlay: Mapping[Path, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def life_table_for(self, year: int) -> LifeTable:
         """The all-cause life table in force in calendar ``year``."""
@@ -324,6 +331,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         population_projection=projection,
         population_files=tuple(display_path(p) for p in base_paths),
         mortality=mortality,
+        overlay=current_overlay(),  # a variant's contents, to load it again (draws)
     )
     check_run_size(scenario)
     return scenario

@@ -34,7 +34,7 @@ import numpy as np
 from agingsim.errors import ScenarioError, ScenarioErrors
 from agingsim.rng import RandomStreams, purpose_key
 from agingsim.scenario import Scenario
-from agingsim.scenario.files import display_path, read_toml, resolve_input
+from agingsim.scenario.files import display_path, overlaid, read_toml, resolve_input
 from agingsim.scenario.provenance import (
     PROVENANCE_KEYS,
     SPREAD_KEYS,
@@ -231,9 +231,15 @@ def _groups(
 def stated_distributions(scenario: Scenario) -> Distributions:
     """The figures with a stated distribution in ``scenario`` and every file it refers to.
 
-    Reads the files as they are on disk (the scenario's path); raises ScenarioErrors naming each bad
-    spread or group.
+    Reads the files as the scenario was loaded from them (on disk, or a variant's changed contents:
+    a figure the app's levers set is the lever's, not drawn around the file's); raises
+    ScenarioErrors naming each bad spread or group.
     """
+    with overlaid(scenario.overlay):
+        return _stated_distributions(scenario)
+
+
+def _stated_distributions(scenario: Scenario) -> Distributions:
     sources: list[tuple[str, Path]] = [("scenario", scenario.path)]
     raw_scenario = read_toml(scenario.path)
     for kind, ref in FILE_REFS.items():
@@ -291,8 +297,9 @@ def scenario_with(scenario: Scenario, values: dict[str, float], replication: int
     meta = SweepMeta(name=f"parameter-draws-replication-{replication}", scenario=scenario.path.name)
     fixed = [(parse_key(k), v) for k, v in values.items()]
     sweep = Sweep(path=scenario.path, meta=meta, scenario_path=scenario.path, fixed=fixed, axes=[])
-    plan = Plan(sweep)
-    loaded = plan.load(plan.points[0])
+    with overlaid(scenario.overlay):  # a variant (the app's levers, an upload) is drawn on as it is
+        plan = Plan(sweep)
+        loaded = plan.load(plan.points[0])
     run = scenario.run
     loaded = loaded.with_run(
         start_year=run.start_year, seed=run.seed, years=run.years, simulated_people=run.simulated_people
