@@ -6,6 +6,7 @@ a reform that changes nothing shows exactly zero difference, and a real differen
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,12 @@ def ordered_measures(figures: dict[str, Any]) -> list[str]:
     return summed + [m for m in YEARLY if m in figures]
 
 
+def spell_years(years: Iterable[Any]) -> str:
+    """``2025–2034`` for the distinct years given (one year alone, ``none`` for none)."""
+    ys = sorted({int(y) for y in years})
+    return f"{ys[0]}–{ys[-1]}" if len(ys) > 1 else str(ys[0]) if ys else "none"
+
+
 def summary_lines(table: pd.DataFrame) -> list[str]:
     """What ``agingsim compare`` prints: over the years both arms cover, the spending of each payer
     level summed, and (with the behaviour model) the people in need, those served, beds, waits and
@@ -192,9 +199,6 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     arm models are named, not set against an empty arm; arms with no year in common show each
     arm's spending over its own years and no difference (—)."""
     from agingsim.report.labels import measure_label
-
-    def spell(years: list[int]) -> str:
-        return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0]) if years else "none"
 
     both = common_years(table)
     apart = both.empty
@@ -211,12 +215,12 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
 
     summed = [m for m in ordered_measures(figures) if is_money(m)]
     if apart:  # nothing to subtract: each arm's spending over its own years, said plainly
-        own = [spell(sorted(int(y) for y in table.loc[table[arm].notna(), "year"].unique())) for arm in "ab"]
+        own = [spell_years(table.loc[table[arm].notna(), "year"]) for arm in "ab"]
         lines.append(
             f"无共同年份 no year both arms cover (A {own[0]}, B {own[1]}): each arm over its own years"
         )
         return lines + [row(m, *figures[m][:2], 1) for m in summed]
-    span = spell(sorted(int(y) for y in both["year"].unique()))
+    span = spell_years(both["year"])
     if summed:
         lines.append(f"{span} 合计 total over the years both cover:")
         lines += [row(m, *figures[m][:2], 1) for m in summed]

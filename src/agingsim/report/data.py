@@ -25,6 +25,19 @@ from agingsim.population.attributes import NEED_LEVELS
 from agingsim.report.labels import Lang, fiscal_period, label, period_label
 from agingsim.results.targets import SCORECARD_COLUMNS
 
+#: The figures of each difference.csv row, in order: each arm's mean over the replications and the
+#: 90% interval (p05, median, p95) of B − A and of (B − A) / A (interval_measures gives them).
+INTERVAL_FIGURES = (
+    "a_mean",
+    "b_mean",
+    "difference_p05",
+    "difference_p50",
+    "difference_p95",
+    "relative_p05",
+    "relative_p50",
+    "relative_p95",
+)
+
 #: Columns each input file must have (the documented output of run / compare).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "population.csv": ("year", "county", "sex", "age_band", "ability_level", "people"),
@@ -41,18 +54,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "assumptions.csv": ("file", "key", "value", "provenance", "text"),
     "comparison.csv": ("year", "measure", "a", "b", "b_minus_a"),
     "distribution.csv": ("dimension", "group", "people", "spending_wan", "spending_per_person_cny"),
-    "difference.csv": (  # compare --replications (uncertainty.difference.DIFFERENCE_COLUMNS)
-        "measure",
-        "a_mean",
-        "b_mean",
-        "difference_p05",
-        "difference_p50",
-        "difference_p95",
-        "relative_p05",
-        "relative_p50",
-        "relative_p95",
-        "distinguishable_from_zero",
-    ),
+    # compare --replications (uncertainty.difference writes it with exactly these columns)
+    "difference.csv": ("measure", *INTERVAL_FIGURES, "distinguishable_from_zero"),
 }
 
 
@@ -338,19 +341,6 @@ def replications(results: Results) -> int | None:
     u = results.summary.get("uncertainty")
     n = u.get("replications") if isinstance(u, dict) else None
     return int(n) if isinstance(n, int) and results.frame("difference.csv") is not None else None
-
-
-#: The figures of each difference.csv row that :func:`interval_measures` gives, in order.
-INTERVAL_FIGURES = (
-    "a_mean",
-    "b_mean",
-    "difference_p05",
-    "difference_p50",
-    "difference_p95",
-    "relative_p05",
-    "relative_p50",
-    "relative_p95",
-)
 
 
 def interval_measures(results: Results, lang: Lang) -> list[tuple[str, str, list[float], str]]:

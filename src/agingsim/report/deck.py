@@ -94,14 +94,9 @@ def write_deck(
     if results.kind == "run":
         _cards_slide(prs, title_only, results, lang)
 
-    title = label("deck_headline", lang)
-    if replications(results) is not None:  # compare --replications: these are replication 0's
-        title += (
-            f"（{label('deck_replication0', lang)}）"
-            if lang == "zh"
-            else f" ({label('deck_replication0', lang)})"
-        )
-    slide = _titled(prs, title_only, title)
+    # compare --replications: the headline figures are replication 0's
+    title = "deck_headline" if replications(results) is None else "deck_headline_replication0"
+    slide = _titled(prs, title_only, label(title, lang))
     if results.kind == "run":
         rows = [
             [name, _fmt_value(value, unit), unit] for name, value, unit in headline_rows(results, lang)[2:]

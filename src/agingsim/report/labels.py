@@ -148,7 +148,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "B − A 及其90%区间（{n}次配对重复）",
         "B − A with its 90% interval ({n} paired replications)",
     ),
-    "deck_replication0": ("第0次重复", "replication 0"),
+    "deck_headline_replication0": ("主要结果（第0次重复）", "Headline numbers (replication 0)"),
     "provenance_source": ("来源", "source"),
     "provenance_assumption": ("假设", "assumption"),
     # headline rows

@@ -27,33 +27,24 @@ import pandas as pd
 
 from agingsim.compare import (
     SHARES,
+    common_years,
     compare_frames,
     comparison_record,
     ordered_measures,
     overall,
+    spell_years,
     yearly_figures,
 )
 from agingsim.errors import AgingsimError
+from agingsim.report.data import REQUIRED_COLUMNS
 from agingsim.results.output import Writer, csv_writer, json_writer, write_outputs
 from agingsim.scenario import Scenario
 from agingsim.simulate import RunResult, run_scenario
 from agingsim.uncertainty.draws import Distributions
 from agingsim.uncertainty.run import replication_scenarios, run_jobs
 
-#: Columns of difference.csv: per measure, each arm's mean over replications and the 90% interval
-#: (p05, median, p95) of B − A and of (B − A) / A across replications.
-DIFFERENCE_COLUMNS = (
-    "measure",
-    "a_mean",
-    "b_mean",
-    "difference_p05",
-    "difference_p50",
-    "difference_p95",
-    "relative_p05",
-    "relative_p50",
-    "relative_p95",
-    "distinguishable_from_zero",
-)
+#: Columns of difference.csv: the report's reading of it is the one schema (report.data).
+DIFFERENCE_COLUMNS = REQUIRED_COLUMNS["difference.csv"]
 
 
 #: Fewer replications than this give a 90% interval whose ends are little more than the extremes:
@@ -249,22 +240,19 @@ def describe(paired: PairedReplications) -> list[str]:
 
     table = paired.difference()
     first = paired.comparison(0)
-    both = first[first["b_minus_a"].notna()]
-    years = sorted(int(y) for y in both["year"].unique())
-    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
+    years = sorted(int(y) for y in common_years(first)["year"].unique())
     what = "Monte Carlo + parameter draws" if paired.parameter_uncertainty else "Monte Carlo only"
     n_drawn = len({*paired.draws["figure"]}) if paired.parameter_uncertainty and not paired.draws.empty else 0
     lines = [f"重复 Replications: {paired.n} ({what}; {n_drawn} figures drawn) · {paired.workers} worker(s)"]
     if not years:  # nothing to subtract: said once, not as a missing model per measure
-        own = [sorted(int(y) for y in first.loc[first[arm].notna(), "year"].unique()) for arm in "ab"]
-        spans = [f"{y[0]}–{y[-1]}" if y else "none" for y in own]
+        own = [spell_years(first.loc[first[arm].notna(), "year"]) for arm in "ab"]
         return [
             *lines,
-            f"无共同年份 no year both arms cover (A {spans[0]}, B {spans[1]}): no difference to give; "
+            f"无共同年份 no year both arms cover (A {own[0]}, B {own[1]}): no difference to give; "
             "each arm's figures are in comparison.csv",
         ]
     lines.append(
-        f"B−A 差值中位数 [90%区间] median difference [90% interval p05 – p95] over {span} "
+        f"B−A 差值中位数 [90%区间] median difference [90% interval p05 – p95] over {spell_years(years)} "
         "(money summed over the years, other measures the mean of the years):"
     )
 
