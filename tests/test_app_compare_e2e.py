@@ -94,7 +94,8 @@ def test_the_a_vs_b_interval_is_drawn_and_its_count_is_the_bands_count(server, b
     """In Chromium: the comparison view with replications set shows B − A's interval table below
     the A-vs-B table (B, the file's 90 CNY meals, spends less than A's 300: the median and both ends
     of the total's interval are negative, and it excludes 0); the count is the page's one setting
-    for uncertainty, so the spending view then draws its bands from the same 2 replications."""
+    for uncertainty, so it survives a language switch and a reload, and the spending view then
+    draws its bands from the same 2 replications."""
     url, _ = server
     edit = json.dumps({YUQUAN.name: {"policy.schemes[1].groups[0].amount#money": 300}})
     page = _open(browser, _address(url, s=YUQUAN.name, b="@file", view="compare", e=edit))
@@ -115,7 +116,22 @@ def test_the_a_vs_b_interval_is_drawn_and_its_count_is_the_bands_count(server, b
     assert total[5] == label("verdict_excludes_zero", "zh"), total
     SHOTS.mkdir(parents=True, exist_ok=True)
     interval.screenshot(path=str(SHOTS / "compare_interval.png"))
-    page.get_by_text(label("tab_costs", "zh"), exact=True).last.click()
+
+    def english_head() -> str:
+        grid = page.locator(".st-key-view_compare [data-testid='stDataFrame']").nth(1)
+        grid.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        return " ".join(grid.locator("[role=columnheader]").all_inner_texts())
+
+    page.get_by_text("English", exact=True).click()  # the same interval, in English
     _settle(page)
-    assert _number(page, reps) == "2"
+    assert _number(page, label("app_replications", "en")) == "2"
+    assert label("col_diff_p50", "en") in english_head()
+    page.reload(wait_until="domcontentloaded")  # and after a reload, from the address
+    page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
+    _settle(page)
+    assert _query(page).get("k") == "2" and label("col_diff_p50", "en") in english_head()
+    page.get_by_text(label("tab_costs", "en"), exact=True).last.click()
+    _settle(page)
+    assert _number(page, label("app_replications", "en")) == "2"
     page.close()
