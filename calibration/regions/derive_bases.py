@@ -43,8 +43,14 @@ MX = (
     "UN WPP 2024 central death rates by sex and 5-year age, periods 2010-2015 to 2020-2025 "
     "(calibration/data/wpp2024_china_mx5_by_year.csv)"
 )
-BULLETIN5 = "7th census bulletin no. 5 (NBS, 2021-05-11; calibration/data/census2020_pop_age_sex.csv, regions_pop60.csv)"
-AGEING2020 = "2020年度国家老龄事业发展公报 census bands 60-69 / 70-79 / 80+ in 万 (calibration/data/census2020_pop_age_sex.csv)"
+BULLETIN5 = (
+    "7th census bulletin no. 5 (NBS, 2021-05-11; "
+    "calibration/data/census2020_pop_age_sex.csv, regions_pop60.csv)"
+)
+AGEING2020 = (
+    "2020年度国家老龄事业发展公报 census bands 60-69 / 70-79 / 80+ in 万 "
+    "(calibration/data/census2020_pop_age_sex.csv)"
+)
 
 # 7th census, 1 November 2020 (calibration/data/census2020_pop_age_sex.csv, regions_pop60.csv)
 CENSUS_15_59 = 894_376_020
@@ -145,7 +151,11 @@ def china() -> pd.DataFrame:
                 note = (
                     f"assumption: the same cohort in the 2010 census ({born}, sex {sex}: "
                     f"{int(c10.loc[a:, sex].sum() if x == TOP else c10.loc[a, sex]):,}; {CENSUS2010}) × "
-                    + (f"its 10-year survival {s10.loc[a, sex]:.5f}" if x < TOP else "10-year survival by age")
+                    + (
+                        f"its 10-year survival {s10.loc[a, sex]:.5f}"
+                        if x < TOP
+                        else "10-year survival by age"
+                    )
                     + f" ({MX}) × {f:.5f} = {how}. The 2020 census by age × sex was not found"
                 )
                 rows.append((x, "" if x == TOP else x, sex, int(n), note))
