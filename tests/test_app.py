@@ -24,7 +24,7 @@ from agingsim.app.levers import NEVER, all_levers, find_levers, lever_id, overri
 from agingsim.compare import compare_results
 from agingsim.errors import ScenarioError
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import column_label, fmt_money, fmt_wan, label
+from agingsim.report.labels import column_label, fmt_money, fmt_wan, label, payer_label
 from agingsim.scenario import load_scenario
 from agingsim.scenario.files import read_toml
 from agingsim.scenario.provenance import strip_provenance, value_at
@@ -196,7 +196,25 @@ def test_moving_a_lever_changes_the_cards_as_the_engine_says(yuquan_app: AppTest
     assert by_payer["city"] > by_payer["county"]
     assert _card(at, "card_year", year=year) == f"{fmt_wan(sum(by_payer.values()))} 万元"
     notes = [c.value for c in at.caption]
-    assert f"市级 {fmt_wan(by_payer['city'])}，县级 {fmt_wan(by_payer['county'])}" in notes
+    assert f"市级 {fmt_wan(by_payer['city'])} 万元，县级 {fmt_wan(by_payer['county'])} 万元" in notes
+
+
+def test_the_cards_amounts_by_payer_carry_their_unit() -> None:
+    """A card in 亿元 over its payers' shares printed as bare 万元 (市级 451,784.98 under 143.96 亿元)
+    read ten thousand times too large: each share and the present value carry their own unit."""
+    result = run_scenario(load_scenario(ROOT / "scenarios" / "zhumadian_basic_services.toml").with_run(
+        simulated_people=PEOPLE, years=3
+    ))  # fmt: skip
+    h = result.headline()
+    for lang in ("zh", "en"):
+        total = next(c for c in figures.cards(result, lang) if c.id == "total")
+        shares = figures.cost_by_payer(result)
+        assert total.value == fmt_money(h["cost_total_wan"], lang)
+        for payer, amount in shares.items():
+            assert f"{payer_label(payer, lang)} {fmt_money(amount, lang)}" in total.note
+        assert label("card_pv", lang, value=fmt_money(h["cost_present_value_wan"], lang)) in total.note
+    zh = next(c for c in figures.cards(result, "zh") if c.id == "total").note
+    assert zh.count("亿元") == len(shares) + 1, zh  # a city's shares are 亿元 like its total
 
 
 def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:

@@ -108,6 +108,30 @@ def test_targets_csv_written_with_a_run(tmp_path):
     assert set(table["met"]) <= {"true", "false", ""}
 
 
+def test_the_scorecard_shows_each_target_unit_in_the_page_language(tmp_path):
+    """targets.csv keeps the Chinese unit and its English; the scorecard shows the page's own (a
+    Chinese page showed "share of elders" under Chinese target names)."""
+    from agingsim.report.data import load_results, scorecard_rows
+
+    result = run_scenario(load_scenario_with(ZHUMADIAN).with_run(simulated_people=3000, years=2))
+    results = load_results(result.write(tmp_path / "out"))
+    targets = {t.id: t for t in result.scenario.file.targets}
+    table = pd.read_csv(results.path / "targets.csv", keep_default_na=False)
+    zh, en = scorecard_rows(results, "zh"), scorecard_rows(results, "en")
+    assert len(zh) == len(en) == len(table)
+    for r, rz, re_ in zip(table.itertuples(index=False), zh, en, strict=True):
+        t = targets[r.target_id]
+        assert rz[5] == t.unit and re_[5] == (t.unit_en or t.unit)
+
+
+@pytest.mark.parametrize("path", [GUIYANG, NINGHE, SHANXI, ZHUMADIAN])
+def test_every_bundled_target_with_a_unit_has_it_in_chinese_and_english(path):
+    for t in load_scenario_with(path).file.targets:
+        if t.unit or t.unit_en:
+            assert t.unit and t.unit_en, t.id
+            assert any("\u4e00" <= c <= "\u9fff" for c in t.unit), (t.id, t.unit)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "problem"),
     [

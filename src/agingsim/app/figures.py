@@ -15,7 +15,7 @@ import pandas as pd
 
 from agingsim.compare import yearly_figures
 from agingsim.fiscal.ledger import WAN
-from agingsim.report.labels import Lang, fiscal_period, fmt_money, fmt_number, fmt_wan, label, payer_label
+from agingsim.report.labels import Lang, fiscal_period, fmt_money, fmt_number, label, payer_label
 from agingsim.simulate import RunResult
 
 PAYER_ORDER = ("province", "city", "county")
@@ -98,16 +98,17 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
     out: list[Card] = []
     if "cost_total_wan" in h:
         by_payer = cost_by_payer(result)
-        pv = isinstance(h.get("cost_present_value_wan"), int | float)
+        # each amount with its unit (亿元 or 万元, as the card's own figure): bare numbers in 万元
+        # under a figure in 亿元 read as ten thousand times too large
+        parts = [f"{payer_label(k, lang)} {fmt_money(v, lang)}" for k, v in by_payer.items()]
+        if isinstance(pv := h.get("cost_present_value_wan"), int | float):
+            parts.append(label("card_pv", lang, value=fmt_money(pv, lang)))
         out.append(
             Card(
                 "total",
                 label("card_total", lang, first=first, last=last),
                 fmt_money(h["cost_total_wan"], lang),
-                sep.join(
-                    [f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in by_payer.items()]
-                    + ([label("card_pv", lang, value=fmt_wan(h["cost_present_value_wan"]))] if pv else [])
-                ),
+                sep.join(parts),
                 float(h["cost_total_wan"]),
             )
         )
@@ -119,7 +120,7 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
                 "year",
                 label("card_year", lang, year=year),
                 fmt_money(total_year, lang),
-                sep.join(f"{payer_label(k, lang)} {fmt_wan(v)}" for k, v in year_payer.items()),
+                sep.join(f"{payer_label(k, lang)} {fmt_money(v, lang)}" for k, v in year_payer.items()),
                 total_year,
             )
         )

@@ -404,7 +404,8 @@ def scorecard_rows(results: Results, lang: Lang) -> list[list[Any]]:
         raise ResultsDirError(results.path / TARGETS_CSV, f"missing column(s) {', '.join(missing)}")
     rows = []
     for r in table.itertuples(index=False):
-        name = r.target_en if lang == "en" and isinstance(r.target_en, str) and r.target_en else r.target
+        name = _in_lang(r.target, r.target_en, lang)
+        unit = _in_lang(r.unit, getattr(r, "unit_en", ""), lang)  # unit_en: since 4 December 2026
         met = str(r.met).strip().lower() in ("true", "1", "yes")
         rows.append(
             [
@@ -413,11 +414,19 @@ def scorecard_rows(results: Results, lang: Lang) -> list[list[Any]]:
                 int(r.year),
                 float(r.required),
                 float(r.model_value),
-                r.unit,
+                unit,
                 label("target_met" if met else "target_missed", lang),
             ]
         )
     return rows
+
+
+def _in_lang(zh: object, en: object, lang: Lang) -> str:
+    """A targets.csv text in the page's language: the English column where there is one, else the
+    Chinese (a blank cell reads back as NaN)."""
+    if lang == "en" and isinstance(en, str) and en:
+        return en
+    return zh if isinstance(zh, str) else ""
 
 
 def scorecard_headers(lang: Lang) -> list[str]:

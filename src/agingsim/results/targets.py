@@ -46,7 +46,7 @@ SCORECARD_COLUMNS = (
     "met",
 )
 #: targets.csv's columns: the scorecard's, then when the target falls due and a note (e.g. not modelled)
-TARGET_COLUMNS = [*SCORECARD_COLUMNS, "due", "note"]
+TARGET_COLUMNS = [*SCORECARD_COLUMNS, "unit_en", "due", "note"]
 #: a measured value within this of the requirement meets it (floating-point sums of shares)
 TOLERANCE = 1e-9
 
@@ -165,6 +165,7 @@ def targets_frame(result: RunResult) -> pd.DataFrame:
                     "required": target.required,
                     "model_value": value if math.isfinite(value) else None,
                     "unit": target.unit,
+                    "unit_en": target.unit_en,
                     "met": "" if met is None else str(met).lower(),
                     "due": "" if target.by is None else str(year >= target.by).lower(),
                     "note": note,

@@ -340,7 +340,9 @@ class Target(Strict):
     clause: str = Field(min_length=1)
     measure: TargetMeasure
     required: float | None = None
+    #: the unit of ``required`` as the scorecard shows it, in Chinese (``unit_en`` in English)
     unit: str = ""
+    unit_en: str = ""
     compare: Literal[">=", "<="] = ">="
     #: the year the target is due (rows of earlier years show progress; ``due`` says which)
     by: int | None = Field(default=None, ge=2000, le=2100)
