@@ -20,7 +20,11 @@ def test_run_writes_the_documented_files(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", "tests/data/tiny.toml", "--out", str(out), "--years", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "60岁及以上人口 People 60+" in printed and "100,000 (2024)" in printed
+    assert "60岁及以上人口 People 60+" in printed and "100,000 (2024年初 start of 2024)" in printed
+    # report.labels.fiscal_period, as the app and the report: two fiscal years, the last stock (dated
+    # 1 January 2026) is the end of 2025, not "2026" (a yearbook's 2026 figure is a year later)
+    assert "2024–2025年度 FY2024–FY2025" in printed and "(2025年末 end of 2025)" in printed
+    assert "2026" not in printed
     pop = pd.read_csv(out / "population.csv")
     assert list(pop.columns) == ["year", "county", "sex", "age_band", "ability_level", "people"]
     assert sorted(pop["year"].unique()) == [2024, 2025, 2026]

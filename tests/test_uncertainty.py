@@ -286,9 +286,11 @@ def test_replications_say_how_many_of_those_in_need_are_served(tmp_path, capsys)
     q = summary["uncertainty"]["headline"]["needing_care_served_last"]
     assert summary["uncertainty"]["headline"]["served_year"] == 2025
     assert q["p05"] <= q["p50"] <= q["p95"]
-    line = next(x for x in printed.splitlines() if "Served by formal care (2025)" in x)
+    line = next(x for x in printed.splitlines() if "Served by formal care (2025年月均 monthly mean of 2025)" in x)
     assert f"{q['p50']:,.0f} [{q['p05']:,.0f} – {q['p95']:,.0f}]" in line
-    assert "Share served (2025)" in printed
+    assert "Share served (2025年月均 monthly mean of 2025)" in printed
+    # the stock dated 1 January 2026 is the end of fiscal 2025, as the app and the report say it
+    assert "People 60+ (2025年末 end of 2025)" in printed and "2024–2025年度 FY2024–FY2025" in printed
     # the report draws its median and 90% band by year beside those of cost and need
     assert main(["report", str(out), "--formats", "png"]) == 0
     drawn = pd.read_csv(out / "report" / "band_needing_care_served.csv", encoding="utf-8-sig").set_index(

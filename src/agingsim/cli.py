@@ -135,23 +135,32 @@ def cmd_run(args: argparse.Namespace) -> int:
             scenario, replication=args.replication, progress=progress, record_distribution=args.by_group
         )
     result.write(out)
+    from agingsim.report.labels import fiscal_period, period_label
+
     h = result.headline()
+    # the one horizon convention (report.labels.fiscal_period), as the app and the report: fiscal
+    # years first … last, stocks at the start of the first and the end of the last (the stock dated
+    # 1 January of the year after the last is that year's year-end figure, as a yearbook gives it)
+    first, last = fiscal_period(scenario.run.start_year, scenario.run.years)
     print(f"情景 Scenario: {scenario.name} ({scenario.file.scenario.name_en})")
     print(
-        f"地区 Region: {scenario.region.name} · {scenario.run.start_year}–{h['last_year']} · "
+        f"地区 Region: {scenario.region.name} · {period_label(first, last, 'zh')} "
+        f"{period_label(first, last, 'en')} · "
         f"seed {scenario.run.seed} · {scenario.run.simulated_people:,} simulated people"
     )
+    start, end = f"{first}年初 start of {first}", f"{last}年末 end of {last}"
     print(
-        f"60岁及以上人口 People 60+:      {_fmt(h['people_60plus_first'])} ({h['first_year']}) → "
-        f"{_fmt(h['people_60plus_last'])} ({h['last_year']})"
+        f"60岁及以上人口 People 60+:      {_fmt(h['people_60plus_first'])} ({start}) → "
+        f"{_fmt(h['people_60plus_last'])} ({end})"
     )
     print(
         f"需要照护(中度及以上失能) Needing care (moderate+): {_fmt(h['needing_care_first'])} → "
         f"{_fmt(h['needing_care_last'])}"
     )
     if "needing_care_served_last" in h:  # the behaviour model: who of those in need gets formal care
+        y = h["coverage_year_last"]
         print(
-            f"获得正式照护 Served by formal care ({h['coverage_year_last']}): "
+            f"获得正式照护 Served by formal care ({y}年月均 monthly mean of {y}): "
             f"{_fmt(h['needing_care_served_last'])} "
             f"({h['needing_care_served_share_last']:.0%}) · 床位 Beds: {_fmt(h['beds_last'])}, "
             f"入住率 occupied {h['occupancy_last']:.0%}"

@@ -230,11 +230,14 @@ def describe(reps: Replications) -> list[str]:
     n_drawn = len(reps.distributions.figures) if reps.parameter_uncertainty else 0
     lines = [f"重复 Replications: {reps.n} ({what}; {n_drawn} figures drawn) · 90% interval p05–p95, median"]
     served = h.get("served_year")
+    # stocks dated 1 January of the year after the last fiscal year are that year's year-end figures
+    # (report.labels.fiscal_period, as the app and the report say them); coverage is a monthly mean
+    end, mean = f"{h['year'] - 1}年末 end of {h['year'] - 1}", f"{served}年月均 monthly mean of {served}"
     rows = [  # (headline key, words, per cent)
-        ("people_60plus_last", f"60岁及以上人口 People 60+ ({h['year']})", False),
-        ("needing_care_last", f"需要照护 Needing care ({h['year']})", False),
-        ("needing_care_served_last", f"获得正式照护 Served by formal care ({served})", False),
-        ("needing_care_served_share_last", f"需要照护者获服务比例 Share served ({served})", True),
+        ("people_60plus_last", f"60岁及以上人口 People 60+ ({end})", False),
+        ("needing_care_last", f"需要照护 Needing care ({end})", False),
+        ("needing_care_served_last", f"获得正式照护 Served by formal care ({mean})", False),
+        ("needing_care_served_share_last", f"需要照护者获服务比例 Share served ({mean})", True),
         ("cost_total_wan", "财政支出合计 Total cost (万元)", False),
     ]
     for k, text, share in rows:
