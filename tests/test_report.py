@@ -225,6 +225,42 @@ def test_workbook_numbers_equal_the_ledger(gy_dir, gy_report):
     assert sum(people) == pytest.approx(population["people"].sum())
 
 
+def test_the_workbooks_coverage_lottery_and_rationing_sheets_are_in_the_reports_language(tmp_path):
+    """The coverage, welfare-lottery (000 二(一)8) and rationing tables in a Chinese workbook: Chinese
+    headers, county names, care settings, line items and 是/否 (they were the raw CSVs, with
+    "family_care", "yicheng" and "False" under English headers); in English, words, not codes.
+    Every row and number of the CSV is kept."""
+    from agingsim.report.workbook import workbook_sheets
+
+    zhumadian = ROOT / "scenarios" / "zhumadian_basic_services.toml"
+    out = tmp_path / "run"
+    run_scenario(load_scenario(zhumadian).with_run(years=2, simulated_people=3000)).write(out)
+    results = load_results(out)
+    for lang in ("zh", "en"):
+        sheets = {s.name: s for s in workbook_sheets(results, lang)}
+        for csv, name, zh_headers in (
+            ("coverage.csv", ("覆盖情况", "Coverage"), ["年份", "县（区）", "照护方式"]),
+            ("lottery.csv", ("福彩公益金", "Welfare lottery funds"), ["年份", "财政层级", "留存福彩公益金（元）"]),
+            ("rationing.csv", ("资金不足轮候", "Budget rationing"), ["年份", "月份", "补贴项目", "县（区）"]),
+        ):
+            table = pd.read_csv(out / csv)
+            sheet = sheets[name[0] if lang == "zh" else name[1]]
+            rows = [list(r) for r in sheet.rows]
+            assert len(rows) == len(table) > 0
+            text = {str(v) for r in rows for v in r if isinstance(v, str)}
+            codes = {"family_care", "home_services", "True", "False", "city", "county", "home_adaptation"}
+            assert not text & codes, (csv, lang, text & codes)
+            if lang == "zh":
+                assert sheet.headers[: len(zh_headers)] == zh_headers
+                assert all(any("\u4e00" <= c <= "\u9fff" for c in h) for h in sheet.headers), sheet.headers
+                assert "yicheng" not in text
+            numbers = [v for r in rows for v in r if isinstance(v, float)]
+            expected = table.select_dtypes("float").to_numpy().ravel()
+            assert sorted(numbers) == pytest.approx(sorted(expected), nan_ok=True)
+    lottery = [list(r) for r in {s.name: s for s in workbook_sheets(results, "zh")}["福彩公益金"].rows]
+    assert {r[6] for r in lottery} <= {"是", "否"}
+
+
 def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
     ledger = pd.read_csv(gy_dir / "ledger.csv")
     deck = Presentation(str(gy_report / "briefing.pptx"))
@@ -237,7 +273,7 @@ def test_deck_has_the_expected_slides_and_the_ledger_total(gy_dir, gy_report):
         "主要结果",
         "分级财政支出（按年份）",
         "各补贴项目支出（按年份）",
-        f"{last_year}年老年人口结构（按能力等级）",
+        f"{last_year - 1}年末老年人口结构（按能力等级）",  # the stock dated 1 January last_year
         "需要照护者的照护方式",
         "床位、入住率与轮候",
         f"{map_year}年15分钟养老服务圈",  # the scenario has a [geography]; the cards' last year
@@ -484,6 +520,21 @@ def test_pyramid_shows_the_population_of_the_year(gy_dir):
     this_year = pop[pop.year == year]
     assert -widths[widths < 0].sum() == pytest.approx(this_year[this_year.sex == "M"]["people"].sum())
     assert widths[widths > 0].sum() == pytest.approx(this_year[this_year.sex == "F"]["people"].sum())
+
+
+def test_the_pyramid_is_dated_as_the_app_and_the_headline_date_its_stock(gy_dir):
+    """report.labels.fiscal_period: a 2-year run from 2024 covers FY2024–FY2025; its last stock,
+    dated 1 January 2026, is the end of 2025 (as the app's card and the headline rows say), not
+    "2026年" (a finance bureau would hold it against the yearbook's 2026 figure, a year later)."""
+    pop = pd.read_csv(gy_dir / "population.csv")
+    first, last = int(pop["year"].min()), int(pop["year"].max())
+    assert last == first + 2
+    [chart] = [c for c in key_charts.build_charts(load_results(gy_dir), "zh")[0] if c.id == "population_pyramid"]
+    assert chart.title == f"{first + 1}年末老年人口结构（按能力等级）"
+    (ax,) = charts.population_pyramid(pop, last, "en", "footer").subfigs[0].axes
+    assert ax.get_title(loc="left") == f"Older population by ability level, end of {first + 1}"
+    (ax,) = charts.population_pyramid(pop, first, "zh", "footer").subfigs[0].axes
+    assert ax.get_title(loc="left").startswith(f"{first}年初")
 
 
 def test_palette_stays_distinct_in_greyscale():

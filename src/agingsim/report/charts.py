@@ -33,6 +33,7 @@ from agingsim.report.labels import (
     line_item_label,
     payer_label,
     setting_label,
+    stock_when,
 )
 
 #: Hatches for stacked series, in order; the first (darkest) series is solid.
@@ -313,7 +314,8 @@ def population_pyramid(population: pd.DataFrame, year: int, lang: Lang, footer: 
     ax.grid(axis="y", visible=False)
     ax.text(0.02, 0.97, label("sex_M", lang), transform=ax.transAxes, fontsize=11, va="top")
     ax.text(0.98, 0.97, label("sex_F", lang), transform=ax.transAxes, fontsize=11, va="top", ha="right")
-    ax.set_title(label("title_pyramid", lang, year=year), fontsize=13, loc="left")
+    when = stock_when(year, int(population["year"].min()), lang)
+    ax.set_title(label("title_pyramid", lang, when=when), fontsize=13, loc="left")
     ax.set_xlabel(label("axis_people", lang))
     ax.set_ylabel(label("axis_age_band", lang))
     _legend_below(ax, ncols=5)

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from agingsim.report import charts
 from agingsim.report.data import LINE_ITEMS_CSV, Results
-from agingsim.report.labels import BAND_AXES, BAND_MEASURES, Lang, column_label, label
+from agingsim.report.labels import BAND_AXES, BAND_MEASURES, Lang, column_label, label, stock_when
 
 PNG_DPI = 300
 
@@ -127,7 +127,8 @@ def build_charts(results: Results, lang: Lang) -> tuple[list[Chart], list[str]]:
         year = int(pop["year"].max())
         draw = partial(charts.population_pyramid, pop, year, lang, footer)
         drawn = pop[pop["year"] == year]
-        out.append(Chart("population_pyramid", label("title_pyramid", lang, year=year), draw, data=drawn))
+        when = stock_when(year, int(pop["year"].min()), lang)
+        out.append(Chart("population_pyramid", label("title_pyramid", lang, when=when), draw, data=drawn))
         out += _interval_charts(results, lang, footer)
     out += _coverage_charts(results, lang, footer, notes)
     return out, notes

@@ -57,7 +57,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "测算期支出差额（B − A）按补贴项目分解",
         "Spending difference B − A over the period, by subsidy line",
     ),
-    "title_pyramid": ("{year}年老年人口结构（按能力等级）", "Older population by ability level, {year}"),
+    "title_pyramid": ("{when}老年人口结构（按能力等级）", "Older population by ability level, {when}"),
+    # a stock's date in the horizon convention (fiscal_period): 1 January Y is the start of Y or,
+    # after the first year, the end of Y − 1 (the year-end figure a yearbook gives)
+    "stock_start": ("{year}年初", "start of {year}"),
+    "stock_end": ("{year}年末", "end of {year}"),
     "title_fan": ("{what}（中位数与90%区间）", "{what} (median and 90% interval)"),
     "title_coverage": ("需要照护者的照护方式", "People needing care, by care setting"),
     "title_beds": ("床位、入住率与轮候", "Beds, occupancy and waiting lists"),
@@ -99,6 +103,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "sheet_assumptions": ("参数与来源", "Assumptions"),
     "sheet_comparison": ("方案对比", "Comparison"),
     "sheet_coverage": ("覆盖情况", "Coverage"),
+    "sheet_lottery": ("福彩公益金", "Welfare lottery funds"),
+    "sheet_rationing": ("资金不足轮候", "Budget rationing"),
+    "col_setting": ("照护方式", "Care setting"),
+    "col_need_monthly": ("需要照护人数（月均）", "People needing care (monthly mean)"),
+    "col_all_monthly": ("60岁及以上人数（月均）", "People 60+ (monthly mean)"),
+    "col_lottery_retained": ("留存福彩公益金（元）", "Lottery funds retained (CNY)"),
+    "col_lottery_spent": ("用于养老服务（元）", "Spent on elderly services (CNY)"),
+    "col_lottery_share": ("用于养老服务比例", "Share spent on elderly services"),
+    "col_lottery_required": ("规定最低比例", "Required minimum share"),
+    "col_lottery_overspent": ("支出超过留存额", "Spent more than retained"),
+    "col_people_waiting": ("轮候人数（人/户）", "Waiting (people or households)"),
+    "col_unpaid_cny": ("未支付金额（元）", "Unpaid (CNY)"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
     "col_item": ("项目", "Item"),
     "col_value": ("数值", "Value"),
     "col_unit": ("单位", "Unit"),
@@ -833,6 +851,14 @@ def fiscal_period(first_year: int, years: int) -> tuple[int, int]:
     years first_year … first_year + years − 1 (China's fiscal year is the calendar year); stocks
     are given at the start of the first and the end of the last of them."""
     return first_year, first_year + years - 1
+
+
+def stock_when(dated: int, first: int, lang: Lang) -> str:
+    """When a stock dated 1 January ``dated`` stands, in a run starting 1 January ``first``: the start
+    of the first fiscal year, else the end of the year before (``2034年末``, not ``2035年``)."""
+    if dated <= first:
+        return label("stock_start", lang, year=dated)
+    return label("stock_end", lang, year=dated - 1)
 
 
 def period_label(first: int, last: int, lang: Lang) -> str:

@@ -33,6 +33,7 @@ from agingsim.report.labels import (
     measure_label,
     payer_label,
     provenance_label,
+    setting_label,
 )
 from agingsim.report.notes_zh import assumption_note
 
@@ -166,29 +167,10 @@ def workbook_sheets(results: Results, lang: Lang) -> list[Sheet]:
         assumptions = results.frame("assumptions.csv")
         if assumptions is not None:
             sheets.append(_assumptions_sheet(results, assumptions, lang))
-    coverage = results.frame("coverage.csv")
-    if coverage is not None:
-        sheets.append(
-            Sheet(
-                L("sheet_coverage"),
-                list(coverage.columns),
-                coverage.itertuples(index=False),
-                [None] * len(coverage.columns),
-                [14] * len(coverage.columns),
-            )
-        )
-    for name in ("lottery.csv", "rationing.csv"):
-        table = results.frame(name) if results.kind == "run" else None
+    for name, sheet_key in CODED_SHEETS.items():
+        table = results.frame(name) if name == "coverage.csv" or results.kind == "run" else None
         if table is not None:
-            sheets.append(
-                Sheet(
-                    name.removesuffix(".csv"),
-                    list(table.columns),
-                    table.itertuples(index=False),
-                    [None] * len(table.columns),
-                    [14] * len(table.columns),
-                )
-            )
+            sheets.append(_coded_sheet(results, table, sheet_key, lang))
     scorecard = scorecard_rows(results, lang)
     if scorecard:
         sheets.append(
@@ -259,6 +241,64 @@ def _ledger_sheet(results: Results, ledger: pd.DataFrame, lang: Lang) -> Sheet:
     formats = [None] * 10 + [FMT_CNY, FMT_WAN, "#,##0.0"]
     widths = [7, 6, 28, 22, 24, 18, 9, 12, 12, 12, 16, 14, 12]
     return Sheet(L("sheet_ledger"), headers, rows(), formats, widths)
+
+
+#: Output tables shown as they are, one row per CSV row, their headers and codes in the page's
+#: language (a Chinese workbook had showed "family_care", "yicheng" and "False" under English headers)
+CODED_SHEETS = {
+    "coverage.csv": "sheet_coverage",
+    "lottery.csv": "sheet_lottery",
+    "rationing.csv": "sheet_rationing",
+}
+#: column → (header label, kind of value, Excel format, width); kinds: int, county, setting,
+#: payer, line_item, yes/no, number
+CODED_COLUMNS: dict[str, tuple[str, str, str | None, int]] = {
+    "year": ("col_year", "int", None, 7),
+    "month": ("col_month", "int", None, 6),
+    "county": ("col_county", "county", None, 12),
+    "setting": ("col_setting", "setting", None, 14),
+    "people": ("col_need_monthly", "number", "#,##0.0", 16),
+    "people_all": ("col_all_monthly", "number", "#,##0.0", 16),
+    "payer_level": ("col_payer_level", "payer", None, 9),
+    "retained_cny": ("col_lottery_retained", "number", FMT_CNY, 18),
+    "spent_on_elderly_cny": ("col_lottery_spent", "number", FMT_CNY, 18),
+    "share": ("col_lottery_share", "number", FMT_SHARE, 12),
+    "required_min_share": ("col_lottery_required", "number", FMT_SHARE, 12),
+    "meets_rule": ("col_met", "yes_no", None, 9),
+    "overspent": ("col_lottery_overspent", "yes_no", None, 9),
+    "line_item": ("col_line_item", "line_item", None, 28),
+    "people_waiting": ("col_people_waiting", "number", "#,##0.0", 14),
+    "unpaid_cny": ("col_unpaid_cny", "number", FMT_CNY, 16),
+}
+
+
+def _coded_sheet(results: Results, table: pd.DataFrame, sheet_key: str, lang: Lang) -> Sheet:
+    """One of CODED_SHEETS: every column of the CSV in its order, a known one with its label and its
+    codes as words (a column not in CODED_COLUMNS shows under its own name, never dropped)."""
+    counties = results.summary.get("region", {}).get("counties", {})
+    names = results.line_item_names
+    yes, no = label("yes", lang), label("no", lang)
+
+    def value(kind: str, v: Any) -> Any:
+        if kind == "int":
+            return int(v)
+        if kind == "county":
+            return counties.get(v, v) if lang == "zh" else v
+        if kind == "setting":
+            return setting_label(str(v), lang)
+        if kind == "payer":
+            return payer_label(str(v), lang)
+        if kind == "line_item":
+            return line_item_label(str(v), names, lang)
+        if kind == "yes_no":
+            return yes if str(v).strip().lower() in ("true", "1") else no
+        return v
+
+    specs = [CODED_COLUMNS.get(c, (c, "raw", None, 14)) for c in table.columns]
+    headers = [label(key, lang) if kind != "raw" else key for key, kind, _, _ in specs]
+    kinds = [kind for _, kind, _, _ in specs]
+    rows = ([value(k, v) for k, v in zip(kinds, r, strict=True)] for r in table.itertuples(index=False))
+    return Sheet(label(sheet_key, lang), headers, rows, [f for *_, f, _ in specs], [w for *_, w in specs])
 
 
 def _population_sheet(results: Results, lang: Lang) -> Sheet:
