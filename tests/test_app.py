@@ -210,11 +210,18 @@ def test_the_cards_amounts_by_payer_carry_their_unit() -> None:
         total = next(c for c in figures.cards(result, lang) if c.id == "total")
         shares = figures.cost_by_payer(result)
         assert total.value == fmt_money(h["cost_total_wan"], lang)
+        like = h["cost_total_wan"]
         for payer, amount in shares.items():
-            assert f"{payer_label(payer, lang)} {fmt_money(amount, lang)}" in total.note
-        assert label("card_pv", lang, value=fmt_money(h["cost_present_value_wan"], lang)) in total.note
+            assert f"{payer_label(payer, lang)} {fmt_money(amount, lang, like=like)}" in total.note
+        pv = fmt_money(h["cost_present_value_wan"], lang, like=like)
+        assert label("card_pv", lang, value=pv) in total.note
     zh = next(c for c in figures.cards(result, "zh") if c.id == "total").note
     assert zh.count("亿元") == len(shares) + 1, zh  # a city's shares are 亿元 like its total
+    # one year's card: its parts in its own figure's unit (a 13.64 亿元 year had shown 42,594.33 万元
+    # and 93,841.23 万元 under it), summing to it
+    year = next(c for c in figures.cards(result, "zh") if c.id == "year")
+    assert year.value.endswith("亿元") and year.note.count("亿元") == len(shares) and "万元" not in year.note
+    assert fmt_money(2_000.0, "zh", like=200_000.0) == "0.20 亿元" and fmt_money(2_000.0, "zh").endswith("万元")
 
 
 def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:

@@ -98,11 +98,12 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
     out: list[Card] = []
     if "cost_total_wan" in h:
         by_payer = cost_by_payer(result)
-        # each amount with its unit (亿元 or 万元, as the card's own figure): bare numbers in 万元
-        # under a figure in 亿元 read as ten thousand times too large
-        parts = [f"{payer_label(k, lang)} {fmt_money(v, lang)}" for k, v in by_payer.items()]
+        # each amount with its unit, the card figure's (亿元 or 万元), so the parts visibly add up to
+        # it: bare numbers in 万元 under a figure in 亿元 read as ten thousand times too large
+        total = float(h["cost_total_wan"])
+        parts = [f"{payer_label(k, lang)} {fmt_money(v, lang, like=total)}" for k, v in by_payer.items()]
         if isinstance(pv := h.get("cost_present_value_wan"), int | float):
-            parts.append(label("card_pv", lang, value=fmt_money(pv, lang)))
+            parts.append(label("card_pv", lang, value=fmt_money(pv, lang, like=total)))
         out.append(
             Card(
                 "total",
@@ -115,12 +116,13 @@ def cards(result: RunResult, lang: Lang, today: dt.date | None = None) -> list[C
         year = card_year(result, today)
         year_payer = cost_by_payer(result, year)
         total_year = sum(year_payer.values())
+        yp = year_payer.items()
         out.append(
             Card(
                 "year",
                 label("card_year", lang, year=year),
                 fmt_money(total_year, lang),
-                sep.join(f"{payer_label(k, lang)} {fmt_money(v, lang)}" for k, v in year_payer.items()),
+                sep.join(f"{payer_label(k, lang)} {fmt_money(v, lang, like=total_year)}" for k, v in yp),
                 total_year,
             )
         )

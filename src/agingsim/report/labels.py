@@ -887,10 +887,11 @@ def fmt_number(x: float, decimals: int = 0) -> str:
 YI_FROM_WAN = 100_000
 
 
-def fmt_money(wan: float, lang: Lang) -> str:
+def fmt_money(wan: float, lang: Lang, like: float | None = None) -> str:
     """An amount for a headline card: 万元 with two decimals, or 亿元 (billions of CNY in English)
-    once it is large enough that 万元 would not fit."""
-    if abs(wan) >= YI_FROM_WAN:
+    once it is large enough that 万元 would not fit. With ``like``, in the unit ``like`` would get
+    (a card's parts in its figure's unit, so they visibly add up to it)."""
+    if abs(wan if like is None else like) >= YI_FROM_WAN:
         yi = wan / 10_000
         return f"{fmt_number(yi, 2)} 亿元" if lang == "zh" else f"{fmt_number(yi / 10, 2)} bn CNY"
     return f"{fmt_wan(wan)} {label('unit_wan', lang)}"
