@@ -221,7 +221,9 @@ def test_the_cards_amounts_by_payer_carry_their_unit() -> None:
     # and 93,841.23 万元 under it), summing to it
     year = next(c for c in figures.cards(result, "zh") if c.id == "year")
     assert year.value.endswith("亿元") and year.note.count("亿元") == len(shares) and "万元" not in year.note
-    assert fmt_money(2_000.0, "zh", like=200_000.0) == "0.20 亿元" and fmt_money(2_000.0, "zh").endswith("万元")
+    assert fmt_money(2_000.0, "zh", like=200_000.0) == "0.20 亿元" and fmt_money(2_000.0, "zh").endswith(
+        "万元"
+    )
 
 
 def test_a_group_switched_off_is_paid_nothing(yuquan_app: AppTest) -> None:

@@ -28,7 +28,9 @@ OFF = {"policy.schemes[0].active": False}  # a payment-only change: replayed on 
 
 
 def _scenario(overrides: dict | None = None):
-    return load_scenario_with(NINGHE, overrides or {}, label=sources.APP_LABEL).with_run(simulated_people=PEOPLE)
+    return load_scenario_with(NINGHE, overrides or {}, label=sources.APP_LABEL).with_run(
+        simulated_people=PEOPLE
+    )
 
 
 def _person_ledger(result) -> pd.DataFrame:

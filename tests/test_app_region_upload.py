@@ -96,7 +96,9 @@ def test_upload_round_trip_runs_the_policy_on_the_region_with_cards(app: AppTest
     policy[0].set_value(ZHUMADIAN.name).run()
     assert not app.exception, app.exception
     assert app.session_state["page"].scenario == first
-    assert app.session_state["last_run"].result.scenario.name.startswith(sources.from_file(ZHUMADIAN).title[0])
+    assert app.session_state["last_run"].result.scenario.name.startswith(
+        sources.from_file(ZHUMADIAN).title[0]
+    )
 
 
 @pytest.mark.parametrize(

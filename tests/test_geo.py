@@ -348,7 +348,11 @@ def test_map_labels_render_in_the_cjk_font(grid):
         (["coverage", "guiyang_synthetic", "--detour", "0.5"], "--detour", "must be at least 1"),
         (["site", "guiyang_synthetic", "--centres", "-1"], "--centres", "must be at least 0"),
         (["site", "guiyang_synthetic", "--budget-wan", "inf"], "--budget-wan", "must be a finite number"),
-        (["site", "guiyang_synthetic", "--centres", "2", "--time-limit", "-1"], "--time-limit", "must be above 0"),
+        (
+            ["site", "guiyang_synthetic", "--centres", "2", "--time-limit", "-1"],
+            "--time-limit",
+            "must be above 0",
+        ),
     ],
 )
 def test_geo_flags_out_of_range_or_not_finite_are_usage_errors(tmp_path, capsys, args, flag, problem):

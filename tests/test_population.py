@@ -169,7 +169,10 @@ def test_compiled_yearly_count_is_numpys_bincount_bit_for_bit(tiny_scenario):
     p = model.people
     rng = np.random.default_rng(5)
     p.weight[: p.n] = rng.random(p.n, dtype=np.float32) * 40  # weights that do not add up exactly
-    numpy_count, compiled = model.collector, type(model.collector)(model.collector.county_ids, model.code_span)
+    numpy_count, compiled = (
+        model.collector,
+        type(model.collector)(model.collector.county_ids, model.code_span),
+    )
     compiled.fused = fused
     numpy_count.snapshot(2099, p)
     compiled.snapshot(2099, p)

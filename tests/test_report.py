@@ -240,7 +240,11 @@ def test_the_workbooks_coverage_lottery_and_rationing_sheets_are_in_the_reports_
         sheets = {s.name: s for s in workbook_sheets(results, lang)}
         for csv, name, zh_headers in (
             ("coverage.csv", ("覆盖情况", "Coverage"), ["年份", "县（区）", "照护方式"]),
-            ("lottery.csv", ("福彩公益金", "Welfare lottery funds"), ["年份", "财政层级", "留存福彩公益金（元）"]),
+            (
+                "lottery.csv",
+                ("福彩公益金", "Welfare lottery funds"),
+                ["年份", "财政层级", "留存福彩公益金（元）"],
+            ),
             ("rationing.csv", ("资金不足轮候", "Budget rationing"), ["年份", "月份", "补贴项目", "县（区）"]),
         ):
             table = pd.read_csv(out / csv)
@@ -529,7 +533,9 @@ def test_the_pyramid_is_dated_as_the_app_and_the_headline_date_its_stock(gy_dir)
     pop = pd.read_csv(gy_dir / "population.csv")
     first, last = int(pop["year"].min()), int(pop["year"].max())
     assert last == first + 2
-    [chart] = [c for c in key_charts.build_charts(load_results(gy_dir), "zh")[0] if c.id == "population_pyramid"]
+    [chart] = [
+        c for c in key_charts.build_charts(load_results(gy_dir), "zh")[0] if c.id == "population_pyramid"
+    ]
     assert chart.title == f"{first + 1}年末老年人口结构（按能力等级）"
     (ax,) = charts.population_pyramid(pop, last, "en", "footer").subfigs[0].axes
     assert ax.get_title(loc="left") == f"Older population by ability level, end of {first + 1}"

@@ -286,7 +286,9 @@ def test_replications_say_how_many_of_those_in_need_are_served(tmp_path, capsys)
     q = summary["uncertainty"]["headline"]["needing_care_served_last"]
     assert summary["uncertainty"]["headline"]["served_year"] == 2025
     assert q["p05"] <= q["p50"] <= q["p95"]
-    line = next(x for x in printed.splitlines() if "Served by formal care (2025年月均 monthly mean of 2025)" in x)
+    line = next(
+        x for x in printed.splitlines() if "Served by formal care (2025年月均 monthly mean of 2025)" in x
+    )
     assert f"{q['p50']:,.0f} [{q['p05']:,.0f} – {q['p95']:,.0f}]" in line
     assert "Share served (2025年月均 monthly mean of 2025)" in printed
     # the stock dated 1 January 2026 is the end of fiscal 2025, as the app and the report say it
