@@ -135,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             scenario, replication=args.replication, progress=progress, record_distribution=args.by_group
         )
     result.write(out)
-    from agingsim.report.labels import fiscal_period, period_label
+    from agingsim.report.labels import both, fiscal_period, label, period_label, stock_when
 
     h = result.headline()
     # the one horizon convention (report.labels.fiscal_period), as the app and the report: fiscal
@@ -144,11 +144,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     first, last = fiscal_period(scenario.run.start_year, scenario.run.years)
     print(f"情景 Scenario: {scenario.name} ({scenario.file.scenario.name_en})")
     print(
-        f"地区 Region: {scenario.region.name} · {period_label(first, last, 'zh')} "
-        f"{period_label(first, last, 'en')} · "
+        f"地区 Region: {scenario.region.name} · {both(lambda lang: period_label(first, last, lang))} · "
         f"seed {scenario.run.seed} · {scenario.run.simulated_people:,} simulated people"
     )
-    start, end = f"{first}年初 start of {first}", f"{last}年末 end of {last}"
+    start = both(lambda lang: stock_when(h["first_year"], first, lang))
+    end = both(lambda lang: stock_when(h["last_year"], first, lang))
     print(
         f"60岁及以上人口 People 60+:      {_fmt(h['people_60plus_first'])} ({start}) → "
         f"{_fmt(h['people_60plus_last'])} ({end})"
@@ -158,9 +158,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{_fmt(h['needing_care_last'])}"
     )
     if "needing_care_served_last" in h:  # the behaviour model: who of those in need gets formal care
-        y = h["coverage_year_last"]
+        mean = both(lambda lang: label("year_mean", lang, year=h["coverage_year_last"]))
         print(
-            f"获得正式照护 Served by formal care ({y}年月均 monthly mean of {y}): "
+            f"获得正式照护 Served by formal care ({mean}): "
             f"{_fmt(h['needing_care_served_last'])} "
             f"({h['needing_care_served_share_last']:.0%}) · 床位 Beds: {_fmt(h['beds_last'])}, "
             f"入住率 occupied {h['occupancy_last']:.0%}"

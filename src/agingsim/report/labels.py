@@ -6,7 +6,7 @@ reviewer can check the Chinese terms (GB/T 42195 levels, 省级/市级/县级) i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from agingsim.population.attributes import ABILITY_LEVELS, ABILITY_ZH
 from agingsim.report.lang import Lang
@@ -62,6 +62,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # after the first year, the end of Y − 1 (the year-end figure a yearbook gives)
     "stock_start": ("{year}年初", "start of {year}"),
     "stock_end": ("{year}年末", "end of {year}"),
+    "year_mean": ("{year}年月均", "monthly mean of {year}"),
     "title_fan": ("{what}（中位数与90%区间）", "{what} (median and 90% interval)"),
     "title_coverage": ("需要照护者的照护方式", "People needing care, by care setting"),
     "title_beds": ("床位、入住率与轮候", "Beds, occupancy and waiting lists"),
@@ -859,6 +860,11 @@ def stock_when(dated: int, first: int, lang: Lang) -> str:
     if dated <= first:
         return label("stock_start", lang, year=dated)
     return label("stock_end", lang, year=dated - 1)
+
+
+def both(text: Callable[[Lang], str]) -> str:
+    """A terminal phrase in Chinese then English (the CLI prints both languages on one line)."""
+    return f"{text('zh')} {text('en')}"
 
 
 def period_label(first: int, last: int, lang: Lang) -> str:

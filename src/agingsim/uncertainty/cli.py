@@ -28,13 +28,13 @@ def run_replicated(args: argparse.Namespace, scenario: Scenario, out: Path) -> i
             by_group=args.by_group,
         )
     reps.write(out)
-    from agingsim.report.labels import fiscal_period, period_label
+    from agingsim.report.labels import both, fiscal_period, period_label
 
     first, last = fiscal_period(scenario.run.start_year, scenario.run.years)
     print(f"情景 Scenario: {scenario.name} ({scenario.file.scenario.name_en})")
     print(
-        f"地区 Region: {scenario.region.name} · {period_label(first, last, 'zh')} "
-        f"{period_label(first, last, 'en')} · seed {scenario.run.seed} · "
+        f"地区 Region: {scenario.region.name} · {both(lambda lang: period_label(first, last, lang))} · "
+        f"seed {scenario.run.seed} · "
         f"{scenario.run.simulated_people:,} simulated people · {reps.workers} worker(s)"
     )
     for line in describe(reps):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from agingsim.errors import AgingsimError
+from agingsim.report.labels import both, label, stock_when
 from agingsim.results.output import Writer, csv_writer, json_writer, write_outputs
 from agingsim.scenario import Scenario
 from agingsim.simulate import RunResult, run_scenario
@@ -230,9 +231,11 @@ def describe(reps: Replications) -> list[str]:
     n_drawn = len(reps.distributions.figures) if reps.parameter_uncertainty else 0
     lines = [f"重复 Replications: {reps.n} ({what}; {n_drawn} figures drawn) · 90% interval p05–p95, median"]
     served = h.get("served_year")
-    # stocks dated 1 January of the year after the last fiscal year are that year's year-end figures
-    # (report.labels.fiscal_period, as the app and the report say them); coverage is a monthly mean
-    end, mean = f"{h['year'] - 1}年末 end of {h['year'] - 1}", f"{served}年月均 monthly mean of {served}"
+    # stocks dated as the app and the report date them (labels.stock_when: 1 January after the last
+    # fiscal year is its year-end figure); coverage is a monthly mean
+    first = reps.scenario.run.start_year
+    end = both(lambda lang: stock_when(h["year"], first, lang))
+    mean = both(lambda lang: label("year_mean", lang, year=served))
     rows = [  # (headline key, words, per cent)
         ("people_60plus_last", f"60岁及以上人口 People 60+ ({end})", False),
         ("needing_care_last", f"需要照护 Needing care ({end})", False),
