@@ -182,7 +182,8 @@ def test_compiled_split_of_the_moved_and_the_entrants_keeps_the_stable_order():
     pid = rng.permutation(100_000).astype(np.int32)
     moved = np.sort(rng.choice(90_000, 30_000, replace=False))
     for first, stop in ((0, 0), (90_000, 90_000), (90_000, 100_000)):
-        out, bounds = kernels.split_known(moved, pid[moved].astype(np.int64) % 12, first, stop, pid, 12)
+        extra = np.arange(first, stop)
+        out, bounds = kernels.split_known(moved, pid[moved].astype(np.int64) % 12, extra, pid, 12)
         ref, ref_bounds = _stable_split(np.concatenate([moved, np.arange(first, stop)]), pid, 12)
         assert np.array_equal(out, ref) and np.array_equal(bounds, ref_bounds)
 
@@ -279,6 +280,42 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
         fields = {"age_m": age, "ability": ability, "econ": econ, "family": family, "flags": flags}
         cells = lookup.cells({f: fields[f][ref] for f in lookup.fields})
         assert got[-1].dtype == group_of_cell.dtype and np.array_equal(got[-1], group_of_cell[cells])
+
+
+def test_compiled_count_moves_pass_on_only_the_moved_rows_that_may_review():
+    """kernels.shift_moved (issue 17): the counts move from last month's level to this month's, the
+    dead are found, and of the moved rows only those passing the reviewers' filter (alive, and not
+    idle at home: gather_marked's) go on to the month's reviewers and the rota, with their ids'
+    residues; the rows dropped could only join them again by another change of level."""
+    from agingsim.services import kernels
+
+    rng = np.random.default_rng(12)
+    n, dead, family_care, n_s, n_l, period = 4_000, 5, 4, 5, 6, 12
+    ability = rng.choice(np.array([0, 0, 1, 2, 5], np.int8), n)
+    was = rng.choice(np.array([0, 1, 2, 3], np.int8), n)
+    setting = rng.choice(np.array([4, 4, 4, 0, 3], np.int8), n)
+    waiting = np.where(rng.random(n) < 0.05, 2, -1).astype(np.int16)
+    pid = rng.permutation(n).astype(np.int32)
+    county = rng.integers(0, 3, n).astype(np.int16)
+    weight = rng.uniform(1, 9, n).astype(np.float32)
+    small = np.zeros(n, np.int8)
+    packed = np.zeros(n, np.uint64)
+    kernels.pack_rows(packed, 0, n, pid, county, small, small, np.zeros(n, np.uint8))
+    rows = np.sort(rng.choice(n, 1_500, replace=False))
+    cells, ref = np.zeros(3 * n_s * n_l), np.zeros(3 * n_s * n_l)
+    level_was = was.copy()
+    died, may, res = kernels.shift_moved(
+        rows, packed, setting, ability, weight, level_was, waiting, n_s, n_l, cells, dead, family_care, period
+    )
+    lv = ability[rows]
+    keep = (lv != dead) & ((lv > 0) | (setting[rows] != family_care) | (waiting[rows] >= 0))
+    assert np.array_equal(died, rows[lv == dead]) and np.array_equal(may, rows[keep])
+    assert 0 < len(may) < len(rows) and np.array_equal(res, pid[may] % period)
+    assert np.array_equal(level_was[rows], lv)  # this month's level is last month's next month
+    base = county[rows].astype(np.int64) * n_s + setting[rows]
+    np.add.at(ref, base * n_l + was[rows], -weight[rows].astype(np.float64))
+    np.add.at(ref, base * n_l + lv, weight[rows].astype(np.float64))
+    np.testing.assert_allclose(cells, ref, atol=1e-9)
 
 
 @pytest.mark.parametrize("period", [1, 2, 3, 7, 12, 13, 24])

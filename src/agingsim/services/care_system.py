@@ -62,9 +62,9 @@ from agingsim.services.supply import Supply, _per_bed
 
 @dataclass(frozen=True)
 class MonthStart:
-    """What CareSystem.begin_step hands to finish_step: the month's moved rows (and their id
-    residues where the compiled loop read them), the queue and holders after the dead left, the
-    providers' occupancy, and whether the rota was rebuilt this month."""
+    """What CareSystem.begin_step hands to finish_step: the month's moved rows (compiled: only
+    those that may review, with their id residues, read with the rows), the queue and holders
+    after the dead left, the providers' occupancy, and whether the rota was rebuilt this month."""
 
     month: int
     first_entrant: int
@@ -288,10 +288,12 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
             self._packed_n = p.n
         moved = changed[: np.searchsorted(changed, first_entrant)]
         moved_res = None
-        if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found
-            dead, moved_res = self.kernels.shift_moved(
-                moved, self._packed, p.care_setting, p.ability, p.weight, self._level_was,
-                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, period,
+        if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found,
+            # and of the moved rows only those that may review go on (to this month's reviewers
+            # and their rota: an idle row joins it again only by another change of level)
+            dead, moved, moved_res = self.kernels.shift_moved(
+                moved, self._packed, p.care_setting, p.ability, p.weight, self._level_was, p.wait_since,
+                N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, FAMILY_CARE, period,
             )  # fmt: skip
         else:
             self._shift(moved, level_was=self._level_was[moved])
@@ -328,6 +330,9 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         # of any formal setting is below 1% (the margins give under 0.5% of them in formal care), and
         # leaving them out keeps the month cheap. Each reviewer once, in row order.
         entrants = np.arange(first_entrant, p.n)
+        if self.kernels is not None:  # only entrants who may review (all start at home, not waiting)
+            level_now = p.ability[first_entrant:]
+            entrants = entrants[(level_now > 0) & (level_now != DEAD)]
         rota = self._rota_rows(sim_month % period, moved, entrants, moved_res, rebuilt)
         known = None
         if self.kernels is not None:  # marked in a bitmap and read back in row order, filtered, with

@@ -70,37 +70,42 @@ def occupancy(holders, provider, weight, level, price):  # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def shift_moved(
-    rows, packed, setting, level, weight, level_was, n_settings, n_levels, cells, dead, period
-):  # pragma: no cover
+    rows, packed, setting, level, weight, level_was, wait_since, n_settings, n_levels, cells, dead,
+    family_care, period,
+):  # pragma: no cover  # fmt: skip
     """CareSystem.step's count moves of the rows whose level changed (``count_moves`` with their
     level of last month, read from ``level_was`` by row), which then becomes their level now;
-    returns the rows that died, in row order, and each row's person id modulo ``period`` (their
-    review residue, read here while the row is at hand); county and id from ``packed``. The
-    columns are gathered first, in a loop of independent reads (a third faster cold than reading
-    them inside the sums)."""
+    returns the rows that died, in row order, and the rows that may review (alive, and not cared
+    for by family at intact ability without waiting: the reviewers' filter of
+    :func:`gather_marked`) with each one's person id modulo ``period`` (their review residue),
+    read here while the row is at hand; county and id from ``packed``. The columns are gathered
+    first, in a loop of independent reads (a third faster cold than reading them inside the sums)."""
     n = len(rows)
     f_, s_, w_ = np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n, np.float64)
-    was, now = np.empty(n, np.int64), np.empty(n, np.int64)
+    was, now, ws = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.bool_)
     for t in range(n):
         r = rows[t]
         f_[t], s_[t], w_[t], was[t], now[t] = packed[r], setting[r], weight[r], level_was[r], level[r]
+        ws[t] = wait_since[r] >= 0
     delta = np.zeros(cells.size)
-    res, base = np.empty(n, np.int64), np.empty(n, np.int64)
+    base = np.empty(n, np.int64)
     for t in range(n):
         base[t] = np.int64((f_[t] >> np.uint64(32)) & np.uint64(0xFFFF)) * n_settings + s_[t]
         delta[base[t] * n_levels + was[t]] += -w_[t]
-        res[t] = np.int64(np.int32(f_[t] & np.uint64(0xFFFFFFFF))) % period
-    n_dead = 0
-    died = np.empty(n, np.int64)
+    n_dead, n_rev = 0, 0
+    died, rev, res = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     for t in range(n):
         r, lv = rows[t], now[t]
         delta[base[t] * n_levels + lv] += w_[t]
         level_was[r] = lv
         died[n_dead] = r  # no branch on who died: the next row overwrites it if not
         n_dead += lv == dead
+        rev[n_rev] = r
+        res[n_rev] = np.int64(np.int32(f_[t] & np.uint64(0xFFFFFFFF))) % period
+        n_rev += (lv != dead) & ((lv > 0) | (s_[t] != family_care) | ws[t])
     for j in range(cells.size):
         cells[j] += delta[j]
-    return died[:n_dead], res
+    return died[:n_dead], rev[:n_rev], res[:n_rev]
 
 
 @njit(cache=True, nogil=True)
@@ -286,15 +291,15 @@ def by_residue(rows, res, period):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def split_known(rows, res, first, stop, pid, period):  # pragma: no cover
+def split_known(rows, res, extra, pid, period):  # pragma: no cover
     """Review._by_residue of ``rows`` (whose residues ``res`` are known) followed by the rows
-    ``first`` to ``stop`` (this month's entrants, whose ids are read here)."""
+    ``extra`` (this month's entrants, whose ids are read here)."""
     n_r = len(rows)
-    n = n_r + stop - first
+    n = n_r + len(extra)
     allres = np.empty(n, np.int64)
     bounds = np.zeros(period + 1, np.int64)
     for t in range(n):
-        r = res[t] if t < n_r else np.int64(pid[first + t - n_r]) % period
+        r = res[t] if t < n_r else np.int64(pid[extra[t - n_r]]) % period
         allres[t] = r
         bounds[r + 1] += 1
     for r in range(period):
@@ -303,7 +308,7 @@ def split_known(rows, res, first, stop, pid, period):  # pragma: no cover
     out = np.empty(n, np.int64)
     for t in range(n):
         r = allres[t]
-        out[pos[r]] = rows[t] if t < n_r else first + t - n_r
+        out[pos[r]] = rows[t] if t < n_r else extra[t - n_r]
         pos[r] += 1
     return out, bounds
 
@@ -356,7 +361,7 @@ def warm() -> None:
     first_fit(rows, zeros, np.ones(n), np.array([0, 1]), zeros, np.ones(n), 1.0, rows.copy(), rows.copy(), 0)
     count_moves(rows, county, setting, level, weight, small[:0], small[:0], 5, 7, cells)
     pack_rows(packed, 0, n, pid, county, small, small, flags)
-    shift_moved(rows, packed, setting, level, weight, level_was, 5, 7, cells, 5, 12)
+    shift_moved(rows, packed, setting, level, weight, level_was, wait, 5, 7, cells, 5, 4, 12)
     by_level, by_county = np.zeros(5), np.zeros(1)
     cell, e = cell_exponents(
         county, level, small, small, setting, np.zeros(n, np.bool_), 5, 4, 5, 5, np.zeros((5, 20)), by_level,
@@ -387,7 +392,7 @@ def warm() -> None:
         0, n, 0, packed, level, setting, wait, provider, pid, county, small, small, flags, 12, 4, *buf
     )
     by_residue(rows, rows % 12, 12)
-    split_known(rows, rows % 12, 0, 0, pid, 12)
+    split_known(rows, rows % 12, rows, pid, 12)
     price = np.ones((n, 5), f8)
     held = np.zeros(n, i16)  # everyone at provider 0
     occupancy(rows, held, weight, level, price)

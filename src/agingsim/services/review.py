@@ -48,7 +48,9 @@ class Review:
         rows whose level changed since (``moved`` this month) and the entrants since January
         (``entrants`` this month) are added, kept by residue: each month's rows are split once,
         never the whole year's entrants again. ``moved_res``: the moved rows' residues where the
-        caller read them (compiled); ``rebuilt``: the rota was rebuilt this month (:meth:`_january`).
+        caller read them (compiled: the caller passes only the moved rows and entrants that may
+        review, since an idle row joins the rota again by its next change of level); ``rebuilt``:
+        the rota was rebuilt this month (:meth:`_january`).
         """
         p = self.people
         period = self.choice.review_every_months
@@ -62,8 +64,7 @@ class Review:
         else:
             late, new = np.concatenate([moved, entrants]), entrants
         if moved_res is not None:  # the moved rows' residues known: only the entrants' ids are read
-            first = int(new[0]) if len(new) else 0
-            out, b = self.kernels.split_known(moved, moved_res, first, first + len(new), p.pid, period)
+            out, b = self.kernels.split_known(moved, moved_res, new, p.pid, period)
             split = [out[b[r] : b[r + 1]] for r in range(period)]
         else:
             split = self._by_residue(late)
