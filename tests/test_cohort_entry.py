@@ -195,3 +195,18 @@ def test_flat_entry_years_are_labelled_flat_in_demography(tiny_scenario):
     d = model.collector.demography_frame()
     assert set(d[d["year"] < 2024 + 3]["entrants_from"]) <= {"flat"}
     assert (d["entrants_from"] == "flat").sum() == 3 * d["county"].nunique()
+
+
+def test_a_years_entrants_drawn_together_are_each_months_drawn_alone(china):
+    """Synthesiser.entrants_of (the model draws a year's entrants in its first month): each month
+    from its own generator, the same people, column for column, as that month drawn alone; the
+    months follow one another, and a month with none adds no rows."""
+    _scenario, synth, _plan = china
+    months = [(11, 700, 0.49, 6.5), (12, 0, 0.5, 6.5), (13, 1_300, 0.52, 7.25)]
+    together = synth.entrants_of([(np.random.default_rng(s), n, m, w) for s, n, m, w in months])
+    alone = [synth.entrants(np.random.default_rng(s), n, m, w) for s, n, m, w in months]
+    assert set(together) == set(alone[0])
+    for name, values in together.items():
+        expect = np.concatenate([cols[name] for cols in alone])
+        assert values.dtype == expect.dtype and np.array_equal(values, expect), name
+    assert len(together["age_m"]) == 2_000 and (together["weight"][700:] == np.float32(7.25)).all()

@@ -135,6 +135,8 @@ class AgingModel(mesa.Model):
         self.weight0 = self.synth.start_60plus / n0
         self.entry = EntryPlan.from_scenario(scenario, self.weight0, self.synth)
         self.people = People(capacity=n0 + int(self.entry.count.sum()))
+        #: the columns of this year's entrants (drawn in its first month: _enter_cohort)
+        self._entrants: dict[str, np.ndarray] | None = None
         self.people.add(self.synth.initial(streams.generator("population"), n0, self.weight0))
         #: packed transition tables of ``year_ability``, rebuilt when the year's tables change
         self.code_span = code_span(scenario.ability.age_max, self.n_months)
@@ -407,16 +409,36 @@ class AgingModel(mesa.Model):
         """People turning 60 this month join (the population is open)."""
         n = int(self.entry.count[self.month])
         self.month_entrants = 0.0
+        if self.month % MONTHS_PER_YEAR == 0 or self._entrants is None:  # the year's, drawn at once
+            self._entrants = self._year_entrants()
         if n == 0:
             return
         w = float(self.entry.weight[self.month])
-        rng = self.streams.generator("entry", self.month)
-        cols = self.synth.entrants(rng, n, float(self.entry.male_share[self.month]), w)
+        a = int(self.entry.count[self.month - self.month % MONTHS_PER_YEAR : self.month].sum())
+        cols = {name: values[a : a + n] for name, values in self._entrants.items()}  # this month's
         self.people.add(cols)
         self._set_codes(self.people.n - n)
         self.month_entrants = n * w
         self.alive_people += self.month_entrants
         self.collector.add_flow(self.year, "entrants", cols["county"], cols["weight"])
+
+    def _year_entrants(self) -> dict[str, np.ndarray]:
+        """The entrants of this month's year, month after month, each month from its own generator:
+        the same people as drawn month by month (Synthesiser.entrants_of), in one pass of the
+        margins, not twelve."""
+        start = self.month - self.month % MONTHS_PER_YEAR
+        stop = min(start + MONTHS_PER_YEAR, self.n_months)
+        months = [
+            (
+                self.streams.generator("entry", m),
+                int(self.entry.count[m]),
+                float(self.entry.male_share[m]),
+                float(self.entry.weight[m]),
+            )
+            for m in range(start, stop)
+            if self.entry.count[m] > 0
+        ]
+        return self.synth.entrants_of(months)
 
     def _set_codes(self, first: int) -> None:
         """Packed state codes of the rows from ``first`` on (new people)."""

@@ -72,24 +72,43 @@ class Synthesiser:
         self, rng: np.random.Generator, age_years: np.ndarray, sex: np.ndarray
     ) -> dict[str, np.ndarray]:
         """County, residence, attributes and flags for people of given age and sex."""
-        n = len(age_years)
+        return self._attributes(age_years, sex, *self._draws(rng, len(age_years)))
+
+    def _draws(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+        """The random numbers :meth:`_attributes` turns into ``n`` people's attributes, in draw
+        order: county, the residence uniforms, one row of uniforms per attribute, the LTC uniforms."""
         county = rng.choice(len(self.county_shares), size=n, p=self.county_shares).astype(np.int16)
-        residence = (rng.random(n) >= self.urban_shares[county]).astype(np.int8)
+        residence_u = rng.random(n)
+        # one uniform block per attribute, in draw order: one call for all of them gives the same
+        # numbers (nothing else draws in between), with one call's overhead instead of nine
+        u = rng.random(n * len(ATTRIBUTE_ORDER), dtype=np.float32).reshape(len(ATTRIBUTE_ORDER), n)
+        return county, residence_u, u, rng.random(n)
+
+    def _attributes(
+        self,
+        age_years: np.ndarray,
+        sex: np.ndarray,
+        county: np.ndarray,
+        residence_u: np.ndarray,
+        u: np.ndarray,
+        ltc_u: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """:meth:`attributes` from its random numbers (:meth:`_draws`); row by row, so the people
+        of several draws can be worked out together (:meth:`entrants_of`)."""
+        n = len(age_years)
+        residence = (residence_u >= self.urban_shares[county]).astype(np.int8)
         codes: dict[str, np.ndarray] = {
             "age_band": band_index(age_years, self.margins.age_bands),
             "sex": sex,
             "residence": residence,
         }
-        # one uniform block per attribute, in draw order: one call for all of them gives the same
-        # numbers (nothing else draws in between), with one call's overhead instead of nine
-        u = rng.random(n * len(ATTRIBUTE_ORDER), dtype=np.float32)
         for i, name in enumerate(ATTRIBUTE_ORDER):
-            codes[name] = self.compiled[name].sample(codes, u[i * n : (i + 1) * n])
+            codes[name] = self.compiled[name].sample(codes, u[i])
         flags = np.zeros(n, dtype=np.uint8)
         for k, name in enumerate(FLAGS):
             if name in codes:  # a 0/1 code shifted to its bit
                 flags |= np.left_shift(codes[name].view(np.uint8), k, dtype=np.uint8)
-        ltc = rng.random(n) < self.ltc_shares[county]
+        ltc = ltc_u < self.ltc_shares[county]
         flags |= np.left_shift(ltc.view(np.uint8), FLAGS.index("ltc_insured"), dtype=np.uint8)
         return {
             "sex": sex.astype(np.int8),
@@ -119,11 +138,28 @@ class Synthesiser:
         self, rng: np.random.Generator, n: int, male_share: float, weight: float
     ) -> dict[str, np.ndarray]:
         """``n`` people turning 60 this month."""
-        sex = (rng.random(n) >= male_share).astype(np.int8)  # 0 = M with prob male_share
-        age_years = np.full(n, 60, dtype=np.int16)
-        cols = self.attributes(rng, age_years, sex)
-        cols["age_m"] = np.full(n, 60 * MONTHS_PER_YEAR, dtype=np.int16)
-        cols["weight"] = np.full(n, weight, dtype=np.float32)
+        return self.entrants_of([(rng, n, male_share, weight)])
+
+    def entrants_of(
+        self, months: list[tuple[np.random.Generator, int, float, float]]
+    ) -> dict[str, np.ndarray]:
+        """The entrants of several months, one after another: for each month its generator, how
+        many, the probability that one is a man and the real people each stands for. Each month
+        draws from its own generator as :meth:`entrants` would, and the draws are then worked out
+        together: the same people, with one pass of the margins for a year instead of twelve
+        (model.AgingModel._enter_cohort; the passes' overhead was most of a month's cohort entry)."""
+        draws = []
+        for rng, n, male_share, _ in months:
+            sex = (rng.random(n) >= male_share).astype(np.int8)  # 0 = M with prob male_share
+            draws.append((sex, *self._draws(rng, n)))
+        sex, county, residence_u, u, ltc_u = (
+            np.concatenate([d[k] for d in draws], axis=-1) for k in range(5)
+        )  # fmt: skip
+        total = len(sex)
+        cols = self._attributes(np.full(total, 60, dtype=np.int16), sex, county, residence_u, u, ltc_u)
+        cols["age_m"] = np.full(total, 60 * MONTHS_PER_YEAR, dtype=np.int16)
+        weights = np.array([w for *_, w in months], dtype=np.float32)
+        cols["weight"] = np.repeat(weights, [n for _, n, *_ in months])
         return cols
 
 
