@@ -176,7 +176,8 @@ def test_fused_kernel_draws_the_same_words_as_rng_hash32():
 
 def test_fused_month_equals_the_numpy_engine_bit_for_bit(ability, packed):
     """Issue 17: ability.fused.month_rows gives the numpy engine's month exactly (movers and their
-    rows in order, levels, codes, ages; the dead stay dead and do not age), whatever the split of
+    rows in order with their levels before and after, levels, codes, ages; the dead stay dead and
+    do not age), whatever the split of
     rows into chunks (as across threads)."""
     from agingsim.ability import fused
     from agingsim.ability.transitions import apply_moves, month_transition, state_code
@@ -199,14 +200,19 @@ def test_fused_month_equals_the_numpy_engine_bit_for_bit(ability, packed):
             want[0][:] += alive
             want[2][:] += alive
             buf = np.full(n, -1, np.int64)
+            was, now = np.full(n, -1, np.int8), np.full(n, -1, np.int8)
+            level_before = lvl.copy()
             got = []
             for a, b in itertools.pairwise(split):
                 k = fused.month_rows(
                     a, b, code, lvl, age, pids, keys[0], keys[1],
-                    tables.threshold, tables.cell, ability.cumulative, ability.order, span, buf,
+                    tables.threshold, tables.cell, ability.cumulative, ability.order, span, buf, was, now,
                 )  # fmt: skip
-                got.append(buf[a : a + k])
-            np.testing.assert_array_equal(np.concatenate(got), rows_ref)
+                got.append((buf[a : a + k], was[a : a + k], now[a : a + k]))
+            np.testing.assert_array_equal(np.concatenate([g[0] for g in got]), rows_ref)
+            # each mover's level before and after, as the care stage's counts take them
+            np.testing.assert_array_equal(np.concatenate([g[1] for g in got]), level_before[rows_ref])
+            np.testing.assert_array_equal(np.concatenate([g[2] for g in got]), new)
             np.testing.assert_array_equal(code, want[0])
             np.testing.assert_array_equal(lvl, want[1])
             np.testing.assert_array_equal(age, want[2])

@@ -283,8 +283,8 @@ def test_compiled_marks_give_the_sorted_union_of_the_runs_filtered():
 
 
 def test_compiled_count_moves_pass_on_only_the_moved_rows_that_may_review():
-    """kernels.shift_moved (issue 17): the counts move from last month's level to this month's, the
-    dead are found, and of the moved rows only those passing the reviewers' filter (alive, and not
+    """kernels.shift_moved (issue 17): the counts move from each row's level before the month to its
+    level after (as the transition found them), the dead are found, and of the moved rows only those passing the reviewers' filter (alive, and not
     idle at home: gather_marked's) go on to the month's reviewers and the rota, with their ids'
     residues; the rows dropped could only join them again by another change of level."""
     from agingsim.services import kernels
@@ -303,15 +303,13 @@ def test_compiled_count_moves_pass_on_only_the_moved_rows_that_may_review():
     kernels.pack_rows(packed, 0, n, pid, county, small, small, np.zeros(n, np.uint8))
     rows = np.sort(rng.choice(n, 1_500, replace=False))
     cells, ref = np.zeros(3 * n_s * n_l), np.zeros(3 * n_s * n_l)
-    level_was = was.copy()
-    died, may, res = kernels.shift_moved(
-        rows, packed, setting, ability, weight, level_was, waiting, n_s, n_l, cells, dead, family_care, period
-    )
     lv = ability[rows]
+    died, may, res = kernels.shift_moved(
+        rows, was[rows], lv, packed, setting, weight, waiting, n_s, n_l, cells, dead, family_care, period
+    )
     keep = (lv != dead) & ((lv > 0) | (setting[rows] != family_care) | (waiting[rows] >= 0))
     assert np.array_equal(died, rows[lv == dead]) and np.array_equal(may, rows[keep])
     assert 0 < len(may) < len(rows) and np.array_equal(res, pid[may] % period)
-    assert np.array_equal(level_was[rows], lv)  # this month's level is last month's next month
     base = county[rows].astype(np.int64) * n_s + setting[rows]
     np.add.at(ref, base * n_l + was[rows], -weight[rows].astype(np.float64))
     np.add.at(ref, base * n_l + lv, weight[rows].astype(np.float64))

@@ -151,6 +151,9 @@ class AgingModel(mesa.Model):
 
             self._fused = fused
             self._rows = np.empty(self.people.capacity, np.int64)  # scratch: movers, by thread chunk
+            #: and their levels before and after the month
+            self._was = np.empty(self.people.capacity, np.int8)
+            self._now = np.empty(self.people.capacity, np.int8)
 
         self.collector = PopulationCollector([c.id for c in scenario.region.counties], self.code_span)
         self.collector.entrants_from = {run.start_year + k: f for k, f in enumerate(self.entry.fed_by)}
@@ -274,7 +277,7 @@ class AgingModel(mesa.Model):
         if self._copied is not None:  # last month's levels and ages copied before they change
             self._copied.result()
             self._copied = None
-        changed = self._transition()
+        changed, was, now = self._transition()
         self.datacollector.collect(self)  # its figures are the population stage's alone
         self._settle()
         month, n = self.month, self.people.n
@@ -282,10 +285,11 @@ class AgingModel(mesa.Model):
             view = self.people.at(n, self._frozen, hidden=self._hidden)
             self._copied = background(lambda: self._freeze(n))
             # the care stage's first part here, on the live arrays, while the care thread copies them
-            start = None if self.care is None else self.care.begin_step(month, changed, n_before)
-            self._pending = background(lambda: self._care_month(month, changed, n_before, view, start))
+            moves = (changed, was, now)
+            start = None if self.care is None else self.care.begin_step(month, *moves, n_before)
+            self._pending = background(lambda: self._care_month(month, moves, n_before, view, start))
         else:
-            self._care_month(month, changed, n_before, self.people)
+            self._care_month(month, (changed, was, now), n_before, self.people)
         self.month += 1
         if self.month == self.n_months:
             self.collector.snapshot(self.year, self.people)
@@ -293,9 +297,16 @@ class AgingModel(mesa.Model):
             self.running = False
 
     def _care_month(
-        self, month: int, changed: np.ndarray, n_before: int, people: People, start: MonthStart | None = None
+        self,
+        month: int,
+        changed: tuple[np.ndarray, np.ndarray, np.ndarray],
+        n_before: int,
+        people: People,
+        start: MonthStart | None = None,
     ) -> None:
         """The month's care stage and what reads it: the person schemes' count and payments.
+
+        ``changed``: the rows whose level changed this month, their levels before and after.
 
         ``people``: the arrays as they stand after the month's transitions (with the overlap, a view
         of them, People.at, whose levels, ages and codes are copies taken before the next month's
@@ -305,7 +316,7 @@ class AgingModel(mesa.Model):
             self.care.people = people
             try:
                 if start is None:
-                    self.care.step(month, changed, n_before)
+                    self.care.step(month, *changed, n_before)
                 else:
                     self.care.finish_step(start)
             finally:
@@ -445,20 +456,22 @@ class AgingModel(mesa.Model):
         p = self.people
         p.code[first:] = state_code(self.code_span, p.age_m[first:], p.sex[first:], p.ability[first:])
 
-    def _transition(self) -> np.ndarray:
+    def _transition(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ability change and death for everyone alive, then everyone alive ages a month.
 
         Each person's 32-bit draw is keyed by id and month (rng.RandomStreams.draws); only the rows
         that change level or die are touched after the comparison with their row's threshold.
-        Returns the rows that changed level (incl. death) this month, in row order."""
+        Returns the rows that changed level (incl. death) this month, in row order, with their levels
+        before and after."""
         p = self.people
         keys = self.streams.keys("ability", self.month)
         if self._fused is not None:
-            rows = self._fused_month(keys)
-            died = rows[p.ability[rows] == DEAD]
+            rows, was, now = self._fused_month(keys)
+            died = rows[now == DEAD]
         else:
-            rows, new = month_transition(self.year_ability, self.tables, p.code, p.pid, keys)
-            died = apply_moves(p.code, p.ability, rows, new, self.code_span)
+            rows, now = month_transition(self.year_ability, self.tables, p.code, p.pid, keys)
+            was = p.ability[rows]
+            died = apply_moves(p.code, p.ability, rows, now, self.code_span)
             alive = np.not_equal(p.ability, DEAD, out=self._alive[: p.n])
             np.add(p.age_m, alive, out=p.age_m, casting="unsafe")
             np.add(p.code, alive, out=p.code, casting="unsafe")
@@ -466,11 +479,12 @@ class AgingModel(mesa.Model):
         self.month_deaths = float(dead_w.sum(dtype=np.float64))
         self.alive_people -= self.month_deaths
         self.collector.add_flow(self.year, "deaths", p.county[died], dead_w)
-        return rows
+        return rows, was, now
 
-    def _fused_month(self, keys: tuple[np.uint32, np.uint32]) -> np.ndarray:
+    def _fused_month(self, keys: tuple[np.uint32, np.uint32]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The same month as the numpy branch of :meth:`_transition` in one compiled pass per
-        thread chunk (ability.fused.month_rows); returns the rows that changed level."""
+        thread chunk (ability.fused.month_rows); returns the rows that changed level, with their
+        levels before and after."""
         p, t, ab = self.people, self.tables, self.year_ability
         code, ability, age_m, pid, buf = p.code, p.ability, p.age_m, p.pid, self._rows
         # with the overlap the second core runs last month's care stage: split over both cores too,
@@ -482,8 +496,13 @@ class AgingModel(mesa.Model):
         def run(i: int, sl: slice) -> None:
             found[i] = kernel(
                 sl.start, sl.stop, code, ability, age_m, pid, keys[0], keys[1],
-                t.threshold, t.cell, ab.cumulative, ab.order, self.code_span, buf,
+                t.threshold, t.cell, ab.cumulative, ab.order, self.code_span, buf, self._was, self._now,
             )  # fmt: skip
 
         run_parallel([lambda i=i, sl=sl: run(i, sl) for i, sl in enumerate(parts)])
-        return np.concatenate([buf[sl.start : sl.start + k] for sl, k in zip(parts, found, strict=True)])
+        found_in = list(zip(parts, found, strict=True))
+        rows, was, now = (
+            np.concatenate([a[sl.start : sl.start + k] for sl, k in found_in])
+            for a in (buf, self._was, self._now)
+        )
+        return rows, was, now

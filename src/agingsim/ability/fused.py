@@ -54,15 +54,16 @@ def hash_ids(pids, k1, k2, out):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def month_rows(
-    a, b, code, ability, age_m, pid, k1, k2, threshold, cell_of, cumulative, order, span, rows
+    a, b, code, ability, age_m, pid, k1, k2, threshold, cell_of, cumulative, order, span, rows, was, now
 ):  # pragma: no cover - compiled
     """Rows ``a:b``: draw, move the ~3% whose draw passes their threshold, age the living.
 
     Per block: gather each row's threshold, hash the ids and compare (vectorised), then settle
     the movers' new level by the inverse CDF on ``u = (draw + 0.5) / 2**32`` against the float32
     cumulative row (as transitions.month_transition does), then add a month to the living's age and
-    code. The rows that changed level (incl. death) are written, in row order, to ``rows[a:]``;
-    returns how many."""
+    code. The rows that changed level (incl. death) are written, in row order, to ``rows[a:]``, and
+    their levels before and after to ``was[a:]`` and ``now[a:]`` (the care stage's counts move by
+    them without reading the rows' levels again); returns how many."""
     c = 0
     ncol = cumulative.shape[1]
     words = np.empty(BLOCK, np.uint32)
@@ -101,6 +102,8 @@ def month_rows(
                         ability[i] = new
                         code[i] = cd + (np.int64(new) - old) * span
                         rows[a + c] = i
+                        was[a + c] = old
+                        now[a + c] = new
                         c += 1
         ab = ability[s0:e]
         ag = age_m[s0:e]
@@ -121,7 +124,8 @@ def warm() -> None:
     month_rows(
         0, n, np.zeros(n, np.int16), np.zeros(n, np.int8), np.zeros(n, np.int16),
         np.arange(n, dtype=np.int32), k, k, thr, np.zeros(n, np.int32),
-        np.ones((n, 5), np.float32), np.zeros((n, 6), np.int8), 1, rows,
+        np.ones((n, 5), np.float32), np.zeros((n, 6), np.int8), 1, rows, np.zeros(n, np.int8),
+        np.zeros(n, np.int8),
     )  # fmt: skip
     hash_ids(np.arange(n, dtype=np.int32), k, k, np.zeros(n, np.uint32))
     from agingsim.results import fused as fused_results  # the large runs' other kernels

@@ -177,7 +177,8 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         self._bed_flat = tuple(_flat([pair[i] for pair in self.bed_providers]) for i in (0, 1))
 
         self._recount()
-        #: each row's level at the end of last month (rows from 0 to people.n)
+        #: each row's level at the end of last year (rows from 0 to people.n; set each January for
+        #: the rota's rebuild beside the month's transitions, Review.pack_fixed)
         self._level_was = np.empty(people.capacity, dtype=people.ability.dtype)
         self._level_was[: people.n] = people.ability
         counts = self.cells
@@ -247,9 +248,12 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         for provider in self.providers:
             provider.decide(self.start_key + sim_month, self.b.investment)
 
-    def step(self, sim_month: int, changed: np.ndarray, first_entrant: int) -> None:
+    def step(
+        self, sim_month: int, changed: np.ndarray, was: np.ndarray, now: np.ndarray, first_entrant: int
+    ) -> None:
         """One month, after transitions. ``changed`` holds the rows whose level changed (incl.
-        death), in row order; rows from ``first_entrant`` on turned 60 this month.
+        death), in row order, ``was`` and ``now`` their levels before and after (as the transition
+        found them: model.AgingModel._transition); rows from ``first_entrant`` on turned 60 this month.
 
         No pass over all the people: the people waiting and the holders of places are kept as row
         indices from month to month (rebuilt each January), the counts by setting and level are kept
@@ -257,9 +261,11 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         reviewing, waiting or holding a place. In two parts (:meth:`begin_step`, then
         :meth:`finish_step`), so that the model's overlap can run them on different threads.
         """
-        self.finish_step(self.begin_step(sim_month, changed, first_entrant))
+        self.finish_step(self.begin_step(sim_month, changed, was, now, first_entrant))
 
-    def begin_step(self, sim_month: int, changed: np.ndarray, first_entrant: int) -> MonthStart:
+    def begin_step(
+        self, sim_month: int, changed: np.ndarray, was: np.ndarray, now: np.ndarray, first_entrant: int
+    ) -> MonthStart:
         """The month's first part: the counts follow the level changes and the entrants, and the
         dead leave beds and queues. It reads the people's levels and ages only at the rows that
         changed or died, and writes only care columns, so the model's overlap runs it on the main
@@ -286,18 +292,19 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
                 self._packed, first_entrant, p.n, p.pid, p.county, p.family, p.econ, p.flags
             )
             self._packed_n = p.n
-        moved = changed[: np.searchsorted(changed, first_entrant)]
+        k = int(np.searchsorted(changed, first_entrant))  # the entrants are counted below
+        moved, was, now = changed[:k], was[:k], now[:k]
         moved_res = None
-        if self.kernels is not None:  # the counts' moves, this month's levels kept, the dead found,
-            # and of the moved rows only those that may review go on (to this month's reviewers
-            # and their rota: an idle row joins it again only by another change of level)
+        if self.kernels is not None:  # the counts' moves, the dead found, and of the moved rows only
+            # those that may review go on (to this month's reviewers and their rota: an idle row
+            # joins it again only by another change of level)
             dead, moved, moved_res = self.kernels.shift_moved(
-                moved, self._packed, p.care_setting, p.ability, p.weight, self._level_was, p.wait_since,
+                moved, was, now, self._packed, p.care_setting, p.weight, p.wait_since,
                 N_SETTINGS, N_LEVELS + 1, self._cells.reshape(-1), DEAD, FAMILY_CARE, period,
             )  # fmt: skip
         else:
-            self._shift(moved, level_was=self._level_was[moved])
-            dead = moved[p.ability[moved] == DEAD]
+            self._shift(moved, level_was=was)
+            dead = moved[now == DEAD]
         self._shift(np.arange(first_entrant, p.n))
 
         # the dead leave beds and queues
@@ -388,9 +395,6 @@ class CareSystem(Supply, Review, Admitting, Delivery, Statistics):
         else:
             switched = p.care_setting[reviewers] != setting_was
             self._shift(reviewers[switched], setting_was=setting_was[switched])
-        if self.kernels is None:
-            self._level_was[moved] = p.ability[moved]
-        self._level_was[first_entrant : p.n] = p.ability[first_entrant:]
 
         counts = self.cells  # (county, setting, level) real people
         self._deliver(counts)

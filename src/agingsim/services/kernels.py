@@ -70,34 +70,32 @@ def occupancy(holders, provider, weight, level, price):  # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def shift_moved(
-    rows, packed, setting, level, weight, level_was, wait_since, n_settings, n_levels, cells, dead,
-    family_care, period,
+    rows, was, now, packed, setting, weight, wait_since, n_settings, n_levels, cells, dead, family_care,
+    period,
 ):  # pragma: no cover  # fmt: skip
-    """CareSystem.step's count moves of the rows whose level changed (``count_moves`` with their
-    level of last month, read from ``level_was`` by row), which then becomes their level now;
-    returns the rows that died, in row order, and the rows that may review (alive, and not cared
-    for by family at intact ability without waiting: the reviewers' filter of
-    :func:`gather_marked`) with each one's person id modulo ``period`` (their review residue),
-    read here while the row is at hand; county and id from ``packed``. The columns are gathered
-    first, in a loop of independent reads (a third faster cold than reading them inside the sums)."""
+    """CareSystem.step's count moves of the rows whose level changed (``count_moves`` from their
+    level ``was`` to ``now``, as the month's transition found them); returns the rows that died, in
+    row order, and the rows that may review (alive, and not cared for by family at intact ability
+    without waiting: the reviewers' filter of :func:`gather_marked`) with each one's person id
+    modulo ``period`` (their review residue), read here while the row is at hand; county and id
+    from ``packed``. The columns are gathered first, in a loop of independent reads (a third
+    faster cold than reading them inside the sums)."""
     n = len(rows)
     f_, s_, w_ = np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n, np.float64)
-    was, now, ws = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.bool_)
+    ws = np.empty(n, np.bool_)
     for t in range(n):
         r = rows[t]
-        f_[t], s_[t], w_[t], was[t], now[t] = packed[r], setting[r], weight[r], level_was[r], level[r]
-        ws[t] = wait_since[r] >= 0
+        f_[t], s_[t], w_[t], ws[t] = packed[r], setting[r], weight[r], wait_since[r] >= 0
     delta = np.zeros(cells.size)
     base = np.empty(n, np.int64)
     for t in range(n):
         base[t] = np.int64((f_[t] >> np.uint64(32)) & np.uint64(0xFFFF)) * n_settings + s_[t]
-        delta[base[t] * n_levels + was[t]] += -w_[t]
+        delta[base[t] * n_levels + np.int64(was[t])] += -w_[t]
     n_dead, n_rev = 0, 0
     died, rev, res = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     for t in range(n):
-        r, lv = rows[t], now[t]
+        r, lv = rows[t], np.int64(now[t])
         delta[base[t] * n_levels + lv] += w_[t]
-        level_was[r] = lv
         died[n_dead] = r  # no branch on who died: the next row overwrites it if not
         n_dead += lv == dead
         rev[n_rev] = r
@@ -361,7 +359,7 @@ def warm() -> None:
     first_fit(rows, zeros, np.ones(n), np.array([0, 1]), zeros, np.ones(n), 1.0, rows.copy(), rows.copy(), 0)
     count_moves(rows, county, setting, level, weight, small[:0], small[:0], 5, 7, cells)
     pack_rows(packed, 0, n, pid, county, small, small, flags)
-    shift_moved(rows, packed, setting, level, weight, level_was, wait, 5, 7, cells, 5, 4, 12)
+    shift_moved(rows, level, level_was, packed, setting, weight, wait, 5, 7, cells, 5, 4, 12)
     by_level, by_county = np.zeros(5), np.zeros(1)
     cell, e = cell_exponents(
         county, level, small, small, setting, np.zeros(n, np.bool_), 5, 4, 5, 5, np.zeros((5, 20)), by_level,
