@@ -277,7 +277,7 @@ class AgingModel(mesa.Model):
         if self._copied is not None:  # last month's levels and ages copied before they change
             self._copied.result()
             self._copied = None
-        changed, was, now = self._transition()
+        moves = self._transition()  # the rows that changed level, their levels before and after
         self.datacollector.collect(self)  # its figures are the population stage's alone
         self._settle()
         month, n = self.month, self.people.n
@@ -285,11 +285,10 @@ class AgingModel(mesa.Model):
             view = self.people.at(n, self._frozen, hidden=self._hidden)
             self._copied = background(lambda: self._freeze(n))
             # the care stage's first part here, on the live arrays, while the care thread copies them
-            moves = (changed, was, now)
             start = None if self.care is None else self.care.begin_step(month, *moves, n_before)
             self._pending = background(lambda: self._care_month(month, moves, n_before, view, start))
         else:
-            self._care_month(month, (changed, was, now), n_before, self.people)
+            self._care_month(month, moves, n_before, self.people)
         self.month += 1
         if self.month == self.n_months:
             self.collector.snapshot(self.year, self.people)
@@ -299,14 +298,14 @@ class AgingModel(mesa.Model):
     def _care_month(
         self,
         month: int,
-        changed: tuple[np.ndarray, np.ndarray, np.ndarray],
+        moves: tuple[np.ndarray, np.ndarray, np.ndarray],
         n_before: int,
         people: People,
         start: MonthStart | None = None,
     ) -> None:
         """The month's care stage and what reads it: the person schemes' count and payments.
 
-        ``changed``: the rows whose level changed this month, their levels before and after.
+        ``moves``: the rows whose level changed this month, their levels before and after.
 
         ``people``: the arrays as they stand after the month's transitions (with the overlap, a view
         of them, People.at, whose levels, ages and codes are copies taken before the next month's
@@ -316,7 +315,7 @@ class AgingModel(mesa.Model):
             self.care.people = people
             try:
                 if start is None:
-                    self.care.step(month, *changed, n_before)
+                    self.care.step(month, *moves, n_before)
                 else:
                     self.care.finish_step(start)
             finally:

@@ -147,7 +147,7 @@ class Synthesiser:
         many, the probability that one is a man and the real people each stands for. Each month
         draws from its own generator as :meth:`entrants` would, and the draws are then worked out
         together: the same people, with one pass of the margins for a year instead of twelve
-        (model.AgingModel._enter_cohort; the passes' overhead was most of a month's cohort entry)."""
+        (model.AgingModel._enter_cohort)."""
         draws = []
         for rng, n, male_share, _ in months:
             sex = (rng.random(n) >= male_share).astype(np.int8)  # 0 = M with prob male_share
